@@ -1,0 +1,58 @@
+/**
+ * Aggregator (Lambda on the events stream): decodes a shard's batch, joins and counts it
+ * (plan.ts), then stores the counts before the join states (store.ts). That order, the per-shard
+ * fences on rows and the per-auction fences on join states make a retried, split or replayed
+ * batch add nothing twice. Undecodable records are reported as batch item failures; only the
+ * records before the first failure are applied, so the retry starts exactly where this one stopped.
+ */
+import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
+import { BatchProcessorSync, EventType, processPartialResponseSync } from '@aws-lambda-powertools/batch';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { streamEventSchema } from '../../schemas/events';
+import { readSetting, resourceName, tables } from '../../schemas/resources';
+import { dynamo } from '../commons/clients';
+import { logger, metrics } from '../commons/observability';
+import { planBatch, type FencedEvent } from './plan';
+import { fence, shardOf } from './sequence';
+import { AggregatorStore } from './store';
+
+const periodSeconds = readSetting('aggregationPeriodSeconds');
+const ttlSeconds = readSetting('txStateTtlSeconds');
+const processor = new BatchProcessorSync(EventType.KinesisDataStreams);
+
+let store: AggregatorStore | undefined;
+const aggregatorStore = () =>
+  (store ??= new AggregatorStore(dynamo(), resourceName(tables.txState), resourceName(tables.aggregates)));
+
+function decode(record: KinesisStreamRecord): FencedEvent {
+  const json: unknown = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
+  return { seq: fence(record.kinesis.sequenceNumber), event: streamEventSchema.parse(json) };
+}
+
+export async function handler(event: KinesisStreamEvent, context?: Context): Promise<KinesisStreamBatchResponse> {
+  if (event.Records.length === 0) return { batchItemFailures: [] };
+  const decoded: FencedEvent[] = [];
+  const response = processPartialResponseSync(event, (record: KinesisStreamRecord) => { decoded.push(decode(record)); }, processor, {
+    context: context as Context,
+  });
+  const failed = response.batchItemFailures.map((f) => fence(f.itemIdentifier));
+  const firstFailure = failed.length > 0 ? failed.reduce((a, b) => (a < b ? a : b)) : undefined;
+  const applicable = firstFailure === undefined ? decoded : decoded.filter((d) => d.seq < firstFailure);
+  if (firstFailure !== undefined) logger.error('undecodable records in batch', { failed: failed.length });
+
+  const shardId = shardOf(event.Records[0].eventID);
+  const db = aggregatorStore();
+  const requestsBefore = db.requests;
+  const now = Date.now();
+  const stored = await db.getTxStates([...new Set(applicable.map((d) => d.event.tx_id))]);
+  const plan = planBatch(applicable, stored, periodSeconds, Math.floor(now / 1000) + ttlSeconds);
+  await db.applyRows(plan.rows, shardId, now);
+  await db.putTxStates(plan.states);
+
+  metrics.addMetric('RecordsProcessed', MetricUnit.Count, applicable.length);
+  metrics.addMetric('DuplicatesDropped', MetricUnit.Count, plan.stats.duplicates);
+  metrics.addMetric('RecordsReplayed', MetricUnit.Count, plan.stats.replayed);
+  metrics.addMetric('DynamoDBRequests', MetricUnit.Count, db.requests - requestsBefore);
+  metrics.publishStoredMetrics();
+  return response;
+}

@@ -1,0 +1,111 @@
+/**
+ * The aggregator's pure core: given a shard's records in order and the join state of their
+ * auctions, decide what each record changes. It joins impressions and clicks to their bid by
+ * tx_id in any arrival order, counts each (tx_id, type) once, and skips records whose effects a
+ * previous attempt already stored (their sequence number is not above the auction's fence).
+ */
+import type { StreamEvent } from '../../schemas/events';
+import { windowStart } from './window';
+
+export type Counter = 'bids' | 'impressions' | 'clicks';
+
+export interface TxState {
+  tx_id: string;
+  /** Fence: the padded sequence number of the last record applied to this auction. */
+  seq: string;
+  campaign_item_id?: number;
+  bid_time?: number;
+  impression_time?: number;
+  click_time?: number;
+  expires_at?: number;
+}
+
+export interface FencedEvent {
+  /** Padded sequence number (see sequence.ts). */
+  seq: string;
+  event: StreamEvent;
+}
+
+/** One count a record adds to one (campaign, window) row. */
+export interface Contribution {
+  seq: string;
+  counter: Counter;
+}
+
+export interface RowDelta {
+  campaign_item_id: number;
+  period: number;
+  /** In sequence order; a row applies those above its own fence. */
+  contributions: Contribution[];
+}
+
+export interface BatchPlan {
+  rows: RowDelta[];
+  /** Join states that changed, to store after the rows (duplicates change nothing). */
+  states: TxState[];
+  stats: { applied: number; duplicates: number; replayed: number; pending: number };
+}
+
+export function rowKey(campaign: number, period: number): string {
+  return `${campaign}#${period}`;
+}
+
+export function planBatch(
+  records: readonly FencedEvent[],
+  stored: ReadonlyMap<string, TxState>,
+  periodSeconds: number,
+  expiresAt: number,
+): BatchPlan {
+  const states = new Map<string, TxState>();
+  const rows = new Map<string, RowDelta>();
+  const stats = { applied: 0, duplicates: 0, replayed: 0, pending: 0 };
+
+  const count = (state: TxState, counter: Counter, eventTime: number, seq: string) => {
+    const campaign = state.campaign_item_id!;
+    const period = windowStart(eventTime, periodSeconds);
+    const key = rowKey(campaign, period);
+    let row = rows.get(key);
+    if (!row) rows.set(key, (row = { campaign_item_id: campaign, period, contributions: [] }));
+    row.contributions.push({ seq, counter });
+  };
+
+  for (const { seq, event } of records) {
+    const previous = states.get(event.tx_id) ?? stored.get(event.tx_id);
+    if (previous && previous.seq >= seq) {
+      stats.replayed++;
+      continue;
+    }
+    const state: TxState = previous ? { ...previous, seq, expires_at: expiresAt } : { tx_id: event.tx_id, seq, expires_at: expiresAt };
+    const hasBid = state.campaign_item_id !== undefined;
+
+    if (event.type === 'bid') {
+      if (hasBid) { stats.duplicates++; continue; }
+      state.campaign_item_id = event.campaign_item_id;
+      state.bid_time = event.event_time;
+      count(state, 'bids', event.event_time, seq);
+      if (state.impression_time !== undefined) count(state, 'impressions', state.impression_time, seq);
+      if (state.click_time !== undefined) count(state, 'clicks', state.click_time, seq);
+    } else {
+      const field = event.type === 'impression' ? 'impression_time' : 'click_time';
+      if (state[field] !== undefined) { stats.duplicates++; continue; }
+      state[field] = event.event_time;
+      if (hasBid) count(state, event.type === 'impression' ? 'impressions' : 'clicks', event.event_time, seq);
+      else stats.pending++;
+    }
+    states.set(event.tx_id, state);
+    stats.applied++;
+  }
+  return { rows: [...rows.values()], states: [...states.values()], stats };
+}
+
+/** Sums a row's contributions above a fence; `last` is the fence to store with them. */
+export function totalsAbove(row: RowDelta, fence: string | undefined) {
+  const totals = { bids: 0, impressions: 0, clicks: 0 };
+  let last: string | undefined;
+  for (const c of row.contributions) {
+    if (fence !== undefined && c.seq <= fence) continue;
+    totals[c.counter]++;
+    last = c.seq;
+  }
+  return { totals, last };
+}

@@ -1,0 +1,42 @@
+/**
+ * AWS SDK clients shared by the handlers, built once per process. In AWS they use the defaults;
+ * locally the runtime points them at the emulators through the SDK's standard per-service
+ * endpoint variables (AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3).
+ */
+import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/** HTTP/1.1 with keep-alive: kinesalite cannot speak HTTP/2, and pooled sockets keep hot paths cheap. */
+function requestHandler(): NodeHttpHandler {
+  return new NodeHttpHandler({
+    httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+  });
+}
+
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
+export const kinesis = lazy(() => new KinesisClient({ requestHandler: requestHandler() }));
+
+export const dynamo = lazy(() =>
+  DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler: requestHandler() }), {
+    marshallOptions: { removeUndefinedValues: true },
+  }),
+);
+
+export const s3 = lazy(
+  () =>
+    new S3Client({
+      requestHandler: requestHandler(),
+      forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3),
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    }),
+);

@@ -1,0 +1,51 @@
+/**
+ * Ingestion API (POST /bid, /impression, /click): validates one event or an array of up to 500,
+ * stamps type, received_at and event_time, and answers 200 only once the stream holds every one.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { EVENT_TYPES, type EventType } from '../../schemas/events';
+import { readSetting, resourceName, streams } from '../../schemas/resources';
+import { kinesis } from '../commons/clients';
+import { error, header, json } from '../commons/http';
+import { logger } from '../commons/observability';
+import { StreamWriteError, StreamWriter } from '../commons/stream-writer';
+import { parseIngestRequest } from './parse';
+
+const policy = {
+  maxClockSkewMs: readSetting('maxClockSkewSeconds') * 1000,
+  maxEventAgeMs: readSetting('maxEventAgeSeconds') * 1000,
+};
+
+let writer: StreamWriter | undefined;
+const streamWriter = () => (writer ??= new StreamWriter(kinesis(), resourceName(streams.events)));
+
+function eventTypeOf(path: string): EventType | undefined {
+  const last = path.replace(/\/+$/, '').split('/').pop();
+  return EVENT_TYPES.find((t) => t === last);
+}
+
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const type = eventTypeOf(event.resource ?? event.path);
+  if (!type) return error(404, `no ingestion route for ${event.path}`);
+
+  const parsed = parseIngestRequest(
+    type,
+    { body: event.body, isBase64Encoded: event.isBase64Encoded, contentType: header(event.headers, 'content-type') },
+    Date.now(),
+    policy,
+  );
+  if (!parsed.ok) return error(parsed.statusCode, parsed.message, parsed.issues ? { issues: parsed.issues } : {});
+
+  try {
+    await streamWriter().put(
+      parsed.events.map((e) => ({ partitionKey: e.tx_id, data: Buffer.from(JSON.stringify(e)) })),
+    );
+  } catch (err) {
+    if (!(err instanceof StreamWriteError)) throw err;
+    logger.warn('stream write failed', { type, events: parsed.events.length, error: err.message });
+    return err.throttled
+      ? error(429, 'the event stream is throttling writes; retry later', {}, { 'retry-after': '1' })
+      : error(503, 'the event stream is unavailable; retry later', {}, { 'retry-after': '5' });
+  }
+  return json(200, { accepted: parsed.events.length });
+}

@@ -1,0 +1,82 @@
+/**
+ * The platform's resources, defined once: stream names, table key schemas, the settings handlers
+ * read from their environment. The CDK constructs (lib/) and the local runtime (local/) both build
+ * what they create from these definitions, so the two homes cannot drift apart.
+ */
+
+export interface StreamDef {
+  /** Logical name; also the stream name in the local platform. */
+  readonly name: string;
+  /** Environment variable through which handlers learn the stream's real name. */
+  readonly env: string;
+}
+
+export interface TableDef {
+  readonly name: string;
+  readonly env: string;
+  readonly partitionKey: { name: string; type: 'S' | 'N' };
+  readonly sortKey?: { name: string; type: 'S' | 'N' };
+  /** Attribute that holds the expiry time (epoch seconds), when the table uses TTL. */
+  readonly ttlAttribute?: string;
+}
+
+export const streams = {
+  events: { name: 'events', env: 'EVENTS_STREAM_NAME' },
+} as const satisfies Record<string, StreamDef>;
+
+export const tables = {
+  /** Per-auction join state: the bid's campaign and event times, which events were seen. */
+  txState: {
+    name: 'tx-state',
+    env: 'TX_STATE_TABLE_NAME',
+    partitionKey: { name: 'tx_id', type: 'S' },
+    ttlAttribute: 'expires_at',
+  },
+  /** One row per (campaign, window): the counts the reports read. */
+  aggregates: {
+    name: 'aggregates',
+    env: 'AGGREGATES_TABLE_NAME',
+    partitionKey: { name: 'campaign_item_id', type: 'N' },
+    sortKey: { name: 'period', type: 'N' },
+  },
+} as const satisfies Record<string, TableDef>;
+
+/** Settings handlers read from their environment, with their defaults. */
+export const settings = {
+  aggregationPeriodSeconds: { env: 'AGGREGATION_PERIOD_SECONDS', default: 60 },
+  /** How long join state is kept after an auction's last event (DynamoDB TTL). */
+  txStateTtlSeconds: { env: 'TX_STATE_TTL_SECONDS', default: 7 * 24 * 3600 },
+  /** A client timestamp further in the future than this is not plausible; received_at is used. */
+  maxClockSkewSeconds: { env: 'MAX_CLOCK_SKEW_SECONDS', default: 300 },
+  /** A client timestamp older than this is not plausible; received_at is used. */
+  maxEventAgeSeconds: { env: 'MAX_EVENT_AGE_SECONDS', default: 7 * 24 * 3600 },
+} as const;
+
+export type SettingName = keyof typeof settings;
+
+/** Reads a numeric setting from the environment, falling back to its default; rejects nonsense. */
+export function readSetting(name: SettingName, env: NodeJS.ProcessEnv = process.env): number {
+  const def = settings[name];
+  const raw = env[def.env];
+  if (raw === undefined || raw === '') return def.default;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`${def.env} must be a positive number, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Reads the real name of a stream or table from the environment (set by CDK or the local runtime). */
+export function resourceName(def: StreamDef | TableDef, env: NodeJS.ProcessEnv = process.env): string {
+  return env[def.env] || def.name;
+}
+
+/** Event source mapping settings for the aggregator, shared by CDK and the local poller. */
+export const aggregatorMapping = {
+  batchSize: 1000,
+  maxBatchingWindowSeconds: 1,
+  bisectBatchOnError: true,
+  reportBatchItemFailures: true,
+  retryAttempts: 10,
+  parallelizationFactor: 1,
+} as const;
