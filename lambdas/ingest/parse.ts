@@ -38,7 +38,7 @@ export function parseIngestRequest(
   policy: EventTimePolicy,
 ): ParseResult {
   if (!isJsonContentType(request.contentType)) {
-    return { ok: false, statusCode: 415, message: `content-type must be application/json, got "${request.contentType}"` };
+    return { ok: false, statusCode: 415, message: `content-type must be application/json (curl: -H "content-type: application/json"), got "${request.contentType}"` };
   }
   const raw = request.body ?? '';
   const text = request.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;

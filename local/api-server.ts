@@ -1,0 +1,173 @@
+/**
+ * The local stand-in for API Gateway: an HTTP server on 127.0.0.1 with the deployed API's routes,
+ * turning each request into the API Gateway proxy event the Lambda handlers receive in AWS and
+ * their result back into the HTTP response. It enforces the request limits API Gateway would.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { MAX_BODY_BYTES } from '../lambdas/ingest/parse';
+
+export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** API Gateway resource path, e.g. /reports/campaigns/{campaign_item_id}. */
+  resource: string;
+  handler: ProxyHandler;
+}
+
+interface CompiledRoute extends Route {
+  pattern: RegExp;
+  params: string[];
+}
+
+export interface ApiServerOptions {
+  routes: Route[];
+  onError?: (message: string, err: unknown) => void;
+}
+
+function compile(route: Route): CompiledRoute {
+  const params: string[] = [];
+  const source = route.resource.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}/g, (_m, name: string) => {
+    params.push(name);
+    return '([^/]+)';
+  });
+  return { ...route, pattern: new RegExp(`^${source}/?$`), params };
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyResult): void {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(result.headers ?? {})) headers[key] = String(value);
+  res.writeHead(result.statusCode, headers);
+  res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+}
+
+function jsonError(status: number, message: string, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode: status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ error: message }) };
+}
+
+/** Reads the body up to the limit; undefined when it is larger (the caller answers 413). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      req.resume();
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else if (!over) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function queryParameters(url: URL): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  let any = false;
+  for (const [key, value] of url.searchParams) {
+    out[key] = value;
+    any = true;
+  }
+  return any ? out : null;
+}
+
+export class ApiServer {
+  private readonly server: Server;
+  private readonly routes: CompiledRoute[];
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.routes = options.routes.map(compile);
+    this.server = createServer(
+      { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
+      (req, res) => void this.handle(req, res),
+    );
+  }
+
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve((this.server.address() as AddressInfo).port));
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      send(res, await this.dispatch(req));
+    } catch (err) {
+      this.options.onError?.(`${req.method} ${req.url} failed`, err);
+      if (!res.headersSent) send(res, jsonError(500, 'internal error'));
+      else res.destroy();
+    }
+  }
+
+  private async dispatch(req: IncomingMessage): Promise<APIGatewayProxyResult> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return jsonError(400, 'malformed request URL');
+    }
+    const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
+    if (candidates.length === 0) {
+      req.resume();
+      return jsonError(404, `no route for ${url.pathname}`);
+    }
+    const route = candidates.find((r) => r.method === req.method);
+    if (!route) {
+      req.resume();
+      const allow = [...new Set(candidates.map((r) => r.method))].join(', ');
+      return jsonError(405, `${req.method} is not allowed on ${url.pathname}; use ${allow}`, { allow });
+    }
+    const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : (req.resume(), null);
+    if (body === undefined) return jsonError(413, `body exceeds ${MAX_BODY_BYTES} bytes`);
+
+    const match = route.pattern.exec(url.pathname)!;
+    let pathParameters: Record<string, string> | null = null;
+    if (route.params.length > 0) {
+      pathParameters = {};
+      route.params.forEach((name, i) => {
+        let value = match[i + 1];
+        try {
+          value = decodeURIComponent(value);
+        } catch {
+          // API Gateway passes undecodable segments through as they are.
+        }
+        pathParameters![name] = value;
+      });
+    }
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const event = {
+      resource: route.resource,
+      path: url.pathname,
+      httpMethod: req.method!,
+      headers,
+      multiValueHeaders: {},
+      queryStringParameters: queryParameters(url),
+      multiValueQueryStringParameters: null,
+      pathParameters,
+      stageVariables: null,
+      body,
+      isBase64Encoded: false,
+      requestContext: { requestTimeEpoch: Date.now() },
+    } as unknown as APIGatewayProxyEvent;
+    return route.handler(event);
+  }
+}

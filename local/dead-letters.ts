@@ -1,0 +1,47 @@
+/**
+ * The local on-failure destination: a batch whose retries are exhausted is written as one JSON
+ * file, shaped like the record Lambda sends to an on-failure destination for Kinesis
+ * (requestContext, KinesisBatchInfo) plus the records themselves, so it can be replayed.
+ */
+import { mkdirSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KinesisStreamRecord } from 'aws-lambda';
+
+export interface DeadLetter {
+  version: '1.0';
+  timestamp: string;
+  requestContext: { requestId: string; functionArn: string; condition: 'RetryAttemptsExhausted'; approximateInvokeCount: number };
+  responseContext: { statusCode: number; executedVersion: string; functionError: string };
+  KinesisBatchInfo: {
+    shardId: string;
+    startSequenceNumber: string;
+    endSequenceNumber: string;
+    approximateArrivalOfFirstRecord: string;
+    approximateArrivalOfLastRecord: string;
+    batchSize: number;
+    streamArn: string;
+  };
+  /** Local extension: the failed records, ready to replay. */
+  records: KinesisStreamRecord[];
+}
+
+export class DeadLetterStore {
+  readonly dir: string;
+
+  constructor(dataDir: string, consumer: string) {
+    this.dir = join(dataDir, 'dlq', consumer);
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  put(letter: DeadLetter): string {
+    const name = `${letter.timestamp.replace(/[:.]/g, '-')}_${letter.KinesisBatchInfo.shardId}_${letter.KinesisBatchInfo.startSequenceNumber}.json`;
+    const file = join(this.dir, name);
+    writeFileSync(`${file}.tmp`, JSON.stringify(letter, null, 2));
+    renameSync(`${file}.tmp`, file);
+    return file;
+  }
+
+  count(): number {
+    return readdirSync(this.dir).filter((f) => f.endsWith('.json')).length;
+  }
+}

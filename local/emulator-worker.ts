@@ -1,0 +1,64 @@
+/**
+ * Runs one AWS API emulator (kinesalite, dynalite or s3rver) in a worker thread, so the emulators
+ * use the machine's other core while the main thread serves HTTP and runs the handlers. It reports
+ * the port it listens on and counts the API requests it serves, by operation.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Server, IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type EmulatorKind = 'kinesis' | 'dynamodb' | 's3';
+export interface EmulatorWorkerData { kind: EmulatorKind; path: string; port: number }
+export type EmulatorMessage =
+  | { type: 'listening'; port: number }
+  | { type: 'stats'; requests: Record<string, number> }
+  | { type: 'failed'; message: string };
+
+const { kind, path, port } = workerData as EmulatorWorkerData;
+const requests: Record<string, number> = {};
+
+function countRequests(server: Server): void {
+  server.on('request', (req: IncomingMessage) => {
+    const target = req.headers['x-amz-target'];
+    const op = typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : req.method ?? 'unknown';
+    requests[op] = (requests[op] ?? 0) + 1;
+  });
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+async function start(): Promise<number> {
+  if (kind === 'kinesis') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const kinesalite = require('kinesalite');
+    const server: Server = kinesalite({ path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
+    countRequests(server);
+    return listen(server);
+  }
+  if (kind === 'dynamodb') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const dynalite = require('dynalite');
+    const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    countRequests(server);
+    return listen(server);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const S3rver = require('s3rver');
+  const s3rver = new S3rver({ address: '127.0.0.1', port, directory: path, silent: true });
+  const info: AddressInfo = await s3rver.run();
+  return info.port;
+}
+
+start().then(
+  (listening) => parentPort!.postMessage({ type: 'listening', port: listening } satisfies EmulatorMessage),
+  (err: Error) => parentPort!.postMessage({ type: 'failed', message: err.message } satisfies EmulatorMessage),
+);
+
+parentPort!.on('message', (msg: { type: string }) => {
+  if (msg.type === 'stats') parentPort!.postMessage({ type: 'stats', requests: { ...requests } } satisfies EmulatorMessage);
+});

@@ -1,0 +1,52 @@
+/** Starts the AWS API emulators, each in its own worker thread with its data under the data dir. */
+import { Worker } from 'node:worker_threads';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EmulatorKind, EmulatorMessage, EmulatorWorkerData } from './emulator-worker';
+
+export class Emulator {
+  constructor(
+    readonly kind: EmulatorKind,
+    readonly endpoint: string,
+    private readonly worker: Worker,
+  ) {}
+
+  /** Requests served so far, by API operation. */
+  stats(): Promise<Record<string, number>> {
+    return new Promise((resolve) => {
+      const onMessage = (msg: EmulatorMessage) => {
+        if (msg.type !== 'stats') return;
+        this.worker.off('message', onMessage);
+        resolve(msg.requests);
+      };
+      this.worker.on('message', onMessage);
+      this.worker.postMessage({ type: 'stats' });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+const tsxHook = require.resolve('tsx/cjs');
+
+export function startEmulator(kind: EmulatorKind, dataDir: string, port = 0): Promise<Emulator> {
+  const path = join(dataDir, kind);
+  mkdirSync(path, { recursive: true });
+  const workerData: EmulatorWorkerData = { kind, path, port };
+  const worker = new Worker(join(__dirname, 'emulator-worker.ts'), { workerData, execArgv: ['--require', tsxHook] });
+  return new Promise((resolve, reject) => {
+    const onMessage = (msg: EmulatorMessage) => {
+      if (msg.type === 'listening') {
+        worker.off('message', onMessage);
+        resolve(new Emulator(kind, `http://127.0.0.1:${msg.port}`, worker));
+      } else if (msg.type === 'failed') {
+        void worker.terminate();
+        reject(new Error(`${kind} emulator failed to start: ${msg.message}`));
+      }
+    };
+    worker.on('message', onMessage);
+    worker.once('error', (err) => reject(new Error(`${kind} emulator crashed: ${err.message}`)));
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * GET /health on the local platform: 200 when the emulators answer and every stream consumer is
+ * polling, 503 naming what is not; each consumer's shards show their checkpoint and lag.
+ */
+import { request } from 'node:http';
+import type { Route } from './api-server';
+import type { Emulator } from './emulators';
+import type { StreamPoller } from './stream-poller';
+
+export interface HealthSources {
+  emulators: Emulator[];
+  pollers: Record<string, StreamPoller>;
+}
+
+function reachable(endpoint: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(endpoint, { method: 'GET', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+export function healthRoute(sources: HealthSources): Route {
+  return {
+    method: 'GET',
+    resource: '/health',
+    handler: async () => {
+      const components: Record<string, unknown> = { api: { status: 'ok' } };
+      let healthy = true;
+      for (const emulator of sources.emulators) {
+        const ok = await reachable(emulator.endpoint);
+        healthy &&= ok;
+        components[emulator.kind] = { status: ok ? 'ok' : 'unreachable', endpoint: emulator.endpoint };
+      }
+      for (const [name, poller] of Object.entries(sources.pollers)) {
+        const shards = poller.shards();
+        const retrying = shards.some((s) => s.retrying);
+        components[name] = {
+          status: shards.length === 0 ? 'not polling' : retrying ? 'retrying' : 'ok',
+          deadLettered: poller.deadLettered,
+          shards,
+        };
+        healthy &&= shards.length > 0;
+      }
+      return {
+        statusCode: healthy ? 200 : 503,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ status: healthy ? 'ok' : 'unhealthy', components }),
+      };
+    },
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * The whole platform on one machine: emulators for Kinesis, DynamoDB and S3 in worker threads,
+ * the resources provisioned from schemas/resources.ts, the unchanged Lambda handlers behind a local
+ * API server, and a stream poller per stream consumer. Everything binds to 127.0.0.1 and keeps its
+ * data under one directory, so a restart resumes where the last run stopped.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { aggregatorMapping, settings, streams, tables } from '../schemas/resources';
+import { ApiServer, type Route } from './api-server';
+import { CheckpointStore } from './checkpoints';
+import { DeadLetterStore } from './dead-letters';
+import { startEmulator, type Emulator } from './emulators';
+import { ensureBucket, ensureStream, ensureTable } from './provision';
+import { StreamPoller, type KinesisHandler } from './stream-poller';
+import { healthRoute } from './health';
+
+export const LAKE_BUCKET = 'sdp-lake';
+const REGION = 'us-east-1';
+
+export interface PlatformOptions {
+  dataDir: string;
+  port: number;
+  shards: number;
+  aggregationPeriodSeconds?: number;
+  logLevel?: string;
+  log?: (line: string) => void;
+}
+
+export interface PlatformOutputs {
+  UrlForAPI: string;
+  UrlForReports: string;
+  DataDir: string;
+  KinesisEndpoint: string;
+  DynamoDBEndpoint: string;
+  S3Endpoint: string;
+}
+
+/** Refuses to share a data dir with another live platform: two writers would corrupt it. */
+function lockDataDir(dataDir: string): () => void {
+  const lock = join(dataDir, 'sdp.pid');
+  try {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    if (pid && pid !== process.pid) {
+      process.kill(pid, 0);
+      throw new Error(`another sdp platform (pid ${pid}) is using ${dataDir}; stop it or use another --data-dir`);
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ESRCH') throw err;
+  }
+  writeFileSync(lock, String(process.pid));
+  return () => rmSync(lock, { force: true });
+}
+
+export class LocalPlatform {
+  private emulators: Emulator[] = [];
+  private pollers: StreamPoller[] = [];
+  private api?: ApiServer;
+  private unlock?: () => void;
+  outputs?: PlatformOutputs;
+
+  constructor(private readonly options: PlatformOptions) {}
+
+  private log(line: string): void {
+    (this.options.log ?? console.log)(line);
+  }
+
+  async start(): Promise<PlatformOutputs> {
+    const dataDir = resolve(this.options.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    this.unlock = lockDataDir(dataDir);
+    try {
+      return await this.startIn(dataDir);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async startIn(dataDir: string): Promise<PlatformOutputs> {
+    this.log(`starting emulators in ${dataDir}`);
+    const [kinesisEmu, dynamoEmu, s3Emu] = await Promise.all([
+      startEmulator('kinesis', dataDir),
+      startEmulator('dynamodb', dataDir),
+      startEmulator('s3', dataDir),
+    ]);
+    this.emulators = [kinesisEmu, dynamoEmu, s3Emu];
+    this.configureEnvironment(kinesisEmu.endpoint, dynamoEmu.endpoint, s3Emu.endpoint);
+
+    const clientConfig = { region: REGION, requestHandler: new NodeHttpHandler() };
+    const kinesis = new KinesisClient(clientConfig);
+    await ensureStream(kinesis, streams.events, this.options.shards);
+    const dynamo = new DynamoDBClient(clientConfig);
+    await Promise.all(Object.values(tables).map((t) => ensureTable(dynamo, t)));
+    await ensureBucket(new S3Client({ ...clientConfig, forcePathStyle: true }), LAKE_BUCKET);
+
+    // The handlers read their configuration when loaded, so they are loaded after it is set.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const ingest = (require('../lambdas/ingest/handler') as typeof import('../lambdas/ingest/handler')).handler;
+    const reports = (require('../lambdas/reports/handler') as typeof import('../lambdas/reports/handler')).handler;
+    const aggregator = (require('../lambdas/aggregator/handler') as typeof import('../lambdas/aggregator/handler')).handler as KinesisHandler;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+
+    const onError = (message: string, err: unknown) => this.log(`error: ${message}: ${(err as Error)?.message ?? err}`);
+    const aggregatorPoller = new StreamPoller({
+      kinesis,
+      streamName: streams.events.name,
+      functionName: 'aggregator',
+      handler: aggregator,
+      mapping: aggregatorMapping,
+      checkpoints: new CheckpointStore(dataDir, 'aggregator'),
+      deadLetters: new DeadLetterStore(dataDir, 'aggregator'),
+      region: REGION,
+      onError,
+    });
+    await aggregatorPoller.start();
+    this.pollers = [aggregatorPoller];
+
+    const routes: Route[] = [
+      { method: 'POST', resource: '/bid', handler: ingest },
+      { method: 'POST', resource: '/impression', handler: ingest },
+      { method: 'POST', resource: '/click', handler: ingest },
+      { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}', handler: reports },
+      { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}/period', handler: reports },
+      healthRoute({ emulators: this.emulators, pollers: { aggregator: aggregatorPoller } }),
+    ];
+    this.api = new ApiServer({ routes, onError });
+    const port = await this.api.listen(this.options.port);
+    const base = `http://127.0.0.1:${port}/`;
+    this.outputs = {
+      UrlForAPI: base,
+      UrlForReports: `${base}reports/campaigns/`,
+      DataDir: dataDir,
+      KinesisEndpoint: kinesisEmu.endpoint,
+      DynamoDBEndpoint: dynamoEmu.endpoint,
+      S3Endpoint: s3Emu.endpoint,
+    };
+    return this.outputs;
+  }
+
+  private configureEnvironment(kinesis: string, dynamodb: string, s3: string): void {
+    const env: Record<string, string> = {
+      AWS_REGION: REGION,
+      // s3rver accepts only these; kinesalite and dynalite accept any.
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_ENDPOINT_URL_KINESIS: kinesis,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
+      AWS_ENDPOINT_URL_S3: s3,
+      [streams.events.env]: streams.events.name,
+      [tables.txState.env]: tables.txState.name,
+      [tables.aggregates.env]: tables.aggregates.name,
+      POWERTOOLS_SERVICE_NAME: 'sdp',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN',
+    };
+    if (this.options.aggregationPeriodSeconds !== undefined) {
+      env[settings.aggregationPeriodSeconds.env] = String(this.options.aggregationPeriodSeconds);
+    }
+    Object.assign(process.env, env);
+  }
+
+  /** Emulator request counts, by emulator and operation. */
+  async requestStats(): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const e of this.emulators) out[e.kind] = await e.stats();
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await this.api?.close();
+    await Promise.all(this.pollers.map((p) => p.stop()));
+    await Promise.all(this.emulators.map((e) => e.stop()));
+    this.unlock?.();
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * The local event source mapping: reads each shard of a Kinesis stream in order and invokes a
+ * Lambda handler with batches, following the rules of Lambda's Kinesis event source mapping:
+ * - a batch is up to `batchSize` records, gathered for at most `maxBatchingWindowSeconds`;
+ * - a handler error retries the batch, split in halves when `bisectBatchOnError` (a split does not
+ *   count as a retry); a partial batch response retries from the lowest failed record;
+ * - after `retryAttempts` retries the batch goes to the on-failure destination and the shard moves on;
+ * - the checkpoint advances only past records the handler finished with, so a crash or restart
+ *   redelivers what was not finished (at least once, in order, per shard).
+ */
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  type KinesisClient,
+  type _Record,
+} from '@aws-sdk/client-kinesis';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { CheckpointStore } from './checkpoints';
+import type { DeadLetterStore } from './dead-letters';
+
+export type KinesisHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse | void>;
+
+export interface MappingSettings {
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+  bisectBatchOnError: boolean;
+  reportBatchItemFailures: boolean;
+  retryAttempts: number;
+}
+
+export interface PollerOptions {
+  kinesis: KinesisClient;
+  streamName: string;
+  functionName: string;
+  handler: KinesisHandler;
+  mapping: MappingSettings;
+  checkpoints: CheckpointStore;
+  deadLetters: DeadLetterStore;
+  region: string;
+  /** Sleep between polls of an idle shard. */
+  idlePollMs?: number;
+  onError?: (message: string, err: unknown) => void;
+}
+
+export interface ShardStatus {
+  shardId: string;
+  checkpoint?: string;
+  /** How far the last read was behind the tip of the shard, as Kinesis reports it. */
+  millisBehindLatest?: number;
+  lastInvokeAt?: number;
+  retrying: boolean;
+}
+
+export class StreamPoller {
+  private running = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly status = new Map<string, ShardStatus>();
+  private readonly wake = new Set<() => void>();
+  readonly streamArn: string;
+  invocations = 0;
+  deadLettered = 0;
+
+  constructor(private readonly options: PollerOptions) {
+    this.streamArn = `arn:aws:kinesis:${options.region}:000000000000:stream/${options.streamName}`;
+  }
+
+  async start(): Promise<void> {
+    const { kinesis, streamName } = this.options;
+    const shards = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+    this.running = true;
+    for (const shard of shards.Shards ?? []) {
+      const shardId = shard.ShardId!;
+      this.status.set(shardId, { shardId, checkpoint: this.options.checkpoints.get(shardId), retrying: false });
+      this.loops.push(this.pollShard(shardId));
+    }
+  }
+
+  /** Stops after the batches in progress finish and are checkpointed. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const wake of this.wake) wake();
+    await Promise.all(this.loops);
+  }
+
+  shards(): ShardStatus[] {
+    return [...this.status.values()].map((s) => ({ ...s }));
+  }
+
+  private async pause(ms: number): Promise<void> {
+    if (!this.running) return;
+    await new Promise<void>((resolve) => {
+      const done = () => { clearTimeout(timer); this.wake.delete(done); resolve(); };
+      const timer = setTimeout(done, ms);
+      this.wake.add(done);
+    });
+  }
+
+  private async iterator(shardId: string, after: string | undefined): Promise<string> {
+    const out = await this.options.kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: this.options.streamName,
+        ShardId: shardId,
+        ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    return out.ShardIterator!;
+  }
+
+  private async pollShard(shardId: string): Promise<void> {
+    const { mapping, kinesis } = this.options;
+    const idlePollMs = this.options.idlePollMs ?? 100;
+    const state = this.status.get(shardId)!;
+    let lastRead = state.checkpoint;
+    let iterator: string | undefined;
+    let buffer: _Record[] = [];
+    let bufferSince = 0;
+    while (this.running) {
+      try {
+        iterator ??= await this.iterator(shardId, lastRead);
+        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.max(1, mapping.batchSize - buffer.length) }));
+        iterator = out.NextShardIterator;
+        state.millisBehindLatest = out.MillisBehindLatest;
+        const records = out.Records ?? [];
+        if (records.length > 0) {
+          if (buffer.length === 0) bufferSince = Date.now();
+          buffer.push(...records);
+          lastRead = records[records.length - 1].SequenceNumber;
+        }
+        const windowClosed = Date.now() - bufferSince >= mapping.maxBatchingWindowSeconds * 1000;
+        if (buffer.length >= mapping.batchSize || (buffer.length > 0 && windowClosed)) {
+          await this.deliver(shardId, buffer.splice(0, mapping.batchSize).map((r) => this.toLambdaRecord(shardId, r)));
+          if (buffer.length > 0) bufferSince = Date.now();
+        } else if (records.length === 0 || out.MillisBehindLatest === 0) {
+          await this.pause(buffer.length > 0 ? Math.min(idlePollMs, Math.max(1, bufferSince + mapping.maxBatchingWindowSeconds * 1000 - Date.now())) : idlePollMs);
+        }
+        if (!iterator) return; // the shard was closed and fully read
+      } catch (err) {
+        if (!this.running) return;
+        this.options.onError?.(`polling ${shardId} failed; retrying`, err);
+        // Start over from the checkpoint: anything buffered is read again.
+        iterator = undefined;
+        buffer = [];
+        lastRead = state.checkpoint;
+        await this.pause(1000);
+      }
+    }
+  }
+
+  private toLambdaRecord(shardId: string, r: _Record): KinesisStreamRecord {
+    return {
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: r.PartitionKey!,
+        sequenceNumber: r.SequenceNumber!,
+        data: Buffer.from(r.Data!).toString('base64'),
+        approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
+      },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `${shardId}:${r.SequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: `arn:aws:iam::000000000000:role/${this.options.functionName}`,
+      awsRegion: this.options.region,
+      eventSourceARN: this.streamArn,
+    };
+  }
+
+  /** Delivers one batch until it is done: processed, or dead-lettered after its retries. */
+  private async deliver(shardId: string, batch: KinesisStreamRecord[]): Promise<void> {
+    const { mapping } = this.options;
+    const state = this.status.get(shardId)!;
+    // Work list of (records, retries so far); bisection pushes halves with a fresh retry count.
+    const work: { records: KinesisStreamRecord[]; retries: number }[] = [{ records: batch, retries: 0 }];
+    while (work.length > 0) {
+      const { records, retries } = work[0];
+      const outcome = await this.invoke(records);
+      state.lastInvokeAt = Date.now();
+      if (outcome.ok && outcome.failedFrom === undefined) {
+        this.checkpoint(shardId, records[records.length - 1].kinesis.sequenceNumber);
+        work.shift();
+        state.retrying = false;
+        continue;
+      }
+      if (outcome.ok) {
+        // Partial batch response: everything before the lowest failed record is done.
+        const from = records.findIndex((r) => r.kinesis.sequenceNumber === outcome.failedFrom);
+        if (from > 0) this.checkpoint(shardId, records[from - 1].kinesis.sequenceNumber);
+        work[0] = { records: from >= 0 ? records.slice(from) : records, retries };
+      }
+      if (!this.running) return; // stop: the checkpoint says where to resume
+      state.retrying = true;
+      const current = work[0];
+      if (current.retries >= mapping.retryAttempts) {
+        this.deadLetter(shardId, current.records, current.retries + 1, outcome.error);
+        this.checkpoint(shardId, current.records[current.records.length - 1].kinesis.sequenceNumber);
+        work.shift();
+        continue;
+      }
+      if (!outcome.ok && mapping.bisectBatchOnError && current.records.length > 1) {
+        const half = Math.ceil(current.records.length / 2);
+        work.splice(0, 1, { records: current.records.slice(0, half), retries: 0 }, { records: current.records.slice(half), retries: 0 });
+      } else {
+        current.retries++;
+      }
+      await this.pause(Math.min(5000, 100 * 2 ** Math.min(current.retries, 6)));
+    }
+  }
+
+  private async invoke(records: KinesisStreamRecord[]): Promise<{ ok: boolean; failedFrom?: string; error?: string }> {
+    this.invocations++;
+    const context = {
+      functionName: this.options.functionName,
+      awsRequestId: `${Date.now()}-${this.invocations}`,
+      getRemainingTimeInMillis: () => 60_000,
+    } as unknown as Context;
+    try {
+      const response = await this.options.handler({ Records: records }, context);
+      const failures = this.options.mapping.reportBatchItemFailures ? response?.batchItemFailures ?? [] : [];
+      if (failures.length === 0) return { ok: true };
+      const lowest = failures
+        .map((f) => f.itemIdentifier)
+        .reduce((a, b) => (BigInt(a) < BigInt(b) ? a : b));
+      return { ok: true, failedFrom: lowest, error: `${failures.length} batch item failures` };
+    } catch (err) {
+      this.options.onError?.(`${this.options.functionName} failed on a batch of ${records.length}`, err);
+      return { ok: false, error: (err as Error)?.message ?? String(err) };
+    }
+  }
+
+  private checkpoint(shardId: string, sequenceNumber: string): void {
+    this.options.checkpoints.set(shardId, sequenceNumber);
+    this.status.get(shardId)!.checkpoint = sequenceNumber;
+  }
+
+  private deadLetter(shardId: string, records: KinesisStreamRecord[], invokeCount: number, error: string | undefined): void {
+    const first = records[0];
+    const last = records[records.length - 1];
+    const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+    this.options.deadLetters.put({
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      requestContext: {
+        requestId: `${Date.now()}`,
+        functionArn: `arn:aws:lambda:${this.options.region}:000000000000:function:${this.options.functionName}`,
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: invokeCount,
+      },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: error ?? 'Unhandled' },
+      KinesisBatchInfo: {
+        shardId,
+        startSequenceNumber: first.kinesis.sequenceNumber,
+        endSequenceNumber: last.kinesis.sequenceNumber,
+        approximateArrivalOfFirstRecord: iso(first.kinesis.approximateArrivalTimestamp),
+        approximateArrivalOfLastRecord: iso(last.kinesis.approximateArrivalTimestamp),
+        batchSize: records.length,
+        streamArn: this.streamArn,
+      },
+      records,
+    });
+    this.deadLettered += records.length;
+  }
+}
