@@ -1,0 +1,71 @@
+/**
+ * Starts a real local platform (`sdp local`) in a child process for a test: its own free port
+ * (--port 0) and its own data directory; stop() ends it with SIGINT like a user's Ctrl-C,
+ * kill() with SIGKILL like a crash.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PlatformOutputs } from '../../local/platform';
+
+export interface RunningPlatform {
+  outputs: PlatformOutputs;
+  dataDir: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  /** What the platform wrote to stderr so far (for failure messages). */
+  log(): string;
+}
+
+const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
+
+export function tempDataDir(prefix = 'sdp-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function startPlatform(options: { dataDir?: string; args?: string[]; timeoutMs?: number } = {}): Promise<RunningPlatform> {
+  const dataDir = options.dataDir ?? tempDataDir();
+  const child = spawn(process.execPath, [SDP, 'local', '--port', '0', '--data-dir', dataDir, '--json', ...(options.args ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SDP_DATA_DIR: '' },
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ending = (signal: NodeJS.Signals) => async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`platform did not start within ${options.timeoutMs ?? 60_000} ms:\n${stderr}`));
+    }, options.timeoutMs ?? 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const line = stdout.split('\n').find((l) => l.startsWith('{'));
+      if (!line) return;
+      clearTimeout(timer);
+      resolve({ outputs: JSON.parse(line), dataDir, process: child, stop: ending('SIGINT'), kill: ending('SIGKILL'), log: () => stderr });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`platform exited with ${code} before it was ready:\n${stderr}`));
+    });
+  });
+}
+
+/** Polls until `check` returns a value that satisfies `done`, or fails with the last value seen. */
+export async function pollUntil<T>(what: string, check: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await check();
+    if (done(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
