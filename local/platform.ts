@@ -95,6 +95,7 @@ export class LocalPlatform {
     const clientConfig = { region: REGION, requestHandler: new NodeHttpHandler() };
     const kinesis = new KinesisClient(clientConfig);
     await ensureStream(kinesis, streams.events, this.options.shards);
+    await ensureStream(kinesis, streams.aggregates, 1);
     const dynamo = new DynamoDBClient(clientConfig);
     await Promise.all(Object.values(tables).map((t) => ensureTable(dynamo, t)));
     await ensureBucket(new S3Client({ ...clientConfig, forcePathStyle: true }), LAKE_BUCKET);
@@ -153,6 +154,7 @@ export class LocalPlatform {
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
       AWS_ENDPOINT_URL_S3: s3,
       [streams.events.env]: streams.events.name,
+      [streams.aggregates.env]: streams.aggregates.name,
       [tables.txState.env]: tables.txState.name,
       [tables.aggregates.env]: tables.aggregates.name,
       POWERTOOLS_SERVICE_NAME: 'sdp',

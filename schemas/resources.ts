@@ -22,6 +22,8 @@ export interface TableDef {
 
 export const streams = {
   events: { name: 'events', env: 'EVENTS_STREAM_NAME' },
+  /** Every revision of every (campaign, window) row, for real-time consumers. */
+  aggregates: { name: 'aggregates', env: 'AGGREGATES_STREAM_NAME' },
 } as const satisfies Record<string, StreamDef>;
 
 export const tables = {
@@ -48,6 +50,8 @@ export const settings = {
   txStateTtlSeconds: { env: 'TX_STATE_TTL_SECONDS', default: 7 * 24 * 3600 },
   /** A client timestamp further in the future than this is not plausible; received_at is used. */
   maxClockSkewSeconds: { env: 'MAX_CLOCK_SKEW_SECONDS', default: 300 },
+  /** An event arriving later than this after its event time is counted as late, not in its window. */
+  allowedLatenessSeconds: { env: 'ALLOWED_LATENESS_SECONDS', default: 3600 },
   /** A client timestamp older than this is not plausible; received_at is used. */
   maxEventAgeSeconds: { env: 'MAX_EVENT_AGE_SECONDS', default: 7 * 24 * 3600 },
 } as const;

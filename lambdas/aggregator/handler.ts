@@ -1,28 +1,33 @@
 /**
  * Aggregator (Lambda on the events stream): decodes a shard's batch, joins and counts it
- * (plan.ts), then stores the counts before the join states (store.ts). That order, the per-shard
- * fences on rows and the per-auction fences on join states make a retried, split or replayed
- * batch add nothing twice. Undecodable records are reported as batch item failures; only the
+ * (plan.ts), stores the counts, publishes each changed row's new revision to the aggregates
+ * stream, and only then stores the join states (store.ts). That order, the per-shard fences on
+ * rows and the per-auction fences on join states make a retried, split or replayed batch add
+ * nothing twice, and every revision reach the aggregates stream at least once. Undecodable records are reported as batch item failures; only the
  * records before the first failure are applied, so the retry starts exactly where this one stopped.
  */
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { BatchProcessorSync, EventType, processPartialResponseSync } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { streamEventSchema } from '../../schemas/events';
-import { readSetting, resourceName, tables } from '../../schemas/resources';
-import { dynamo } from '../commons/clients';
+import { readSetting, resourceName, streams, tables } from '../../schemas/resources';
+import { dynamo, kinesis } from '../commons/clients';
+import { StreamWriter } from '../commons/stream-writer';
 import { logger, metrics } from '../commons/observability';
 import { planBatch, type FencedEvent } from './plan';
 import { fence, shardOf } from './sequence';
 import { AggregatorStore } from './store';
 
 const periodSeconds = readSetting('aggregationPeriodSeconds');
+const allowedLatenessMs = readSetting('allowedLatenessSeconds') * 1000;
 const ttlSeconds = readSetting('txStateTtlSeconds');
 const processor = new BatchProcessorSync(EventType.KinesisDataStreams);
 
 let store: AggregatorStore | undefined;
 const aggregatorStore = () =>
   (store ??= new AggregatorStore(dynamo(), resourceName(tables.txState), resourceName(tables.aggregates)));
+let aggregatesWriter: StreamWriter | undefined;
+const aggregatesStream = () => (aggregatesWriter ??= new StreamWriter(kinesis(), resourceName(streams.aggregates)));
 
 function decode(record: KinesisStreamRecord): FencedEvent {
   const json: unknown = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
@@ -45,13 +50,17 @@ export async function handler(event: KinesisStreamEvent, context?: Context): Pro
   const requestsBefore = db.requests;
   const now = Date.now();
   const stored = await db.getTxStates([...new Set(applicable.map((d) => d.event.tx_id))]);
-  const plan = planBatch(applicable, stored, periodSeconds, Math.floor(now / 1000) + ttlSeconds);
-  await db.applyRows(plan.rows, shardId, now);
+  const plan = planBatch(applicable, stored, { periodSeconds, allowedLatenessMs, expiresAt: Math.floor(now / 1000) + ttlSeconds });
+  const rows = await db.applyRows(plan.rows, shardId, now);
+  await aggregatesStream().put(
+    rows.map((row) => ({ partitionKey: String(row.campaign_item_id), data: Buffer.from(JSON.stringify({ ...row, period_seconds: periodSeconds })) })),
+  );
   await db.putTxStates(plan.states);
 
   metrics.addMetric('RecordsProcessed', MetricUnit.Count, applicable.length);
   metrics.addMetric('DuplicatesDropped', MetricUnit.Count, plan.stats.duplicates);
   metrics.addMetric('RecordsReplayed', MetricUnit.Count, plan.stats.replayed);
+  metrics.addMetric('LateEvents', MetricUnit.Count, plan.stats.late);
   metrics.addMetric('DynamoDBRequests', MetricUnit.Count, db.requests - requestsBefore);
   metrics.publishStoredMetrics();
   return response;

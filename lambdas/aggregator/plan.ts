@@ -3,11 +3,15 @@
  * auctions, decide what each record changes. It joins impressions and clicks to their bid by
  * tx_id in any arrival order, counts each (tx_id, type) once, and skips records whose effects a
  * previous attempt already stored (their sequence number is not above the auction's fence).
+ * An event that arrived more than the allowed lateness after its event time is counted in its
+ * window's `late_events` instead of its type's counter; whether it is late depends only on its
+ * own received_at and event_time, so every retry decides the same.
  */
 import type { StreamEvent } from '../../schemas/events';
+import { zeroTotals, type Counter, type Totals } from '../../schemas/aggregates';
 import { windowStart } from './window';
 
-export type Counter = 'bids' | 'impressions' | 'clicks';
+export type { Counter, Totals } from '../../schemas/aggregates';
 
 export interface TxState {
   tx_id: string;
@@ -17,6 +21,9 @@ export interface TxState {
   bid_time?: number;
   impression_time?: number;
   click_time?: number;
+  /** Set when the impression (click) arrived later than the allowed lateness. */
+  impression_late?: boolean;
+  click_late?: boolean;
   expires_at?: number;
 }
 
@@ -43,24 +50,33 @@ export interface BatchPlan {
   rows: RowDelta[];
   /** Join states that changed, to store after the rows (duplicates change nothing). */
   states: TxState[];
-  stats: { applied: number; duplicates: number; replayed: number; pending: number };
+  stats: { applied: number; duplicates: number; replayed: number; pending: number; late: number };
 }
 
 export function rowKey(campaign: number, period: number): string {
   return `${campaign}#${period}`;
 }
 
-export function planBatch(
-  records: readonly FencedEvent[],
-  stored: ReadonlyMap<string, TxState>,
-  periodSeconds: number,
-  expiresAt: number,
-): BatchPlan {
+export interface PlanSettings {
+  periodSeconds: number;
+  allowedLatenessMs: number;
+  /** Expiry (epoch seconds) to stamp on the join states this batch writes. */
+  expiresAt: number;
+}
+
+export function isLate(event: StreamEvent, allowedLatenessMs: number): boolean {
+  return event.received_at - event.event_time > allowedLatenessMs;
+}
+
+export function planBatch(records: readonly FencedEvent[], stored: ReadonlyMap<string, TxState>, settings: PlanSettings): BatchPlan {
+  const { periodSeconds, allowedLatenessMs, expiresAt } = settings;
   const states = new Map<string, TxState>();
   const rows = new Map<string, RowDelta>();
-  const stats = { applied: 0, duplicates: 0, replayed: 0, pending: 0 };
+  const stats = { applied: 0, duplicates: 0, replayed: 0, pending: 0, late: 0 };
 
-  const count = (state: TxState, counter: Counter, eventTime: number, seq: string) => {
+  const count = (state: TxState, type: Exclude<Counter, 'late_events'>, late: boolean | undefined, eventTime: number, seq: string) => {
+    const counter: Counter = late ? 'late_events' : type;
+    if (late) stats.late++;
     const campaign = state.campaign_item_id!;
     const period = windowStart(eventTime, periodSeconds);
     const key = rowKey(campaign, period);
@@ -77,19 +93,21 @@ export function planBatch(
     }
     const state: TxState = previous ? { ...previous, seq, expires_at: expiresAt } : { tx_id: event.tx_id, seq, expires_at: expiresAt };
     const hasBid = state.campaign_item_id !== undefined;
+    const late = isLate(event, allowedLatenessMs);
 
     if (event.type === 'bid') {
       if (hasBid) { stats.duplicates++; continue; }
       state.campaign_item_id = event.campaign_item_id;
       state.bid_time = event.event_time;
-      count(state, 'bids', event.event_time, seq);
-      if (state.impression_time !== undefined) count(state, 'impressions', state.impression_time, seq);
-      if (state.click_time !== undefined) count(state, 'clicks', state.click_time, seq);
+      count(state, 'bids', late, event.event_time, seq);
+      if (state.impression_time !== undefined) count(state, 'impressions', state.impression_late, state.impression_time, seq);
+      if (state.click_time !== undefined) count(state, 'clicks', state.click_late, state.click_time, seq);
     } else {
-      const field = event.type === 'impression' ? 'impression_time' : 'click_time';
-      if (state[field] !== undefined) { stats.duplicates++; continue; }
-      state[field] = event.event_time;
-      if (hasBid) count(state, event.type === 'impression' ? 'impressions' : 'clicks', event.event_time, seq);
+      const [timeField, lateField] = event.type === 'impression' ? (['impression_time', 'impression_late'] as const) : (['click_time', 'click_late'] as const);
+      if (state[timeField] !== undefined) { stats.duplicates++; continue; }
+      state[timeField] = event.event_time;
+      if (late) state[lateField] = true;
+      if (hasBid) count(state, event.type === 'impression' ? 'impressions' : 'clicks', late, event.event_time, seq);
       else stats.pending++;
     }
     states.set(event.tx_id, state);
@@ -99,8 +117,8 @@ export function planBatch(
 }
 
 /** Sums a row's contributions above a fence; `last` is the fence to store with them. */
-export function totalsAbove(row: RowDelta, fence: string | undefined) {
-  const totals = { bids: 0, impressions: 0, clicks: 0 };
+export function totalsAbove(row: RowDelta, fence: string | undefined): { totals: Totals; last: string | undefined } {
+  const totals = zeroTotals();
   let last: string | undefined;
   for (const c of row.contributions) {
     if (fence !== undefined && c.seq <= fence) continue;

@@ -12,6 +12,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { COUNTERS, totalsOf, type AggregateRow } from '../../schemas/aggregates';
 import { totalsAbove, type RowDelta, type TxState } from './plan';
 
 const BATCH_GET_LIMIT = 100;
@@ -19,13 +20,14 @@ const BATCH_WRITE_LIMIT = 25;
 const ROW_UPDATE_CONCURRENCY = 16;
 const MAX_UNPROCESSED_ROUNDS = 12;
 
-export interface AggregateRow {
-  campaign_item_id: number;
-  period: number;
-  bids: number;
-  impressions: number;
-  clicks: number;
-  revision: number;
+function toRow(item: Record<string, unknown>): AggregateRow {
+  return {
+    campaign_item_id: item.campaign_item_id as number,
+    period: item.period as number,
+    ...totalsOf(item),
+    revision: (item.revision as number | undefined) ?? 0,
+    updated_at: (item.updated_at as number | undefined) ?? 0,
+  };
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -85,9 +87,12 @@ export class AggregatorStore {
     );
   }
 
-  /** Applies every row's delta; resolves with the rows' new values (undefined where nothing was left to add). */
-  async applyRows(rows: readonly RowDelta[], shardId: string, now: number): Promise<(AggregateRow | undefined)[]> {
-    const results: (AggregateRow | undefined)[] = new Array(rows.length);
+  /**
+   * Applies every row's delta and resolves with each row as it now stands, including rows a
+   * previous attempt had already brought up to date (so their revision is published again).
+   */
+  async applyRows(rows: readonly RowDelta[], shardId: string, now: number): Promise<AggregateRow[]> {
+    const results: AggregateRow[] = new Array(rows.length);
     let next = 0;
     const worker = async () => {
       while (next < rows.length) {
@@ -99,11 +104,11 @@ export class AggregatorStore {
     return results;
   }
 
-  private async applyRow(row: RowDelta, shardId: string, now: number): Promise<AggregateRow | undefined> {
+  private async applyRow(row: RowDelta, shardId: string, now: number): Promise<AggregateRow> {
     const first = row.contributions[0].seq;
     try {
       // The usual case: nothing of this batch is on the row yet, one conditional update adds it all.
-      return await this.addToRow(row, shardId, undefined, `attribute_not_exists(#fence) OR #fence < :first`, { ':first': first }, now);
+      return (await this.addToRow(row, shardId, undefined, `attribute_not_exists(#fence) OR #fence < :first`, { ':first': first }, now))!;
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
@@ -117,9 +122,11 @@ export class AggregatorStore {
       }),
     );
     const stored = current.Item?.[fenceAttribute(shardId)] as string | undefined;
-    return stored === undefined
-      ? this.addToRow(row, shardId, undefined, 'attribute_not_exists(#fence)', {}, now)
-      : this.addToRow(row, shardId, stored, '#fence = :stored', { ':stored': stored }, now);
+    const updated =
+      stored === undefined
+        ? await this.addToRow(row, shardId, undefined, 'attribute_not_exists(#fence)', {}, now)
+        : await this.addToRow(row, shardId, stored, '#fence = :stored', { ':stored': stored }, now);
+    return updated ?? toRow(current.Item!);
   }
 
   private async addToRow(
@@ -133,25 +140,19 @@ export class AggregatorStore {
     const { totals, last } = totalsAbove(row, fence);
     if (last === undefined) return undefined;
     this.requests++;
+    const adds = COUNTERS.map((c) => `${c} :${c}`).join(', ');
+    const addValues = Object.fromEntries(COUNTERS.map((c) => [`:${c}`, totals[c]]));
     const out = await this.db.send(
       new UpdateCommand({
         TableName: this.aggregatesTable,
         Key: { campaign_item_id: row.campaign_item_id, period: row.period },
-        UpdateExpression: 'ADD bids :bids, impressions :impressions, clicks :clicks, revision :one SET #fence = :last, updated_at = :now',
+        UpdateExpression: `ADD ${adds}, revision :one SET #fence = :last, updated_at = :now`,
         ConditionExpression: condition,
         ExpressionAttributeNames: { '#fence': fenceAttribute(shardId) },
-        ExpressionAttributeValues: { ...conditionValues, ':bids': totals.bids, ':impressions': totals.impressions, ':clicks': totals.clicks, ':one': 1, ':last': last, ':now': now },
+        ExpressionAttributeValues: { ...conditionValues, ...addValues, ':one': 1, ':last': last, ':now': now },
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const item = out.Attributes!;
-    return {
-      campaign_item_id: item.campaign_item_id,
-      period: item.period,
-      bids: item.bids,
-      impressions: item.impressions,
-      clicks: item.clicks,
-      revision: item.revision,
-    };
+    return toRow(out.Attributes!);
   }
 }

@@ -1,13 +1,10 @@
 /** Reads a campaign's aggregate rows from DynamoDB, every page, in period order. */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { COUNTERS, totalsOf, zeroTotals, type Totals } from '../../schemas/aggregates';
 
-export interface PeriodCounts {
-  period: number;
-  bids: number;
-  impressions: number;
-  clicks: number;
-}
+export type PeriodCounts = { period: number } & Totals;
 
+/** Rows of a campaign whose window starts in [from, to). */
 export async function campaignRows(
   db: DynamoDBDocumentClient,
   table: string,
@@ -16,44 +13,27 @@ export async function campaignRows(
 ): Promise<PeriodCounts[]> {
   const rows: PeriodCounts[] = [];
   const names: Record<string, string> = { '#c': 'campaign_item_id', '#p': 'period' };
-  const values: Record<string, unknown> = { ':c': campaignItemId };
-  let condition = '#c = :c';
-  if (range.from !== undefined && range.to !== undefined) {
-    condition += ' AND #p BETWEEN :from AND :to';
-    Object.assign(values, { ':from': range.from, ':to': range.to });
-  } else if (range.from !== undefined) {
-    condition += ' AND #p >= :from';
-    values[':from'] = range.from;
-  } else if (range.to !== undefined) {
-    condition += ' AND #p <= :to';
-    values[':to'] = range.to;
-  }
+  const values: Record<string, unknown> = { ':c': campaignItemId, ':from': range.from ?? 0, ':last': (range.to ?? Number.MAX_SAFE_INTEGER) - 1 };
   let start: Record<string, unknown> | undefined;
   do {
     const out = await db.send(
       new QueryCommand({
         TableName: table,
-        KeyConditionExpression: condition,
-        ProjectionExpression: '#p, bids, impressions, clicks',
+        KeyConditionExpression: '#c = :c AND #p BETWEEN :from AND :last',
+        ProjectionExpression: ['#p', ...COUNTERS].join(', '),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of out.Items ?? []) {
-      rows.push({ period: item.period, bids: item.bids ?? 0, impressions: item.impressions ?? 0, clicks: item.clicks ?? 0 });
-    }
+    for (const item of out.Items ?? []) rows.push({ period: item.period as number, ...totalsOf(item) });
     start = out.LastEvaluatedKey;
   } while (start);
   return rows;
 }
 
-export function sumCounts(rows: readonly PeriodCounts[]): Omit<PeriodCounts, 'period'> {
-  const total = { bids: 0, impressions: 0, clicks: 0 };
-  for (const r of rows) {
-    total.bids += r.bids;
-    total.impressions += r.impressions;
-    total.clicks += r.clicks;
-  }
+export function sumCounts(rows: readonly Totals[]): Totals {
+  const total = zeroTotals();
+  for (const r of rows) for (const c of COUNTERS) total[c] += r[c];
   return total;
 }
