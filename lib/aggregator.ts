@@ -1,0 +1,85 @@
+// The aggregator Lambda: fed by the events stream through an event source mapping (settings from schemas/resources.ts), it writes the tables and the aggregates stream.
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { aggregatorMapping, settings, streams, tables } from '../schemas/resources';
+import { grantPutRecords } from './data-stream';
+import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
+
+export interface AggregatorProps {
+  /** Read through the event source mapping. */
+  readonly eventsStream: kinesis.IStream;
+  /** Receives every revision of every aggregate row. */
+  readonly aggregatesStream: kinesis.IStream;
+  readonly txStateTable: dynamodb.ITable;
+  readonly aggregatesTable: dynamodb.ITable;
+  /** Window length in seconds; may be a token (e.g. a CfnParameter's valueAsString). */
+  readonly aggregationPeriodSeconds?: string;
+  readonly functionProps?: Partial<HandlerFunctionProps>;
+  /** Overrides for the event source mapping (applied last). */
+  readonly eventSourceProps?: Partial<sources.KinesisEventSourceProps>;
+  readonly deadLetterQueueProps?: sqs.QueueProps;
+}
+
+export class Aggregator extends Construct {
+  public readonly aggregatorFunction: HandlerFunction;
+  public readonly eventSource: sources.KinesisEventSource;
+  /** Receives the position (shard, sequence numbers) of batches that failed every retry. */
+  public readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: AggregatorProps) {
+    super(scope, id);
+
+    this.aggregatorFunction = new HandlerFunction(this, 'Aggregator', {
+      handlerName: 'aggregator',
+      memorySize: 512,
+      timeout: Duration.minutes(1),
+      ...props.functionProps,
+      environment: {
+        [tables.txState.env]: props.txStateTable.tableName,
+        [tables.aggregates.env]: props.aggregatesTable.tableName,
+        [streams.aggregates.env]: props.aggregatesStream.streamName,
+        [settings.aggregationPeriodSeconds.env]:
+          props.aggregationPeriodSeconds ?? String(settings.aggregationPeriodSeconds.default),
+        [settings.allowedLatenessSeconds.env]: String(settings.allowedLatenessSeconds.default),
+        [settings.txStateTtlSeconds.env]: String(settings.txStateTtlSeconds.default),
+        ...props.functionProps?.environment,
+      },
+    });
+    const fn = this.aggregatorFunction.lambdaFunction;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
+      ...props.deadLetterQueueProps,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter queue: the on-failure destination of the aggregator event source mapping.',
+    });
+
+    // Binding grants the function read access to the stream and decrypt on its key.
+    this.eventSource = new sources.KinesisEventSource(props.eventsStream, {
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: aggregatorMapping.batchSize,
+      maxBatchingWindow: Duration.seconds(aggregatorMapping.maxBatchingWindowSeconds),
+      bisectBatchOnError: aggregatorMapping.bisectBatchOnError,
+      reportBatchItemFailures: aggregatorMapping.reportBatchItemFailures,
+      retryAttempts: aggregatorMapping.retryAttempts,
+      parallelizationFactor: aggregatorMapping.parallelizationFactor,
+      onFailure: new sources.SqsDlq(this.deadLetterQueue),
+      ...props.eventSourceProps,
+    });
+    fn.addEventSource(this.eventSource);
+
+    props.txStateTable.grantReadWriteData(fn);
+    props.aggregatesTable.grantReadWriteData(fn);
+    grantPutRecords(props.aggregatesStream, fn);
+  }
+}

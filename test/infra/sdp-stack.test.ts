@@ -1,0 +1,354 @@
+/** SdpStack's synthesized template: the settings each resource must carry, the wiring between them, and least privilege. */
+import type { CfnElement } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { EVENT_TYPES } from '../../schemas/events';
+import { aggregatorMapping, settings, streams, tables, type TableDef } from '../../schemas/resources';
+import type { SdpStack } from '../../lib/sdp-stack';
+import { synthesize } from './synth';
+
+// Template JSON is untyped; the assertions below give it shape.
+type Json = any;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: Json;
+  Condition?: Json;
+}
+
+let stack: SdpStack;
+let template: Template;
+let resources: Record<string, { Type: string; Properties: Json; DeletionPolicy?: string }>;
+
+beforeAll(() => {
+  ({ stack, template } = synthesize());
+  resources = template.toJSON().Resources;
+});
+
+const id = (c: IConstruct): string => stack.getLogicalId(c.node.defaultChild as CfnElement);
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const actions = (s: Statement): string[] => [s.Action].flat();
+const resourcesOf = (s: Statement): Json[] => [s.Resource].flat();
+const same = (a: Json, b: Json): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** Statements of the identity policies attached to a role. */
+function roleStatements(role: IConstruct): Statement[] {
+  const ref = { Ref: id(role) };
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as Json[]).some((r) => same(r, ref)))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+function allows(statements: Statement[], action: string, resource: Json): boolean {
+  return statements.some(
+    (s) => s.Effect === 'Allow' && actions(s).includes(action) && resourcesOf(s).some((r) => same(r, resource)),
+  );
+}
+
+const arnOf = (c: IConstruct) => ({ 'Fn::GetAtt': [id(c), 'Arn'] });
+
+describe('streams', () => {
+  it('are the events and the aggregates streams', () => {
+    expect(ofType('AWS::Kinesis::Stream').map(([logicalId]) => logicalId).sort()).toEqual(
+      [id(stack.eventsStream.stream), id(stack.aggregatesStream.stream)].sort(),
+    );
+  });
+
+  it('events: provisioned, KMS-encrypted, kept 7 days, sharded by the StreamShardCount parameter', () => {
+    expect(resources[id(stack.eventsStream.stream)]).toMatchObject({
+      Properties: {
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+        RetentionPeriodHours: 168,
+        ShardCount: { Ref: 'StreamShardCount' },
+        StreamModeDetails: { StreamMode: 'PROVISIONED' },
+      },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('aggregates: provisioned, KMS-encrypted, kept 24 hours, one shard', () => {
+    expect(resources[id(stack.aggregatesStream.stream)]).toMatchObject({
+      Properties: {
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+        RetentionPeriodHours: 24,
+        ShardCount: 1,
+        StreamModeDetails: { StreamMode: 'PROVISIONED' },
+      },
+    });
+  });
+});
+
+describe('parameters', () => {
+  it('AggregationPeriod: a number of seconds, default 60, at least 1', () => {
+    template.hasParameter('AggregationPeriod', { Type: 'Number', Default: 60, MinValue: 1 });
+  });
+
+  it('StreamShardCount: a number, default 1, at least 1', () => {
+    template.hasParameter('StreamShardCount', { Type: 'Number', Default: 1, MinValue: 1 });
+  });
+});
+
+describe('state tables', () => {
+  const cases: Array<[string, TableDef, () => IConstruct]> = [
+    ['tx-state', tables.txState, () => stack.stateTables.txState],
+    ['aggregates', tables.aggregates, () => stack.stateTables.aggregates],
+  ];
+
+  it.each(cases)('%s has the key schema of schemas/resources.ts', (_name, def, table) => {
+    const keys = [def.partitionKey, ...(def.sortKey ? [def.sortKey] : [])];
+    const props = resources[id(table())].Properties;
+    expect(props.KeySchema).toEqual(
+      keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+    );
+    expect(props.AttributeDefinitions).toEqual(keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })));
+  });
+
+  it.each(cases)('%s is on-demand, encrypted with KMS, has point-in-time recovery and is retained', (_name, _def, table) => {
+    expect(resources[id(table())]).toMatchObject({
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('tx-state expires rows by TTL on the attribute from schemas/resources.ts; aggregates never expire', () => {
+    expect(tables.txState.ttlAttribute).toBeTruthy();
+    expect(resources[id(stack.stateTables.txState)].Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: tables.txState.ttlAttribute,
+      Enabled: true,
+    });
+    expect(resources[id(stack.stateTables.aggregates)].Properties.TimeToLiveSpecification).toBeUndefined();
+  });
+});
+
+describe('aggregator event source mapping', () => {
+  let mapping: Json;
+  beforeAll(() => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    mapping = mappings[0][1].Properties;
+  });
+
+  it('reads the events stream into the aggregator from the trim horizon', () => {
+    expect(mapping.EventSourceArn).toEqual(arnOf(stack.eventsStream.stream));
+    expect(mapping.FunctionName).toEqual({ Ref: id(stack.aggregator.aggregatorFunction.lambdaFunction) });
+    expect(mapping.StartingPosition).toBe('TRIM_HORIZON');
+  });
+
+  it('batches, retries, bisects and reports partial failures as aggregatorMapping says', () => {
+    expect(mapping).toMatchObject({
+      BatchSize: aggregatorMapping.batchSize,
+      MaximumBatchingWindowInSeconds: aggregatorMapping.maxBatchingWindowSeconds,
+      BisectBatchOnFunctionError: aggregatorMapping.bisectBatchOnError,
+      MaximumRetryAttempts: aggregatorMapping.retryAttempts,
+      ParallelizationFactor: aggregatorMapping.parallelizationFactor,
+    });
+    expect(aggregatorMapping.reportBatchItemFailures).toBe(true);
+    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it('sends batches that exhaust their retries to an encrypted, TLS-only queue kept 14 days', () => {
+    const queue = stack.aggregator.deadLetterQueue;
+    expect(mapping.DestinationConfig).toEqual({ OnFailure: { Destination: arnOf(queue) } });
+    expect(resources[id(queue)].Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    const denies = ofType('AWS::SQS::QueuePolicy')
+      .filter(([, p]) => same(p.Properties.Queues, [{ Ref: id(queue) }]))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => s.Effect === 'Deny');
+    expect(denies).toContainEqual(
+      expect.objectContaining({ Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+});
+
+describe('lambdas', () => {
+  const fns = () => ({
+    ingest: stack.ingestionApi.ingestFunction,
+    aggregator: stack.aggregator.aggregatorFunction,
+    reports: stack.reportsApi.reportsFunction,
+  });
+  const env = (name: keyof ReturnType<typeof fns>) =>
+    resources[id(fns()[name].lambdaFunction)].Properties.Environment.Variables as Record<string, Json>;
+
+  it('are the three handlers, each on Node.js 22, ARM64, traced, logging to a log group kept a month', () => {
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(3);
+    for (const fn of Object.values(fns())) {
+      const props = resources[id(fn.lambdaFunction)].Properties;
+      expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(props.LoggingConfig.LogGroup).toEqual({ Ref: id(fn.logGroup) });
+      expect(resources[id(fn.logGroup)].Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('carry the Powertools service name and the sdp metrics namespace', () => {
+    for (const name of ['ingest', 'aggregator', 'reports'] as const) {
+      expect(env(name)).toMatchObject({ POWERTOOLS_SERVICE_NAME: name, POWERTOOLS_METRICS_NAMESPACE: 'sdp' });
+    }
+  });
+
+  it('ingest learns the stream name and the timestamp plausibility settings', () => {
+    expect(env('ingest')).toMatchObject({
+      [streams.events.env]: { Ref: id(stack.eventsStream.stream) },
+      [settings.maxClockSkewSeconds.env]: String(settings.maxClockSkewSeconds.default),
+      [settings.maxEventAgeSeconds.env]: String(settings.maxEventAgeSeconds.default),
+    });
+  });
+
+  it('aggregator learns both table names, the aggregates stream, the AggregationPeriod parameter, lateness and TTL', () => {
+    expect(env('aggregator')).toMatchObject({
+      [tables.txState.env]: { Ref: id(stack.stateTables.txState) },
+      [tables.aggregates.env]: { Ref: id(stack.stateTables.aggregates) },
+      [streams.aggregates.env]: { Ref: id(stack.aggregatesStream.stream) },
+      [settings.aggregationPeriodSeconds.env]: { Ref: 'AggregationPeriod' },
+      [settings.allowedLatenessSeconds.env]: String(settings.allowedLatenessSeconds.default),
+      [settings.txStateTtlSeconds.env]: String(settings.txStateTtlSeconds.default),
+    });
+  });
+
+  it('reports learns the aggregates table name', () => {
+    expect(env('reports')).toMatchObject({ [tables.aggregates.env]: { Ref: id(stack.stateTables.aggregates) } });
+  });
+});
+
+describe('API', () => {
+  /** "METHOD /path" of every method, with the function its proxy integration invokes. */
+  function routes(): Map<string, string> {
+    const paths = new Map<string, string>();
+    const pathOf = (resourceId: Json): string => {
+      if (resourceId['Fn::GetAtt']) return ''; // the API's root resource
+      const logicalId: string = resourceId.Ref;
+      if (!paths.has(logicalId)) {
+        const r = resources[logicalId].Properties;
+        paths.set(logicalId, `${pathOf(r.ParentId)}/${r.PathPart}`);
+      }
+      return paths.get(logicalId)!;
+    };
+    const result = new Map<string, string>();
+    for (const [, m] of ofType('AWS::ApiGateway::Method')) {
+      const { HttpMethod, ResourceId, Integration } = m.Properties;
+      expect(Integration.Type).toBe('AWS_PROXY');
+      const target = (Integration.Uri['Fn::Join'][1] as Json[]).find((part) => part['Fn::GetAtt'])['Fn::GetAtt'][0];
+      result.set(`${HttpMethod} ${pathOf(ResourceId)}`, target);
+    }
+    return result;
+  }
+
+  it('has exactly the ingestion and report routes, each proxied to its Lambda', () => {
+    const ingest = id(stack.ingestionApi.ingestFunction.lambdaFunction);
+    const reports = id(stack.reportsApi.reportsFunction.lambdaFunction);
+    expect(ofType('AWS::ApiGateway::RestApi')).toHaveLength(1);
+    expect(Object.fromEntries(routes())).toEqual({
+      ...Object.fromEntries(EVENT_TYPES.map((t) => [`POST /${t}`, ingest])),
+      'GET /reports/campaigns/{campaign_item_id}': reports,
+      'GET /reports/campaigns/{campaign_item_id}/period': reports,
+    });
+    expect(EVENT_TYPES).toEqual(['bid', 'impression', 'click']);
+  });
+
+  it('stage throttles, writes access logs, logs errors without bodies, and traces', () => {
+    const stages = ofType('AWS::ApiGateway::Stage');
+    expect(stages).toHaveLength(1);
+    const stage = stages[0][1].Properties;
+    expect(stage.MethodSettings).toEqual([
+      expect.objectContaining({
+        ResourcePath: '/*',
+        HttpMethod: '*',
+        ThrottlingRateLimit: 1000,
+        ThrottlingBurstLimit: 2000,
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+      }),
+    ]);
+    expect(JSON.stringify(stage.AccessLogSetting.DestinationArn)).toContain(id(stack.ingestionApi.accessLogGroup));
+    expect(stage.AccessLogSetting.Format).toContain('$context.requestId');
+    expect(stage.TracingEnabled).toBe(true);
+  });
+});
+
+describe('outputs', () => {
+  /** An output's Fn::Join with references written as ${LogicalId}. */
+  const render = (name: string): string => {
+    const value = template.toJSON().Outputs[name].Value;
+    return (value['Fn::Join'][1] as Json[]).map((p) => (typeof p === 'string' ? p : `\${${p.Ref}}`)).join('');
+  };
+
+  it('UrlForAPI is the base URL of the deployed stage', () => {
+    const api = id(stack.ingestionApi.restApi);
+    const stage = id(stack.ingestionApi.restApi.deploymentStage);
+    expect(render('UrlForAPI')).toBe(`https://\${${api}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/\${${stage}}/`);
+  });
+
+  it('UrlForReports is the base URL + reports/campaigns/', () => {
+    expect(render('UrlForReports')).toBe(`${render('UrlForAPI')}reports/campaigns/`);
+  });
+});
+
+describe('least privilege', () => {
+  const identityStatements = (): Statement[] => [
+    ...ofType('AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
+    ...ofType('AWS::IAM::ManagedPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
+    ...ofType('AWS::IAM::Role').flatMap(([, r]) =>
+      ((r.Properties.Policies ?? []) as Json[]).flatMap((p) => p.PolicyDocument.Statement),
+    ),
+  ];
+
+  it('no identity policy grants a wildcard action', () => {
+    const statements = identityStatements();
+    expect(statements.length).toBeGreaterThan(5);
+    const wildcards = statements.flatMap(actions).filter((a) => a.includes('*'));
+    expect(wildcards).toEqual([]);
+  });
+
+  it('only X-Ray actions, which have no resource-level permissions, are granted on Resource "*"', () => {
+    const onStar = identityStatements().filter((s) => resourcesOf(s).includes('*'));
+    expect(onStar.flatMap(actions).filter((a) => !a.startsWith('xray:'))).toEqual([]);
+  });
+
+  it('ingest may put records on the events stream, and touch no table and no other stream', () => {
+    const statements = roleStatements(stack.ingestionApi.ingestFunction.role);
+    expect(allows(statements, 'kinesis:PutRecords', arnOf(stack.eventsStream.stream))).toBe(true);
+    expect(statements.flatMap(resourcesOf)).not.toContainEqual(arnOf(stack.aggregatesStream.stream));
+    expect(statements.flatMap(actions).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+    expect(statements.flatMap(actions)).not.toContain('kinesis:GetRecords');
+  });
+
+  it('aggregator may read the events stream, read and write both tables, put on the aggregates stream, and send to its dead-letter queue', () => {
+    const statements = roleStatements(stack.aggregator.aggregatorFunction.role);
+    expect(allows(statements, 'kinesis:GetRecords', arnOf(stack.eventsStream.stream))).toBe(true);
+    for (const table of [stack.stateTables.txState, stack.stateTables.aggregates]) {
+      expect(allows(statements, 'dynamodb:BatchGetItem', arnOf(table))).toBe(true);
+      expect(allows(statements, 'dynamodb:UpdateItem', arnOf(table))).toBe(true);
+      expect(allows(statements, 'dynamodb:BatchWriteItem', arnOf(table))).toBe(true);
+    }
+    expect(allows(statements, 'sqs:SendMessage', arnOf(stack.aggregator.deadLetterQueue))).toBe(true);
+    expect(allows(statements, 'kinesis:PutRecords', arnOf(stack.aggregatesStream.stream))).toBe(true);
+    expect(allows(statements, 'kinesis:PutRecords', arnOf(stack.eventsStream.stream))).toBe(false);
+    expect(allows(statements, 'kinesis:GetRecords', arnOf(stack.aggregatesStream.stream))).toBe(false);
+  });
+
+  it('reports may only read the aggregates table', () => {
+    const statements = roleStatements(stack.reportsApi.reportsFunction.role);
+    expect(allows(statements, 'dynamodb:Query', arnOf(stack.stateTables.aggregates))).toBe(true);
+    const dynamo = statements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.flatMap(resourcesOf)).toEqual([arnOf(stack.stateTables.aggregates)]);
+    const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    expect(dynamo.flatMap(actions).filter((a) => writes.includes(a))).toEqual([]);
+  });
+
+  it('functions write logs through their own roles, not AWSLambdaBasicExecutionRole', () => {
+    for (const fn of [
+      stack.ingestionApi.ingestFunction,
+      stack.aggregator.aggregatorFunction,
+      stack.reportsApi.reportsFunction,
+    ]) {
+      expect(resources[id(fn.role)].Properties.ManagedPolicyArns).toBeUndefined();
+      expect(allows(roleStatements(fn.role), 'logs:PutLogEvents', arnOf(fn.logGroup))).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * Synthesizes the sdp app for the infra tests as bin/app.ts does (SdpStack + cdk-nag AwsSolutions,
+ * cdk.json's context) into a temporary directory, and reads back the template and the validation report.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { SdpStack } from '../../lib/sdp-stack';
+
+export interface Violation {
+  plugin: string;
+  ruleName: string;
+  severity: string;
+  paths: string[];
+}
+
+export interface Synthesized {
+  stack: SdpStack;
+  template: Template;
+  /** Findings left after acknowledgements, from every validation plugin. */
+  violations: Violation[];
+}
+
+interface ValidationReport {
+  pluginReports: Array<{
+    pluginName: string;
+    violations: Array<{ ruleName: string; severity: string; violatingConstructs: Array<{ constructPath: string }> }>;
+  }>;
+}
+
+const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+/** `bundling: false` skips esbuild (assets become placeholders), for tests that only need the template. */
+export function synthesize(options: { bundling?: boolean } = {}): Synthesized {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdp-infra-'));
+  const context = { ...cdkJson.context, ...(options.bundling === false ? { 'aws:cdk:bundling-stacks': [] } : {}) };
+  const app = new App({ outdir, context });
+  const stack = new SdpStack(app, 'SdpStack');
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+  // Unacknowledged cdk-nag errors make synth throw after it has written the template and the report.
+  let synthError: unknown;
+  try {
+    app.synth();
+  } catch (e) {
+    synthError = e;
+  }
+  const templateFile = path.join(outdir, `${stack.artifactId}.template.json`);
+  const reportFile = path.join(outdir, 'validation-report.json');
+  if (!fs.existsSync(templateFile) || !fs.existsSync(reportFile)) throw synthError;
+
+  const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as ValidationReport;
+  const violations = report.pluginReports.flatMap((p) =>
+    p.violations.map((v) => ({
+      plugin: p.pluginName,
+      ruleName: v.ruleName,
+      severity: v.severity,
+      paths: v.violatingConstructs.map((c) => c.constructPath),
+    })),
+  );
+  const template = Template.fromJSON(JSON.parse(fs.readFileSync(templateFile, 'utf8')));
+  fs.rmSync(outdir, { recursive: true, force: true });
+  return { stack, template, violations };
+}
