@@ -11,6 +11,8 @@ export interface SendOptions {
   concurrency?: number;
   /** Give up on a request after this many attempts. */
   maxAttempts?: number;
+  /** Pace: at most this many events per second (all workers together). */
+  eventsPerSecond?: number;
   onProgress?: (sent: number) => void;
 }
 
@@ -41,9 +43,18 @@ export async function sendEvents(baseUrl: string, events: WorkloadEvent[], optio
   const maxAttempts = options.maxAttempts ?? 20;
   const result: SendResult = { requests: 0, retries: 0, events: 0 };
   let next = 0;
+  let scheduled = 0;
+  const started = Date.now();
+  const pace = async (count: number) => {
+    if (!options.eventsPerSecond) return;
+    const due = started + (scheduled / options.eventsPerSecond) * 1000;
+    scheduled += count;
+    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+  };
   const worker = async () => {
     while (next < queue.length) {
       const req = queue[next++];
+      await pace(req.count);
       for (let attempt = 1; ; attempt++) {
         let status = 0;
         let retryAfter = 1;

@@ -40,6 +40,8 @@ export interface PollerOptions {
   region: string;
   /** Sleep between polls of an idle shard. */
   idlePollMs?: number;
+  /** Backoff before retrying a failed batch: base * 2^retries, capped at 5 s. */
+  retryBaseDelayMs?: number;
   onError?: (message: string, err: unknown) => void;
 }
 
@@ -203,7 +205,7 @@ export class StreamPoller {
       } else {
         current.retries++;
       }
-      await this.pause(Math.min(5000, 100 * 2 ** Math.min(current.retries, 6)));
+      await this.pause(Math.min(5000, (this.options.retryBaseDelayMs ?? 100) * 2 ** Math.min(current.retries, 6)));
     }
   }
 

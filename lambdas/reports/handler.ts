@@ -1,18 +1,27 @@
 /**
- * Reports API: GET /reports/campaigns/{campaign_item_id} answers a campaign's totals and its
- * per-window rows. A campaign with no events yet answers 200 with zero counts: campaign ids are
- * not registered anywhere, so "nothing counted yet" is the truthful answer, not "not found".
+ * Reports API.
+ * - GET /reports/campaigns/{campaign_item_id}: a campaign's totals and its per-window rows.
+ * - GET /reports/campaigns/{campaign_item_id}/period?period=&timezone=&from=&to=&desc=: the rows
+ *   summed per hour, day, week, month or year of a time zone.
+ * Every row carries click-through and win rates, computed here, never stored. A campaign with no
+ * events yet answers 200 with zero counts: campaign ids are not registered anywhere, so "nothing
+ * counted yet" is the truthful answer, not "not found".
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { resourceName, tables } from '../../schemas/resources';
+import type { Totals } from '../../schemas/aggregates';
 import { dynamo } from '../commons/clients';
 import { error, json } from '../commons/http';
 import { campaignRows, sumCounts } from './query';
+import { derivedMetrics, rollUp } from './rollup';
+import { parseRollupParams } from './rollup-params';
 
 export function parseCampaignId(raw: string | undefined): number | undefined {
   if (raw === undefined || !/^\d{1,15}$/.test(raw)) return undefined;
   return Number(raw);
 }
+
+const withRates = <T extends Totals>(row: T) => ({ ...row, ...derivedMetrics(row) });
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const raw = event.pathParameters?.campaign_item_id;
@@ -20,6 +29,25 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   if (campaignItemId === undefined) {
     return error(400, `campaign_item_id must be a non-negative integer, got "${raw ?? ''}"`, { field: 'campaign_item_id' });
   }
-  const periods = await campaignRows(dynamo(), resourceName(tables.aggregates), campaignItemId);
-  return json(200, { campaign_item_id: campaignItemId, ...sumCounts(periods), periods });
+  const table = resourceName(tables.aggregates);
+
+  if (!(event.resource ?? event.path).endsWith('/period')) {
+    const periods = await campaignRows(dynamo(), table, campaignItemId);
+    return json(200, { campaign_item_id: campaignItemId, ...withRates(sumCounts(periods)), periods: periods.map(withRates) });
+  }
+
+  const parsed = parseRollupParams(event.queryStringParameters);
+  if (!parsed.ok) return error(400, parsed.message, { field: parsed.field });
+  const { unit, timezone, from, to, desc } = parsed.params;
+  const periods = await campaignRows(dynamo(), table, campaignItemId, { from, to });
+  const rows = rollUp(periods, unit, timezone, { desc });
+  return json(200, {
+    campaign_item_id: campaignItemId,
+    period: unit,
+    timezone,
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+    ...withRates(sumCounts(periods)),
+    rows: rows.map(withRates),
+  });
 }

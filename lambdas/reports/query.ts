@@ -12,6 +12,7 @@ export async function campaignRows(
   range: { from?: number; to?: number } = {},
 ): Promise<PeriodCounts[]> {
   const rows: PeriodCounts[] = [];
+  if (range.from !== undefined && range.to !== undefined && range.to <= range.from) return rows;
   const names: Record<string, string> = { '#c': 'campaign_item_id', '#p': 'period' };
   const values: Record<string, unknown> = { ':c': campaignItemId, ':from': range.from ?? 0, ':last': (range.to ?? Number.MAX_SAFE_INTEGER) - 1 };
   let start: Record<string, unknown> | undefined;

@@ -25,11 +25,20 @@ export function tempDataDir(prefix = 'sdp-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export function startPlatform(options: { dataDir?: string; args?: string[]; timeoutMs?: number } = {}): Promise<RunningPlatform> {
+export interface StartOptions {
+  dataDir?: string;
+  /** Port to listen on; 0 (the default) lets the OS pick a free one. */
+  port?: number;
+  args?: string[];
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export function startPlatform(options: StartOptions = {}): Promise<RunningPlatform> {
   const dataDir = options.dataDir ?? tempDataDir();
-  const child = spawn(process.execPath, [SDP, 'local', '--port', '0', '--data-dir', dataDir, '--json', ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [SDP, 'local', '--port', String(options.port ?? 0), '--data-dir', dataDir, '--json', ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SDP_DATA_DIR: '' },
+    env: { ...process.env, SDP_DATA_DIR: '', ...options.env },
   });
   let stderr = '';
   let stdout = '';
