@@ -52,6 +52,8 @@ export interface ShardStatus {
   millisBehindLatest?: number;
   lastInvokeAt?: number;
   retrying: boolean;
+  /** Records read from the shard and not yet checkpointed (buffered or being delivered). */
+  pending: number;
 }
 
 export class StreamPoller {
@@ -73,7 +75,7 @@ export class StreamPoller {
     this.running = true;
     for (const shard of shards.Shards ?? []) {
       const shardId = shard.ShardId!;
-      this.status.set(shardId, { shardId, checkpoint: this.options.checkpoints.get(shardId), retrying: false });
+      this.status.set(shardId, { shardId, checkpoint: this.options.checkpoints.get(shardId), retrying: false, pending: 0 });
       this.loops.push(this.pollShard(shardId));
     }
   }
@@ -87,6 +89,11 @@ export class StreamPoller {
 
   shards(): ShardStatus[] {
     return [...this.status.values()].map((s) => ({ ...s }));
+  }
+
+  /** True when every shard was read to its tip and everything read was delivered. */
+  idle(): boolean {
+    return this.shards().every((s) => s.pending === 0 && s.millisBehindLatest === 0 && !s.retrying);
   }
 
   private async pause(ms: number): Promise<void> {
@@ -128,10 +135,13 @@ export class StreamPoller {
           if (buffer.length === 0) bufferSince = Date.now();
           buffer.push(...records);
           lastRead = records[records.length - 1].SequenceNumber;
+          state.pending = buffer.length;
         }
         const windowClosed = Date.now() - bufferSince >= mapping.maxBatchingWindowSeconds * 1000;
         if (buffer.length >= mapping.batchSize || (buffer.length > 0 && windowClosed)) {
-          await this.deliver(shardId, buffer.splice(0, mapping.batchSize).map((r) => this.toLambdaRecord(shardId, r)));
+          await this.deliver(shardId, buffer.slice(0, mapping.batchSize).map((r) => this.toLambdaRecord(shardId, r)));
+          buffer.splice(0, mapping.batchSize);
+          state.pending = buffer.length;
           if (buffer.length > 0) bufferSince = Date.now();
         } else if (records.length === 0 || out.MillisBehindLatest === 0) {
           await this.pause(buffer.length > 0 ? Math.min(idlePollMs, Math.max(1, bufferSince + mapping.maxBatchingWindowSeconds * 1000 - Date.now())) : idlePollMs);
@@ -143,6 +153,7 @@ export class StreamPoller {
         // Start over from the checkpoint: anything buffered is read again.
         iterator = undefined;
         buffer = [];
+        state.pending = 0;
         lastRead = state.checkpoint;
         await this.pause(1000);
       }

@@ -36,6 +36,17 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * Like Promise.all, but waits for every promise to settle before rejecting: a failed invocation
+ * must not leave writes running behind it while its retry already reads and writes the same rows.
+ */
+async function allSettledOrThrow<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 const backoff = (round: number) => new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round) * (0.5 + Math.random())));
 
 /** The fence attribute of a shard on an aggregate row. */
@@ -54,7 +65,7 @@ export class AggregatorStore {
 
   async getTxStates(txIds: readonly string[]): Promise<Map<string, TxState>> {
     const found = new Map<string, TxState>();
-    await Promise.all(
+    await allSettledOrThrow(
       chunks(txIds, BATCH_GET_LIMIT).map(async (ids) => {
         let keys: Record<string, unknown>[] | undefined = ids.map((tx_id) => ({ tx_id }));
         for (let round = 0; keys && keys.length > 0; round++) {
@@ -73,7 +84,7 @@ export class AggregatorStore {
   }
 
   async putTxStates(states: readonly TxState[]): Promise<void> {
-    await Promise.all(
+    await allSettledOrThrow(
       chunks(states, BATCH_WRITE_LIMIT).map(async (batch) => {
         let requests: Record<string, unknown>[] | undefined = batch.map((Item) => ({ PutRequest: { Item } }));
         for (let round = 0; requests && requests.length > 0; round++) {
@@ -94,13 +105,19 @@ export class AggregatorStore {
   async applyRows(rows: readonly RowDelta[], shardId: string, now: number): Promise<AggregateRow[]> {
     const results: AggregateRow[] = new Array(rows.length);
     let next = 0;
+    let failed = false;
     const worker = async () => {
-      while (next < rows.length) {
+      while (next < rows.length && !failed) {
         const i = next++;
-        results[i] = await this.applyRow(rows[i], shardId, now);
+        try {
+          results[i] = await this.applyRow(rows[i], shardId, now);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(ROW_UPDATE_CONCURRENCY, rows.length) }, worker));
+    await allSettledOrThrow(Array.from({ length: Math.min(ROW_UPDATE_CONCURRENCY, rows.length) }, worker));
     return results;
   }
 
