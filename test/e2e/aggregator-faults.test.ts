@@ -13,59 +13,20 @@ import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { KinesisStreamEvent } from 'aws-lambda';
 import { startEmulator, type Emulator } from '../../local/emulators';
 import { ensureStream, ensureTable } from '../../local/provision';
 import { StreamPoller, type KinesisHandler } from '../../local/stream-poller';
 import { CheckpointStore } from '../../local/checkpoints';
 import { DeadLetterStore } from '../../local/dead-letters';
 import { waitFor } from '../../local/wait';
-import { generateWorkload, random, type Workload } from '../../local/workload';
+import { FaultInjector, injectFaults, withInvocationFaults } from '../../local/faults';
+import { generateWorkload, type Workload } from '../../local/workload';
 import { streams, tables } from '../../schemas/resources';
 import { COUNTERS, type AggregateRow } from '../../schemas/aggregates';
 import { StreamWriter } from '../../lambdas/commons/stream-writer';
 
 type Clients = typeof import('../../lambdas/commons/clients');
 type Handler = typeof import('../../lambdas/aggregator/handler');
-
-/** Decides, call by call, whether to fail it before sending, after it was applied, or not at all. */
-class FaultInjector {
-  calls = 0;
-  injected = { before: 0, after: 0, invocation: 0 };
-  enabled = false;
-  private rnd: () => number = random(0);
-  private probability = 0;
-  reset(seed: number, probability: number): void {
-    this.rnd = random(seed);
-    this.probability = probability;
-    this.injected = { before: 0, after: 0, invocation: 0 };
-  }
-  decide(): 'before' | 'after' | undefined {
-    this.calls++;
-    if (!this.enabled || this.rnd() >= this.probability) return undefined;
-    return this.rnd() < 0.5 ? 'before' : 'after';
-  }
-  failInvocation(): boolean {
-    return this.enabled && this.rnd() < this.probability;
-  }
-}
-
-function injectFaults(client: { middlewareStack: { add: (...args: never[]) => void } }, faults: FaultInjector, service: string): void {
-  const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-    const fault = faults.decide();
-    if (fault === 'before') {
-      faults.injected.before++;
-      throw new Error(`injected fault before ${service} ${context.commandName}`);
-    }
-    const result = await next(args);
-    if (fault === 'after') {
-      faults.injected.after++;
-      throw new Error(`injected fault after ${service} ${context.commandName} was applied`);
-    }
-    return result;
-  };
-  (client.middlewareStack.add as (m: unknown, o: unknown) => void)(middleware, { step: 'initialize', name: 'injectFaults' });
-}
 
 describe('the aggregator under injected faults', () => {
   let dataDir: string;
@@ -156,18 +117,7 @@ describe('the aggregator under injected faults', () => {
     const workload = generateWorkload({ auctions: 2500, campaigns, firstCampaign, resendRate: 0.1, reorderRate: 0.3, seed, timeSpreadMs: 10 * 60_000 });
     faults.reset(seed, probability);
 
-    const faultyHandler: KinesisHandler = async (event: KinesisStreamEvent, context) => {
-      if (faults.failInvocation()) {
-        faults.injected.invocation++;
-        throw new Error('injected fault before the invocation');
-      }
-      const response = await aggregator.handler(event, context);
-      if (faults.failInvocation()) {
-        faults.injected.invocation++;
-        throw new Error('injected fault after the invocation finished');
-      }
-      return response;
-    };
+    const faultyHandler = withInvocationFaults(aggregator.handler as KinesisHandler, faults);
 
     await putEvents(workload, new StreamWriter(kinesis, streams.events.name));
     faults.enabled = true;

@@ -1,0 +1,63 @@
+/**
+ * Fault injection for the aggregator's tests and benchmarks: an AWS SDK middleware that makes
+ * calls fail before they reach the service, or after the service applied them (a lost response),
+ * at seeded random points; and a verdict for failing whole invocations.
+ */
+import type { KinesisHandler } from './stream-poller';
+import { random } from './workload';
+
+/** Decides, call by call, whether to fail it before sending, after it was applied, or not at all. */
+export class FaultInjector {
+  calls = 0;
+  injected = { before: 0, after: 0, invocation: 0 };
+  enabled = false;
+  private rnd: () => number = random(0);
+  private probability = 0;
+  reset(seed: number, probability: number): void {
+    this.rnd = random(seed);
+    this.probability = probability;
+    this.injected = { before: 0, after: 0, invocation: 0 };
+  }
+  decide(): 'before' | 'after' | undefined {
+    this.calls++;
+    if (!this.enabled || this.rnd() >= this.probability) return undefined;
+    return this.rnd() < 0.5 ? 'before' : 'after';
+  }
+  failInvocation(): boolean {
+    return this.enabled && this.rnd() < this.probability;
+  }
+}
+
+export function injectFaults(client: { middlewareStack: { add: (...args: never[]) => void } }, faults: FaultInjector, service: string): void {
+  const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+    const fault = faults.decide();
+    if (fault === 'before') {
+      faults.injected.before++;
+      throw new Error(`injected fault before ${service} ${context.commandName}`);
+    }
+    const result = await next(args);
+    if (fault === 'after') {
+      faults.injected.after++;
+      throw new Error(`injected fault after ${service} ${context.commandName} was applied`);
+    }
+    return result;
+  };
+  (client.middlewareStack.add as (m: unknown, o: unknown) => void)(middleware, { step: 'initialize', name: 'injectFaults' });
+}
+
+
+/** Wraps a Kinesis handler so whole invocations fail before they start or after they finished. */
+export function withInvocationFaults(handler: KinesisHandler, faults: FaultInjector): KinesisHandler {
+  return async (event, context) => {
+    if (faults.failInvocation()) {
+      faults.injected.invocation++;
+      throw new Error('injected fault before the invocation');
+    }
+    const response = await handler(event, context);
+    if (faults.failInvocation()) {
+      faults.injected.invocation++;
+      throw new Error('injected fault after the invocation finished');
+    }
+    return response;
+  };
+}
