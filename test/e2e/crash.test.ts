@@ -65,7 +65,7 @@ describe('the local platform killed at random points', () => {
     expect(sent.events).toBe(workload.events.length);
     expect(killsWhileSending).toBeGreaterThanOrEqual(KILLS / 2);
 
-    await pollUntil('every campaign to be counted', () => allReports(platform!.outputs.UrlForReports, campaigns), (r) => JSON.stringify(r) === JSON.stringify(expected), 180_000);
+    await pollUntil('every campaign to be counted', () => allReports(platform!.outputs.UrlForReports, campaigns), (r) => JSON.stringify(r) === JSON.stringify(expected), 300_000);
 
     // Markers land on every shard after everything else; once they are counted, nothing is left in flight.
     const markerCampaign = 8999;
@@ -73,5 +73,5 @@ describe('the local platform killed at random points', () => {
     await sendEvents(base, markers);
     await pollUntil('the markers', () => report(platform!.outputs.UrlForReports, markerCampaign), (r) => r.bids === markers.length);
     expect(await allReports(platform.outputs.UrlForReports, campaigns)).toEqual(expected);
-  });
+  }, 600_000);
 });
