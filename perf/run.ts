@@ -1,0 +1,136 @@
+/**
+ * Benchmark runner: `npm run bench -- <name> [options]` (tsx perf/run.ts <name> ...).
+ * Each bench prints a table of its figures with the goal beside each and PASS/MISS, then one JSON
+ * line; progress goes to stderr. Exit code: 0 when every goal is met, 2 when a goal is missed
+ * (0 with --allow-miss), 1 when the bench could not run; unknown names list the benches.
+ */
+import { parseArgs } from 'node:util';
+import { ingestDefaults, runIngest } from './ingest';
+import { pipelineDefaults, runPipeline } from './pipeline';
+import { emulatorsDefaults, runEmulators } from './emulators';
+import { printResult, type BenchResult } from './support/report';
+
+interface Bench<O> {
+  description: string;
+  defaults: O;
+  /** Flag name (kebab-case) → option key and help text. */
+  flags: Record<string, { key: keyof O; help: string; allowZero?: boolean }>;
+  run(options: O): Promise<BenchResult>;
+}
+
+const common = { 'cpu-prof': "profile the platform's main thread over the measured phases and print where its time went" };
+
+const benches: Record<string, Bench<never>> = {
+  ingest: {
+    description: "ingestion API throughput and latency against kinesalite's own PutRecords ceiling (~1 min)",
+    defaults: ingestDefaults,
+    flags: {
+      seconds: { key: 'seconds', help: 'measured seconds per load phase' },
+      'ceiling-seconds': { key: 'ceilingSeconds', help: 'measured seconds of the kinesalite ceiling' },
+      callers: { key: 'callers', help: 'concurrent PutRecords callers for the ceiling' },
+      warmup: { key: 'warmupSeconds', help: 'warm-up seconds before each load phase' },
+      connections: { key: 'connections', help: 'autocannon connections, single events' },
+      'array-size': { key: 'arraySize', help: 'events per request in the array phase' },
+      'array-connections': { key: 'arrayConnections', help: 'autocannon connections, array phase' },
+      shards: { key: 'shards', help: 'shards of the events stream' },
+      'cpu-prof': { key: 'cpuProfile', help: common['cpu-prof'] },
+    },
+    run: runIngest,
+  } satisfies Bench<typeof ingestDefaults> as unknown as Bench<never>,
+  pipeline: {
+    description: 'end to end: sustained events/s, report freshness, DynamoDB requests per event (~1-2 min)',
+    defaults: pipelineDefaults,
+    flags: {
+      events: { key: 'events', help: 'events to send (resends included)' },
+      campaigns: { key: 'campaigns', help: 'campaigns in the workload' },
+      'batch-size': { key: 'batchSize', help: 'events per request' },
+      concurrency: { key: 'concurrency', help: 'concurrent requests of the sender' },
+      rate: { key: 'rate', help: 'offered load in events/s (0: as fast as accepted)', allowZero: true },
+      'group-window': { key: 'groupWindow', help: 'sort events by type within windows of this many so arrays fill up (1: keep order)' },
+      'probe-ms': { key: 'probeMs', help: 'interval between freshness probes' },
+      'idle-probe-seconds': { key: 'idleProbeSeconds', help: 'seconds of probes on the idle platform before the load', allowZero: true },
+      timeout: { key: 'timeoutSeconds', help: 'give up when reports are not exact after this many seconds' },
+      shards: { key: 'shards', help: 'shards of the events stream' },
+      'cpu-prof': { key: 'cpuProfile', help: common['cpu-prof'] },
+    },
+    run: runPipeline,
+  } satisfies Bench<typeof pipelineDefaults> as unknown as Bench<never>,
+  emulators: {
+    description: 'ceilings of the emulator operations the aggregator path uses (dynalite, kinesalite GetRecords; ~30 s)',
+    defaults: emulatorsDefaults,
+    flags: {
+      seconds: { key: 'seconds', help: 'measured seconds per operation' },
+      'cpu-prof': { key: 'cpuProfile', help: 'profile the emulator threads (V8 --cpu-prof) and print where their time went' },
+    },
+    run: runEmulators,
+  } satisfies Bench<typeof emulatorsDefaults> as unknown as Bench<never>,
+};
+
+function usage(): string {
+  const lines = ['usage: npm run bench -- <bench> [options] [--allow-miss]', '', 'benches:'];
+  for (const [name, bench] of Object.entries(benches)) {
+    lines.push(`  ${name.padEnd(10)} ${bench.description}`);
+    for (const [flag, { key, help }] of Object.entries(bench.flags)) {
+      const def = (bench.defaults as Record<string, unknown>)[key as string];
+      lines.push(`      --${flag.padEnd(18)} ${help}${typeof def === 'boolean' ? '' : ` (default ${def})`}`);
+    }
+  }
+  lines.push('', 'exit code: 0 all goals met, 2 a goal missed (0 with --allow-miss), 1 the bench failed to run');
+  return lines.join('\n');
+}
+
+function parseOptions<O>(bench: Bench<O>, args: string[]): { options: O; allowMiss: boolean } {
+  const spec: Record<string, { type: 'string' | 'boolean' }> = { 'allow-miss': { type: 'boolean' } };
+  for (const [flag, { key }] of Object.entries(bench.flags)) {
+    spec[flag] = { type: typeof bench.defaults[key] === 'boolean' ? 'boolean' : 'string' };
+  }
+  const { values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false });
+  const options = { ...bench.defaults };
+  for (const [flag, { key, allowZero }] of Object.entries(bench.flags)) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    if (typeof raw === 'boolean') {
+      (options as Record<string, unknown>)[key as string] = raw;
+      continue;
+    }
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero)) throw new Error(`--${flag} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${raw}"`);
+    (options as Record<string, unknown>)[key as string] = n;
+  }
+  return { options, allowMiss: Boolean(values['allow-miss']) };
+}
+
+async function main(argv: string[]): Promise<number> {
+  // Node 20 is what this machine has; the SDK's notice about its Node 22 floor is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 1 : 0;
+  }
+  const bench = benches[name];
+  if (!bench) {
+    process.stderr.write(`unknown bench "${name}"\n\n${usage()}\n`);
+    return 1;
+  }
+  let parsed: { options: never; allowMiss: boolean };
+  try {
+    parsed = parseOptions(bench, rest);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${usage()}\n`);
+    return 1;
+  }
+  const started = Date.now();
+  const result = await bench.run(parsed.options);
+  const ok = printResult(result);
+  process.stderr.write(`${name} took ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  return ok || parsed.allowMiss ? 0 : 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
