@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { ingestDefaults, runIngest } from './ingest';
 import { pipelineDefaults, runPipeline } from './pipeline';
 import { emulatorsDefaults, runEmulators } from './emulators';
+import { exactnessDefaults, runExactness } from './exactness';
 import { printResult, type BenchResult } from './support/report';
 
 interface Bench<O> {
@@ -64,6 +65,19 @@ const benches: Record<string, Bench<never>> = {
     },
     run: runEmulators,
   } satisfies Bench<typeof emulatorsDefaults> as unknown as Bench<never>,
+  exactness: {
+    description: "cost of the aggregator's exactly-once mechanism: events/s and DynamoDB requests per record, few and many campaigns, with and without injected faults (~2-3 min)",
+    defaults: exactnessDefaults,
+    flags: {
+      auctions: { key: 'auctions', help: 'auctions per scenario' },
+      'seed-campaigns': { key: 'seedCampaigns', help: 'campaigns of the seed-like scenarios' },
+      'wide-campaigns': { key: 'wideCampaigns', help: 'campaigns of the wide scenarios' },
+      'fault-probability': { key: 'faultProbability', help: 'probability of a fault per call and per invocation', allowZero: true },
+      shards: { key: 'shards', help: 'shards of the events stream' },
+      timeout: { key: 'timeoutSeconds', help: 'give up on a scenario after this many seconds' },
+    },
+    run: runExactness,
+  } satisfies Bench<typeof exactnessDefaults> as unknown as Bench<never>,
 };
 
 function usage(): string {
