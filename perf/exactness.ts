@@ -12,23 +12,13 @@
  * dynalite request-count deltas of the aggregator's operations (the bench's own Scans excluded)
  * over the records on the stream. The bench fails (MISS) when any scenario is not exact.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { startEmulator, type Emulator } from '../local/emulators';
-import { ensureStream, ensureTable } from '../local/provision';
-import { StreamPoller, type KinesisHandler } from '../local/stream-poller';
+import { StreamPoller } from '../local/stream-poller';
 import { CheckpointStore } from '../local/checkpoints';
 import { DeadLetterStore } from '../local/dead-letters';
-import { FaultInjector, injectFaults, withInvocationFaults } from '../local/faults';
-import { generateWorkload, type Counts, type Workload } from '../local/workload';
-import { aggregatorMapping, streams, tables } from '../schemas/resources';
+import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../local/aggregator-rig';
+import { generateWorkload, type Counts } from '../local/workload';
+import { aggregatorMapping, streams } from '../schemas/resources';
 import type { AggregateRow } from '../schemas/aggregates';
-import { StreamWriter } from '../lambdas/commons/stream-writer';
 import { progress, type BenchResult, type Figure } from './support/report';
 import { sleep, sum } from './support/stats';
 
@@ -81,42 +71,11 @@ interface Outcome {
   checks: number;
 }
 
-type Clients = typeof import('../lambdas/commons/clients');
-type Handler = typeof import('../lambdas/aggregator/handler');
-
 export async function runExactness(options: ExactnessOptions): Promise<BenchResult> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sdp-bench-exactness-'));
-  let kinesisEmu: Emulator | undefined;
-  let dynamoEmu: Emulator | undefined;
+  let rig: AggregatorRig | undefined;
   try {
-    [kinesisEmu, dynamoEmu] = await Promise.all([startEmulator('kinesis', dataDir), startEmulator('dynamodb', dataDir)]);
-    Object.assign(process.env, {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_ENDPOINT_URL_KINESIS: kinesisEmu.endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamoEmu.endpoint,
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      // Every generated event is on time: this bench is about exactly once, not lateness.
-      ALLOWED_LATENESS_SECONDS: String(365 * 24 * 3600),
-    });
-    const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
-    await ensureStream(kinesis, streams.events, options.shards);
-    await ensureStream(kinesis, streams.aggregates, 1);
-    const dynamo = new DynamoDBClient({});
-    await Promise.all(Object.values(tables).map((t) => ensureTable(dynamo, t)));
-    const db = DynamoDBDocumentClient.from(dynamo);
-    // The handler and its clients read the environment when loaded.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const clients = require('../lambdas/commons/clients') as Clients;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const aggregator = require('../lambdas/aggregator/handler') as Handler;
-    const faults = new FaultInjector();
-    injectFaults(clients.dynamo(), faults, 'DynamoDB');
-    injectFaults(clients.kinesis(), faults, 'Kinesis');
-    const faultyHandler = withInvocationFaults(aggregator.handler as KinesisHandler, faults);
-    const writer = new StreamWriter(kinesis, streams.events.name);
+    rig = await startAggregatorRig({ shards: options.shards, dataDirPrefix: 'sdp-bench-exactness-' });
+    const { faults, dynamoEmulator } = rig;
 
     const scenarios: Scenario[] = [
       { key: 'seed', label: `seed-like (${options.seedCampaigns} campaigns)`, campaigns: options.seedCampaigns, firstCampaign: 100_000, faults: false, seed: 11 },
@@ -125,27 +84,9 @@ export async function runExactness(options: ExactnessOptions): Promise<BenchResu
       { key: 'wide_faults', label: `wide, faults`, campaigns: options.wideCampaigns, firstCampaign: 2_000_000, faults: true, seed: 14 },
     ];
 
-    async function scanRows(s: Scenario): Promise<AggregateRow[]> {
-      const rows: AggregateRow[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const out = await db.send(new ScanCommand({ TableName: tables.aggregates.name, ExclusiveStartKey: start }));
-        rows.push(...((out.Items ?? []) as AggregateRow[]));
-        start = out.LastEvaluatedKey;
-      } while (start);
-      return rows.filter((r) => r.campaign_item_id >= s.firstCampaign && r.campaign_item_id < s.firstCampaign + s.campaigns);
-    }
-
     /** Campaigns whose counted bids/impressions/clicks differ from the truth (missing or extra included). */
     function mismatches(rows: AggregateRow[], truth: Map<number, Counts>): number {
-      const counted = new Map<number, Counts>();
-      for (const row of rows) {
-        const c = counted.get(row.campaign_item_id) ?? { bids: 0, impressions: 0, clicks: 0 };
-        c.bids += row.bids;
-        c.impressions += row.impressions;
-        c.clicks += row.clicks;
-        counted.set(row.campaign_item_id, c);
-      }
+      const counted = countedByCampaign(rows);
       let bad = 0;
       for (const id of new Set([...counted.keys(), ...truth.keys()])) {
         const a = counted.get(id) ?? { bids: 0, impressions: 0, clicks: 0 };
@@ -155,36 +96,27 @@ export async function runExactness(options: ExactnessOptions): Promise<BenchResu
       return bad;
     }
 
-    async function putEvents(workload: Workload): Promise<void> {
-      const now = Date.now();
-      const records = workload.events.map((e) => {
-        const event = { ...e.body, type: e.type, received_at: now, event_time: e.body.timestamp as number };
-        return { partitionKey: e.body.tx_id as string, data: Buffer.from(JSON.stringify(event)) };
-      });
-      for (let i = 0; i < records.length; i += 500) await writer.put(records.slice(i, i + 500));
-    }
-
     async function runScenario(s: Scenario): Promise<Outcome> {
       const workload = generateWorkload({ auctions: options.auctions, campaigns: s.campaigns, firstCampaign: s.firstCampaign, seed: s.seed });
       const distinct = sum([...workload.truth.values()].map((c) => c.bids + c.impressions + c.clicks));
       progress(`${s.label}: putting ${workload.events.length} events (${distinct} distinct) on the stream`);
-      await putEvents(workload);
+      await rig!.putWorkload(workload);
 
       const consumer = `exactness-${s.key}`;
       const poller = new StreamPoller({
-        kinesis,
+        kinesis: rig!.kinesis,
         streamName: streams.events.name,
         functionName: consumer,
-        handler: s.faults ? faultyHandler : (aggregator.handler as KinesisHandler),
+        handler: s.faults ? rig!.faultyHandler : rig!.handler,
         mapping: aggregatorMapping,
-        checkpoints: new CheckpointStore(dataDir, consumer),
-        deadLetters: new DeadLetterStore(dataDir, consumer),
+        checkpoints: new CheckpointStore(rig!.dataDir, consumer),
+        deadLetters: new DeadLetterStore(rig!.dataDir, consumer),
         region: 'us-east-1',
         ...POLLER,
       });
       faults.reset(s.seed, options.faultProbability);
       faults.enabled = s.faults;
-      const before = await dynamoEmu!.stats();
+      const before = await dynamoEmulator.stats();
       const t0 = performance.now();
       let doneAt: number | undefined;
       let bad = -1;
@@ -200,7 +132,7 @@ export async function runExactness(options: ExactnessOptions): Promise<BenchResu
           if (poller.idle() && performance.now() - lastScan >= 1000) {
             const idleAt = performance.now();
             scans++;
-            rows = await scanRows(s);
+            rows = await rig!.campaignRows(s.firstCampaign, s.campaigns);
             bad = mismatches(rows, workload.truth);
             lastScan = performance.now();
             if (bad === 0) {
@@ -215,11 +147,11 @@ export async function runExactness(options: ExactnessOptions): Promise<BenchResu
         await poller.stop();
         faults.enabled = false;
       }
-      const after = await dynamoEmu!.stats();
+      const after = await dynamoEmulator.stats();
       const requests: Record<string, number> = {};
       for (const [op, n] of Object.entries(after)) if (n - (before[op] ?? 0) > 0) requests[op] = n - (before[op] ?? 0);
       if (doneAt === undefined) {
-        rows = await scanRows(s);
+        rows = await rig!.campaignRows(s.firstCampaign, s.campaigns);
         bad = mismatches(rows, workload.truth);
       }
       const aggregatorRequests = sum(AGGREGATOR_OPS.map((op) => requests[op] ?? 0));
@@ -283,7 +215,6 @@ export async function runExactness(options: ExactnessOptions): Promise<BenchResu
       },
     };
   } finally {
-    await Promise.all([kinesisEmu?.stop(), dynamoEmu?.stop()]);
-    rmSync(dataDir, { recursive: true, force: true });
+    await rig?.stop();
   }
 }

@@ -1,14 +1,14 @@
 /**
  * AWS SDK clients shared by the handlers, built once per process. In AWS they use the defaults;
  * locally the runtime points them at the emulators through the SDK's standard per-service
- * endpoint variables (AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3).
+ * endpoint variables (AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL_DYNAMODB). Only the clients a
+ * handler uses belong here: every import lands in every function's bundle.
  */
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** HTTP/1.1 with keep-alive: kinesalite cannot speak HTTP/2, and pooled sockets keep hot paths cheap. */
@@ -30,13 +30,4 @@ export const dynamo = lazy(() =>
   DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler: requestHandler() }), {
     marshallOptions: { removeUndefinedValues: true },
   }),
-);
-
-export const s3 = lazy(
-  () =>
-    new S3Client({
-      requestHandler: requestHandler(),
-      forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3),
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-    }),
 );

@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlatformOutputs } from '../../local/platform';
+import { waitFor } from '../../local/wait';
 
 export interface RunningPlatform {
   outputs: PlatformOutputs;
@@ -69,12 +70,7 @@ export function startPlatform(options: StartOptions = {}): Promise<RunningPlatfo
 
 /** Polls until `check` returns a value that satisfies `done`, or fails with the last value seen. */
 export async function pollUntil<T>(what: string, check: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
-  for (;;) {
-    last = await check();
-    if (done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitFor(() => `${what}; last value: ${JSON.stringify(last)}`, async () => done((last = await check())), timeoutMs, 200);
+  return last as T;
 }

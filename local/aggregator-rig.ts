@@ -1,0 +1,117 @@
+/**
+ * The aggregator on its own, in this process, for fault tests and the exactness benchmark:
+ * kinesalite and dynalite in worker threads, the streams and tables provisioned, the unchanged
+ * aggregator handler loaded with a FaultInjector on its DynamoDB and Kinesis clients, and helpers
+ * to put a workload on the events stream and read back the rows it produced.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { streams, tables } from '../schemas/resources';
+import type { AggregateRow } from '../schemas/aggregates';
+import { StreamWriter } from '../lambdas/commons/stream-writer';
+import { startEmulator, type Emulator } from './emulators';
+import { ensureStream, ensureTable } from './provision';
+import { FaultInjector, injectFaults, withInvocationFaults } from './faults';
+import type { KinesisHandler } from './stream-poller';
+import type { Counts, Workload } from './workload';
+
+export interface AggregatorRig {
+  dataDir: string;
+  kinesisEmulator: Emulator;
+  dynamoEmulator: Emulator;
+  kinesis: KinesisClient;
+  db: DynamoDBDocumentClient;
+  faults: FaultInjector;
+  /** The aggregator handler as deployed. */
+  handler: KinesisHandler;
+  /** The same handler with whole invocations failing when the injector says so. */
+  faultyHandler: KinesisHandler;
+  /** Puts a workload's events on the events stream as the ingestion API would (all received now). */
+  putWorkload(workload: Workload): Promise<void>;
+  /** Aggregate rows of campaigns firstCampaign .. firstCampaign + campaigns - 1. */
+  campaignRows(firstCampaign: number, campaigns: number): Promise<AggregateRow[]>;
+  stop(): Promise<void>;
+}
+
+/** Sums rows per campaign, to compare with a workload's truth. */
+export function countedByCampaign(rows: readonly AggregateRow[]): Map<number, Counts> {
+  const counted = new Map<number, Counts>();
+  for (const row of rows) {
+    const c = counted.get(row.campaign_item_id) ?? { bids: 0, impressions: 0, clicks: 0 };
+    c.bids += row.bids;
+    c.impressions += row.impressions;
+    c.clicks += row.clicks;
+    counted.set(row.campaign_item_id, c);
+  }
+  return counted;
+}
+
+export async function startAggregatorRig(options: { shards: number; dataDirPrefix?: string }): Promise<AggregatorRig> {
+  const dataDir = mkdtempSync(join(tmpdir(), options.dataDirPrefix ?? 'sdp-aggregator-'));
+  const [kinesisEmulator, dynamoEmulator] = await Promise.all([startEmulator('kinesis', dataDir), startEmulator('dynamodb', dataDir)]);
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_KINESIS: kinesisEmulator.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoEmulator.endpoint,
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    // Generated events are on time: the rig is about exactly once; lateness has its own tests.
+    ALLOWED_LATENESS_SECONDS: String(365 * 24 * 3600),
+  });
+  const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
+  await ensureStream(kinesis, streams.events, options.shards);
+  await ensureStream(kinesis, streams.aggregates, 1);
+  const dynamo = new DynamoDBClient({});
+  await Promise.all(Object.values(tables).map((t) => ensureTable(dynamo, t)));
+  const db = DynamoDBDocumentClient.from(dynamo);
+
+  // The handler and its clients read the environment when loaded, so they are loaded after it is set.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const clients = require('../lambdas/commons/clients') as typeof import('../lambdas/commons/clients');
+  const handler = (require('../lambdas/aggregator/handler') as typeof import('../lambdas/aggregator/handler')).handler as KinesisHandler;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const faults = new FaultInjector();
+  injectFaults(clients.dynamo(), faults, 'DynamoDB');
+  injectFaults(clients.kinesis(), faults, 'Kinesis');
+  const writer = new StreamWriter(kinesis, streams.events.name);
+
+  return {
+    dataDir,
+    kinesisEmulator,
+    dynamoEmulator,
+    kinesis,
+    db,
+    faults,
+    handler,
+    faultyHandler: withInvocationFaults(handler, faults),
+    async putWorkload(workload) {
+      const now = Date.now();
+      const records = workload.events.map((e) => {
+        const event = { ...e.body, type: e.type, received_at: now, event_time: e.body.timestamp as number };
+        return { partitionKey: e.body.tx_id as string, data: Buffer.from(JSON.stringify(event)) };
+      });
+      for (let i = 0; i < records.length; i += 500) await writer.put(records.slice(i, i + 500));
+    },
+    async campaignRows(firstCampaign, campaigns) {
+      const rows: AggregateRow[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await db.send(new ScanCommand({ TableName: tables.aggregates.name, ExclusiveStartKey: start }));
+        rows.push(...((out.Items ?? []) as AggregateRow[]));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return rows.filter((r) => r.campaign_item_id >= firstCampaign && r.campaign_item_id < firstCampaign + campaigns);
+    },
+    async stop() {
+      await Promise.all([kinesisEmulator.stop(), dynamoEmulator.stop()]);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
