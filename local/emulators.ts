@@ -8,7 +8,7 @@ export class Emulator {
   constructor(
     readonly kind: EmulatorKind,
     readonly endpoint: string,
-    private readonly worker: Worker,
+    readonly worker: Worker,
   ) {}
 
   /** Requests served so far, by API operation. */

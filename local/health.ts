@@ -5,11 +5,11 @@
 import { request } from 'node:http';
 import type { Route } from './api-server';
 import type { Emulator } from './emulators';
-import type { StreamPoller } from './stream-poller';
+import type { ConsumerStatus } from './consumer-worker';
 
 export interface HealthSources {
   emulators: Emulator[];
-  pollers: Record<string, StreamPoller>;
+  consumers: () => Promise<Record<string, ConsumerStatus>>;
 }
 
 function reachable(endpoint: string): Promise<boolean> {
@@ -36,12 +36,12 @@ export function healthRoute(sources: HealthSources): Route {
         healthy &&= ok;
         components[emulator.kind] = { status: ok ? 'ok' : 'unreachable', endpoint: emulator.endpoint };
       }
-      for (const [name, poller] of Object.entries(sources.pollers)) {
-        const shards = poller.shards();
+      for (const [name, consumer] of Object.entries(await sources.consumers())) {
+        const { shards } = consumer;
         const retrying = shards.some((s) => s.retrying);
         components[name] = {
           status: shards.length === 0 ? 'not polling' : retrying ? 'retrying' : 'ok',
-          deadLettered: poller.deadLettered,
+          deadLettered: consumer.deadLettered,
           shards,
         };
         healthy &&= shards.length > 0;

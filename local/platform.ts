@@ -1,9 +1,11 @@
 /**
  * The whole platform on one machine: emulators for Kinesis, DynamoDB and S3 in worker threads,
  * the resources provisioned from schemas/resources.ts, the unchanged Lambda handlers behind a local
- * API server, and a stream poller per stream consumer. Everything binds to 127.0.0.1 and keeps its
+ * API server on the main thread, and the stream consumers (a poller per consumer feeding its
+ * handler) in a worker thread of their own. Everything binds to 127.0.0.1 and keeps its
  * data under one directory, so a restart resumes where the last run stopped.
  */
+import type { Worker } from 'node:worker_threads';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -12,11 +14,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { aggregatorMapping, settings, streams, tables } from '../schemas/resources';
 import { ApiServer, type Route } from './api-server';
-import { CheckpointStore } from './checkpoints';
-import { DeadLetterStore } from './dead-letters';
+import { ConsumerThread } from './consumers';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
-import { StreamPoller, type KinesisHandler } from './stream-poller';
 import { healthRoute } from './health';
 
 export const LAKE_BUCKET = 'sdp-lake';
@@ -59,7 +59,7 @@ function lockDataDir(dataDir: string): () => void {
 
 export class LocalPlatform {
   private emulators: Emulator[] = [];
-  private pollers: StreamPoller[] = [];
+  private consumers?: ConsumerThread;
   private api?: ApiServer;
   private unlock?: () => void;
   outputs?: PlatformOutputs;
@@ -104,23 +104,18 @@ export class LocalPlatform {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const ingest = (require('../lambdas/ingest/handler') as typeof import('../lambdas/ingest/handler')).handler;
     const reports = (require('../lambdas/reports/handler') as typeof import('../lambdas/reports/handler')).handler;
-    const aggregator = (require('../lambdas/aggregator/handler') as typeof import('../lambdas/aggregator/handler')).handler as KinesisHandler;
     /* eslint-enable @typescript-eslint/no-require-imports */
 
     const onError = (message: string, err: unknown) => this.log(`error: ${message}: ${(err as Error)?.message ?? err}`);
-    const aggregatorPoller = new StreamPoller({
-      kinesis,
-      streamName: streams.events.name,
-      functionName: 'aggregator',
-      handler: aggregator,
-      mapping: aggregatorMapping,
-      checkpoints: new CheckpointStore(dataDir, 'aggregator'),
-      deadLetters: new DeadLetterStore(dataDir, 'aggregator'),
-      region: REGION,
-      onError,
-    });
-    await aggregatorPoller.start();
-    this.pollers = [aggregatorPoller];
+    this.consumers = await ConsumerThread.start(
+      {
+        dataDir,
+        region: REGION,
+        consumers: [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }],
+      },
+      (line) => this.log(line),
+    );
+    const consumers = this.consumers;
 
     const routes: Route[] = [
       { method: 'POST', resource: '/bid', handler: ingest },
@@ -128,7 +123,7 @@ export class LocalPlatform {
       { method: 'POST', resource: '/click', handler: ingest },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}', handler: reports },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}/period', handler: reports },
-      healthRoute({ emulators: this.emulators, pollers: { aggregator: aggregatorPoller } }),
+      healthRoute({ emulators: this.emulators, consumers: () => consumers.status() }),
     ];
     this.api = new ApiServer({ routes, onError });
     const port = await this.api.listen(this.options.port);
@@ -167,6 +162,14 @@ export class LocalPlatform {
     Object.assign(process.env, env);
   }
 
+  /** The platform's worker threads by name, for measuring them. */
+  threads(): { name: string; worker: Worker }[] {
+    return [
+      ...this.emulators.map((e) => ({ name: e.kind, worker: e.worker })),
+      ...(this.consumers ? [{ name: 'consumers', worker: this.consumers.worker }] : []),
+    ];
+  }
+
   /** Emulator request counts, by emulator and operation. */
   async requestStats(): Promise<Record<string, Record<string, number>>> {
     const out: Record<string, Record<string, number>> = {};
@@ -176,7 +179,7 @@ export class LocalPlatform {
 
   async stop(): Promise<void> {
     await this.api?.close();
-    await Promise.all(this.pollers.map((p) => p.stop()));
+    await this.consumers?.stop();
     await Promise.all(this.emulators.map((e) => e.stop()));
     this.unlock?.();
   }

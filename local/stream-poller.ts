@@ -116,48 +116,70 @@ export class StreamPoller {
     return out.ShardIterator!;
   }
 
+  /**
+   * Reads a shard in order. While one batch is being delivered the next is already read, so the
+   * handler and the stream's reads overlap; batches are still delivered one at a time, in order.
+   */
   private async pollShard(shardId: string): Promise<void> {
     const { mapping, kinesis } = this.options;
     const idlePollMs = this.options.idlePollMs ?? 100;
+    const windowMs = mapping.maxBatchingWindowSeconds * 1000;
     const state = this.status.get(shardId)!;
     let lastRead = state.checkpoint;
     let iterator: string | undefined;
     let buffer: _Record[] = [];
     let bufferSince = 0;
+    let delivering: Promise<void> | undefined;
+    let inDelivery = 0;
+    const updatePending = () => (state.pending = buffer.length + inDelivery);
     while (this.running) {
       try {
         iterator ??= await this.iterator(shardId, lastRead);
-        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.max(1, mapping.batchSize - buffer.length) }));
-        iterator = out.NextShardIterator;
-        state.millisBehindLatest = out.MillisBehindLatest;
-        const records = out.Records ?? [];
-        if (records.length > 0) {
-          if (buffer.length === 0) bufferSince = Date.now();
-          buffer.push(...records);
-          lastRead = records[records.length - 1].SequenceNumber;
-          state.pending = buffer.length;
+        let received = 0;
+        let caughtUp = false;
+        if (buffer.length < mapping.batchSize) {
+          const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: mapping.batchSize - buffer.length }));
+          iterator = out.NextShardIterator;
+          state.millisBehindLatest = out.MillisBehindLatest;
+          caughtUp = out.MillisBehindLatest === 0;
+          const records = out.Records ?? [];
+          received = records.length;
+          if (received > 0) {
+            if (buffer.length === 0) bufferSince = Date.now();
+            buffer.push(...records);
+            lastRead = records[received - 1].SequenceNumber;
+            updatePending();
+          }
         }
-        const windowClosed = Date.now() - bufferSince >= mapping.maxBatchingWindowSeconds * 1000;
+        const windowClosed = Date.now() - bufferSince >= windowMs;
         if (buffer.length >= mapping.batchSize || (buffer.length > 0 && windowClosed)) {
-          await this.deliver(shardId, buffer.slice(0, mapping.batchSize).map((r) => this.toLambdaRecord(shardId, r)));
-          buffer.splice(0, mapping.batchSize);
-          state.pending = buffer.length;
+          await delivering;
+          if (!this.running) break;
+          const batch = buffer.splice(0, mapping.batchSize);
           if (buffer.length > 0) bufferSince = Date.now();
-        } else if (records.length === 0 || out.MillisBehindLatest === 0) {
-          await this.pause(buffer.length > 0 ? Math.min(idlePollMs, Math.max(1, bufferSince + mapping.maxBatchingWindowSeconds * 1000 - Date.now())) : idlePollMs);
+          inDelivery = batch.length;
+          updatePending();
+          delivering = this.deliver(shardId, batch.map((r) => this.toLambdaRecord(shardId, r))).finally(() => {
+            inDelivery = 0;
+            updatePending();
+          });
+        } else if (received === 0 || caughtUp) {
+          await this.pause(buffer.length > 0 ? Math.min(idlePollMs, Math.max(1, bufferSince + windowMs - Date.now())) : idlePollMs);
         }
-        if (!iterator) return; // the shard was closed and fully read
+        if (!iterator) break; // the shard was closed and fully read
       } catch (err) {
-        if (!this.running) return;
+        if (!this.running) break;
         this.options.onError?.(`polling ${shardId} failed; retrying`, err);
-        // Start over from the checkpoint: anything buffered is read again.
+        // Start over from the checkpoint, once the batch in delivery settled: anything buffered is read again.
+        await delivering;
         iterator = undefined;
         buffer = [];
-        state.pending = 0;
+        updatePending();
         lastRead = state.checkpoint;
         await this.pause(1000);
       }
     }
+    await delivering;
   }
 
   private toLambdaRecord(shardId: string, r: _Record): KinesisStreamRecord {

@@ -45,10 +45,9 @@ function send(msg: ChildMessage): void {
   process.send?.(msg);
 }
 
-/** The emulators' worker threads. LocalPlatform keeps them private; read-only access for measuring. */
+/** The platform's worker threads (emulators and stream consumers). */
 function emulatorWorkers(): { kind: string; worker: Worker }[] {
-  const emulators = (platform as unknown as { emulators?: { kind: string; worker?: Worker }[] }).emulators ?? [];
-  return emulators.filter((e) => e.worker?.performance).map((e) => ({ kind: e.kind, worker: e.worker! }));
+  return platform.threads().map((t) => ({ kind: t.name, worker: t.worker }));
 }
 
 function cpu(channel = 'default'): CpuSnapshot {

@@ -1,0 +1,54 @@
+/** The main thread's handle on the consumer worker (consumer-worker.ts): start, status, stop. */
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import type { ConsumerMessage, ConsumerRequest, ConsumerStatus, ConsumerWorkerData } from './consumer-worker';
+
+const tsxHook = require.resolve('tsx/cjs');
+
+export class ConsumerThread {
+  private nextId = 0;
+  private readonly pending = new Map<number, (value: unknown) => void>();
+
+  private constructor(readonly worker: Worker) {
+    worker.on('message', (msg: ConsumerMessage) => {
+      if (msg.type !== 'reply') return;
+      this.pending.get(msg.id)?.(msg.value);
+      this.pending.delete(msg.id);
+    });
+  }
+
+  static start(data: ConsumerWorkerData, log: (line: string) => void): Promise<ConsumerThread> {
+    const worker = new Worker(join(__dirname, 'consumer-worker.ts'), { workerData: data, execArgv: ['--require', tsxHook] });
+    worker.on('message', (msg: ConsumerMessage) => {
+      if (msg.type === 'log') log(msg.line);
+    });
+    return new Promise((resolve, reject) => {
+      worker.on('message', (msg: ConsumerMessage) => {
+        if (msg.type === 'started') resolve(new ConsumerThread(worker));
+        else if (msg.type === 'failed') {
+          void worker.terminate();
+          reject(new Error(`stream consumers failed to start: ${msg.message}`));
+        }
+      });
+      worker.once('error', (err) => reject(new Error(`stream consumers crashed: ${err.message}`)));
+    });
+  }
+
+  private request<T>(type: ConsumerRequest['type']): Promise<T> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve as (value: unknown) => void);
+      this.worker.postMessage({ type, id } satisfies ConsumerRequest);
+    });
+  }
+
+  status(): Promise<Record<string, ConsumerStatus>> {
+    return this.request('status');
+  }
+
+  /** Stops after the batches in progress finish and are checkpointed. */
+  async stop(): Promise<void> {
+    await this.request('stop');
+    await this.worker.terminate();
+  }
+}
