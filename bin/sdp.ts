@@ -4,7 +4,7 @@
  * non-zero exit, never a stack trace.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { LocalPlatform } from '../local/platform';
+import { DEFAULT_SHARDS, LocalPlatform } from '../local/platform';
 
 class UserError extends Error {}
 
@@ -34,7 +34,7 @@ program
   .description('run the whole platform on this machine (emulated Kinesis, DynamoDB and S3; no AWS account)')
   .addOption(dataDirOption())
   .addOption(new Option('--port <port>', 'HTTP port of the local API').env('PORT').default(3000).argParser(port))
-  .addOption(new Option('--shards <n>', 'shards of the events stream').default(2).argParser(positiveInt('shards')))
+  .addOption(new Option('--shards <n>', 'shards of the events stream').default(DEFAULT_SHARDS).argParser(positiveInt('shards')))
   .addOption(new Option('--aggregation-period <seconds>', 'aggregation window length').env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
   .option('--json', 'print the outputs as one JSON line once ready')

@@ -20,6 +20,8 @@ import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute } from './health';
 
 export const LAKE_BUCKET = 'sdp-lake';
+/** Shards of the local events stream: each is consumed in parallel, so more keep both cores busy. */
+export const DEFAULT_SHARDS = 4;
 const REGION = 'us-east-1';
 
 export interface PlatformOptions {

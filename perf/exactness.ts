@@ -12,6 +12,7 @@
  * dynalite request-count deltas of the aggregator's operations (the bench's own Scans excluded)
  * over the records on the stream. The bench fails (MISS) when any scenario is not exact.
  */
+import { DEFAULT_SHARDS } from '../local/platform';
 import { StreamPoller } from '../local/stream-poller';
 import { CheckpointStore } from '../local/checkpoints';
 import { DeadLetterStore } from '../local/dead-letters';
@@ -32,7 +33,7 @@ export const exactnessDefaults = {
   /** Probability of a fault on each DynamoDB/Kinesis call and on each invocation (before and after). */
   faultProbability: 0.05,
   /** Shards of the events stream. */
-  shards: 2,
+  shards: DEFAULT_SHARDS,
   /** Give up on a scenario after this many seconds. */
   timeoutSeconds: 150,
 };

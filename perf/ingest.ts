@@ -7,6 +7,7 @@
  *      per-second samples), latency p50/p99, non-2xx, and the ratio to the ceiling.
  * Goals: single-event req/s ≥ 0.8 × ceiling, p99 ≤ 50 ms.
  */
+import { DEFAULT_SHARDS } from '../local/platform';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -43,7 +44,7 @@ export const ingestDefaults: IngestOptions = {
   connections: 50,
   arraySize: 100,
   arrayConnections: 16,
-  shards: 2,
+  shards: DEFAULT_SHARDS,
   cpuProfile: false,
 };
 

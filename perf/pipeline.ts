@@ -10,6 +10,7 @@
  * only after the previous one was accepted, so the stream holds them in probe order and the
  * shard's in-order processing makes "the report counts n probe bids" mean "probes 1..n are in".
  */
+import { DEFAULT_SHARDS } from '../local/platform';
 import { createHash } from 'node:crypto';
 import { Agent } from 'node:http';
 import { mkdtempSync } from 'node:fs';
@@ -53,7 +54,7 @@ export const pipelineDefaults: PipelineOptions = {
   rate: 0,
   idleProbeSeconds: 3,
   timeoutSeconds: 150,
-  shards: 2,
+  shards: DEFAULT_SHARDS,
   cpuProfile: false,
 };
 

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
-import { LocalPlatform } from '../../local/platform';
+import { DEFAULT_SHARDS, LocalPlatform } from '../../local/platform';
 
 export type ChildRequest = { id: number; type: 'stats' | 'cpu' | 'stop' | 'profile-start' | 'profile-stop'; channel?: string; file?: string };
 export type ChildMessage =
@@ -37,7 +37,7 @@ const [dataDir, shardsArg] = process.argv.slice(2);
 const platform = new LocalPlatform({
   dataDir,
   port: 0,
-  shards: Number(shardsArg ?? 2),
+  shards: Number(shardsArg ?? DEFAULT_SHARDS),
   log: (line) => process.stderr.write(`${line}\n`),
 });
 
