@@ -41,7 +41,17 @@ export const tables = {
     partitionKey: { name: 'campaign_item_id', type: 'N' },
     sortKey: { name: 'period', type: 'N' },
   },
+  /** Per-auction record of which events the lake writer has written, so each lands in the lake once. */
+  lakeSeen: {
+    name: 'lake-seen',
+    env: 'LAKE_SEEN_TABLE_NAME',
+    partitionKey: { name: 'tx_id', type: 'S' },
+    ttlAttribute: 'expires_at',
+  },
 } as const satisfies Record<string, TableDef>;
+
+/** The lake bucket: raw and Parquet files, models; LAKE_BUCKET_NAME holds its real name. */
+export const lakeBucket = { name: 'sdp-lake', env: 'LAKE_BUCKET_NAME' } as const;
 
 /** Settings handlers read from their environment, with their defaults. */
 export const settings = {
@@ -74,6 +84,19 @@ export function readSetting(name: SettingName, env: NodeJS.ProcessEnv = process.
 export function resourceName(def: StreamDef | TableDef, env: NodeJS.ProcessEnv = process.env): string {
   return env[def.env] || def.name;
 }
+
+/**
+ * Event source mapping settings for the lake writer. No bisect and no partial batch responses:
+ * a failed batch is retried whole, with the same records, so it rewrites the same files.
+ */
+export const lakeWriterMapping = {
+  batchSize: 5000,
+  maxBatchingWindowSeconds: 5,
+  bisectBatchOnError: false,
+  reportBatchItemFailures: false,
+  retryAttempts: 10,
+  parallelizationFactor: 1,
+} as const;
 
 /** Event source mapping settings for the aggregator, shared by CDK and the local poller. */
 export const aggregatorMapping = {
