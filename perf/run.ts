@@ -9,6 +9,7 @@ import { ingestDefaults, runIngest } from './ingest';
 import { pipelineDefaults, runPipeline } from './pipeline';
 import { emulatorsDefaults, runEmulators } from './emulators';
 import { exactnessDefaults, runExactness } from './exactness';
+import { lakeDefaults, runLake } from './lake';
 import { printResult, type BenchResult } from './support/report';
 
 interface Bench<O> {
@@ -78,6 +79,17 @@ const benches: Record<string, Bench<never>> = {
     },
     run: runExactness,
   } satisfies Bench<typeof exactnessDefaults> as unknown as Bench<never>,
+  lake: {
+    description: 'data lake: Parquet write rows/s of the lake writer against DuckDB on the same 1M rows, file sizes (~1 min)',
+    defaults: lakeDefaults,
+    flags: {
+      rows: { key: 'rows', help: 'bcns rows written by each writer' },
+      repeats: { key: 'repeats', help: 'runs of each writer (the median counts)' },
+      'row-group-size': { key: 'rowGroupSize', help: 'rows per row group of the lake writer' },
+      'batch-rows': { key: 'batchRows', help: 'rows of the Lambda-sized batch timed on its own' },
+    },
+    run: runLake,
+  } satisfies Bench<typeof lakeDefaults> as unknown as Bench<never>,
 };
 
 function usage(): string {

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { SchemaElement } from 'hyparquet';
-import { bidSchema, clientTimestamp, impressionSchema, streamEventSchema, type EventType } from './events';
+import { bidSchema, impressionSchema, streamEventSchema, type EventType } from './events';
 import { COUNTERS, type AggregateRow } from './aggregates';
 
 /** Logical column types of the lake. `timestamp` is UTC, millisecond precision. */
