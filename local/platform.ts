@@ -12,14 +12,13 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { aggregatorMapping, settings, streams, tables } from '../schemas/resources';
+import { aggregatorMapping, lakeBucket, lakeWriterMapping, settings, streams, tables } from '../schemas/resources';
 import { ApiServer, type Route } from './api-server';
 import { ConsumerThread } from './consumers';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute } from './health';
 
-export const LAKE_BUCKET = 'sdp-lake';
 /** Shards of the local events stream: each is consumed in parallel, so more keep both cores busy. */
 export const DEFAULT_SHARDS = 4;
 const REGION = 'us-east-1';
@@ -100,7 +99,7 @@ export class LocalPlatform {
     await ensureStream(kinesis, streams.aggregates, 1);
     const dynamo = new DynamoDBClient(clientConfig);
     await Promise.all(Object.values(tables).map((t) => ensureTable(dynamo, t)));
-    await ensureBucket(new S3Client({ ...clientConfig, forcePathStyle: true }), LAKE_BUCKET);
+    await ensureBucket(new S3Client({ ...clientConfig, forcePathStyle: true }), lakeBucket.name);
 
     // The handlers read their configuration when loaded, so they are loaded after it is set.
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -113,7 +112,11 @@ export class LocalPlatform {
       {
         dataDir,
         region: REGION,
-        consumers: [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }],
+        consumers: [
+          { name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping },
+          { name: 'lake-writer-events', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.events.name, mapping: lakeWriterMapping },
+          { name: 'lake-writer-aggregates', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.aggregates.name, mapping: lakeWriterMapping },
+        ],
       },
       (line) => this.log(line),
     );
@@ -154,6 +157,8 @@ export class LocalPlatform {
       [streams.aggregates.env]: streams.aggregates.name,
       [tables.txState.env]: tables.txState.name,
       [tables.aggregates.env]: tables.aggregates.name,
+      [tables.lakeSeen.env]: tables.lakeSeen.name,
+      [lakeBucket.env]: lakeBucket.name,
       POWERTOOLS_SERVICE_NAME: 'sdp',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN',

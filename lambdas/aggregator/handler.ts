@@ -15,7 +15,7 @@ import { dynamo, kinesis } from '../commons/clients';
 import { StreamWriter } from '../commons/stream-writer';
 import { logger, metrics } from '../commons/observability';
 import { planBatch, type FencedEvent } from './plan';
-import { fence, shardOf } from './sequence';
+import { fence, shardOf } from '../commons/sequence';
 import { AggregatorStore } from './store';
 
 const periodSeconds = readSetting('aggregationPeriodSeconds');

@@ -3,22 +3,13 @@
  * fence so a retried batch never adds twice, and writes join states in batches. It counts the
  * requests it makes, the figure the pipeline benchmark holds to its goal.
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  BatchWriteCommand,
-  GetCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { COUNTERS, totalsOf, type AggregateRow } from '../../schemas/aggregates';
+import { allSettledOrThrow, KeyedItems } from '../commons/dynamo-batch';
 import { totalsAbove, type RowDelta, type TxState } from './plan';
 
-const BATCH_GET_LIMIT = 100;
-const BATCH_WRITE_LIMIT = 25;
 const ROW_UPDATE_CONCURRENCY = 16;
-const MAX_UNPROCESSED_ROUNDS = 12;
 
 function toRow(item: Record<string, unknown>): AggregateRow {
   return {
@@ -30,72 +21,34 @@ function toRow(item: Record<string, unknown>): AggregateRow {
   };
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/**
- * Like Promise.all, but waits for every promise to settle before rejecting: a failed invocation
- * must not leave writes running behind it while its retry already reads and writes the same rows.
- */
-async function allSettledOrThrow<T>(promises: Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
-}
-
-const backoff = (round: number) => new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round) * (0.5 + Math.random())));
-
 /** The fence attribute of a shard on an aggregate row. */
 export function fenceAttribute(shardId: string): string {
   return `fence_${shardId}`;
 }
 
 export class AggregatorStore {
-  requests = 0;
+  private rowRequests = 0;
+  private readonly txStates: KeyedItems<TxState>;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly txTable: string,
+    txTable: string,
     private readonly aggregatesTable: string,
-  ) {}
+  ) {
+    this.txStates = new KeyedItems(db, txTable, 'tx_id');
+  }
+
+  /** DynamoDB requests made so far. */
+  get requests(): number {
+    return this.rowRequests + this.txStates.requests;
+  }
 
   async getTxStates(txIds: readonly string[]): Promise<Map<string, TxState>> {
-    const found = new Map<string, TxState>();
-    await allSettledOrThrow(
-      chunks(txIds, BATCH_GET_LIMIT).map(async (ids) => {
-        let keys: Record<string, unknown>[] | undefined = ids.map((tx_id) => ({ tx_id }));
-        for (let round = 0; keys && keys.length > 0; round++) {
-          if (round > MAX_UNPROCESSED_ROUNDS) throw new Error(`BatchGet left ${keys.length} keys unprocessed`);
-          if (round > 0) await backoff(round);
-          this.requests++;
-          const out: BatchGetCommandOutput = await this.db.send(
-            new BatchGetCommand({ RequestItems: { [this.txTable]: { Keys: keys, ConsistentRead: true } } }),
-          );
-          for (const item of out.Responses?.[this.txTable] ?? []) found.set(item.tx_id as string, item as TxState);
-          keys = out.UnprocessedKeys?.[this.txTable]?.Keys;
-        }
-      }),
-    );
-    return found;
+    return this.txStates.getAll(txIds);
   }
 
   async putTxStates(states: readonly TxState[]): Promise<void> {
-    await allSettledOrThrow(
-      chunks(states, BATCH_WRITE_LIMIT).map(async (batch) => {
-        let requests: Record<string, unknown>[] | undefined = batch.map((Item) => ({ PutRequest: { Item } }));
-        for (let round = 0; requests && requests.length > 0; round++) {
-          if (round > MAX_UNPROCESSED_ROUNDS) throw new Error(`BatchWrite left ${requests.length} items unprocessed`);
-          if (round > 0) await backoff(round);
-          this.requests++;
-          const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.txTable]: requests as never } }));
-          requests = out.UnprocessedItems?.[this.txTable] as Record<string, unknown>[] | undefined;
-        }
-      }),
-    );
+    await this.txStates.putAll(states);
   }
 
   /**
@@ -130,7 +83,7 @@ export class AggregatorStore {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
     // A previous attempt stored part of this batch: add only what lies above the row's fence.
-    this.requests++;
+    this.rowRequests++;
     const current = await this.db.send(
       new GetCommand({
         TableName: this.aggregatesTable,
@@ -156,7 +109,7 @@ export class AggregatorStore {
   ): Promise<AggregateRow | undefined> {
     const { totals, last } = totalsAbove(row, fence);
     if (last === undefined) return undefined;
-    this.requests++;
+    this.rowRequests++;
     const adds = COUNTERS.map((c) => `${c} :${c}`).join(', ');
     const addValues = Object.fromEntries(COUNTERS.map((c) => [`:${c}`, totals[c]]));
     const out = await this.db.send(

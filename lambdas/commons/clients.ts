@@ -12,7 +12,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** HTTP/1.1 with keep-alive: kinesalite cannot speak HTTP/2, and pooled sockets keep hot paths cheap. */
-function requestHandler(): NodeHttpHandler {
+export function requestHandler(): NodeHttpHandler {
   return new NodeHttpHandler({
     httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
