@@ -4,7 +4,12 @@
  * non-zero exit, never a stack trace.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { DEFAULT_SHARDS, LocalPlatform } from '../local/platform';
+import { LakeSql, localLakeRoot, type QueryResult } from '../local/lake-sql';
+import { queryAthena } from '../local/athena-sql';
+import { formatCsv, formatJson, formatTable } from '../local/format';
 
 class UserError extends Error {}
 
@@ -20,6 +25,21 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('port must be an integer from 0 to 65535');
   return n;
+}
+
+const QUERIES_DIR = join(__dirname, '..', 'queries');
+
+function namedQueries(): string[] {
+  return existsSync(QUERIES_DIR) ? readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -4)) : [];
+}
+
+function readQuery(sql: string | undefined, file: string | undefined): string {
+  if (sql && file) throw new UserError('give either SQL or --file, not both');
+  if (sql) return sql;
+  if (!file) throw new UserError('no SQL given: sdp query "<SQL>" or sdp query --file <query>');
+  const path = existsSync(file) ? file : join(QUERIES_DIR, file.endsWith('.sql') ? file : `${file}.sql`);
+  if (!existsSync(path)) throw new UserError(`no saved query "${file}"; saved queries: ${namedQueries().join(', ') || 'none'}`);
+  return readFileSync(path, 'utf8');
 }
 
 const dataDirOption = () =>
@@ -71,6 +91,43 @@ program
       console.log(`Try: curl -s -XPOST ${outputs.UrlForAPI}bid -H 'content-type: application/json' -d '{"tx_id":"t1","app_uid":"u1","campaign_item_id":42}'`);
       console.log('Ctrl-C stops it; a restart resumes from where it stopped.');
     }
+  });
+
+program
+  .command('query')
+  .description('run SQL over the lake: DuckDB over the local lake, or Athena with --athena')
+  .argument('[sql]', 'the SQL to run (or use --file)')
+  .option('--file <query>', `a saved query: a name from queries/ (${namedQueries().join(', ') || 'none yet'}) or a path to a .sql file`)
+  .addOption(dataDirOption())
+  .option('--athena', 'run on Athena in the deployed stack (AWS credentials and region from the environment)')
+  .addOption(new Option('--workgroup <name>', 'Athena workgroup (stack output AthenaWorkGroup)').env('SDP_ATHENA_WORKGROUP').default('sdp'))
+  .addOption(new Option('--database <name>', 'Glue database (stack output GlueDatabase)').env('SDP_GLUE_DATABASE').default('sdp_lake'))
+  .addOption(new Option('--json', 'print rows as JSON').conflicts('csv'))
+  .option('--csv', 'print rows as CSV')
+  .action(async (sqlArg: string | undefined, opts: { file?: string; dataDir: string; athena?: boolean; workgroup: string; database: string; json?: boolean; csv?: boolean }) => {
+    const sql = readQuery(sqlArg, opts.file);
+    let result: QueryResult;
+    if (opts.athena) {
+      try {
+        result = await queryAthena(sql, { workGroup: opts.workgroup, database: opts.database, onProgress: (state) => process.stderr.write(`athena: ${state}\r`) });
+        process.stderr.write('\n');
+      } catch (err) {
+        throw new UserError(`athena: ${(err as Error).message}`);
+      }
+    } else {
+      const root = localLakeRoot(resolve(opts.dataDir));
+      if (!existsSync(root)) throw new UserError(`no local lake under ${resolve(opts.dataDir)}: start the platform (sdp local) and send events first, or pass --data-dir`);
+      const lake = await LakeSql.open(root);
+      for (const s of lake.skipped) process.stderr.write(`warning: left out unreadable lake file ${s.path}: ${s.reason}\n`);
+      try {
+        result = await lake.query(sql);
+      } catch (err) {
+        throw new UserError((err as Error).message.split('\n')[0]);
+      } finally {
+        lake.close();
+      }
+    }
+    process.stdout.write(`${opts.json ? formatJson(result) : opts.csv ? formatCsv(result) : formatTable(result)}\n`);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
