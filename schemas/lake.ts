@@ -333,3 +333,30 @@ export function parquetKey(table: LakeTable, partition: Partition, fileId: strin
 export function tablePrefix(format: LakeFormat, table: LakeTable): string {
   return `${LAKE_PREFIXES[format]}/${table}/`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Compaction manifests
+
+/**
+ * A compaction's commit record, written before its outputs and deleted after its inputs: while it
+ * exists, readers that honour it see either the inputs (outputs not all written yet) or the outputs
+ * (inputs not all deleted yet), never both, and a rerun finishes the job it describes.
+ */
+export interface CompactionManifest {
+  format: LakeFormat;
+  table: LakeTable;
+  partition: Partition;
+  /** Object keys being replaced. */
+  inputs: string[];
+  /** Object keys replacing them. */
+  outputs: string[];
+  createdAt: string;
+}
+
+export const COMPACTION_PREFIX = 'compaction/';
+
+/** `compaction/<format>/<table>/dt=YYYY-MM-DD/hour=HH/<name>.json` */
+export function compactionManifestKey(format: LakeFormat, table: LakeTable, partition: Partition, name: string): string {
+  if (!FILE_ID.test(name)) throw new Error(`lake: manifest name must be [A-Za-z0-9._-], got "${name}"`);
+  return `${COMPACTION_PREFIX}${format}/${table}/${partitionPath(partition)}/${name}.json`;
+}
