@@ -1,0 +1,488 @@
+/**
+ * Lake compaction over the S3 API (the Lambda in AWS, s3rver locally): merges the many small files
+ * the lake writer leaves in each closed hour partition into files of about a target size, each
+ * row once (events by (type, tx_id), aggregates at their highest revision), sorted by event time;
+ * then rebuilds the `auctions` table of every closed bids hour whose sources changed.
+ *
+ * Commit protocol per partition, crash-safe and idempotent:
+ *   (a) PUT the manifest `compaction/<format>/<table>/dt=…/hour=…/compacted-<hash>.json`
+ *       (schemas/lake.ts CompactionManifest: inputs and outputs);
+ *   (b) PUT every output `compacted-<hash>-<nnnn>` (hash of the sorted input keys: a rerun over
+ *       the same inputs writes the same keys and bytes);
+ *   (c) DELETE the inputs (DeleteObjects, ≤ 1000 keys a call);
+ *   (d) DELETE the manifest.
+ * Readers honour manifests: while one exists they ignore its inputs if all its outputs exist, else
+ * its outputs. So at every point each row is seen exactly once. Each run first recovers the
+ * manifests it finds (plan.ts recoveryAction): all outputs there → finish (c) and (d); else, once
+ * the manifest is older than `staleManifestMs` (a run still writing it would otherwise lose its
+ * outputs), delete the outputs written and the manifest, and compact the partition again.
+ *
+ * Runs must not overlap in compacting (one Lambda at a time: reserved concurrency 1; locally one
+ * scheduler or CLI run at a time): two runs listing different inputs of one partition would both
+ * commit. The lake writer may keep adding files meanwhile: files listed after a run started are
+ * compacted by a later run.
+ */
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  COMPACTION_PREFIX,
+  LAKE_TABLES,
+  compactionManifestKey,
+  parquetKey,
+  partitionPath,
+  rawKey,
+  tablePrefix,
+  type CompactionManifest,
+  type LakeFormat,
+  type LakeRow,
+  type LakeTable,
+  type Partition,
+} from '../../schemas/lake';
+import type { StreamEvent } from '../../schemas/events';
+import { toNdjsonGzip, toParquet } from '../lake-writer/parquet';
+import { auctionRows } from '../lake-writer/rows';
+import { readLakeFile, UnreadableFile, type Decoded } from './files';
+import {
+  AUCTIONS_FILE_ID,
+  DEFAULT_STALE_MANIFEST_MS,
+  DEFAULT_TARGET_FILE_BYTES,
+  auctionSourceHours,
+  compactRows,
+  compactionNames,
+  isClosed,
+  isManifest,
+  isManifestKey,
+  needsCompaction,
+  outputFileCount,
+  parseLakeKey,
+  partitionId,
+  recoveryAction,
+  splitRows,
+  visibleKeys,
+  type LakeFile,
+} from './plan';
+
+export interface CompactOptions {
+  s3: S3Client;
+  bucket: string;
+  /** Epoch ms: partitions whose end plus the allowed lateness is before this are closed. */
+  now: number;
+  allowedLatenessSeconds: number;
+  /** About how large a compacted file gets (default 128 MiB), estimated from the inputs' bytes per row. */
+  targetFileBytes?: number;
+  /** Tables to compact (default: every table; `auctions` means rebuilding auctions from bids). */
+  tables?: readonly LakeTable[];
+  /** A manifest with outputs missing is rolled back only once this old (default 15 min). */
+  staleManifestMs?: number;
+  /** Partitions compacted at once (default 4). */
+  concurrency?: number;
+  onProgress?: (progress: CompactionProgress) => void;
+}
+
+export interface CompactionProgress {
+  phase: 'list' | 'recover' | 'compact' | 'auctions';
+  message: string;
+}
+
+export interface PartitionReport {
+  format: LakeFormat;
+  table: LakeTable;
+  partition: Partition;
+  filesBefore: number;
+  bytesBefore: number;
+  filesAfter: number;
+  bytesAfter: number;
+  rowsBefore: number;
+  rowsAfter: number;
+}
+
+export interface CompactionReport {
+  /** Partitions compacted (format × table × hour). */
+  partitions: number;
+  /** Files and bytes of the compacted partitions' inputs, and of their outputs. */
+  filesBefore: number;
+  bytesBefore: number;
+  filesAfter: number;
+  bytesAfter: number;
+  /** Rows read from the inputs (duplicates and superseded revisions included) and written. */
+  rowsBefore: number;
+  rowsAfter: number;
+  /** Files that could not be read as their format or table: left in place. */
+  unreadable: { key: string; reason: string }[];
+  /** Manifests of interrupted runs handled: finished or rolled back. */
+  recovered: number;
+  /** Of those, the ones rolled back (their partition compacted again). */
+  rolledBack: number;
+  /** Manifests left alone because a run may still be writing them (younger than staleManifestMs). */
+  inFlight: string[];
+  /** Auctions partitions (re)built, each written as Parquet and raw. */
+  auctions: number;
+  auctionRows: number;
+  details: PartitionReport[];
+  durationMs: number;
+}
+
+interface ObjectInfo {
+  size: number;
+  lastModified: number;
+}
+
+const PARQUET_TYPE = 'application/vnd.apache.parquet';
+const NDJSON_TYPE = 'application/x-ndjson';
+const DELETE_BATCH = 1000;
+
+// ---------------------------------------------------------------------------------------------
+// S3
+
+class Lake {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async list(prefix: string): Promise<Map<string, ObjectInfo>> {
+    const out = new Map<string, ObjectInfo>();
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key) out.set(o.Key, { size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return res.Body!.transformToByteArray();
+  }
+
+  async put(key: string, body: Uint8Array | string, contentType: string): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  async deleteOne(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  /** Deletes keys, 1000 a call; deleting a key that is gone already is not an error. */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const part = keys.slice(i, i + DELETE_BATCH);
+      const res = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: part.map((Key) => ({ Key })), Quiet: true } }));
+      const errors = (res.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+      if (errors.length > 0) throw new Error(`compaction: could not delete ${errors.length} objects, e.g. ${errors[0].Key}: ${errors[0].Code} ${errors[0].Message}`);
+    }
+  }
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  if (failure) throw failure.error;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+class Run {
+  readonly lake: Lake;
+  readonly report: CompactionReport = {
+    partitions: 0,
+    filesBefore: 0,
+    bytesBefore: 0,
+    filesAfter: 0,
+    bytesAfter: 0,
+    rowsBefore: 0,
+    rowsAfter: 0,
+    unreadable: [],
+    recovered: 0,
+    rolledBack: 0,
+    inFlight: [],
+    auctions: 0,
+    auctionRows: 0,
+    details: [],
+    durationMs: 0,
+  };
+  /** Every data object of the lake, kept current as this run writes and deletes. */
+  readonly objects = new Map<string, ObjectInfo>();
+  /** Manifests still standing after recovery (in flight in another run). */
+  readonly standing: CompactionManifest[] = [];
+  private readonly unreadableKeys = new Set<string>();
+  private readonly target: number;
+  private readonly tables: ReadonlySet<LakeTable>;
+
+  constructor(readonly options: CompactOptions) {
+    this.lake = new Lake(options.s3, options.bucket);
+    this.target = options.targetFileBytes ?? DEFAULT_TARGET_FILE_BYTES;
+    this.tables = new Set(options.tables ?? LAKE_TABLES);
+  }
+
+  progress(phase: CompactionProgress['phase'], message: string): void {
+    this.options.onProgress?.({ phase, message });
+  }
+
+  unreadable(key: string, reason: string): void {
+    if (this.unreadableKeys.has(key)) return;
+    this.unreadableKeys.add(key);
+    this.report.unreadable.push({ key, reason });
+  }
+
+  /** Reads and decodes a file, or reports it unreadable and returns undefined. */
+  async read(file: LakeFile): Promise<Decoded | undefined> {
+    if (this.unreadableKeys.has(file.key)) return undefined;
+    const bytes = await this.lake.get(file.key);
+    try {
+      return await readLakeFile(file.format, file.table, bytes);
+    } catch (err) {
+      if (!(err instanceof UnreadableFile)) throw err;
+      this.unreadable(file.key, err.message);
+      return undefined;
+    }
+  }
+
+  async listAll(): Promise<Map<string, ObjectInfo>> {
+    const manifests = await this.lake.list(COMPACTION_PREFIX);
+    for (const format of ['raw', 'parquet'] as const) {
+      for (const table of LAKE_TABLES) for (const [k, v] of await this.lake.list(tablePrefix(format, table))) this.objects.set(k, v);
+    }
+    this.progress('list', `${this.objects.size} lake objects, ${manifests.size} manifests`);
+    return manifests;
+  }
+
+  // -- recovery ---------------------------------------------------------------------------------
+
+  async recover(manifestKeys: readonly string[]): Promise<void> {
+    const stale = this.options.staleManifestMs ?? DEFAULT_STALE_MANIFEST_MS;
+    for (const key of manifestKeys) {
+      if (!isManifestKey(key)) continue;
+      let manifest: unknown;
+      try {
+        manifest = JSON.parse(Buffer.from(await this.lake.get(key)).toString('utf8'));
+      } catch {
+        manifest = undefined;
+      }
+      if (!isManifest(manifest)) {
+        // Readers ignore a manifest they cannot read; so does compaction, leaving it for a person.
+        this.unreadable(key, 'not a compaction manifest');
+        continue;
+      }
+      const action = recoveryAction(manifest, (k) => this.objects.has(k), Date.now(), stale);
+      if (action === 'in-flight') {
+        this.report.inFlight.push(key);
+        this.standing.push(manifest);
+        this.progress('recover', `${key}: outputs missing, recent: left for the run writing it`);
+        continue;
+      }
+      if (action === 'finish') {
+        await this.lake.deleteMany(manifest.inputs);
+        for (const k of manifest.inputs) this.objects.delete(k);
+      } else {
+        const written = manifest.outputs.filter((k) => this.objects.has(k));
+        await this.lake.deleteMany(written);
+        for (const k of written) this.objects.delete(k);
+        this.report.rolledBack++;
+      }
+      await this.lake.deleteOne(key);
+      this.report.recovered++;
+      this.progress('recover', `${key}: ${action === 'finish' ? 'finished' : 'rolled back'}`);
+    }
+  }
+
+  // -- compaction -------------------------------------------------------------------------------
+
+  /** Closed partitions of the chosen tables (not auctions) and their files, one list each. */
+  candidates(): { format: LakeFormat; table: LakeTable; partition: Partition; files: LakeFile[] }[] {
+    const blocked = new Set(this.standing.map((m) => partitionId(m.format, m.table, m.partition)));
+    const groups = new Map<string, { format: LakeFormat; table: LakeTable; partition: Partition; files: LakeFile[] }>();
+    for (const key of this.objects.keys()) {
+      const file = parseLakeKey(key);
+      if (!file || file.table === 'auctions' || !this.tables.has(file.table)) continue;
+      if (!isClosed(file.partition, this.options.now, this.options.allowedLatenessSeconds)) continue;
+      const id = partitionId(file.format, file.table, file.partition);
+      if (blocked.has(id)) continue;
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = { format: file.format, table: file.table, partition: file.partition, files: [] }));
+      g.files.push(file);
+    }
+    return [...groups.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, g]) => ({ ...g, files: g.files.sort((a, b) => (a.key < b.key ? -1 : 1)) }))
+      .filter((g) => needsCompaction(g.files.map((f) => f.fileId)));
+  }
+
+  async compactPartition(format: LakeFormat, table: LakeTable, partition: Partition, files: LakeFile[]): Promise<void> {
+    const readable: LakeFile[] = [];
+    const records: Decoded = [];
+    let inputBytes = 0;
+    for (const f of files) {
+      const decoded = await this.read(f);
+      if (!decoded) continue;
+      readable.push(f);
+      inputBytes += this.objects.get(f.key)?.size ?? 0;
+      for (const r of decoded) records.push(r);
+    }
+    // Only the outputs of one compaction left once unreadable files are set aside: nothing to do.
+    if (!needsCompaction(readable.map((f) => f.fileId))) return;
+
+    const inputs = readable.map((f) => f.key);
+    const rows = compactRows(table, records);
+    const count = outputFileCount(rows.length, records.length, inputBytes, this.target);
+    const { name, fileIds } = compactionNames(inputs, count);
+    const parts = splitRows(rows, count);
+    const outputs = parts.map((part, i) => {
+      const fileId = fileIds[i];
+      return format === 'parquet'
+        ? { key: parquetKey(table, partition, fileId), body: toParquet(table, part as LakeRow[]), contentType: PARQUET_TYPE }
+        : { key: rawKey(table, partition, fileId), body: toNdjsonGzip(part, { level: 6 }), contentType: NDJSON_TYPE };
+    });
+    const manifestKey = compactionManifestKey(format, table, partition, name);
+    const manifest: CompactionManifest = { format, table, partition, inputs, outputs: outputs.map((o) => o.key), createdAt: new Date().toISOString() };
+
+    await this.lake.put(manifestKey, JSON.stringify(manifest), 'application/json'); // (a)
+    for (const o of outputs) await this.lake.put(o.key, o.body, o.contentType); // (b)
+    await this.lake.deleteMany(inputs); // (c)
+    await this.lake.deleteOne(manifestKey); // (d)
+
+    const written = Date.now();
+    for (const k of inputs) this.objects.delete(k);
+    for (const o of outputs) this.objects.set(o.key, { size: o.body.byteLength, lastModified: written });
+    const detail: PartitionReport = {
+      format,
+      table,
+      partition,
+      filesBefore: inputs.length,
+      bytesBefore: inputBytes,
+      filesAfter: outputs.length,
+      bytesAfter: outputs.reduce((s, o) => s + o.body.byteLength, 0),
+      rowsBefore: records.length,
+      rowsAfter: rows.length,
+    };
+    const r = this.report;
+    r.partitions++;
+    r.filesBefore += detail.filesBefore;
+    r.bytesBefore += detail.bytesBefore;
+    r.filesAfter += detail.filesAfter;
+    r.bytesAfter += detail.bytesAfter;
+    r.rowsBefore += detail.rowsBefore;
+    r.rowsAfter += detail.rowsAfter;
+    r.details.push(detail);
+    this.progress('compact', `${partitionId(format, table, partition)}: ${detail.filesBefore} files → ${detail.filesAfter}, ${detail.rowsBefore} rows → ${detail.rowsAfter}`);
+  }
+
+  // -- auctions ---------------------------------------------------------------------------------
+
+  /** The visible data files of a Parquet partition (manifests still standing honoured). */
+  private visibleFiles(table: LakeTable, partition: Partition): LakeFile[] {
+    const prefix = `${tablePrefix('parquet', table)}${partitionPath(partition)}/`;
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+    return visibleKeys(keys, this.standing)
+      .map(parseLakeKey)
+      .filter((f): f is LakeFile => f !== undefined);
+  }
+
+  private newest(files: readonly LakeFile[]): number {
+    return files.reduce((m, f) => Math.max(m, this.objects.get(f.key)?.lastModified ?? 0), 0);
+  }
+
+  /**
+   * Rebuilds `auctions` for every closed bids hour whose auctions files are missing or older than
+   * one of their sources (bids of the hour; impressions and clicks of it and the following hours up
+   * to the allowed lateness + 1 h), by the listing's LastModified: a source compacted or added since
+   * is newer. Each file is overwritten whole at a fixed key, so a rerun rewrites the same bytes.
+   */
+  async auctions(): Promise<void> {
+    const hours = new Map<string, Partition>();
+    for (const key of this.objects.keys()) {
+      const f = parseLakeKey(key);
+      if (f && f.format === 'parquet' && f.table === 'bids' && isClosed(f.partition, this.options.now, this.options.allowedLatenessSeconds)) hours.set(partitionPath(f.partition), f.partition);
+    }
+    const cache = new Map<string, Decoded>();
+    const rowsOf = async (files: readonly LakeFile[]) => {
+      const out: Decoded = [];
+      for (const f of files) {
+        let rows = cache.get(f.key);
+        if (!rows) {
+          rows = (await this.read(f)) ?? [];
+          cache.set(f.key, rows);
+        }
+        for (const r of rows) out.push(r);
+      }
+      return out;
+    };
+    for (const partition of [...hours.values()].sort((a, b) => (partitionPath(a) < partitionPath(b) ? -1 : 1))) {
+      const bids = this.visibleFiles('bids', partition);
+      if (bids.length === 0) continue;
+      const sourceHours = auctionSourceHours(partition, this.options.allowedLatenessSeconds);
+      const others = sourceHours.flatMap((h) => [...this.visibleFiles('impressions', h), ...this.visibleFiles('clicks', h)]);
+      const pKey = parquetKey('auctions', partition, AUCTIONS_FILE_ID);
+      const rKey = rawKey('auctions', partition, AUCTIONS_FILE_ID);
+      const pInfo = this.objects.get(pKey);
+      const rInfo = this.objects.get(rKey);
+      const sourcesNewest = this.newest([...bids, ...others]);
+      // LastModified has whole seconds: a source written in the auctions' second counts as older
+      // (were it missed, its partition's compaction later makes it newer).
+      if (pInfo && rInfo && Math.min(pInfo.lastModified, rInfo.lastModified) >= sourcesNewest) continue;
+
+      const events: Record<string, unknown>[] = [];
+      for (const r of await rowsOf(bids)) events.push({ ...r, type: 'bid' });
+      for (const h of sourceHours) {
+        for (const r of await rowsOf(this.visibleFiles('impressions', h))) events.push({ ...r, type: 'impression' });
+        for (const r of await rowsOf(this.visibleFiles('clicks', h))) events.push({ ...r, type: 'click' });
+      }
+      // Earliest received copy of each event first, so auctionRows keeps it.
+      events.sort((a, b) => (a.received_at as number) - (b.received_at as number));
+      const rows = auctionRows(events as unknown as StreamEvent[]).sort(
+        (a, b) => (a.event_time as number) - (b.event_time as number) || ((a.tx_id as string) < (b.tx_id as string) ? -1 : (a.tx_id as string) > (b.tx_id as string) ? 1 : 0),
+      );
+      await this.lake.put(pKey, toParquet('auctions', rows), PARQUET_TYPE);
+      await this.lake.put(rKey, toNdjsonGzip(rows, { level: 6 }), NDJSON_TYPE);
+      const written = Date.now();
+      this.objects.set(pKey, { size: 0, lastModified: written });
+      this.objects.set(rKey, { size: 0, lastModified: written });
+      this.report.auctions++;
+      this.report.auctionRows += rows.length;
+      this.progress('auctions', `${partitionPath(partition)}: ${rows.length} auctions`);
+      // Sources before the next hour's window are not needed again.
+      const next = new Set([...sourceHours.slice(1)].map(partitionPath));
+      for (const key of cache.keys()) {
+        const f = parseLakeKey(key);
+        if (!f || !next.has(partitionPath(f.partition)) || f.table === 'bids') cache.delete(key);
+      }
+    }
+  }
+}
+
+/**
+ * Compacts the lake's closed partitions and rebuilds their auctions; returns what it did. Throws
+ * when S3 fails (a rerun picks up where it stopped); unreadable files are reported, not fatal.
+ */
+export async function compactLake(options: CompactOptions): Promise<CompactionReport> {
+  const started = Date.now();
+  const run = new Run(options);
+  const manifests = await run.listAll();
+  await run.recover([...manifests.keys()].sort());
+  const candidates = run.candidates();
+  run.progress('compact', `${candidates.length} partitions to compact`);
+  await pool(candidates, options.concurrency ?? 4, (c) => run.compactPartition(c.format, c.table, c.partition, c.files));
+  if (!options.tables || options.tables.includes('auctions')) await run.auctions();
+  run.report.details.sort((a, b) => (partitionId(a.format, a.table, a.partition) < partitionId(b.format, b.table, b.partition) ? -1 : 1));
+  run.report.durationMs = Date.now() - started;
+  return run.report;
+}
