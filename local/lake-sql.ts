@@ -9,7 +9,7 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, readFileSync, s
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { LAKE_TABLES, duckdbJsonColumns, duckdbJsonSelect, duckdbType, lakeTables, tablePrefix, type LakeFormat, type LakeTable } from '../schemas/lake';
+import { COMPACTION_PREFIX, LAKE_TABLES, type CompactionManifest, duckdbJsonColumns, duckdbJsonSelect, duckdbType, lakeTables, tablePrefix, type LakeFormat, type LakeTable } from '../schemas/lake';
 import { lakeBucket } from '../schemas/resources';
 
 /** s3rver stores an object's bytes at `<key>._S3rver_object`. */
@@ -71,6 +71,28 @@ export function unreadableReason(path: string, format: LakeFormat): string | und
   }
 }
 
+const objectPath = (lakeRoot: string, key: string) => join(lakeRoot, `${key}${OBJECT_SUFFIX}`);
+
+/**
+ * Files that unfinished compactions hide: while a manifest exists, its inputs when all its outputs
+ * are written, else its outputs. Readers then see every row exactly once at any point of a
+ * compaction (schemas/lake.ts, CompactionManifest).
+ */
+export function hiddenByCompactions(lakeRoot: string): Set<string> {
+  const hidden = new Set<string>();
+  for (const path of listObjects(join(lakeRoot, COMPACTION_PREFIX), '.json')) {
+    let manifest: CompactionManifest;
+    try {
+      manifest = JSON.parse(readFileSync(path, 'utf8'));
+    } catch {
+      continue; // a manifest cut short by a crash: its compaction wrote nothing yet
+    }
+    const complete = manifest.outputs.every((key) => existsSync(objectPath(lakeRoot, key)));
+    for (const key of complete ? manifest.inputs : manifest.outputs) hidden.add(objectPath(lakeRoot, key));
+  }
+  return hidden;
+}
+
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const PARTITION_COLUMNS = `CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS hour`;
 
@@ -113,10 +135,12 @@ export class LakeSql {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     const skipped: SkippedFile[] = [];
+    const hidden = hiddenByCompactions(lakeRoot);
     for (const format of ['raw', 'parquet'] as const) {
       for (const table of LAKE_TABLES) {
         const suffix = format === 'parquet' ? '.parquet' : '.json.gz';
         const files = listObjects(join(lakeRoot, tablePrefix(format, table)), suffix).filter((path) => {
+          if (hidden.has(path)) return false;
           const reason = unreadableReason(path, format);
           if (reason) skipped.push({ path, reason });
           return !reason;
