@@ -1,10 +1,14 @@
-// The sdp stack: the ingestion API, the events stream, the aggregator with its tables and the aggregates stream, and the reports API.
+// The sdp stack: the ingestion API, the events stream, the aggregator with its tables and the aggregates stream, the reports API, and the data lake (lake writer, compaction, Glue catalog, Athena).
 import { CfnOutput, CfnParameter, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { settings } from '../schemas/resources';
 import { Aggregator } from './aggregator';
+import { Analytics } from './analytics';
+import { Compaction } from './compaction';
+import { DataLake } from './data-lake';
 import { DataStream } from './data-stream';
 import { IngestionApi } from './ingestion-api';
+import { LakeWriter } from './lake-writer';
 import { REPORTS_PATH, ReportsApi } from './reports-api';
 import { StateTables } from './state-tables';
 
@@ -15,10 +19,14 @@ export class SdpStack extends Stack {
   public readonly ingestionApi: IngestionApi;
   public readonly aggregator: Aggregator;
   public readonly reportsApi: ReportsApi;
+  public readonly dataLake: DataLake;
+  public readonly lakeWriter: LakeWriter;
+  public readonly compaction: Compaction;
+  public readonly analytics: Analytics;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, {
-      description: 'sdp: streaming data platform (ingestion, events stream, aggregation, aggregates stream, reports)',
+      description: 'sdp: streaming data platform (ingestion, events stream, aggregation, aggregates stream, reports, data lake)',
       ...props,
     });
 
@@ -55,11 +63,35 @@ export class SdpStack extends Stack {
       aggregatesTable: this.stateTables.aggregates,
     });
 
+    this.dataLake = new DataLake(this, 'Lake');
+    this.lakeWriter = new LakeWriter(this, 'LakeWriting', {
+      lakeBucket: this.dataLake.bucket,
+      eventsStream: this.eventsStream.stream,
+      aggregatesStream: this.aggregatesStream.stream,
+    });
+    this.compaction = new Compaction(this, 'LakeCompaction', { lakeBucket: this.dataLake.bucket });
+    this.analytics = new Analytics(this, 'Analytics', {
+      lakeBucket: this.dataLake.bucket,
+      accessLogsBucket: this.dataLake.accessLogsBucket,
+    });
+
     const baseUrl = this.ingestionApi.restApi.url;
     new CfnOutput(this, 'UrlForAPI', { value: baseUrl, description: 'Base URL of the API' });
     new CfnOutput(this, 'UrlForReports', {
       value: `${baseUrl}${REPORTS_PATH}/`,
       description: 'Base URL of the campaign reports; append a campaign_item_id',
+    });
+    new CfnOutput(this, 'LakeBucketName', {
+      value: this.dataLake.bucket.bucketName,
+      description: 'The lake bucket: raw/ and parquet/ files by event date and hour',
+    });
+    new CfnOutput(this, 'AthenaWorkGroup', {
+      value: this.analytics.workGroup.ref,
+      description: 'Athena workgroup for SQL over the lake (sdp query)',
+    });
+    new CfnOutput(this, 'GlueDatabase', {
+      value: this.analytics.database.ref,
+      description: 'Glue database of the lake tables (raw_<table>, parquet_<table>)',
     });
   }
 }

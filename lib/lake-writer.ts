@@ -1,0 +1,112 @@
+// The lake writer Lambda: fed by the events and the aggregates streams (settings from lakeWriterMapping in schemas/resources.ts), it writes raw and Parquet files under raw/ and parquet/ (undecodable records under errors/) and records what it wrote in the lake-seen table.
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { lakeBucket, lakeWriterMapping, settings, streams, tables, type TableDef } from '../schemas/resources';
+import { LAKE_DATA_PREFIXES, LAKE_ERRORS_PREFIX, grantLakeObjects } from './data-lake';
+import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
+
+export interface LakeWriterProps {
+  readonly lakeBucket: s3.Bucket;
+  /** Read through an event source mapping: every event. */
+  readonly eventsStream: kinesis.IStream;
+  /** Read through a second event source mapping: every revision of every aggregate row. */
+  readonly aggregatesStream: kinesis.IStream;
+  /** @default RemovalPolicy.RETAIN, as the platform's other tables */
+  readonly removalPolicy?: RemovalPolicy;
+  readonly lakeSeenProps?: Partial<dynamodb.TableProps>;
+  readonly functionProps?: Partial<HandlerFunctionProps>;
+  /** Overrides for both event source mappings (applied last). */
+  readonly eventSourceProps?: Partial<sources.KinesisEventSourceProps>;
+  readonly deadLetterQueueProps?: sqs.QueueProps;
+}
+
+export class LakeWriter extends Construct {
+  public readonly lakeWriterFunction: HandlerFunction;
+  /** Which events of each auction the writer has written (tables.lakeSeen), expired by TTL. */
+  public readonly lakeSeen: dynamodb.Table;
+  public readonly eventsSource: sources.KinesisEventSource;
+  public readonly aggregatesSource: sources.KinesisEventSource;
+  /** Receives the position (shard, sequence numbers) of batches of either stream that failed every retry. */
+  public readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: LakeWriterProps) {
+    super(scope, id);
+
+    // Built from its definition the way lib/state-tables.ts builds the aggregator's tables.
+    const def: TableDef = tables.lakeSeen;
+    this.lakeSeen = new dynamodb.Table(this, 'LakeSeen', {
+      partitionKey: attribute(def.partitionKey),
+      sortKey: def.sortKey && attribute(def.sortKey),
+      timeToLiveAttribute: def.ttlAttribute,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...props.lakeSeenProps,
+    });
+
+    this.lakeWriterFunction = new HandlerFunction(this, 'LakeWriter', {
+      handlerName: 'lake-writer',
+      // A batch of up to lakeWriterMapping.batchSize records becomes Parquet and gzip in memory.
+      memorySize: 1024,
+      timeout: Duration.minutes(2),
+      ...props.functionProps,
+      environment: {
+        [lakeBucket.env]: props.lakeBucket.bucketName,
+        [def.env]: this.lakeSeen.tableName,
+        // Tells a batch of the aggregates stream from one of the events stream (by its ARN's name).
+        [streams.aggregates.env]: props.aggregatesStream.streamName,
+        // How long a lake-seen row outlives the auction's last event.
+        [settings.txStateTtlSeconds.env]: String(settings.txStateTtlSeconds.default),
+        ...props.functionProps?.environment,
+      },
+    });
+    const fn = this.lakeWriterFunction.lambdaFunction;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
+      ...props.deadLetterQueueProps,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter queue: the on-failure destination of both lake writer event source mappings.',
+    });
+
+    // No bisect and no partial batch responses: a failed batch is retried whole, with the same
+    // records, so it rewrites the same files (see lakeWriterMapping).
+    const mapping = (): sources.KinesisEventSourceProps => ({
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: lakeWriterMapping.batchSize,
+      maxBatchingWindow: Duration.seconds(lakeWriterMapping.maxBatchingWindowSeconds),
+      bisectBatchOnError: lakeWriterMapping.bisectBatchOnError,
+      reportBatchItemFailures: lakeWriterMapping.reportBatchItemFailures,
+      retryAttempts: lakeWriterMapping.retryAttempts,
+      parallelizationFactor: lakeWriterMapping.parallelizationFactor,
+      onFailure: new sources.SqsDlq(this.deadLetterQueue),
+      ...props.eventSourceProps,
+    });
+    // Binding grants the function read access to each stream and decrypt on its key.
+    this.eventsSource = new sources.KinesisEventSource(props.eventsStream, mapping());
+    this.aggregatesSource = new sources.KinesisEventSource(props.aggregatesStream, mapping());
+    fn.addEventSource(this.eventsSource);
+    fn.addEventSource(this.aggregatesSource);
+
+    // It only puts objects (raw/, parquet/, and errors/ for records it cannot decode): no read, no
+    // list, no delete.
+    grantLakeObjects(props.lakeBucket, fn, ['put'], [...LAKE_DATA_PREFIXES, LAKE_ERRORS_PREFIX]);
+    this.lakeSeen.grantReadWriteData(fn);
+  }
+}
+
+function attribute(key: { name: string; type: 'S' | 'N' }): dynamodb.Attribute {
+  return { name: key.name, type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER };
+}
