@@ -10,21 +10,16 @@ import {
   LAKE_PREFIXES,
   LAKE_TABLES,
   PARTITION_KEYS,
+  sqlTableName,
   RAW_JSON_SERDE,
   glueColumns,
   lakeTables,
   tablePrefix,
   type LakeFormat,
-  type LakeTable,
 } from '../schemas/lake';
 
 /** The folder of named queries: one `<name>.sql` each, its leading `--` comment lines its description. */
 export const QUERIES_DIR = path.join(__dirname, '..', 'queries');
-
-/** The SQL name of a lake table in a format: `raw_bcns`, `parquet_auctions`, … (the same locally). */
-export function sqlTableName(format: LakeFormat, table: LakeTable): string {
-  return `${LAKE_PREFIXES[format]}_${table}`;
-}
 
 /** Storage of each format, as Athena and Glue name it. */
 const STORAGE: Record<LakeFormat, { parameters: Record<string, string>; storage: glue.CfnTable.StorageDescriptorProperty }> = {

@@ -7,8 +7,6 @@ import { LAKE_PREFIXES } from '../schemas/lake';
 
 /** The prefixes of the lake's tables: `raw` and `parquet`. */
 export const LAKE_DATA_PREFIXES: readonly string[] = Object.values(LAKE_PREFIXES);
-/** Where the lake writer keeps the records it could not decode, with the reason (never dropped). */
-export const LAKE_ERRORS_PREFIX = 'errors';
 
 /**
  * The S3 actions each kind of lake access allows, spelled out (no wildcard actions). `list` is

@@ -8,7 +8,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { lakeBucket, lakeWriterMapping, settings, streams, tables, type TableDef } from '../schemas/resources';
-import { LAKE_DATA_PREFIXES, LAKE_ERRORS_PREFIX, grantLakeObjects } from './data-lake';
+import { ERRORS_PREFIX } from '../schemas/lake';
+import { LAKE_DATA_PREFIXES, grantLakeObjects } from './data-lake';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
 
 export interface LakeWriterProps {
@@ -102,7 +103,7 @@ export class LakeWriter extends Construct {
 
     // It only puts objects (raw/, parquet/, and errors/ for records it cannot decode): no read, no
     // list, no delete.
-    grantLakeObjects(props.lakeBucket, fn, ['put'], [...LAKE_DATA_PREFIXES, LAKE_ERRORS_PREFIX]);
+    grantLakeObjects(props.lakeBucket, fn, ['put'], [...LAKE_DATA_PREFIXES, ERRORS_PREFIX]);
     this.lakeSeen.grantReadWriteData(fn);
   }
 }

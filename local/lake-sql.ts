@@ -9,7 +9,7 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, readFileSync, s
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { COMPACTION_PREFIX, LAKE_TABLES, type CompactionManifest, duckdbJsonColumns, duckdbJsonSelect, duckdbType, lakeTables, tablePrefix, type LakeFormat, type LakeTable } from '../schemas/lake';
+import { COMPACTION_PREFIX, LAKE_TABLES, sqlTableName, type CompactionManifest, duckdbJsonColumns, duckdbJsonSelect, duckdbType, lakeTables, tablePrefix, type LakeFormat, type LakeTable } from '../schemas/lake';
 import { lakeBucket } from '../schemas/resources';
 
 /** s3rver stores an object's bytes at `<key>._S3rver_object`. */
@@ -145,7 +145,7 @@ export class LakeSql {
           if (reason) skipped.push({ path, reason });
           return !reason;
         });
-        await connection.run(`CREATE VIEW ${format}_${table} AS ${viewSql(format, table, files)}`);
+        await connection.run(`CREATE VIEW ${sqlTableName(format, table)} AS ${viewSql(format, table, files)}`);
       }
     }
     return new LakeSql(instance, connection, skipped);

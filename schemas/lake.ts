@@ -310,6 +310,19 @@ export function partitionPath(p: Partition): string {
 
 export const LAKE_PREFIXES = { raw: 'raw', parquet: 'parquet' } as const;
 export type LakeFormat = keyof typeof LAKE_PREFIXES;
+
+/** Where the lake writer keeps the records it could not decode, with the reason (never dropped). */
+export const ERRORS_PREFIX = 'errors';
+
+/** `errors/<fileId>.json.gz` */
+export function errorsKey(fileId: string): string {
+  return `${ERRORS_PREFIX}/${fileId}.json.gz`;
+}
+
+/** The SQL name of a lake table in a format: `raw_bcns`, `parquet_auctions`, … (Glue and DuckDB alike). */
+export function sqlTableName(format: LakeFormat, table: LakeTable): string {
+  return `${LAKE_PREFIXES[format]}_${table}`;
+}
 const EXTENSIONS: Record<LakeFormat, string> = { raw: '.json.gz', parquet: '.parquet' };
 
 const FILE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -12,7 +12,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { streamEventSchema } from '../../schemas/events';
 import { lakeBucket, readSetting, resourceName, streams, tables } from '../../schemas/resources';
-import { parquetKey, rawKey } from '../../schemas/lake';
+import { errorsKey, parquetKey, rawKey } from '../../schemas/lake';
 import { dynamo } from '../commons/clients';
 import { allSettledOrThrow, KeyedItems } from '../commons/dynamo-batch';
 import { logger, metrics } from '../commons/observability';
@@ -58,7 +58,7 @@ function filesOf(groups: LakeGroup[], fileId: string) {
 }
 
 function errorFile(fileId: string, unreadable: Unreadable[]) {
-  return { key: `errors/${fileId}.json.gz`, body: toNdjsonGzip(unreadable), contentType: 'application/x-ndjson' };
+  return { key: errorsKey(fileId), body: toNdjsonGzip(unreadable), contentType: 'application/x-ndjson' };
 }
 
 async function writeEvents(records: KinesisStreamRecord[], fileId: string): Promise<number> {

@@ -5,10 +5,9 @@ import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { COMPACTION_PREFIX, LAKE_PREFIXES, LAKE_TABLES, PARTITION_KEYS, RAW_JSON_SERDE, glueColumns, tablePrefix, type LakeFormat } from '../../schemas/lake';
+import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, LAKE_TABLES, PARTITION_KEYS, RAW_JSON_SERDE, glueColumns, sqlTableName, tablePrefix, type LakeFormat } from '../../schemas/lake';
 import { lakeBucket, lakeWriterMapping, settings, streams, tables } from '../../schemas/resources';
-import { readNamedQueries, sqlTableName } from '../../lib/analytics';
-import { LAKE_ERRORS_PREFIX } from '../../lib/data-lake';
+import { readNamedQueries } from '../../lib/analytics';
 import type { SdpStack } from '../../lib/sdp-stack';
 import { synthesize } from './synth';
 
@@ -254,7 +253,7 @@ describe('lake writer', () => {
 
   it('may only put objects, under raw/, parquet/ and errors/ (undecodable records): no read, no list, no delete', () => {
     const lake = id(stack.dataLake.bucket);
-    expect(s3Grants(fn().role)).toEqual([...formats, LAKE_ERRORS_PREFIX].map((p) => `s3:PutObject \${${lake}.Arn}/${p}/*`).sort());
+    expect(s3Grants(fn().role)).toEqual([...formats, ERRORS_PREFIX].map((p) => `s3:PutObject \${${lake}.Arn}/${p}/*`).sort());
     expect(roleStatements(fn().role).flatMap(actions).filter((a) => /delete/i.test(a) && !a.startsWith('dynamodb:'))).toEqual([]);
   });
 
@@ -476,7 +475,7 @@ describe('least privilege', () => {
       .map(render);
     expect(s3Resources.length).toBeGreaterThan(0);
     for (const r of s3Resources) {
-      const prefixes = [...formats, LAKE_ERRORS_PREFIX, COMPACTION_PREFIX.replace(/\/$/, '')];
+      const prefixes = [...formats, ERRORS_PREFIX, COMPACTION_PREFIX.replace(/\/$/, '')];
       expect([`\${${lake}.Arn}`, ...prefixes.map((f) => `\${${lake}.Arn}/${f}/*`)]).toContain(r);
     }
   });
