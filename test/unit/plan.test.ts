@@ -3,7 +3,7 @@
  * records, and the fences that make a retried or replayed batch count nothing twice.
  */
 import { isLate, planBatch, rowKey, totalsAbove, type BatchPlan, type FencedEvent, type PlanSettings, type RowDelta, type Totals, type TxState } from '../../lambdas/aggregator/plan';
-import { fence } from '../../lambdas/aggregator/sequence';
+import { fence } from '../../lambdas/commons/sequence';
 import { windowStart } from '../../lambdas/aggregator/window';
 import { parseIngestRequest } from '../../lambdas/ingest/parse';
 import { generateWorkload, random, type Counts, type Workload } from '../../local/workload';

@@ -1,5 +1,5 @@
 /** Unit tests for lambdas/aggregator/sequence.ts: sequence numbers as fences, shard ids. */
-import { fence, shardOf } from '../../lambdas/aggregator/sequence';
+import { fence, shardOf } from '../../lambdas/commons/sequence';
 
 // Real-looking Kinesis sequence numbers (56 digits), and shorter ones such as kinesalite's.
 const seqs = [
