@@ -136,6 +136,8 @@ interface ObjectInfo {
 const PARQUET_TYPE = 'application/vnd.apache.parquet';
 const NDJSON_TYPE = 'application/x-ndjson';
 const DELETE_BATCH = 1000;
+/** Input files fetched at once per partition. */
+const READ_CONCURRENCY = 8;
 
 // ---------------------------------------------------------------------------------------------
 // S3
@@ -331,8 +333,13 @@ class Run {
     const readable: LakeFile[] = [];
     const records: Decoded = [];
     let inputBytes = 0;
-    for (const f of files) {
-      const decoded = await this.read(f);
+    const decodedFiles: (Decoded | undefined)[] = new Array(files.length);
+    await pool(files.map((f, i) => ({ f, i })), READ_CONCURRENCY, async ({ f, i }) => {
+      decodedFiles[i] = await this.read(f);
+    });
+    for (let i = 0; i < files.length; i++) {
+      const f = files[i];
+      const decoded = decodedFiles[i];
       if (!decoded) continue;
       readable.push(f);
       inputBytes += this.objects.get(f.key)?.size ?? 0;
@@ -389,9 +396,8 @@ class Run {
   // -- auctions ---------------------------------------------------------------------------------
 
   /** The visible data files of a Parquet partition (manifests still standing honoured). */
-  private visibleFiles(table: LakeTable, partition: Partition): LakeFile[] {
-    const prefix = `${tablePrefix('parquet', table)}${partitionPath(partition)}/`;
-    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  private visibleFiles(index: ReadonlyMap<string, string[]>, table: LakeTable, partition: Partition): LakeFile[] {
+    const keys = [...(index.get(partitionId('parquet', table, partition)) ?? [])].sort();
     return visibleKeys(keys, this.standing)
       .map(parseLakeKey)
       .filter((f): f is LakeFile => f !== undefined);
@@ -409,9 +415,15 @@ class Run {
    */
   async auctions(): Promise<void> {
     const hours = new Map<string, Partition>();
+    const index = new Map<string, string[]>();
     for (const key of this.objects.keys()) {
       const f = parseLakeKey(key);
-      if (f && f.format === 'parquet' && f.table === 'bids' && isClosed(f.partition, this.options.now, this.options.allowedLatenessSeconds)) hours.set(partitionPath(f.partition), f.partition);
+      if (!f || f.format !== 'parquet' || !['bids', 'impressions', 'clicks'].includes(f.table)) continue;
+      const id = partitionId(f.format, f.table, f.partition);
+      const keys = index.get(id);
+      if (keys) keys.push(key);
+      else index.set(id, [key]);
+      if (f.table === 'bids' && isClosed(f.partition, this.options.now, this.options.allowedLatenessSeconds)) hours.set(partitionPath(f.partition), f.partition);
     }
     const cache = new Map<string, Decoded>();
     const rowsOf = async (files: readonly LakeFile[]) => {
@@ -427,10 +439,10 @@ class Run {
       return out;
     };
     for (const partition of [...hours.values()].sort((a, b) => (partitionPath(a) < partitionPath(b) ? -1 : 1))) {
-      const bids = this.visibleFiles('bids', partition);
+      const bids = this.visibleFiles(index, 'bids', partition);
       if (bids.length === 0) continue;
       const sourceHours = auctionSourceHours(partition, this.options.allowedLatenessSeconds);
-      const others = sourceHours.flatMap((h) => [...this.visibleFiles('impressions', h), ...this.visibleFiles('clicks', h)]);
+      const others = sourceHours.flatMap((h) => [...this.visibleFiles(index, 'impressions', h), ...this.visibleFiles(index, 'clicks', h)]);
       const pKey = parquetKey('auctions', partition, AUCTIONS_FILE_ID);
       const rKey = rawKey('auctions', partition, AUCTIONS_FILE_ID);
       const pInfo = this.objects.get(pKey);
@@ -443,8 +455,8 @@ class Run {
       const events: Record<string, unknown>[] = [];
       for (const r of await rowsOf(bids)) events.push({ ...r, type: 'bid' });
       for (const h of sourceHours) {
-        for (const r of await rowsOf(this.visibleFiles('impressions', h))) events.push({ ...r, type: 'impression' });
-        for (const r of await rowsOf(this.visibleFiles('clicks', h))) events.push({ ...r, type: 'click' });
+        for (const r of await rowsOf(this.visibleFiles(index, 'impressions', h))) events.push({ ...r, type: 'impression' });
+        for (const r of await rowsOf(this.visibleFiles(index, 'clicks', h))) events.push({ ...r, type: 'click' });
       }
       // Earliest received copy of each event first, so auctionRows keeps it.
       events.sort((a, b) => (a.received_at as number) - (b.received_at as number));
