@@ -6,7 +6,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_SHARDS, LocalPlatform } from '../local/platform';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DEFAULT_SHARDS, LocalPlatform, runningPlatformOutputs } from '../local/platform';
+import { jobRuns, runJob } from '../local/jobs';
+import { compactLake, type CompactionReport } from '../lambdas/compaction/compact';
+import { lakeBucket } from '../schemas/resources';
 import { LakeSql, localLakeRoot, type QueryResult } from '../local/lake-sql';
 import { queryAthena } from '../local/athena-sql';
 import { formatCsv, formatJson, formatTable } from '../local/format';
@@ -17,6 +21,14 @@ function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+function nonNegativeInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number, 0 or more`);
     return n;
   };
 }
@@ -56,10 +68,12 @@ program
   .addOption(new Option('--port <port>', 'HTTP port of the local API').env('PORT').default(3000).argParser(port))
   .addOption(new Option('--shards <n>', 'shards of the events stream').default(DEFAULT_SHARDS).argParser(positiveInt('shards')))
   .addOption(new Option('--aggregation-period <seconds>', 'aggregation window length').env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
+  .addOption(new Option('--compaction-interval <minutes>', 'minutes between scheduled lake compactions (0: off)').default(10).argParser(nonNegativeInt('compaction interval')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
   .option('--json', 'print the outputs as one JSON line once ready')
-  .action(async (opts: { dataDir: string; port: number; shards: number; aggregationPeriod?: number; logLevel: string; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; port: number; shards: number; aggregationPeriod?: number; compactionInterval: number; logLevel: string; json?: boolean }) => {
     const platform = new LocalPlatform({
+      compactionIntervalMinutes: opts.compactionInterval,
       dataDir: opts.dataDir,
       port: opts.port,
       shards: opts.shards,
@@ -128,6 +142,54 @@ program
       }
     }
     process.stdout.write(`${opts.json ? formatJson(result) : opts.csv ? formatCsv(result) : formatTable(result)}\n`);
+  });
+
+program
+  .command('compact')
+  .description("compact the local lake's closed partitions now (the schedule does it every --compaction-interval minutes)")
+  .addOption(dataDirOption())
+  .option('--json', 'print the report as JSON')
+  .action(async (opts: { dataDir: string; json?: boolean }) => {
+    const outputs = runningPlatformOutputs(opts.dataDir);
+    if (!outputs) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${opts.dataDir}`);
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: outputs.S3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    let report: CompactionReport;
+    try {
+      report = await runJob(outputs.DataDir, 'compaction', 'sdp compact', () =>
+        compactLake({
+          s3,
+          bucket: lakeBucket.name,
+          now: Date.now(),
+          allowedLatenessSeconds: outputs.AllowedLatenessSeconds,
+          onProgress: (p) => process.stderr.write(`${p.phase}: ${p.message}\n`),
+        }),
+      );
+    } catch (err) {
+      throw new UserError(`compaction failed: ${(err as Error).message}`);
+    }
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return;
+    }
+    const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+    console.log(`compacted ${report.partitions} partitions: ${report.filesBefore} files (${mb(report.bytesBefore)}) -> ${report.filesAfter} files (${mb(report.bytesAfter)})`);
+    console.log(`auctions rebuilt for ${report.auctions} hours; ${report.recovered} interrupted compactions finished`);
+    for (const u of report.unreadable) console.log(`unreadable, left in place: ${u.key}: ${u.reason}`);
+  });
+
+program
+  .command('jobs')
+  .description('list the recorded runs of scheduled jobs (compaction)')
+  .addOption(dataDirOption())
+  .option('--json', 'print the runs as JSON')
+  .action((opts: { dataDir: string; json?: boolean }) => {
+    const runs = ['compaction'].flatMap((job) => jobRuns(resolve(opts.dataDir), job));
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+      return;
+    }
+    const rows = runs.map((r) => ({ job: r.job, started_at: r.started_at, seconds: ((Date.parse(r.ended_at) - Date.parse(r.started_at)) / 1000).toFixed(1), trigger: r.trigger, outcome: r.outcome, detail: r.error ?? JSON.stringify(r.figures ?? {}) }));
+    console.log(formatTable({ columns: ['job', 'started_at', 'seconds', 'trigger', 'outcome', 'detail'], rows }));
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -12,9 +12,10 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { aggregatorMapping, lakeBucket, lakeWriterMapping, settings, streams, tables } from '../schemas/resources';
+import { aggregatorMapping, lakeBucket, lakeWriterMapping, readSetting, settings, streams, tables } from '../schemas/resources';
 import { ApiServer, type Route } from './api-server';
 import { ConsumerThread } from './consumers';
+import { Scheduler } from './scheduler';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute } from './health';
@@ -29,7 +30,23 @@ export interface PlatformOptions {
   shards: number;
   aggregationPeriodSeconds?: number;
   logLevel?: string;
+  /** Minutes between scheduled compactions of the lake; 0 turns the schedule off. */
+  compactionIntervalMinutes?: number;
   log?: (line: string) => void;
+}
+
+const OUTPUTS_FILE = 'outputs.json';
+
+/** The outputs of the platform running on a data dir, or undefined when none is running there. */
+export function runningPlatformOutputs(dataDir: string): PlatformOutputs | undefined {
+  const dir = resolve(dataDir);
+  try {
+    const pid = Number(readFileSync(join(dir, 'sdp.pid'), 'utf8'));
+    process.kill(pid, 0);
+    return JSON.parse(readFileSync(join(dir, OUTPUTS_FILE), 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 export interface PlatformOutputs {
@@ -39,6 +56,7 @@ export interface PlatformOutputs {
   KinesisEndpoint: string;
   DynamoDBEndpoint: string;
   S3Endpoint: string;
+  AllowedLatenessSeconds: number;
 }
 
 /** Refuses to share a data dir with another live platform: two writers would corrupt it. */
@@ -61,6 +79,7 @@ function lockDataDir(dataDir: string): () => void {
 export class LocalPlatform {
   private emulators: Emulator[] = [];
   private consumers?: ConsumerThread;
+  private scheduler?: Scheduler;
   private api?: ApiServer;
   private unlock?: () => void;
   outputs?: PlatformOutputs;
@@ -133,6 +152,10 @@ export class LocalPlatform {
     this.api = new ApiServer({ routes, onError });
     const port = await this.api.listen(this.options.port);
     const base = `http://127.0.0.1:${port}/`;
+    this.scheduler = new Scheduler(dataDir, (line) => this.log(line));
+    this.scheduler.start([
+      { name: 'compaction', handlerModule: '../lambdas/compaction/handler', intervalMs: (this.options.compactionIntervalMinutes ?? 10) * 60_000 },
+    ]);
     this.outputs = {
       UrlForAPI: base,
       UrlForReports: `${base}reports/campaigns/`,
@@ -140,7 +163,9 @@ export class LocalPlatform {
       KinesisEndpoint: kinesisEmu.endpoint,
       DynamoDBEndpoint: dynamoEmu.endpoint,
       S3Endpoint: s3Emu.endpoint,
+      AllowedLatenessSeconds: readSetting('allowedLatenessSeconds'),
     };
+    writeFileSync(join(dataDir, OUTPUTS_FILE), JSON.stringify(this.outputs, null, 2));
     return this.outputs;
   }
 
@@ -186,6 +211,7 @@ export class LocalPlatform {
 
   async stop(): Promise<void> {
     await this.api?.close();
+    await this.scheduler?.stop();
     await this.consumers?.stop();
     await Promise.all(this.emulators.map((e) => e.stop()));
     this.unlock?.();
