@@ -39,6 +39,8 @@ export class Compaction extends Construct {
         // A failed run is not retried: the next scheduled run picks up where it stopped, and no
         // retry can overlap it.
         retryAttempts: 0,
+        // Two runs listing different inputs of one partition would both commit: one run at a time.
+        reservedConcurrentExecutions: 1,
         ...props.functionProps?.functionProps,
       },
       environment: {

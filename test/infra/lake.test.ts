@@ -287,6 +287,8 @@ describe('compaction', () => {
   it('has 15 minutes and 2 GB, no async retries, and learns the lake bucket and the allowed lateness', () => {
     const props = resources[id(fn().lambdaFunction)].Properties;
     expect(props).toMatchObject({ Timeout: 900, MemorySize: 2048, Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    // One run at a time: overlapping runs could both commit different inputs of one partition.
+    expect(props.ReservedConcurrentExecutions).toBe(1);
     expect(props.Environment.Variables).toMatchObject({
       POWERTOOLS_SERVICE_NAME: 'compaction',
       [lakeBucket.env]: { Ref: id(stack.dataLake.bucket) },
