@@ -27,6 +27,7 @@ import { toNdjsonGzip, toParquet, DEFAULT_ROW_GROUP_SIZE } from '../lambdas/lake
 import { duckdbJsonSelect, lakeTables, type LakeRow, type LakeType } from '../schemas/lake';
 import type { StreamEvent } from '../schemas/events';
 import { progress, type BenchResult, type Figure } from './support/report';
+import { sqlLatency } from './lake-sql';
 import { median } from './support/stats';
 
 export const lakeDefaults = {
@@ -38,6 +39,14 @@ export const lakeDefaults = {
   rowGroupSize: DEFAULT_ROW_GROUP_SIZE,
   /** Rows of a Lambda-sized batch (the event source mapping's batch size). */
   batchRows: 10_000,
+  /** Events of the SQL-latency lake. */
+  sqlEvents: 10_000_000,
+  /** Hours of event time they span (one partition each). */
+  sqlHours: 24,
+  /** Events per lake-writer batch (one file per batch and partition before compaction). */
+  batchEvents: 5_000,
+  /** Timed runs of the query on each lake; the median counts. */
+  sqlRuns: 7,
 };
 export type LakeOptions = typeof lakeDefaults;
 
@@ -169,7 +178,7 @@ async function parquetWrite(options: LakeOptions, dir: string): Promise<Part> {
 export async function runLake(options: LakeOptions): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sdp-bench-lake-'));
   try {
-    const parts = [await parquetWrite(options, dir)];
+    const parts = [await parquetWrite(options, dir), await sqlLatency(options, join(dir, 'sql'))];
     return {
       bench: 'lake',
       figures: parts.flatMap((p) => p.figures),

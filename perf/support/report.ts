@@ -5,7 +5,7 @@
 import { round } from './stats';
 
 export interface Goal {
-  op: '>=' | '<=';
+  op: '>=' | '<=' | '<';
   target: number;
   /** How the goal reads in the table, e.g. "≥ 0.8 × ceiling". */
   text?: string;
@@ -33,7 +33,8 @@ export interface BenchResult {
 export function passes(f: Figure): boolean | undefined {
   if (!f.goal) return undefined;
   if (!Number.isFinite(f.value)) return false;
-  return f.goal.op === '>=' ? f.value >= f.goal.target : f.value <= f.goal.target;
+  const { op, target } = f.goal;
+  return op === '>=' ? f.value >= target : op === '<=' ? f.value <= target : f.value < target;
 }
 
 function formatValue(value: number): string {
@@ -50,7 +51,7 @@ function pad(cells: string[], widths: number[]): string {
 export function printResult(result: BenchResult): boolean {
   const rows = result.figures.map((f) => {
     const ok = passes(f);
-    const goal = f.goal ? (f.goal.text ?? `${f.goal.op === '>=' ? '≥' : '≤'} ${formatValue(f.goal.target)} ${f.unit}`) : '-';
+    const goal = f.goal ? (f.goal.text ?? `${{ '>=': '≥', '<=': '≤', '<': '<' }[f.goal.op]} ${formatValue(f.goal.target)} ${f.unit}`) : '-';
     return [f.label, `${formatValue(f.value)} ${f.unit}`, goal, ok === undefined ? 'info' : ok ? 'PASS' : 'MISS', f.note ?? ''];
   });
   const header = ['figure', 'value', 'goal', 'result', 'note'];
