@@ -25,6 +25,26 @@ function countRequests(server: Server): void {
   });
 }
 
+/**
+ * s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node 17+) no longer
+ * offers: every listing of more than 1,000 keys failed with InternalError. The token only has to
+ * round-trip through s3rver itself, so in this worker thread (its own crypto module instance)
+ * DES with an 8-byte key and IV is served by AES-128-CBC with both doubled.
+ */
+function allowS3rverContinuationTokens(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const crypto = require('node:crypto') as typeof import('node:crypto');
+  const widen = (b: Buffer) => Buffer.concat([b, b]);
+  const cipheriv = crypto.createCipheriv;
+  const decipheriv = crypto.createDecipheriv;
+  Object.assign(crypto, {
+    createCipheriv: (algorithm: string, key: Buffer, iv: Buffer, options?: unknown) =>
+      algorithm === 'des' ? cipheriv('aes-128-cbc', widen(key), widen(iv)) : (cipheriv as (...a: unknown[]) => unknown)(algorithm, key, iv, options),
+    createDecipheriv: (algorithm: string, key: Buffer, iv: Buffer, options?: unknown) =>
+      algorithm === 'des' ? decipheriv('aes-128-cbc', widen(key), widen(iv)) : (decipheriv as (...a: unknown[]) => unknown)(algorithm, key, iv, options),
+  });
+}
+
 function listen(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -47,6 +67,7 @@ async function start(): Promise<number> {
     countRequests(server);
     return listen(server);
   }
+  allowS3rverContinuationTokens();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver');
   const s3rver = new S3rver({ address: '127.0.0.1', port, directory: path, silent: true });
