@@ -1,5 +1,5 @@
 // The aggregator Lambda: fed by the events stream through an event source mapping (settings from schemas/resources.ts), it writes the tables and the aggregates stream.
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { aggregatorMapping, settings, streams, tables } from '../schemas/resources';
 import { grantPutRecords } from './data-stream';
+import { deadLetterQueue } from './dead-letter-queue';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
 
 export interface AggregatorProps {
@@ -52,17 +53,7 @@ export class Aggregator extends Construct {
     });
     const fn = this.aggregatorFunction.lambdaFunction;
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.RETAIN,
-      ...props.deadLetterQueueProps,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself a dead-letter queue: the on-failure destination of the aggregator event source mapping.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'aggregator', props.deadLetterQueueProps);
 
     // Binding grants the function read access to the stream and decrypt on its key.
     this.eventSource = new sources.KinesisEventSource(props.eventsStream, {

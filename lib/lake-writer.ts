@@ -1,5 +1,5 @@
 // The lake writer Lambda: fed by the events and the aggregates streams (settings from lakeWriterMapping in schemas/resources.ts), it writes raw and Parquet files under raw/ and parquet/ (undecodable records under errors/) and records what it wrote in the lake-seen table.
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,6 +10,8 @@ import { Construct } from 'constructs';
 import { lakeBucket, lakeWriterMapping, settings, streams, tables, type TableDef } from '../schemas/resources';
 import { ERRORS_PREFIX } from '../schemas/lake';
 import { LAKE_DATA_PREFIXES, grantLakeObjects } from './data-lake';
+import { deadLetterQueue } from './dead-letter-queue';
+import { tableFrom } from './state-tables';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
 
 export interface LakeWriterProps {
@@ -39,18 +41,8 @@ export class LakeWriter extends Construct {
   constructor(scope: Construct, id: string, props: LakeWriterProps) {
     super(scope, id);
 
-    // Built from its definition the way lib/state-tables.ts builds the aggregator's tables.
     const def: TableDef = tables.lakeSeen;
-    this.lakeSeen = new dynamodb.Table(this, 'LakeSeen', {
-      partitionKey: attribute(def.partitionKey),
-      sortKey: def.sortKey && attribute(def.sortKey),
-      timeToLiveAttribute: def.ttlAttribute,
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      ...props.lakeSeenProps,
-    });
+    this.lakeSeen = tableFrom(this, 'LakeSeen', def, props.removalPolicy ?? RemovalPolicy.RETAIN, props.lakeSeenProps);
 
     this.lakeWriterFunction = new HandlerFunction(this, 'LakeWriter', {
       handlerName: 'lake-writer',
@@ -70,17 +62,7 @@ export class LakeWriter extends Construct {
     });
     const fn = this.lakeWriterFunction.lambdaFunction;
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.RETAIN,
-      ...props.deadLetterQueueProps,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself a dead-letter queue: the on-failure destination of both lake writer event source mappings.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'lake writer', props.deadLetterQueueProps);
 
     // No bisect and no partial batch responses: a failed batch is retried whole, with the same
     // records, so it rewrites the same files (see lakeWriterMapping).
@@ -108,6 +90,3 @@ export class LakeWriter extends Construct {
   }
 }
 
-function attribute(key: { name: string; type: 'S' | 'N' }): dynamodb.Attribute {
-  return { name: key.name, type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER };
-}

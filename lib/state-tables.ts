@@ -25,7 +25,8 @@ export class StateTables extends Construct {
   }
 }
 
-function tableFrom(
+/** A DynamoDB table from its definition in schemas/resources.ts: on demand, encrypted, with PITR. */
+export function tableFrom(
   scope: Construct,
   id: string,
   def: TableDef,
