@@ -54,6 +54,21 @@ function readQuery(sql: string | undefined, file: string | undefined): string {
   return readFileSync(path, 'utf8');
 }
 
+/** One line on a component of the health report: lag and dead letters of a consumer, a job's last run. */
+function describeComponent(c: Record<string, unknown>): string {
+  if (Array.isArray(c.shards)) {
+    const shards = c.shards as { millisBehindLatest?: number; pending: number }[];
+    const lag = Math.max(0, ...shards.map((s) => s.millisBehindLatest ?? 0));
+    const pending = shards.reduce((n, s) => n + s.pending, 0);
+    return `${shards.length} shards, ${lag} ms behind, ${pending} records in flight, ${c.deadLettered} dead-lettered`;
+  }
+  if (c.lastRun) {
+    const run = c.lastRun as { ended_at: string; outcome: string };
+    return `last run ${run.outcome} at ${run.ended_at}`;
+  }
+  return typeof c.endpoint === 'string' ? c.endpoint : '';
+}
+
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
 
@@ -175,6 +190,23 @@ program
     console.log(`compacted ${report.partitions} partitions: ${report.filesBefore} files (${mb(report.bytesBefore)}) -> ${report.filesAfter} files (${mb(report.bytesAfter)})`);
     console.log(`auctions rebuilt for ${report.auctions} hours; ${report.recovered} interrupted compactions finished`);
     for (const u of report.unreadable) console.log(`unreadable, left in place: ${u.key}: ${u.reason}`);
+  });
+
+program
+  .command('status')
+  .description("the local platform's health: each component, its lag and dead letters (exits 1 when unhealthy)")
+  .addOption(dataDirOption())
+  .option('--json', 'print the health report as JSON')
+  .action(async (opts: { dataDir: string; json?: boolean }) => {
+    const outputs = runningPlatformOutputs(opts.dataDir);
+    if (!outputs) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${opts.dataDir}`);
+    const res = await fetch(`${outputs.UrlForAPI}health`).catch((err: Error) => {
+      throw new UserError(`the local platform does not answer at ${outputs.UrlForAPI}: ${err.message}`);
+    });
+    const health = (await res.json()) as { status: string; components: Record<string, Record<string, unknown>> };
+    if (opts.json) process.stdout.write(`${JSON.stringify(health, null, 2)}\n`);
+    else console.log(formatTable({ columns: ['component', 'status', 'detail'], rows: Object.entries(health.components).map(([component, c]) => ({ component, status: c.status, detail: describeComponent(c) })) }));
+    if (health.status !== 'ok') throw new UserError(`the platform is ${health.status}`);
   });
 
 program

@@ -1,15 +1,19 @@
 /**
  * GET /health on the local platform: 200 when the emulators answer and every stream consumer is
- * polling, 503 naming what is not; each consumer's shards show their checkpoint and lag.
+ * polling, 503 naming what is not; each consumer's shards show their checkpoint and lag, and each
+ * scheduled job its last run.
  */
 import { request } from 'node:http';
 import type { Route } from './api-server';
 import type { Emulator } from './emulators';
 import type { ConsumerStatus } from './consumer-worker';
+import type { JobRun } from './jobs';
 
 export interface HealthSources {
   emulators: Emulator[];
   consumers: () => Promise<Record<string, ConsumerStatus>>;
+  /** The last recorded run of each scheduled job. */
+  jobs: () => Record<string, JobRun | undefined>;
 }
 
 function reachable(endpoint: string): Promise<boolean> {
@@ -45,6 +49,10 @@ export function healthRoute(sources: HealthSources): Route {
           shards,
         };
         healthy &&= shards.length > 0;
+      }
+      for (const [job, last] of Object.entries(sources.jobs())) {
+        // A failed run is reported, not unhealthy: the next run finishes its work.
+        components[`job:${job}`] = { status: !last ? 'not run yet' : last.outcome === 'succeeded' ? 'ok' : 'last run failed', lastRun: last };
       }
       return {
         statusCode: healthy ? 200 : 503,

@@ -16,6 +16,7 @@ import { aggregatorMapping, lakeBucket, lakeWriterMapping, readSetting, settings
 import { ApiServer, type Route } from './api-server';
 import { ConsumerThread } from './consumers';
 import { Scheduler } from './scheduler';
+import { jobRuns } from './jobs';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute } from './health';
@@ -147,7 +148,11 @@ export class LocalPlatform {
       { method: 'POST', resource: '/click', handler: ingest },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}', handler: reports },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}/period', handler: reports },
-      healthRoute({ emulators: this.emulators, consumers: () => consumers.status() }),
+      healthRoute({
+        emulators: this.emulators,
+        consumers: () => consumers.status(),
+        jobs: () => ({ compaction: jobRuns(dataDir, 'compaction').at(-1) }),
+      }),
     ];
     this.api = new ApiServer({ routes, onError });
     const port = await this.api.listen(this.options.port);

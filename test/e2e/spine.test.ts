@@ -5,7 +5,13 @@
  */
 import { generateWorkload, type Counts } from '../../local/workload';
 import { sendEvents } from '../../local/send';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
+
+const run = promisify(execFile);
+const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
 
 interface Report extends Counts {
   campaign_item_id: number;
@@ -64,6 +70,17 @@ describe('the spine on the local platform', () => {
     await sendEvents(platform.outputs.UrlForAPI, [{ type: 'bid', body: { tx_id: 'ok-2', app_uid: 'u', campaign_item_id: campaign } }]);
     const final = await pollUntil('the good bid to be counted', () => report(platform, campaign), (r) => r.bids >= 1);
     expect(totals(final)).toEqual({ bids: 1, impressions: 0, clicks: 0 });
+  });
+
+  it('reports its health over HTTP and through sdp status', async () => {
+    const res = await fetch(`${platform.outputs.UrlForAPI}health`);
+    expect(res.status).toBe(200);
+    const { stdout } = await run(process.execPath, [SDP, 'status', '--json', '--data-dir', platform.dataDir]);
+    const health = JSON.parse(stdout) as { status: string; components: Record<string, { status: string }> };
+    expect(health.status).toBe('ok');
+    for (const component of ['kinesis', 'dynamodb', 's3', 'aggregator', 'lake-writer-events', 'lake-writer-aggregates']) {
+      expect(health.components[component]?.status).toBe('ok');
+    }
   });
 
   it('keeps every count across a restart, adding none twice', async () => {
