@@ -9,16 +9,8 @@ import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, LAKE_TABLES, PARTITION
 import { lakeBucket, lakeWriterMapping, settings, streams, tables } from '../../schemas/resources';
 import { readNamedQueries } from '../../lib/analytics';
 import type { SdpStack } from '../../lib/sdp-stack';
-import { synthesize } from './synth';
+import { synthesize, type Json, type Statement } from './synth';
 
-// Template JSON is untyped; the assertions below give it shape.
-type Json = any;
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: Json;
-  Condition?: Json;
-}
 
 let stack: SdpStack;
 let template: Template;

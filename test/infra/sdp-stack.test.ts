@@ -5,16 +5,8 @@ import type { IConstruct } from 'constructs';
 import { EVENT_TYPES } from '../../schemas/events';
 import { aggregatorMapping, settings, streams, tables, type TableDef } from '../../schemas/resources';
 import type { SdpStack } from '../../lib/sdp-stack';
-import { synthesize } from './synth';
+import { synthesize, type Json, type Statement } from './synth';
 
-// Template JSON is untyped; the assertions below give it shape.
-type Json = any;
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: Json;
-  Condition?: Json;
-}
 
 let stack: SdpStack;
 let template: Template;

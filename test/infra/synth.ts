@@ -10,6 +10,18 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SdpStack } from '../../lib/sdp-stack';
 
+// Template JSON is untyped; the tests give it shape where they assert on it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+/** An IAM policy statement as it appears in a synthesized template. */
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: Json;
+  Condition?: Json;
+}
+
 export interface Violation {
   plugin: string;
   ruleName: string;
