@@ -39,6 +39,11 @@ function port(value: string): number {
   return n;
 }
 
+function apiKey(value: string): string {
+  if (value.trim() === '' || value !== value.trim()) throw new InvalidArgumentError('the API key must be non-empty, without leading or trailing spaces');
+  return value;
+}
+
 const QUERIES_DIR = join(__dirname, '..', 'queries');
 
 function namedQueries(): string[] {
@@ -85,9 +90,11 @@ program
   .addOption(new Option('--aggregation-period <seconds>', 'aggregation window length').env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
   .addOption(new Option('--compaction-interval <minutes>', 'minutes between scheduled lake compactions (0: off)').default(10).argParser(nonNegativeInt('compaction interval')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
+  .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
   .option('--json', 'print the outputs as one JSON line once ready')
-  .action(async (opts: { dataDir: string; port: number; shards: number; aggregationPeriod?: number; compactionInterval: number; logLevel: string; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; port: number; shards: number; aggregationPeriod?: number; compactionInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
     const platform = new LocalPlatform({
+      apiKey: opts.apiKey,
       compactionIntervalMinutes: opts.compactionInterval,
       dataDir: opts.dataDir,
       port: opts.port,
@@ -117,7 +124,9 @@ program
     } else {
       console.log('sdp is running locally. Outputs:');
       for (const [key, value] of Object.entries(outputs)) console.log(`  ${key.padEnd(18)} ${value}`);
-      console.log(`Try: curl -s -XPOST ${outputs.UrlForAPI}bid -H 'content-type: application/json' -d '{"tx_id":"t1","app_uid":"u1","campaign_item_id":42}'`);
+      if (opts.apiKey) console.log('Ingestion requires the API key: send it in the x-api-key header.');
+      const keyHeader = opts.apiKey ? ` -H 'x-api-key: <your key>'` : '';
+      console.log(`Try: curl -s -XPOST ${outputs.UrlForAPI}bid -H 'content-type: application/json'${keyHeader} -d '{"tx_id":"t1","app_uid":"u1","campaign_item_id":42}'`);
       console.log('Ctrl-C stops it; a restart resumes from where it stopped.');
     }
   });

@@ -1,4 +1,4 @@
-// The sdp stack: the ingestion API, the events stream, the aggregator with its tables and the aggregates stream, the reports API, and the data lake (lake writer, compaction, Glue catalog, Athena).
+// The sdp stack: the ingestion API, the events stream, the aggregator with its tables and the aggregates stream, the reports API, the data lake (lake writer, compaction, Glue catalog, Athena), and observability (alarms to an SNS topic, the sdp dashboard).
 import { CfnOutput, CfnParameter, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { settings } from '../schemas/resources';
@@ -9,6 +9,7 @@ import { DataLake } from './data-lake';
 import { DataStream } from './data-stream';
 import { IngestionApi } from './ingestion-api';
 import { LakeWriter } from './lake-writer';
+import { Observability } from './observability';
 import { REPORTS_PATH, ReportsApi } from './reports-api';
 import { StateTables } from './state-tables';
 
@@ -23,6 +24,7 @@ export class SdpStack extends Stack {
   public readonly lakeWriter: LakeWriter;
   public readonly compaction: Compaction;
   public readonly analytics: Analytics;
+  public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, {
@@ -75,6 +77,31 @@ export class SdpStack extends Stack {
       accessLogsBucket: this.dataLake.accessLogsBucket,
     });
 
+    const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
+      type: 'String',
+      default: '',
+      description: 'Email address notified of the alarms (confirm the subscription mail); empty for none',
+    });
+    this.observability = new Observability(this, 'Observability', {
+      restApi: this.ingestionApi.restApi,
+      eventsStream: this.eventsStream.stream,
+      aggregatesStream: this.aggregatesStream.stream,
+      functions: {
+        ingest: this.ingestionApi.ingestFunction.lambdaFunction,
+        reports: this.reportsApi.reportsFunction.lambdaFunction,
+        aggregator: this.aggregator.aggregatorFunction.lambdaFunction,
+        lakeWriter: this.lakeWriter.lakeWriterFunction.lambdaFunction,
+        compaction: this.compaction.compactionFunction.lambdaFunction,
+      },
+      deadLetterQueues: { aggregator: this.aggregator.deadLetterQueue, lakeWriter: this.lakeWriter.deadLetterQueue },
+      tables: {
+        'tx state': this.stateTables.txState,
+        aggregates: this.stateTables.aggregates,
+        'lake seen': this.lakeWriter.lakeSeen,
+      },
+      alarmEmail: alarmEmail.valueAsString,
+    });
+
     const baseUrl = this.ingestionApi.restApi.url;
     new CfnOutput(this, 'UrlForAPI', { value: baseUrl, description: 'Base URL of the API' });
     new CfnOutput(this, 'UrlForReports', {
@@ -92,6 +119,10 @@ export class SdpStack extends Stack {
     new CfnOutput(this, 'GlueDatabase', {
       value: this.analytics.database.ref,
       description: 'Glue database of the lake tables (raw_<table>, parquet_<table>)',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.observability.alarmTopic.topicArn,
+      description: 'SNS topic every alarm notifies (subscribe more endpoints here)',
     });
   }
 }

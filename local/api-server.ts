@@ -1,8 +1,10 @@
 /**
  * The local stand-in for API Gateway: an HTTP server on 127.0.0.1 with the deployed API's routes,
  * turning each request into the API Gateway proxy event the Lambda handlers receive in AWS and
- * their result back into the HTTP response. It enforces the request limits API Gateway would.
+ * their result back into the HTTP response. It enforces the request limits API Gateway would, and,
+ * when given a key, API Gateway's API-key check on the routes that require one (apiKeyRequired).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -15,6 +17,11 @@ export interface Route {
   /** API Gateway resource path, e.g. /reports/campaigns/{campaign_item_id}. */
   resource: string;
   handler: ProxyHandler;
+  /**
+   * As API Gateway's method setting: requests must carry the server's API key in the x-api-key
+   * header, or are answered 403 before their body is read. Enforced only when the server has a key.
+   */
+  apiKeyRequired?: boolean;
 }
 
 interface CompiledRoute extends Route {
@@ -25,6 +32,33 @@ interface CompiledRoute extends Route {
 export interface ApiServerOptions {
   routes: Route[];
   onError?: (message: string, err: unknown) => void;
+  /**
+   * The API key that routes with apiKeyRequired accept. Without one the check is off (the local
+   * quick start); in AWS the usage plan's key is always required on those routes.
+   */
+  apiKey?: string;
+}
+
+/** API Gateway's answer to a missing or wrong API key (its INVALID_API_KEY gateway response). */
+export const FORBIDDEN: APIGatewayProxyResult = {
+  statusCode: 403,
+  headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'ForbiddenException' },
+  body: '{"message":"Forbidden"}',
+};
+
+/**
+ * A check of presented keys against the expected one, in constant time: both sides are hashed to
+ * SHA-256 digests of equal length and compared with timingSafeEqual, so neither the key's content
+ * nor its length shows in the time a check takes.
+ */
+export function apiKeyChecker(expected: string): (presented: string | string[] | undefined) => boolean {
+  if (expected.length === 0) throw new Error('the API key must not be empty');
+  const digest = (key: string) => createHash('sha256').update(key, 'utf8').digest();
+  const wanted = digest(expected);
+  return (presented) => {
+    if (presented === undefined) return false;
+    return timingSafeEqual(digest(Array.isArray(presented) ? presented.join(',') : presented), wanted);
+  };
 }
 
 function compile(route: Route): CompiledRoute {
@@ -82,9 +116,11 @@ function queryParameters(url: URL): Record<string, string> | null {
 export class ApiServer {
   private readonly server: Server;
   private readonly routes: CompiledRoute[];
+  private readonly keyMatches?: (presented: string | string[] | undefined) => boolean;
 
   constructor(private readonly options: ApiServerOptions) {
     this.routes = options.routes.map(compile);
+    if (options.apiKey !== undefined) this.keyMatches = apiKeyChecker(options.apiKey);
     this.server = createServer(
       { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
       (req, res) => void this.handle(req, res),
@@ -132,6 +168,10 @@ export class ApiServer {
       req.resume();
       const allow = [...new Set(candidates.map((r) => r.method))].join(', ');
       return jsonError(405, `${req.method} is not allowed on ${url.pathname}; use ${allow}`, { allow });
+    }
+    if (route.apiKeyRequired && this.keyMatches && !this.keyMatches(req.headers['x-api-key'])) {
+      req.resume();
+      return FORBIDDEN;
     }
     const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : (req.resume(), null);
     if (body === undefined) return jsonError(413, `body exceeds ${MAX_BODY_BYTES} bytes`);

@@ -33,6 +33,8 @@ export interface PlatformOptions {
   logLevel?: string;
   /** Minutes between scheduled compactions of the lake; 0 turns the schedule off. */
   compactionIntervalMinutes?: number;
+  /** Require this key in x-api-key on the ingestion routes, as API Gateway does in AWS; unset: no check. */
+  apiKey?: string;
   log?: (line: string) => void;
 }
 
@@ -143,9 +145,10 @@ export class LocalPlatform {
     const consumers = this.consumers;
 
     const routes: Route[] = [
-      { method: 'POST', resource: '/bid', handler: ingest },
-      { method: 'POST', resource: '/impression', handler: ingest },
-      { method: 'POST', resource: '/click', handler: ingest },
+      // Ingestion needs the API key (when one is configured), as in AWS; reports and health do not.
+      { method: 'POST', resource: '/bid', handler: ingest, apiKeyRequired: true },
+      { method: 'POST', resource: '/impression', handler: ingest, apiKeyRequired: true },
+      { method: 'POST', resource: '/click', handler: ingest, apiKeyRequired: true },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}', handler: reports },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}/period', handler: reports },
       healthRoute({
@@ -154,7 +157,7 @@ export class LocalPlatform {
         jobs: () => ({ compaction: jobRuns(dataDir, 'compaction').at(-1) }),
       }),
     ];
-    this.api = new ApiServer({ routes, onError });
+    this.api = new ApiServer({ routes, onError, apiKey: this.options.apiKey });
     const port = await this.api.listen(this.options.port);
     const base = `http://127.0.0.1:${port}/`;
     this.scheduler = new Scheduler(dataDir, (line) => this.log(line));

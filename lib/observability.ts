@@ -1,0 +1,466 @@
+// Operations view of the whole flow: an encrypted, TLS-only SNS topic for alarms (email subscription optional), the alarms that notify it, and the `sdp` CloudWatch dashboard.
+import { Aws, CfnCondition, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from './handler-function';
+
+/** The platform's functions, by role. */
+export interface ObservedFunctions {
+  readonly ingest: lambda.IFunction;
+  readonly reports: lambda.IFunction;
+  readonly aggregator: lambda.IFunction;
+  readonly lakeWriter: lambda.IFunction;
+  readonly compaction: lambda.IFunction;
+}
+
+/**
+ * The Powertools service names (dimension `service` of the EMF metrics in namespace `sdp`): HandlerFunction
+ * sets POWERTOOLS_SERVICE_NAME to the handler's folder under lambdas/.
+ */
+export interface ServiceNames {
+  readonly aggregator: string;
+  readonly lakeWriter: string;
+  readonly compaction: string;
+}
+
+export const DEFAULT_SERVICE_NAMES: ServiceNames = {
+  aggregator: 'aggregator',
+  lakeWriter: 'lake-writer',
+  compaction: 'compaction',
+};
+
+/** Alarm thresholds; every default is a safe starting point for a new deployment. */
+export interface ObservabilityThresholds {
+  /** API Gateway 5XXError / Count over 5 minutes, in percent. @default 1 */
+  readonly apiServerErrorRatePercent?: number;
+  /** Aggregator's Lambda IteratorAge (maximum over 5 minutes). @default 60 seconds */
+  readonly aggregatorIteratorAge?: Duration;
+  /** Lake writer's Lambda IteratorAge (maximum over 5 minutes); it batches for minutes on purpose. @default 15 minutes */
+  readonly lakeWriterIteratorAge?: Duration;
+  /** Events counted as late (past the allowed lateness) per 5 minutes. @default 100 */
+  readonly lateEventsPer5Minutes?: number;
+}
+
+export interface ObservabilityProps {
+  readonly restApi: apigw.RestApi;
+  readonly eventsStream: kinesis.IStream;
+  readonly aggregatesStream: kinesis.IStream;
+  readonly functions: ObservedFunctions;
+  /** The on-failure destinations of the stream consumers' event source mappings. */
+  readonly deadLetterQueues: { readonly aggregator: sqs.IQueue; readonly lakeWriter: sqs.IQueue };
+  /** DynamoDB tables shown on the dashboard, by label. */
+  readonly tables?: Record<string, dynamodb.ITable>;
+  /**
+   * Email address subscribed to the alarm topic. May be a token (e.g. a CfnParameter's valueAsString):
+   * the subscription is then created only when it is not empty. @default no subscription
+   */
+  readonly alarmEmail?: string;
+  readonly thresholds?: ObservabilityThresholds;
+  /** @default DEFAULT_SERVICE_NAMES */
+  readonly serviceNames?: Partial<ServiceNames>;
+  /** @default 'sdp' */
+  readonly dashboardName?: string;
+  /** Overrides for the topic (applied last). */
+  readonly topicProps?: Partial<sns.TopicProps>;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+export class Observability extends Construct {
+  /** Receives every alarm's ALARM and OK transitions. */
+  public readonly alarmTopic: sns.Topic;
+  /** Customer managed key of the topic: CloudWatch cannot publish to a topic under the AWS managed aws/sns key. */
+  public readonly topicKey: kms.Key;
+  /** The email subscription, when an address was given (conditional on it being non-empty when a token). */
+  public readonly emailSubscription?: sns.Subscription;
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  public readonly apiServerErrorRateAlarm: cloudwatch.Alarm;
+  public readonly eventsWriteThrottleAlarm: cloudwatch.Alarm;
+  public readonly eventsReadThrottleAlarm: cloudwatch.Alarm;
+  public readonly aggregatesWriteThrottleAlarm: cloudwatch.Alarm;
+  public readonly aggregatorIteratorAgeAlarm: cloudwatch.Alarm;
+  public readonly lakeWriterIteratorAgeAlarm: cloudwatch.Alarm;
+  /** Errors > 0, one per function (compaction's is the compaction-failed alarm). */
+  public readonly errorAlarms: Record<keyof ObservedFunctions, cloudwatch.Alarm>;
+  /** Throttles > 0, one per function. */
+  public readonly throttleAlarms: Record<keyof ObservedFunctions, cloudwatch.Alarm>;
+  public readonly aggregatorDlqAlarm: cloudwatch.Alarm;
+  public readonly lakeWriterDlqAlarm: cloudwatch.Alarm;
+  public readonly lateEventsAlarm: cloudwatch.Alarm;
+  public readonly lakeUnreadableRecordsAlarm: cloudwatch.Alarm;
+  public readonly compactionUnreadableFilesAlarm: cloudwatch.Alarm;
+  /** Every alarm above. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  private readonly alarmPrefix: string;
+  private readonly alarmAction: actions.SnsAction;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const t = props.thresholds ?? {};
+    const services: ServiceNames = { ...DEFAULT_SERVICE_NAMES, ...props.serviceNames };
+    const fns = props.functions;
+    this.alarmPrefix = Stack.of(this).stackName;
+
+    // --- The topic ---------------------------------------------------------------------------
+    this.topicKey = new kms.Key(this, 'TopicKey', {
+      description: 'sdp: encrypts the alarm topic (CloudWatch alarms may use it to publish)',
+      enableKeyRotation: true,
+      // It only protects alarm notifications in transit through the topic, which goes with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // Alarms of this account publish to the topic: they need the data key (exact actions, no wildcard).
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        // In a key policy, '*' is this key. No source condition here: the topic policy below already
+        // admits only this account's alarms, and CloudWatch's documented key statement has none.
+        resources: ['*'],
+      }),
+    );
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'sdp alarms',
+      masterKey: this.topicKey,
+      enforceSSL: true,
+      ...props.topicProps,
+    });
+    // A topic policy replaces the default one: let this account's alarms publish.
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+        },
+      }),
+    );
+    this.alarmAction = new actions.SnsAction(this.alarmTopic);
+
+    if (props.alarmEmail !== undefined && (Token.isUnresolved(props.alarmEmail) || props.alarmEmail !== '')) {
+      this.emailSubscription = new sns.Subscription(this, 'AlarmEmail', {
+        topic: this.alarmTopic,
+        protocol: sns.SubscriptionProtocol.EMAIL,
+        endpoint: props.alarmEmail,
+      });
+      if (Token.isUnresolved(props.alarmEmail)) {
+        const hasEmail = new CfnCondition(this, 'HasAlarmEmail', {
+          expression: Fn.conditionNot(Fn.conditionEquals(props.alarmEmail, '')),
+        });
+        (this.emailSubscription.node.defaultChild as sns.CfnSubscription).cfnOptions.condition = hasEmail;
+      }
+    }
+
+    // --- Metrics -----------------------------------------------------------------------------
+    const api = props.restApi;
+    const apiRequests = api.metricCount({ statistic: 'Sum', period: FIVE_MINUTES });
+    const api5xx = api.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES });
+    const api4xx = api.metricClientError({ statistic: 'Sum', period: FIVE_MINUTES });
+    const custom = (service: string, name: string, statistic = 'Sum') =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { service },
+        statistic,
+        period: FIVE_MINUTES,
+      });
+    const sum = { statistic: 'Sum', period: FIVE_MINUTES };
+    const iteratorAge = (fn: lambda.IFunction) => fn.metric('IteratorAge', { statistic: 'Maximum', period: FIVE_MINUTES });
+    const dlqDepth = (q: sqs.IQueue) => q.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES });
+
+    // --- Alarms ------------------------------------------------------------------------------
+    const errorRate = t.apiServerErrorRatePercent ?? 1;
+    this.apiServerErrorRateAlarm = this.alarm('ApiServerErrorRate', {
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+        usingMetrics: { errors: api5xx, requests: apiRequests },
+        period: FIVE_MINUTES,
+        label: 'API 5XX rate (%)',
+      }),
+      threshold: errorRate,
+      description:
+        `More than ${errorRate}% of API requests answered 5XX over 5 minutes. Clients retry, but events may be refused: ` +
+        'check the ingest function Errors/Throttles alarms and the events stream write throttling (raise StreamShardCount), ' +
+        'then the ingest logs. 4XX (bad input) is not alarmed.',
+      // No requests, no errors.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.eventsWriteThrottleAlarm = this.alarm('EventsStreamWriteThrottled', {
+      metric: props.eventsStream.metricWriteProvisionedThroughputExceeded(sum),
+      description:
+        'The events stream rejected writes (WriteProvisionedThroughputExceeded): the API answers 5xx/429 for them. ' +
+        'Raise the StreamShardCount parameter, or check for a hot partition key.',
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.eventsReadThrottleAlarm = this.alarm('EventsStreamReadThrottled', {
+      metric: props.eventsStream.metricReadProvisionedThroughputExceeded(sum),
+      description:
+        'Reads of the events stream were throttled (ReadProvisionedThroughputExceeded): its consumers (aggregator, ' +
+        'lake writer) share 5 reads/s and 2 MB/s per shard and fall behind. Raise StreamShardCount or move a consumer to enhanced fan-out; watch the iterator age alarms.',
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.aggregatesWriteThrottleAlarm = this.alarm('AggregatesStreamWriteThrottled', {
+      metric: props.aggregatesStream.metricWriteProvisionedThroughputExceeded(sum),
+      description:
+        'The aggregates stream rejected writes from the aggregator: its batches fail and are retried, delaying reports. ' +
+        'Add shards to the aggregates stream.',
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const aggregatorAge = t.aggregatorIteratorAge ?? Duration.seconds(60);
+    this.aggregatorIteratorAgeAlarm = this.alarm('AggregatorIteratorAge', {
+      metric: iteratorAge(fns.aggregator),
+      threshold: aggregatorAge.toMilliseconds(),
+      description:
+        `The aggregator is more than ${aggregatorAge.toHumanString()} behind the events stream: reports are stale. ` +
+        'Check its Errors alarm and logs (a failing batch blocks its shard until retries end), DynamoDB throttles, ' +
+        'and the stream read throttling; raise the mapping parallelization factor or shards if it is just load.',
+      // An idle stream invokes nothing and reports no age.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const lakeAge = t.lakeWriterIteratorAge ?? Duration.minutes(15);
+    this.lakeWriterIteratorAgeAlarm = this.alarm('LakeWriterIteratorAge', {
+      metric: iteratorAge(fns.lakeWriter),
+      threshold: lakeAge.toMilliseconds(),
+      description:
+        `The lake writer is more than ${lakeAge.toHumanString()} behind the events or aggregates stream: the lake and Athena lag, ` +
+        'and records near the stream retention may expire unwritten. Check its Errors alarm and logs, S3 errors, and the stream read throttling.',
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const errorAdvice: Record<keyof ObservedFunctions, string> = {
+      ingest: 'The ingest function failed: the API answers 5xx for those requests. Read its logs (Powertools JSON, level ERROR).',
+      reports: 'The reports function failed: report requests got 5xx. Read its logs and check the aggregates table.',
+      aggregator:
+        'The aggregator failed on a batch: it is retried (bisected), and what still fails goes to the aggregator DLQ. ' +
+        'Read its logs; check DynamoDB and aggregates stream throttling.',
+      lakeWriter:
+        'The lake writer failed on a batch: it is retried whole, then its position goes to the lake writer DLQ. Read its logs; check S3 access and the lake-seen table.',
+      compaction:
+        'A lake compaction run failed (it is not retried; the next scheduled run resumes, and its manifests make it crash-safe). ' +
+        'Read the compaction logs; small files accumulate until a run succeeds.',
+    };
+    const label: Record<keyof ObservedFunctions, string> = {
+      ingest: 'Ingest',
+      reports: 'Reports',
+      aggregator: 'Aggregator',
+      lakeWriter: 'LakeWriter',
+      compaction: 'Compaction',
+    };
+    const keys = Object.keys(label) as Array<keyof ObservedFunctions>;
+    this.errorAlarms = Object.fromEntries(
+      keys.map((k) => [
+        k,
+        this.alarm(k === 'compaction' ? 'CompactionFailed' : `${label[k]}Errors`, {
+          metric: fns[k].metricErrors(sum),
+          description: errorAdvice[k],
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      ]),
+    ) as Record<keyof ObservedFunctions, cloudwatch.Alarm>;
+    this.throttleAlarms = Object.fromEntries(
+      keys.map((k) => [
+        k,
+        this.alarm(`${label[k]}Throttles`, {
+          metric: fns[k].metricThrottles(sum),
+          description:
+            `Lambda throttled the ${label[k]} function: account or reserved concurrency is exhausted. ` +
+            'Check the account concurrency quota and which function is consuming it; request an increase or reserve concurrency.',
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      ]),
+    ) as Record<keyof ObservedFunctions, cloudwatch.Alarm>;
+
+    // A DLQ alarm stays in ALARM until the queue is drained: SQS stops reporting idle queues, so missing data keeps the state.
+    const dlqAdvice = (consumer: string) =>
+      `Batches the ${consumer} could not process after every retry are in its dead-letter queue (positions, not records). ` +
+      'Fix the cause from the logs, then replay them with `sdp dlq list` / `sdp dlq redrive` before the events stream retention (7 days) ends.';
+    this.aggregatorDlqAlarm = this.alarm('AggregatorDeadLetters', {
+      metric: dlqDepth(props.deadLetterQueues.aggregator),
+      description: dlqAdvice('aggregator'),
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+    this.lakeWriterDlqAlarm = this.alarm('LakeWriterDeadLetters', {
+      metric: dlqDepth(props.deadLetterQueues.lakeWriter),
+      description: dlqAdvice('lake writer'),
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+
+    const lateThreshold = t.lateEventsPer5Minutes ?? 100;
+    this.lateEventsAlarm = this.alarm('LateEvents', {
+      metric: custom(services.aggregator, 'LateEvents'),
+      threshold: lateThreshold,
+      description:
+        `More than ${lateThreshold} events in 5 minutes arrived past the allowed lateness and were counted as late (not in their window). ` +
+        'Look for a client with a skewed clock or a backlog (aggregator iterator age); raise the allowed lateness if this is normal traffic.',
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.lakeUnreadableRecordsAlarm = this.alarm('LakeUnreadableRecords', {
+      metric: custom(services.lakeWriter, 'LakeUnreadableRecords'),
+      description:
+        'The lake writer found stream records it cannot decode and wrote them under errors/ in the lake bucket. ' +
+        'Inspect those files and find the producer writing to the stream around the API.',
+      // Emitted only when there are some.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.compactionUnreadableFilesAlarm = this.alarm('CompactionUnreadableFiles', {
+      metric: custom(services.compaction, 'CompactionUnreadableFiles', 'Maximum'),
+      description:
+        'Compaction found lake files it cannot read and left them in place (named in its ERROR log). Inspect or remove them; ' +
+        'Athena queries over those partitions may fail meanwhile.',
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // --- Dashboard ---------------------------------------------------------------------------
+    const fnLines = (make: (fn: lambda.IFunction) => cloudwatch.IMetric, only: Array<keyof ObservedFunctions> = keys) =>
+      only.map((k) => {
+        const m = make(fns[k]);
+        return m instanceof cloudwatch.Metric ? m.with({ label: label[k] }) : m;
+      });
+    const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
+      new cloudwatch.GraphWidget({ title, left, width: 8, height: 6, period: FIVE_MINUTES, ...extra });
+    const streamLines = (make: (s: kinesis.IStream) => cloudwatch.Metric) => [
+      make(props.eventsStream).with({ label: 'events' }),
+      make(props.aggregatesStream).with({ label: 'aggregates' }),
+    ];
+    const tables = Object.entries(props.tables ?? {});
+    const tableLines = (name: string) => tables.map(([l, table]) => table.metric(name, { ...sum, label: l }));
+    const header = (markdown: string) => new cloudwatch.TextWidget({ markdown, width: 24, height: 1 });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? 'sdp',
+      defaultInterval: Duration.hours(3),
+      widgets: [
+        [header('## sdp: ingestion API → events stream → aggregator / lake writer → reports, lake, compaction')],
+        [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 })],
+        [header('### Ingestion API')],
+        [
+          graph('API requests and errors', [
+            apiRequests.with({ label: 'requests' }),
+            api4xx.with({ label: '4XX' }),
+            api5xx.with({ label: '5XX' }),
+          ]),
+          graph('API latency (ms)', [
+            api.metricLatency({ statistic: 'p50', period: FIVE_MINUTES, label: 'latency p50' }),
+            api.metricLatency({ statistic: 'p99', period: FIVE_MINUTES, label: 'latency p99' }),
+            api.metricIntegrationLatency({ statistic: 'p99', period: FIVE_MINUTES, label: 'integration p99' }),
+          ]),
+          graph('API 5XX rate (%)', [this.apiServerErrorRateAlarm.metric], {
+            leftAnnotations: [{ value: errorRate, label: 'alarm' }],
+          }),
+        ],
+        [header('### Streams')],
+        [
+          graph('Incoming records', streamLines((s) => s.metricIncomingRecords(sum))),
+          graph('Incoming bytes', streamLines((s) => s.metricIncomingBytes(sum))),
+          graph('Throttled (provisioned throughput exceeded)', [
+            props.eventsStream.metricWriteProvisionedThroughputExceeded({ ...sum, label: 'events write' }),
+            props.eventsStream.metricReadProvisionedThroughputExceeded({ ...sum, label: 'events read' }),
+            props.aggregatesStream.metricWriteProvisionedThroughputExceeded({ ...sum, label: 'aggregates write' }),
+            props.aggregatesStream.metricReadProvisionedThroughputExceeded({ ...sum, label: 'aggregates read' }),
+          ]),
+        ],
+        [header('### Functions (ingest, reports, aggregator, lake writer, compaction)')],
+        [
+          graph('Invocations', fnLines((fn) => fn.metricInvocations(sum))),
+          graph('Errors', fnLines((fn) => fn.metricErrors(sum))),
+          graph('Throttles', fnLines((fn) => fn.metricThrottles(sum))),
+        ],
+        [
+          graph('Duration p99 (ms)', fnLines((fn) => fn.metricDuration({ statistic: 'p99', period: FIVE_MINUTES }))),
+          graph('Iterator age, max (ms)', fnLines(iteratorAge, ['aggregator', 'lakeWriter']), {
+            leftAnnotations: [
+              { value: aggregatorAge.toMilliseconds(), label: 'aggregator alarm' },
+              { value: lakeAge.toMilliseconds(), label: 'lake writer alarm' },
+            ],
+          }),
+          graph('Concurrent executions (max)', fnLines((fn) => fn.metric('ConcurrentExecutions', { statistic: 'Maximum', period: FIVE_MINUTES }))),
+        ],
+        [header('### Aggregation and lake (Powertools metrics, namespace sdp)')],
+        [
+          graph('Aggregator records', [
+            custom(services.aggregator, 'RecordsProcessed'),
+            custom(services.aggregator, 'DuplicatesDropped'),
+            custom(services.aggregator, 'RecordsReplayed'),
+            custom(services.aggregator, 'LateEvents'),
+          ]),
+          graph('Aggregator DynamoDB requests', [custom(services.aggregator, 'DynamoDBRequests')]),
+          graph('Lake writer', [
+            custom(services.lakeWriter, 'LakeBatchRecords'),
+            custom(services.lakeWriter, 'LakeEventsWritten'),
+            custom(services.lakeWriter, 'LakeRowsWritten'),
+            custom(services.lakeWriter, 'LakeDuplicatesSkipped'),
+            custom(services.lakeWriter, 'LakeUnreadableRecords'),
+          ]),
+        ],
+        [header('### DynamoDB tables and dead-letter queues')],
+        [
+          graph('Consumed read capacity', tableLines('ConsumedReadCapacityUnits')),
+          graph('Consumed write capacity', tableLines('ConsumedWriteCapacityUnits')),
+          graph('Throttled requests', [
+            ...tables.map(([l, table]) => table.metric('ReadThrottleEvents', { ...sum, label: `${l} read` })),
+            ...tables.map(([l, table]) => table.metric('WriteThrottleEvents', { ...sum, label: `${l} write` })),
+          ]),
+        ],
+        [
+          graph('Dead-letter queue depth', [
+            dlqDepth(props.deadLetterQueues.aggregator).with({ label: 'aggregator DLQ' }),
+            dlqDepth(props.deadLetterQueues.lakeWriter).with({ label: 'lake writer DLQ' }),
+          ]),
+          graph('Compaction files', [
+            custom(services.compaction, 'CompactionPartitions'),
+            custom(services.compaction, 'CompactionFilesBefore'),
+            custom(services.compaction, 'CompactionFilesAfter'),
+            custom(services.compaction, 'CompactionUnreadableFiles'),
+            custom(services.compaction, 'CompactionRecovered'),
+          ]),
+          graph('Compaction bytes', [
+            custom(services.compaction, 'CompactionBytesBefore'),
+            custom(services.compaction, 'CompactionBytesAfter'),
+          ]),
+        ],
+      ],
+    });
+  }
+
+  /** An alarm over one 5-minute period, `> threshold` (default 0), notifying the topic on ALARM and on OK. */
+  private alarm(
+    id: string,
+    opts: {
+      metric: cloudwatch.IMetric;
+      description: string;
+      treatMissingData: cloudwatch.TreatMissingData;
+      threshold?: number;
+    },
+  ): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmName: `${this.alarmPrefix}-${id}`,
+      alarmDescription: opts.description,
+      metric: opts.metric,
+      threshold: opts.threshold ?? 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: opts.treatMissingData,
+    });
+    alarm.addAlarmAction(this.alarmAction);
+    alarm.addOkAction(this.alarmAction);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}

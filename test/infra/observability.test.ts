@@ -1,0 +1,227 @@
+/** The Observability construct in SdpStack's template: every alarm's metric, threshold and action, the alarm topic, the email subscription, the dashboard. */
+import type { CfnElement } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { IConstruct } from 'constructs';
+import type { SdpStack } from '../../lib/sdp-stack';
+import { synthesize, type Json, type Statement } from './synth';
+
+let stack: SdpStack;
+let resources: Record<string, { Type: string; Properties: Json; Condition?: string }>;
+let conditions: Record<string, Json>;
+let parameters: Record<string, Json>;
+
+beforeAll(() => {
+  let template;
+  ({ stack, template } = synthesize({ bundling: false }));
+  ({ Resources: resources, Conditions: conditions, Parameters: parameters } = template.toJSON());
+});
+
+const id = (c: IConstruct): string => stack.getLogicalId(c.node.defaultChild as CfnElement);
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const obs = () => stack.observability;
+const topicRef = () => ({ Ref: id(obs().alarmTopic) });
+const fnRef = (fn: IConstruct) => ({ Ref: id(fn) });
+
+interface Expected {
+  alarm: () => cloudwatch.Alarm;
+  namespace: string;
+  metricName: string;
+  statistic: string;
+  dimensions: () => Json[];
+  threshold: number;
+  treatMissingData: string;
+}
+
+const fns = () => ({
+  ingest: stack.ingestionApi.ingestFunction.lambdaFunction,
+  reports: stack.reportsApi.reportsFunction.lambdaFunction,
+  aggregator: stack.aggregator.aggregatorFunction.lambdaFunction,
+  lakeWriter: stack.lakeWriter.lakeWriterFunction.lambdaFunction,
+  compaction: stack.compaction.compactionFunction.lambdaFunction,
+});
+type FnKey = keyof ReturnType<typeof fns>;
+const FN_KEYS: FnKey[] = ['ingest', 'reports', 'aggregator', 'lakeWriter', 'compaction'];
+
+const lambdaAlarm = (alarm: () => cloudwatch.Alarm, fn: FnKey, metricName: string, statistic: string, threshold: number): Expected => ({
+  alarm,
+  namespace: 'AWS/Lambda',
+  metricName,
+  statistic,
+  dimensions: () => [{ Name: 'FunctionName', Value: fnRef(fns()[fn]) }],
+  threshold,
+  treatMissingData: 'notBreaching',
+});
+const streamAlarm = (alarm: () => cloudwatch.Alarm, stream: () => IConstruct, metricName: string): Expected => ({
+  alarm,
+  namespace: 'AWS/Kinesis',
+  metricName,
+  statistic: 'Sum',
+  dimensions: () => [{ Name: 'StreamName', Value: fnRef(stream()) }],
+  threshold: 0,
+  treatMissingData: 'notBreaching',
+});
+const dlqAlarm = (alarm: () => cloudwatch.Alarm, queue: () => IConstruct): Expected => ({
+  alarm,
+  namespace: 'AWS/SQS',
+  metricName: 'ApproximateNumberOfMessagesVisible',
+  statistic: 'Maximum',
+  dimensions: () => [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(queue()), 'QueueName'] } }],
+  threshold: 0,
+  // Stays in ALARM until the queue reports it is drained.
+  treatMissingData: 'ignore',
+});
+const customAlarm = (alarm: () => cloudwatch.Alarm, service: string, metricName: string, statistic: string, threshold: number): Expected => ({
+  alarm,
+  namespace: 'sdp',
+  metricName,
+  statistic,
+  dimensions: () => [{ Name: 'service', Value: service }],
+  threshold,
+  treatMissingData: 'notBreaching',
+});
+
+const expected: Record<string, Expected> = {
+  EventsStreamWriteThrottled: streamAlarm(() => obs().eventsWriteThrottleAlarm, () => stack.eventsStream.stream, 'WriteProvisionedThroughputExceeded'),
+  EventsStreamReadThrottled: streamAlarm(() => obs().eventsReadThrottleAlarm, () => stack.eventsStream.stream, 'ReadProvisionedThroughputExceeded'),
+  AggregatesStreamWriteThrottled: streamAlarm(() => obs().aggregatesWriteThrottleAlarm, () => stack.aggregatesStream.stream, 'WriteProvisionedThroughputExceeded'),
+  AggregatorIteratorAge: lambdaAlarm(() => obs().aggregatorIteratorAgeAlarm, 'aggregator', 'IteratorAge', 'Maximum', 60_000),
+  LakeWriterIteratorAge: lambdaAlarm(() => obs().lakeWriterIteratorAgeAlarm, 'lakeWriter', 'IteratorAge', 'Maximum', 15 * 60_000),
+  ...Object.fromEntries(
+    FN_KEYS.map((k) => [
+      k === 'compaction' ? 'CompactionFailed' : `errors of ${k}`,
+      lambdaAlarm(() => obs().errorAlarms[k], k, 'Errors', 'Sum', 0),
+    ]),
+  ),
+  ...Object.fromEntries(
+    FN_KEYS.map((k) => [`throttles of ${k}`, lambdaAlarm(() => obs().throttleAlarms[k], k, 'Throttles', 'Sum', 0)]),
+  ),
+  AggregatorDeadLetters: dlqAlarm(() => obs().aggregatorDlqAlarm, () => stack.aggregator.deadLetterQueue),
+  LakeWriterDeadLetters: dlqAlarm(() => obs().lakeWriterDlqAlarm, () => stack.lakeWriter.deadLetterQueue),
+  LateEvents: customAlarm(() => obs().lateEventsAlarm, 'aggregator', 'LateEvents', 'Sum', 100),
+  LakeUnreadableRecords: customAlarm(() => obs().lakeUnreadableRecordsAlarm, 'lake-writer', 'LakeUnreadableRecords', 'Sum', 0),
+  CompactionUnreadableFiles: customAlarm(() => obs().compactionUnreadableFilesAlarm, 'compaction', 'CompactionUnreadableFiles', 'Maximum', 0),
+};
+
+describe('alarms', () => {
+  it.each(Object.entries(expected))('%s: its metric over 5 minutes, > threshold, notifying the topic', (_name, e) => {
+    const alarm = resources[id(e.alarm())];
+    expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(alarm.Properties).toMatchObject({
+      Namespace: e.namespace,
+      MetricName: e.metricName,
+      Statistic: e.statistic,
+      Period: 300,
+      Dimensions: e.dimensions(),
+      Threshold: e.threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: e.treatMissingData,
+      AlarmActions: [topicRef()],
+      OKActions: [topicRef()],
+    });
+    expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(60);
+  });
+
+  it('API 5XX rate: a metric math expression 5XXError / Count in percent, > 1', () => {
+    const alarm = resources[id(obs().apiServerErrorRateAlarm)].Properties;
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef()],
+    });
+    const metrics = alarm.Metrics as Json[];
+    const expression = metrics.find((m) => m.Expression);
+    expect(expression).toMatchObject({ ReturnData: true });
+    const byId = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m]));
+    expect(expression.Expression).toBe('IF(requests > 0, 100 * errors / requests, 0)');
+    const api = { Name: 'ApiName', Value: stack.ingestionApi.restApi.restApiName };
+    expect(byId.errors).toMatchObject({
+      ReturnData: false,
+      MetricStat: { Metric: { Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Dimensions: [api] }, Stat: 'Sum', Period: 300 },
+    });
+    expect(byId.requests).toMatchObject({
+      ReturnData: false,
+      MetricStat: { Metric: { Namespace: 'AWS/ApiGateway', MetricName: 'Count', Dimensions: [api] }, Stat: 'Sum', Period: 300 },
+    });
+  });
+
+  it('4XX is not alarmed', () => {
+    expect(JSON.stringify(ofType('AWS::CloudWatch::Alarm'))).not.toContain('4XXError');
+  });
+
+  it('are exactly those listed here, each exposed by the construct', () => {
+    const exposed = [obs().apiServerErrorRateAlarm, ...Object.values(expected).map((e) => e.alarm())].map(id).sort();
+    expect(ofType('AWS::CloudWatch::Alarm').map(([logicalId]) => logicalId).sort()).toEqual(exposed);
+    expect(obs().alarms.map(id).sort()).toEqual(exposed);
+  });
+});
+
+describe('alarm topic', () => {
+  it('is encrypted with a rotated customer managed key that CloudWatch may use', () => {
+    const topic = resources[id(obs().alarmTopic)];
+    const keyId = id(obs().topicKey);
+    expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    const key = resources[keyId].Properties;
+    expect(key.EnableKeyRotation).toBe(true);
+    expect(key.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      }),
+    );
+  });
+
+  it('is TLS-only and lets only CloudWatch alarms of this account publish', () => {
+    const [policy] = ofType('AWS::SNS::TopicPolicy').filter(([, p]) =>
+      (p.Properties.Topics as Json[]).some((t) => JSON.stringify(t) === JSON.stringify(topicRef())),
+    );
+    const statements = policy[1].Properties.PolicyDocument.Statement as Array<Statement & { Principal: Json }>;
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    const allow = statements.find((s) => s.Effect === 'Allow');
+    expect(allow).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+  });
+
+  it('has an email subscription only when the AlarmEmail parameter is not empty', () => {
+    const subscription = resources[id(obs().emailSubscription!)];
+    expect(subscription.Properties).toEqual({ Protocol: 'email', Endpoint: { Ref: 'AlarmEmail' }, TopicArn: topicRef() });
+    expect(conditions[subscription.Condition!]).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmEmail' }, ''] }],
+    });
+    expect(parameters.AlarmEmail).toMatchObject({ Type: 'String', Default: '' });
+  });
+});
+
+describe('dashboard', () => {
+  let body: string;
+  beforeAll(() => {
+    const dashboard = resources[id(obs().dashboard)];
+    expect(dashboard.Properties.DashboardName).toBe('sdp');
+    body = JSON.stringify(dashboard.Properties.DashboardBody);
+  });
+
+  it.each(FN_KEYS)('shows the %s function', (k) => {
+    expect(body).toContain(JSON.stringify(fnRef(fns()[k])));
+  });
+
+  it('covers the API, the streams, the DLQs, the tables and the custom metrics', () => {
+    for (const name of ['4XXError', '5XXError', 'Latency', 'IncomingRecords', 'IteratorAge', 'Duration', 'ApproximateNumberOfMessagesVisible']) {
+      expect(body).toContain(name);
+    }
+    for (const name of ['RecordsProcessed', 'DuplicatesDropped', 'LateEvents', 'DynamoDBRequests', 'LakeUnreadableRecords', 'CompactionFilesBefore', 'CompactionFilesAfter']) {
+      expect(body).toContain(name);
+    }
+    for (const c of [stack.eventsStream.stream, stack.stateTables.txState, stack.stateTables.aggregates, stack.lakeWriter.lakeSeen]) {
+      expect(body).toContain(JSON.stringify(fnRef(c)));
+    }
+    expect(body).toContain('ConsumedWriteCapacityUnits');
+    expect(body).toContain('WriteThrottleEvents');
+  });
+});
