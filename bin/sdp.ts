@@ -7,6 +7,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile, type AuditRow } from '../local/audit';
 import { DEFAULT_SHARDS, LocalPlatform, runningPlatformOutputs } from '../local/platform';
 import { jobRuns, runJob } from '../local/jobs';
 import { compactLake, type CompactionReport } from '../lambdas/compaction/compact';
@@ -216,6 +221,52 @@ program
     if (opts.json) process.stdout.write(`${JSON.stringify(health, null, 2)}\n`);
     else console.log(formatTable({ columns: ['component', 'status', 'detail'], rows: Object.entries(health.components).map(([component, c]) => ({ component, status: c.status, detail: describeComponent(c) })) }));
     if (health.status !== 'ok') throw new UserError(`the platform is ${health.status}`);
+  });
+
+program
+  .command('audit')
+  .description('reconcile counts end to end per hour: events stream, aggregates, lake (exits 1 on a mismatch)')
+  .addOption(dataDirOption())
+  .addOption(new Option('--from <epoch s>', 'first hour to audit (default: the oldest on the stream)').argParser(nonNegativeInt('from')))
+  .addOption(new Option('--to <epoch s>', 'audit hours before this instant (default: now)').argParser(nonNegativeInt('to')))
+  .addOption(new Option('--wait <seconds>', 'wait this long for events in flight to be processed first').default(60).argParser(nonNegativeInt('wait')))
+  .option('--json', 'print the audit as JSON')
+  .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; json?: boolean }) => {
+    const outputs = runningPlatformOutputs(opts.dataDir);
+    if (!outputs) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${opts.dataDir}`);
+    const inFlight = async () => {
+      const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
+      return Object.values(health.components).flatMap((c) => c.shards ?? []).reduce((n, s) => n + s.pending + (s.millisBehindLatest ? 1 : 0), 0);
+    };
+    const deadline = Date.now() + opts.wait * 1000;
+    let pending = await inFlight();
+    while (pending > 0 && Date.now() < deadline) {
+      process.stderr.write(`waiting for ${pending} records in flight...\r`);
+      await new Promise((r) => setTimeout(r, 500));
+      pending = await inFlight();
+    }
+    const clientConfig = { region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestHandler: new NodeHttpHandler() };
+    process.stderr.write('reading the events stream, the aggregates and the lake...\n');
+    const events = await readEventsStream(new KinesisClient({ ...clientConfig, endpoint: outputs.KinesisEndpoint }));
+    const aggregated = await aggregatedByHour(DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientConfig, endpoint: outputs.DynamoDBEndpoint })));
+    const lake = await LakeSql.open(localLakeRoot(outputs.DataDir));
+    let rows: AuditRow[];
+    try {
+      rows = reconcile(expectedFromStream(events), aggregated, await lakeByHour(lake, 'parquet'), await lakeByHour(lake, 'raw'), {
+        from: opts.from === undefined ? undefined : opts.from * 1000,
+        to: (opts.to ?? Math.floor(Date.now() / 1000)) * 1000,
+      });
+    } finally {
+      lake.close();
+    }
+    const mismatches = rows.filter((r) => !r.ok);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ inFlight: pending, rows, mismatches: mismatches.length }, null, 2)}\n`);
+    else {
+      console.log(formatTable({ columns: ['hour', 'streamRecords', 'expectedAggregated', 'aggregated', 'expectedLake', 'lakeParquet', 'lakeRaw', 'ok'], rows: rows.map((r) => ({ ...r, ok: r.ok ? 'ok' : 'MISMATCH' })) }));
+    }
+    if (mismatches.length > 0) {
+      throw new UserError(`${mismatches.length} hour(s) do not reconcile${pending > 0 ? ` (${pending} records were still in flight after ${opts.wait} s)` : ''}`);
+    }
   });
 
 program
