@@ -108,6 +108,10 @@ export class SdpStack extends Stack {
       value: `${baseUrl}${REPORTS_PATH}/`,
       description: 'Base URL of the campaign reports; append a campaign_item_id',
     });
+    new CfnOutput(this, 'IngestionApiKeyId', {
+      value: this.ingestionApi.apiKey.keyId,
+      description: 'ID of the ingestion API key; its value: aws apigateway get-api-key --api-key <id> --include-value',
+    });
     new CfnOutput(this, 'LakeBucketName', {
       value: this.dataLake.bucket.bucketName,
       description: 'The lake bucket: raw/ and parquet/ files by event date and hour',
