@@ -14,6 +14,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile, type AuditRow } from '../local/audit';
 import { DEFAULT_SHARDS, LocalPlatform, runningPlatformOutputs } from '../local/platform';
 import { jobRuns, runJob } from '../local/jobs';
+import { listDeadLetters } from '../local/dead-letters';
 import { compactLake, type CompactionReport } from '../lambdas/compaction/compact';
 import { lakeBucket } from '../schemas/resources';
 import { LakeSql, localLakeRoot, type QueryResult } from '../local/lake-sql';
@@ -267,6 +268,34 @@ program
     if (mismatches.length > 0) {
       throw new UserError(`${mismatches.length} hour(s) do not reconcile${pending > 0 ? ` (${pending} records were still in flight after ${opts.wait} s)` : ''}`);
     }
+  });
+
+program
+  .command('dlq')
+  .description('dead letters: batches a stream consumer gave up on after its retries')
+  .command('list')
+  .description('list the dead-lettered batches of every consumer')
+  .addOption(dataDirOption())
+  .option('--json', 'print them as JSON')
+  .action((opts: { dataDir: string; json?: boolean }) => {
+    const letters = listDeadLetters(resolve(opts.dataDir));
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
+      return;
+    }
+    console.log(
+      formatTable({
+        columns: ['consumer', 'at', 'shard', 'records', 'first sequence', 'error'],
+        rows: letters.map(({ consumer, letter }) => ({
+          consumer,
+          at: letter.timestamp,
+          shard: letter.KinesisBatchInfo.shardId,
+          records: letter.KinesisBatchInfo.batchSize,
+          'first sequence': letter.KinesisBatchInfo.startSequenceNumber,
+          error: letter.responseContext.functionError,
+        })),
+      }),
+    );
   });
 
 program

@@ -3,7 +3,7 @@
  * file, shaped like the record Lambda sends to an on-failure destination for Kinesis
  * (requestContext, KinesisBatchInfo) plus the records themselves, so it can be replayed.
  */
-import { mkdirSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KinesisStreamRecord } from 'aws-lambda';
 
@@ -44,4 +44,17 @@ export class DeadLetterStore {
   count(): number {
     return readdirSync(this.dir).filter((f) => f.endsWith('.json')).length;
   }
+}
+
+/** Every dead letter under a data dir, oldest first, with the consumer it came from. */
+export function listDeadLetters(dataDir: string): { consumer: string; file: string; letter: DeadLetter }[] {
+  const root = join(dataDir, 'dlq');
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .flatMap((consumer) =>
+      readdirSync(join(root, consumer))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => ({ consumer, file: join(root, consumer, f), letter: JSON.parse(readFileSync(join(root, consumer, f), 'utf8')) as DeadLetter })),
+    )
+    .sort((a, b) => a.letter.timestamp.localeCompare(b.letter.timestamp));
 }
