@@ -13,6 +13,8 @@ export interface SendOptions {
   maxAttempts?: number;
   /** Pace: at most this many events per second (all workers together). */
   eventsPerSecond?: number;
+  /** Sent as x-api-key, for a platform that requires one. */
+  apiKey?: string;
   onProgress?: (sent: number) => void;
 }
 
@@ -60,7 +62,7 @@ export async function sendEvents(baseUrl: string, events: WorkloadEvent[], optio
         let retryAfter = 1;
         let detail = '';
         try {
-          const res = await fetch(`${baseUrl}${req.type}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: req.body });
+          const res = await fetch(`${baseUrl}${req.type}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) }, body: req.body });
           status = res.status;
           retryAfter = Number(res.headers.get('retry-after') ?? 1);
           detail = await res.text();
