@@ -7,7 +7,7 @@ import { EVENT_TYPES, type EventType } from '../../schemas/events';
 import { readSetting, resourceName, streams } from '../../schemas/resources';
 import { kinesis } from '../commons/clients';
 import { error, header, json } from '../commons/http';
-import { logger } from '../commons/observability';
+import { emitCount, logger } from '../commons/observability';
 import { StreamWriteError, StreamWriter } from '../commons/stream-writer';
 import { parseIngestRequest } from './parse';
 
@@ -24,6 +24,11 @@ function eventTypeOf(path: string): EventType | undefined {
   return EVENT_TYPES.find((t) => t === last);
 }
 
+/** Events accepted or rejected, by type and, for rejections, by reason (the status answered). */
+function count(name: 'EventsAccepted' | 'EventsRejected', type: string, value: number, reason?: string): void {
+  emitCount(name, value, reason ? { type, reason } : { type });
+}
+
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const type = eventTypeOf(event.resource ?? event.path);
   if (!type) return error(404, `no ingestion route for ${event.path}`);
@@ -34,7 +39,10 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     Date.now(),
     policy,
   );
-  if (!parsed.ok) return error(parsed.statusCode, parsed.message, parsed.issues ? { issues: parsed.issues } : {});
+  if (!parsed.ok) {
+    count('EventsRejected', type, Math.max(1, new Set(parsed.issues?.map((i) => i.index) ?? [undefined]).size), String(parsed.statusCode));
+    return error(parsed.statusCode, parsed.message, parsed.issues ? { issues: parsed.issues } : {});
+  }
 
   try {
     await streamWriter().put(
@@ -43,9 +51,11 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   } catch (err) {
     if (!(err instanceof StreamWriteError)) throw err;
     logger.warn('stream write failed', { type, events: parsed.events.length, error: err.message });
+    count('EventsRejected', type, parsed.events.length, err.throttled ? '429' : '503');
     return err.throttled
       ? error(429, 'the event stream is throttling writes; retry later', {}, { 'retry-after': '1' })
       : error(503, 'the event stream is unavailable; retry later', {}, { 'retry-after': '5' });
   }
+  count('EventsAccepted', type, parsed.events.length);
   return json(200, { accepted: parsed.events.length });
 }

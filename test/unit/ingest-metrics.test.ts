@@ -1,0 +1,23 @@
+/** The ingestion handler's metrics: EMF records of events accepted and rejected, by type and reason. */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+
+const emf: Record<string, unknown>[] = [];
+
+beforeAll(() => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  process.env.POWERTOOLS_METRICS_NAMESPACE = 'sdp';
+  // Powertools writes EMF through a Console of its own on stdout.
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    const text = chunk.toString();
+    if (text.includes('"_aws"')) emf.push(JSON.parse(text));
+    return true;
+  });
+});
+
+it('counts a rejected request by type and reason', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { handler } = require('../../lambdas/ingest/handler') as typeof import('../../lambdas/ingest/handler');
+  const event = { resource: '/bid', path: '/bid', headers: { 'content-type': 'application/json' }, body: '[{"tx_id":"a"},{"tx_id":"b"}]', isBase64Encoded: false } as unknown as APIGatewayProxyEvent;
+  expect((await handler(event)).statusCode).toBe(400);
+  expect(emf).toContainEqual(expect.objectContaining({ EventsRejected: 2, type: 'bid', reason: '400' }));
+});
