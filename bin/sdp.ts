@@ -16,7 +16,9 @@ import { DEFAULT_SHARDS, LocalPlatform, runningPlatformOutputs } from '../local/
 import { jobRuns, runJob } from '../local/jobs';
 import { listDeadLetters } from '../local/dead-letters';
 import { compactLake, type CompactionReport } from '../lambdas/compaction/compact';
-import { lakeBucket } from '../schemas/resources';
+import { lakeBucket, settings } from '../schemas/resources';
+import { trainModel, type TrainingReport } from '../local/trainer';
+import { TRAINING_JOB, trainingSummary } from '../local/training-job';
 import { LakeSql, localLakeRoot, type QueryResult } from '../local/lake-sql';
 import { queryAthena } from '../local/athena-sql';
 import { formatCsv, formatJson, formatTable } from '../local/format';
@@ -95,13 +97,15 @@ program
   .addOption(new Option('--shards <n>', 'shards of the events stream').default(DEFAULT_SHARDS).argParser(positiveInt('shards')))
   .addOption(new Option('--aggregation-period <seconds>', 'aggregation window length').env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
   .addOption(new Option('--compaction-interval <minutes>', 'minutes between scheduled lake compactions (0: off)').default(10).argParser(nonNegativeInt('compaction interval')))
+  .addOption(new Option('--retrain-interval <minutes>', 'minutes between checks for retraining the bid-win model (0: off)').default(30).argParser(nonNegativeInt('retrain interval')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
   .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
   .option('--json', 'print the outputs as one JSON line once ready')
-  .action(async (opts: { dataDir: string; port: number; shards: number; aggregationPeriod?: number; compactionInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; port: number; shards: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
     const platform = new LocalPlatform({
       apiKey: opts.apiKey,
       compactionIntervalMinutes: opts.compactionInterval,
+      retrainIntervalMinutes: opts.retrainInterval,
       dataDir: opts.dataDir,
       port: opts.port,
       shards: opts.shards,
@@ -299,12 +303,40 @@ program
   });
 
 program
+  .command('train')
+  .description('train the bid-win model on the lake\'s auctions now; deploy it if it passes the quality gate')
+  .addOption(dataDirOption())
+  .addOption(new Option('--floor <auc>', 'held-out AUC the model must reach to be deployed').env('MODEL_AUC_FLOOR').default(settings.modelAucFloor.default).argParser(Number))
+  .option('--json', 'print the training report as JSON')
+  .action(async (opts: { dataDir: string; floor: number; json?: boolean }) => {
+    const outputs = runningPlatformOutputs(opts.dataDir);
+    if (!outputs) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${opts.dataDir}`);
+    if (!(opts.floor >= 0 && opts.floor <= 1)) throw new UserError('--floor must be an AUC between 0 and 1');
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: outputs.S3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    let report: TrainingReport;
+    try {
+      report = await runJob(outputs.DataDir, TRAINING_JOB, 'sdp train', async () => {
+        const r = await trainModel({ lakeRoot: localLakeRoot(outputs.DataDir), s3, bucket: lakeBucket.name, aucFloor: opts.floor, onProgress: (m) => process.stderr.write(`${m}\n`) });
+        return Object.assign(r, trainingSummary(r));
+      });
+    } catch (err) {
+      throw new UserError(`training failed: ${(err as Error).message}`);
+    }
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return;
+    }
+    console.log(`model ${report.version}: held-out AUC ${report.metrics.auc.toFixed(4)}, log loss ${report.metrics.logLoss.toFixed(4)} on ${report.holdoutRows} auctions (trained on ${report.trainingRows} in ${report.trainingSeconds.toFixed(1)} s)`);
+    console.log(`${report.decision.deploy ? 'deployed' : 'not deployed'}: ${report.decision.reason}`);
+  });
+
+program
   .command('jobs')
-  .description('list the recorded runs of scheduled jobs (compaction)')
+  .description('list the recorded runs of scheduled jobs (compaction, training)')
   .addOption(dataDirOption())
   .option('--json', 'print the runs as JSON')
   .action((opts: { dataDir: string; json?: boolean }) => {
-    const runs = ['compaction'].flatMap((job) => jobRuns(resolve(opts.dataDir), job));
+    const runs = ['compaction', TRAINING_JOB].flatMap((job) => jobRuns(resolve(opts.dataDir), job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return;

@@ -12,11 +12,13 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { aggregatorMapping, lakeBucket, lakeWriterMapping, readSetting, settings, streams, tables } from '../schemas/resources';
+import { aggregatorMapping, lakeBucket, lakeWriterMapping, modelEndpoint, readSetting, settings, streams, tables } from '../schemas/resources';
 import { ApiServer, type Route } from './api-server';
 import { ConsumerThread } from './consumers';
 import { Scheduler } from './scheduler';
 import { jobRuns } from './jobs';
+import { ModelServer } from './model-server';
+import { TRAINING_JOB } from './training-job';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute } from './health';
@@ -33,6 +35,8 @@ export interface PlatformOptions {
   logLevel?: string;
   /** Minutes between scheduled compactions of the lake; 0 turns the schedule off. */
   compactionIntervalMinutes?: number;
+  /** Minutes between checks for retraining the bid-win model; 0 turns the schedule off. */
+  retrainIntervalMinutes?: number;
   /** Require this key in x-api-key on the ingestion routes, as API Gateway does in AWS; unset: no check. */
   apiKey?: string;
   log?: (line: string) => void;
@@ -55,6 +59,7 @@ export function runningPlatformOutputs(dataDir: string): PlatformOutputs | undef
 export interface PlatformOutputs {
   UrlForAPI: string;
   UrlForReports: string;
+  UrlForPredictions: string;
   DataDir: string;
   KinesisEndpoint: string;
   DynamoDBEndpoint: string;
@@ -83,6 +88,7 @@ export class LocalPlatform {
   private emulators: Emulator[] = [];
   private consumers?: ConsumerThread;
   private scheduler?: Scheduler;
+  private modelServer?: ModelServer;
   private api?: ApiServer;
   private unlock?: () => void;
   outputs?: PlatformOutputs;
@@ -113,7 +119,7 @@ export class LocalPlatform {
       startEmulator('s3', dataDir),
     ]);
     this.emulators = [kinesisEmu, dynamoEmu, s3Emu];
-    this.configureEnvironment(kinesisEmu.endpoint, dynamoEmu.endpoint, s3Emu.endpoint);
+    this.configureEnvironment(kinesisEmu.endpoint, dynamoEmu.endpoint, s3Emu.endpoint, dataDir);
 
     const clientConfig = { region: REGION, requestHandler: new NodeHttpHandler() };
     const kinesis = new KinesisClient(clientConfig);
@@ -121,12 +127,17 @@ export class LocalPlatform {
     await ensureStream(kinesis, streams.aggregates, 1);
     const dynamo = new DynamoDBClient(clientConfig);
     await Promise.all(Object.values(tables).map((t) => ensureTable(dynamo, t)));
-    await ensureBucket(new S3Client({ ...clientConfig, forcePathStyle: true }), lakeBucket.name);
+    const s3 = new S3Client({ ...clientConfig, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    await ensureBucket(s3, lakeBucket.name);
+    this.modelServer = new ModelServer(s3, lakeBucket.name, modelEndpoint.name);
+    process.env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME = await this.modelServer.listen();
 
     // The handlers read their configuration when loaded, so they are loaded after it is set.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const ingest = (require('../lambdas/ingest/handler') as typeof import('../lambdas/ingest/handler')).handler;
     const reports = (require('../lambdas/reports/handler') as typeof import('../lambdas/reports/handler')).handler;
+    const predict = (require('../lambdas/predict/handler') as typeof import('../lambdas/predict/handler')).handler;
+    const models = (require('../lambdas/models/handler') as typeof import('../lambdas/models/handler')).handler;
     /* eslint-enable @typescript-eslint/no-require-imports */
 
     const onError = (message: string, err: unknown) => this.log(`error: ${message}: ${(err as Error)?.message ?? err}`);
@@ -151,10 +162,12 @@ export class LocalPlatform {
       { method: 'POST', resource: '/click', handler: ingest, apiKeyRequired: true },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}', handler: reports },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}/period', handler: reports },
+      { method: 'POST', resource: '/predictions', handler: predict },
+      { method: 'GET', resource: '/models/current', handler: models },
       healthRoute({
         emulators: this.emulators,
         consumers: () => consumers.status(),
-        jobs: () => ({ compaction: jobRuns(dataDir, 'compaction').at(-1) }),
+        jobs: () => ({ compaction: jobRuns(dataDir, 'compaction').at(-1), [TRAINING_JOB]: jobRuns(dataDir, TRAINING_JOB).at(-1) }),
       }),
     ];
     this.api = new ApiServer({ routes, onError, apiKey: this.options.apiKey });
@@ -163,10 +176,12 @@ export class LocalPlatform {
     this.scheduler = new Scheduler(dataDir, (line) => this.log(line));
     this.scheduler.start([
       { name: 'compaction', handlerModule: '../lambdas/compaction/handler', intervalMs: (this.options.compactionIntervalMinutes ?? 10) * 60_000 },
+      { name: TRAINING_JOB, handlerModule: './training-job', intervalMs: (this.options.retrainIntervalMinutes ?? 30) * 60_000 },
     ]);
     this.outputs = {
       UrlForAPI: base,
       UrlForReports: `${base}reports/campaigns/`,
+      UrlForPredictions: `${base}predictions`,
       DataDir: dataDir,
       KinesisEndpoint: kinesisEmu.endpoint,
       DynamoDBEndpoint: dynamoEmu.endpoint,
@@ -177,7 +192,7 @@ export class LocalPlatform {
     return this.outputs;
   }
 
-  private configureEnvironment(kinesis: string, dynamodb: string, s3: string): void {
+  private configureEnvironment(kinesis: string, dynamodb: string, s3: string, dataDir: string): void {
     const env: Record<string, string> = {
       AWS_REGION: REGION,
       // s3rver accepts only these; kinesalite and dynalite accept any.
@@ -192,6 +207,8 @@ export class LocalPlatform {
       [tables.aggregates.env]: tables.aggregates.name,
       [tables.lakeSeen.env]: tables.lakeSeen.name,
       [lakeBucket.env]: lakeBucket.name,
+      [modelEndpoint.env]: modelEndpoint.name,
+      SDP_LOCAL_DATA_DIR: dataDir,
       POWERTOOLS_SERVICE_NAME: 'sdp',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN',
@@ -220,6 +237,7 @@ export class LocalPlatform {
   async stop(): Promise<void> {
     await this.api?.close();
     await this.scheduler?.stop();
+    await this.modelServer?.close();
     await this.consumers?.stop();
     await Promise.all(this.emulators.map((e) => e.stop()));
     this.unlock?.();

@@ -50,6 +50,16 @@ export const tables = {
   },
 } as const satisfies Record<string, TableDef>;
 
+/** The bid-win model's endpoint (SageMaker in AWS, the local model server locally). */
+export const modelEndpoint = { name: 'sdp-bid-win', env: 'MODEL_ENDPOINT_NAME' } as const;
+
+/**
+ * The model registry, in the lake bucket: `models/<version>/model.json` and `metrics.json` for
+ * every trained model, `models/current.json` naming the deployed one (with its metrics and the
+ * quality gate's decision).
+ */
+export const modelRegistry = { prefix: 'models/', current: 'models/current.json' } as const;
+
 /** The lake bucket: raw and Parquet files, models; LAKE_BUCKET_NAME holds its real name. */
 export const lakeBucket = { name: 'sdp-lake', env: 'LAKE_BUCKET_NAME' } as const;
 
@@ -62,6 +72,10 @@ export const settings = {
   maxClockSkewSeconds: { env: 'MAX_CLOCK_SKEW_SECONDS', default: 300 },
   /** An event arriving later than this after its event time is counted as late, not in its window. */
   allowedLatenessSeconds: { env: 'ALLOWED_LATENESS_SECONDS', default: 3600 },
+  /** Held-out AUC a newly trained bid-win model must reach to be deployed. */
+  modelAucFloor: { env: 'MODEL_AUC_FLOOR', default: 0.6 },
+  /** Scheduled retraining runs only when at least this many auctions arrived since the last one. */
+  retrainMinNewAuctions: { env: 'RETRAIN_MIN_NEW_AUCTIONS', default: 1000 },
   /** A client timestamp older than this is not plausible; received_at is used. */
   maxEventAgeSeconds: { env: 'MAX_EVENT_AGE_SECONDS', default: 7 * 24 * 3600 },
 } as const;
