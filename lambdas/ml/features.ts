@@ -73,34 +73,65 @@ export function categoryText(value: unknown): string {
   return s === '' ? MISSING : s;
 }
 
+// Per-field memo of value → bucket, so the hot path hashes the short value, not `name=value`.
+const fieldCaches = new Map<string, Map<string, number>>();
+
+function fieldBucket(name: string, value: unknown): number {
+  let cache = fieldCaches.get(name);
+  if (!cache) fieldCaches.set(name, (cache = new Map()));
+  const text = categoryText(value);
+  let b = cache.get(text);
+  if (b === undefined) {
+    b = hashBucket(`${name}=${text}`);
+    if (cache.size >= BUCKET_CACHE_MAX) cache.clear();
+    cache.set(text, b);
+  }
+  return b;
+}
+
 export function featurize(f: AuctionFeatures): SparseVector {
   const price = f.bid_price;
   if (typeof price !== 'number' || !Number.isFinite(price)) throw new RangeError('bid_price must be a finite number');
-  const idx: number[] = [PRICE_INDEX, LOG_PRICE_INDEX];
-  const val: number[] = [price / 100, Math.log1p(Math.max(price, 0))];
-  for (const name of CATEGORICAL_FIELDS) {
-    idx.push(hashBucket(`${name}=${categoryText(f[name])}`));
-    val.push(1);
-  }
-  idx.push(hashBucket(`${CATEGORY_PRICE}=${categoryText(f.creative_category)}`));
-  val.push(price / 100);
+  const p100 = price / 100;
+  const idx = [
+    PRICE_INDEX,
+    LOG_PRICE_INDEX,
+    fieldBucket('campaign_item_id', f.campaign_item_id),
+    fieldBucket('domain', f.domain),
+    fieldBucket('creative_id', f.creative_id),
+    fieldBucket('creative_category', f.creative_category),
+    fieldBucket(CATEGORY_PRICE, f.creative_category),
+  ];
+  const val = [p100, Math.log1p(Math.max(price, 0)), 1, 1, 1, 1, p100];
   return sortSum(idx, val);
 }
 
-/** Sorts by index and sums values that share an index. */
+/** Sorts by index (insertion sort: 7 entries) and sums values that share an index, in place. */
 function sortSum(idx: number[], val: number[]): SparseVector {
-  const order = idx.map((_, i) => i).sort((a, b) => idx[a] - idx[b]);
-  const indices: number[] = [];
-  const values: number[] = [];
-  for (const i of order) {
-    const last = indices.length - 1;
-    if (last >= 0 && indices[last] === idx[i]) values[last] += val[i];
+  for (let i = 1; i < idx.length; i++) {
+    const ki = idx[i];
+    const kv = val[i];
+    let j = i - 1;
+    while (j >= 0 && idx[j] > ki) {
+      idx[j + 1] = idx[j];
+      val[j + 1] = val[j];
+      j--;
+    }
+    idx[j + 1] = ki;
+    val[j + 1] = kv;
+  }
+  let w = 0;
+  for (let r = 1; r < idx.length; r++) {
+    if (idx[r] === idx[w]) val[w] += val[r];
     else {
-      indices.push(idx[i]);
-      values.push(val[i]);
+      w++;
+      idx[w] = idx[r];
+      val[w] = val[r];
     }
   }
-  return { indices, values };
+  idx.length = w + 1;
+  val.length = w + 1;
+  return { indices: idx, values: val };
 }
 
 /**
