@@ -1,0 +1,102 @@
+/**
+ * The ML loop end to end on the local platform: no model → 503; generated traffic with a known
+ * win function reaches the lake, compaction builds the auctions, `sdp train` trains and deploys a
+ * model that passes the quality gate, POST /predictions answers with it, a model that fails the
+ * gate is recorded but not deployed, and bad prediction requests are 400s naming the field.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { generateWorkload } from '../../local/workload';
+import { sendEvents } from '../../local/send';
+import { LakeSql, localLakeRoot } from '../../local/lake-sql';
+import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
+
+const run = promisify(execFile);
+const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
+const HOUR = 3_600_000;
+
+async function predict(platform: RunningPlatform, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(platform.outputs.UrlForPredictions, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+describe('the bid-win model on the local platform', () => {
+  let platform: RunningPlatform;
+  const workload = generateWorkload({ auctions: 6000, winModel: true, seed: 12, now: Date.now() - 3 * HOUR, timeSpreadMs: HOUR, resendRate: 0.02 });
+  const request = { campaignItemId: '3', domain: 'site1.example', creativeId: 'cr1', creativeCategory: 'cat1', winPrice: 120 };
+
+  beforeAll(async () => {
+    platform = await startPlatform({ env: { ALLOWED_LATENESS_SECONDS: '1' }, args: ['--compaction-interval', '0', '--retrain-interval', '0'] });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('answers 503 while no model is deployed', async () => {
+    const { status, body } = await predict(platform, request);
+    expect(status).toBe(503);
+    expect(body.error).toMatch(/no model is deployed/);
+    expect((await fetch(`${platform.outputs.UrlForAPI}models/current`)).status).toBe(404);
+  });
+
+  it('refuses bad prediction requests with 400 naming the field', async () => {
+    const bad = await predict(platform, [request, { ...request, winPrice: 'cheap' }, { domain: 'x', winPrice: 1 }]);
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues).toEqual([
+      expect.objectContaining({ index: 1, field: 'winPrice' }),
+      expect.objectContaining({ index: 2, field: 'campaignItemId' }),
+    ]);
+    expect((await predict(platform, [])).status).toBe(400);
+    const res = await fetch(platform.outputs.UrlForPredictions, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"campaignItemId":' });
+    expect(res.status).toBe(400);
+  });
+
+  it('trains on the lake, deploys a model that passes the gate, and serves it', async () => {
+    await sendEvents(platform.outputs.UrlForAPI, workload.events, { batchSize: 100, concurrency: 8 });
+    await pollUntil(
+      'every bid in the lake',
+      async () => {
+        const lake = await LakeSql.open(localLakeRoot(platform.dataDir));
+        try {
+          return (await lake.query('SELECT count(*) AS n FROM parquet_bids')).rows[0].n as number;
+        } finally {
+          lake.close();
+        }
+      },
+      (n) => n === workload.totals.bids,
+      90_000,
+    );
+    await run(process.execPath, [SDP, 'compact', '--data-dir', platform.dataDir]);
+    const { stdout } = await run(process.execPath, [SDP, 'train', '--json', '--data-dir', platform.dataDir]);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ auctions: workload.totals.bids, decision: { deploy: true } });
+    expect(report.metrics.auc).toBeGreaterThan(0.7);
+
+    const current = await (await fetch(`${platform.outputs.UrlForAPI}models/current`)).json();
+    expect(current).toMatchObject({ version: report.version, metrics: { auc: report.metrics.auc } });
+
+    // Served by the model just deployed (the model server re-reads the registry within a second).
+    const served = await pollUntil('the model to be served', () => predict(platform, [request, { ...request, winPrice: 20 }, { ...request, winPrice: 190 }]), (r) => r.status === 200, 10_000);
+    const scores = served.body.predictions.map((p: { score: number }) => p.score);
+    for (const p of served.body.predictions) {
+      expect(p.score).toBeGreaterThan(0);
+      expect(p.score).toBeLessThan(1);
+      expect(p.predicted_label).toBe(p.score >= 0.5 ? 1 : 0);
+    }
+    // A higher bid wins more often, in the generated world and in the model.
+    expect(scores[2]).toBeGreaterThan(scores[1]);
+  });
+
+  it('records a model that fails the quality gate without deploying it', async () => {
+    const before = (await (await fetch(`${platform.outputs.UrlForAPI}models/current`)).json()) as { version: string };
+    const { stdout } = await run(process.execPath, [SDP, 'train', '--json', '--floor', '0.9999', '--data-dir', platform.dataDir]);
+    const report = JSON.parse(stdout);
+    expect(report.decision).toMatchObject({ deploy: false, floor: 0.9999 });
+    expect(report.decision.reason).toMatch(/below the floor/);
+    const after = (await (await fetch(`${platform.outputs.UrlForAPI}models/current`)).json()) as { version: string };
+    expect(after.version).toBe(before.version);
+    const { stdout: jobs } = await run(process.execPath, [SDP, 'jobs', '--json', '--data-dir', platform.dataDir]);
+    expect(JSON.parse(jobs).filter((r: { job: string }) => r.job === 'training').map((r: { figures: { deployed: boolean } }) => r.figures.deployed)).toEqual([true, false]);
+  });
+});
