@@ -10,6 +10,7 @@ import { pipelineDefaults, runPipeline } from './pipeline';
 import { emulatorsDefaults, runEmulators } from './emulators';
 import { exactnessDefaults, runExactness } from './exactness';
 import { lakeDefaults, runLake } from './lake';
+import { mlDefaults, runMl } from './ml';
 import { printResult, type BenchResult } from './support/report';
 
 interface Bench<O> {
@@ -79,6 +80,17 @@ const benches: Record<string, Bench<never>> = {
     },
     run: runExactness,
   } satisfies Bench<typeof exactnessDefaults> as unknown as Bench<never>,
+  ml: {
+    description: 'bid-win model: held-out AUC vs the Bayes-optimal AUC, training time for 1M auctions, POST /predictions latency (~1 min)',
+    defaults: mlDefaults,
+    flags: {
+      auctions: { key: 'auctions', help: 'generated auctions (training + held out)' },
+      seconds: { key: 'seconds', help: 'seconds of prediction load' },
+      connections: { key: 'connections', help: 'autocannon connections for the prediction load' },
+      seed: { key: 'seed', help: 'seed of the generated world' },
+    },
+    run: runMl,
+  } satisfies Bench<typeof mlDefaults> as unknown as Bench<never>,
   lake: {
     description: 'data lake: Parquet write rows/s against DuckDB on the same 1M rows; campaign-by-hour SQL latency over 10M events before and after compaction (~5 min)',
     defaults: lakeDefaults,
