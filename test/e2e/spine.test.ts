@@ -83,6 +83,16 @@ describe('the spine on the local platform', () => {
     }
   });
 
+  it('takes the traffic of sdp generate and reports exactly its printed ground truth', async () => {
+    const { stdout } = await run(process.execPath, [SDP, 'generate', '--auctions', '300', '--campaigns', '2', '--seed', '99', '--json', '--data-dir', platform.dataDir]);
+    const summary = JSON.parse(stdout) as { events: number; bayesOptimalAuc: number; campaigns: Record<string, Counts> };
+    expect(summary.bayesOptimalAuc).toBeGreaterThan(0.5);
+    for (const [campaign, expected] of Object.entries(summary.campaigns)) {
+      const final = await pollUntil(`campaign ${campaign}`, () => report(platform, Number(campaign)), (r) => r.bids === expected.bids && r.impressions === expected.impressions && r.clicks === expected.clicks);
+      expect(totals(final)).toEqual(expected);
+    }
+  });
+
   it('keeps every count across a restart, adding none twice', async () => {
     const campaign = 99;
     const first = generateWorkload({ auctions: 150, campaigns: 1, firstCampaign: campaign, seed: 11 });
