@@ -10,7 +10,9 @@ import { DataStream } from './data-stream';
 import { IngestionApi } from './ingestion-api';
 import { LakeWriter } from './lake-writer';
 import { Observability } from './observability';
+import { PREDICTIONS_PATH, PredictionsApi } from './predictions-api';
 import { REPORTS_PATH, ReportsApi } from './reports-api';
+import { Retraining } from './retraining';
 import { StateTables } from './state-tables';
 
 export class SdpStack extends Stack {
@@ -25,6 +27,8 @@ export class SdpStack extends Stack {
   public readonly compaction: Compaction;
   public readonly analytics: Analytics;
   public readonly observability: Observability;
+  public readonly retraining: Retraining;
+  public readonly predictionsApi: PredictionsApi;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, {
@@ -77,6 +81,17 @@ export class SdpStack extends Stack {
       accessLogsBucket: this.dataLake.accessLogsBucket,
     });
 
+    // The bid-win model: scheduled retraining to a serverless SageMaker endpoint, served at POST /predictions.
+    this.retraining = new Retraining(this, 'Retraining', {
+      lakeBucket: this.dataLake.bucket,
+      databaseName: this.analytics.databaseName,
+    });
+    this.predictionsApi = new PredictionsApi(this, 'Predictions', {
+      restApi: this.ingestionApi.restApi,
+      lakeBucket: this.dataLake.bucket,
+      endpointName: this.retraining.endpointName,
+    });
+
     const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
       type: 'String',
       default: '',
@@ -107,6 +122,10 @@ export class SdpStack extends Stack {
     new CfnOutput(this, 'UrlForReports', {
       value: `${baseUrl}${REPORTS_PATH}/`,
       description: 'Base URL of the campaign reports; append a campaign_item_id',
+    });
+    new CfnOutput(this, 'UrlForPredictions', {
+      value: `${baseUrl}${PREDICTIONS_PATH}`,
+      description: 'POST bid-win predictions here (x-api-key required); GET models/current shows the deployed model',
     });
     new CfnOutput(this, 'IngestionApiKeyId', {
       value: this.ingestionApi.apiKey.keyId,

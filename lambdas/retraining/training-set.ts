@@ -1,0 +1,74 @@
+/**
+ * The retraining state machine's training set in Athena SQL: one libsvm line per auction of
+ * `parquet_auctions`, built with the SAME encoding as lambdas/ml/features.ts (hashing trick, field
+ * names, missing marker, price features, 1-based sorted indices, colliding values summed), and the
+ * same held-out split as lambdas/ml/evaluate.ts `isHoldout`. Generated from the featurizer's
+ * constants, so a change there changes the SQL; read at synth time by lib/retraining.ts.
+ */
+import { CATEGORICAL_FIELDS, CATEGORY_PRICE, FEATURE_DIM, LOG_PRICE_INDEX, MISSING, PRICE_INDEX } from '../ml/features';
+
+/** Share of auctions held out (the validation channel): `isHoldout`'s default. */
+export const HOLDOUT_FRACTION = 0.2;
+
+const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** `hashBucket(s)` in Athena/Trino, as documented in features.ts. */
+export function sqlHashBucket(textExpr: string): string {
+  return `(from_base(substr(to_hex(md5(to_utf8(${textExpr}))), 1, 8), 16) % ${FEATURE_DIM})`;
+}
+
+/** `categoryText(value)`: NULL or '' → the missing marker; numbers as their decimal text. */
+export function sqlCategoryText(column: string): string {
+  return `coalesce(nullif(CAST(${column} AS varchar), ''), ${quote(MISSING)})`;
+}
+
+/** `fieldBucket(name, column)`: the bucket of the text `name=value`. */
+function sqlFieldBucket(name: string, column: string): string {
+  return sqlHashBucket(`${quote(`${name}=`)} || ${sqlCategoryText(column)}`);
+}
+
+/** The (index, value) entries `featurize` produces, 0-based, as Trino ROW(bigint, double) literals. */
+export function sqlFeatureEntries(): string[] {
+  const p100 = 'CAST(bid_price AS double) / 100e0';
+  return [
+    `ROW(CAST(${PRICE_INDEX} AS bigint), ${p100})`,
+    `ROW(CAST(${LOG_PRICE_INDEX} AS bigint), ln(1e0 + greatest(CAST(bid_price AS double), 0e0)))`,
+    ...CATEGORICAL_FIELDS.map((field) => `ROW(${sqlFieldBucket(field, field)}, 1e0)`),
+    `ROW(${sqlFieldBucket(CATEGORY_PRICE, 'creative_category')}, ${p100})`,
+  ];
+}
+
+/** `isHoldout(tx_id)` in SQL. */
+export function sqlIsHoldout(fraction = HOLDOUT_FRACTION): string {
+  return `${sqlHashBucket('tx_id')} < ${fraction * FEATURE_DIM}`;
+}
+
+/**
+ * SELECT of one column, the libsvm line `<won> <index+1>:<value> ...` (indices ascending, values
+ * of one index summed, as `featurize` + `libsvmLine`), for the training or the held-out auctions.
+ */
+export function trainingSetSelect(options: { table: string; split: 'train' | 'validation'; fraction?: number }): string {
+  const holdout = sqlIsHoldout(options.fraction);
+  const where = options.split === 'validation' ? holdout : `NOT (${holdout})`;
+  return [
+    'SELECT concat(CAST(label AS varchar), \' \', array_join(transform(array_sort(map_keys(features)),',
+    "    k -> concat(CAST(k + 1 AS varchar), ':', CAST(reduce(features[k], 0e0, (s, x) -> s + x, s -> s) AS varchar))), ' ')) AS line",
+    'FROM (',
+    '  SELECT IF(won, 1, 0) AS label,',
+    '    multimap_from_entries(ARRAY[',
+    sqlFeatureEntries().map((e) => `      ${e}`).join(',\n'),
+    '    ]) AS features',
+    `  FROM ${options.table}`,
+    `  WHERE bid_price IS NOT NULL AND won IS NOT NULL AND tx_id IS NOT NULL AND ${where}`,
+    ')',
+  ].join('\n');
+}
+
+/**
+ * UNLOAD of a training-set SELECT as uncompressed text (one line per row, what SageMaker's XGBoost
+ * reads as `text/libsvm`) to `location`, which the state machine fills in per execution: pass
+ * `'{}'` to get a States.Format template.
+ */
+export function unloadSql(select: string, location: string): string {
+  return `UNLOAD (\n${select}\n)\nTO '${location}'\nWITH (format = 'TEXTFILE', compression = 'NONE')`;
+}

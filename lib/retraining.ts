@@ -1,0 +1,549 @@
+// Scheduled retraining of the bid-win model in AWS: an EventBridge schedule starts a Step Functions state machine that builds the training set with Athena (UNLOAD as libsvm, the shared featurizer's encoding), trains SageMaker's built-in XGBoost (pinned image), applies the quality gate, and deploys to a serverless endpoint (create or update, waiting for InService; replaced configs deleted).
+//
+// Idle cost, on purpose near zero. Serverless inference bills per request (compute time at the
+// configured memory, per ms, plus data processed) and nothing while idle: no instance runs between
+// predictions. For comparison, the smallest real-time instance (ml.t2.medium) runs all month, about
+// $40/month (us-east-1, list price at the time of writing), whether or not anyone asks. The rest is
+// per run: one ml.m5.large training job of a few minutes (≈ $0.115/hour, billed per second, so a
+// 5-minute run ≈ $0.01), two Athena scans of parquet_auctions ($5/TB scanned: 1 GB of Parquet ≈ $0.005
+// each), a few dozen Step Functions state transitions ($0.025 per 1,000), two short Lambda calls and
+// the training sets, expired after `trainingSetExpiration`. The trade-off is the cold start: the
+// first prediction after the endpoint has been idle waits seconds while a container starts.
+import { ArnFormat, Aws, CfnMapping, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { sqlTableName, tablePrefix } from '../schemas/lake';
+import { lakeBucket, modelEndpoint, modelRegistry, settings } from '../schemas/resources';
+import { trainingSetSelect, unloadSql } from '../lambdas/retraining/training-set';
+import { grantLakeObjects } from './data-lake';
+import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
+
+/** Lake prefix of the per-run training sets: `training/<execution>/train|validation/`, Athena's UNLOAD metadata under `training/_athena/`. */
+export const TRAINING_PREFIX = 'training';
+const MODELS_PREFIX = modelRegistry.prefix.replace(/\/$/, '');
+
+/** SageMaker's built-in XGBoost, the version the state machine trains and serves with. */
+export const XGBOOST_REPOSITORY = 'sagemaker-xgboost';
+export const XGBOOST_VERSION = '1.7-1';
+
+/**
+ * The account of SageMaker's XGBoost 1.x images per region (the documented registry paths, the same
+ * table the SageMaker Python SDK's image_uri_config/xgboost.json holds for 1.0-1 to 1.7-1).
+ */
+export const XGBOOST_REGISTRY_ACCOUNTS: Readonly<Record<string, string>> = {
+  'af-south-1': '510948584623',
+  'ap-east-1': '651117190479',
+  'ap-northeast-1': '354813040037',
+  'ap-northeast-2': '366743142698',
+  'ap-northeast-3': '867004704886',
+  'ap-south-1': '720646828776',
+  'ap-south-2': '628508329040',
+  'ap-southeast-1': '121021644041',
+  'ap-southeast-2': '783357654285',
+  'ap-southeast-3': '951798379941',
+  'ap-southeast-4': '106583098589',
+  'ca-central-1': '341280168497',
+  'ca-west-1': '190319476487',
+  'cn-north-1': '450853457545',
+  'cn-northwest-1': '451049120500',
+  'eu-central-1': '492215442770',
+  'eu-central-2': '680994064768',
+  'eu-north-1': '662702820516',
+  'eu-south-1': '978288397137',
+  'eu-south-2': '104374241257',
+  'eu-west-1': '141502667606',
+  'eu-west-2': '764974769150',
+  'eu-west-3': '659782779980',
+  'il-central-1': '898809789911',
+  'me-central-1': '272398656194',
+  'me-south-1': '801668240914',
+  'sa-east-1': '737474898029',
+  'us-east-1': '683313688378',
+  'us-east-2': '257758044811',
+  'us-west-1': '746614075791',
+  'us-west-2': '246618743249',
+};
+
+export interface RetrainingProps {
+  /** The lake: reads parquet/auctions/, writes training/ and the registry under models/. */
+  readonly lakeBucket: s3.Bucket;
+  /** Glue database of the lake tables. @default 'sdp_lake' */
+  readonly databaseName?: string;
+  /** How often retraining runs. @default Schedule.rate(Duration.days(1)) */
+  readonly schedule?: events.Schedule;
+  /** The SageMaker endpoint it creates or updates; also the prefix of models, configs and jobs. @default modelEndpoint.name */
+  readonly endpointName?: string;
+  /** Held-out AUC a model must reach to be deployed. May be a token. @default settings.modelAucFloor.default */
+  readonly aucFloor?: string;
+  /** @default XGBOOST_VERSION ('1.7-1') */
+  readonly xgboostVersion?: string;
+  /** @default ml.m5.large */
+  readonly trainingInstanceType?: ec2.InstanceType;
+  /** XGBoost hyperparameters over the defaults (objective binary:logistic, eval_metric auc). */
+  readonly hyperparameters?: Record<string, string>;
+  /** Serverless endpoint memory. @default 2048 */
+  readonly serverlessMemorySizeInMB?: number;
+  /** Concurrent invocations the serverless endpoint serves before throttling. @default 5 */
+  readonly serverlessMaxConcurrency?: number;
+  /** Per-run training sets are deleted after this. @default Duration.days(7) */
+  readonly trainingSetExpiration?: Duration;
+  /** Name of the Athena workgroup of the training-set queries. @default 'sdp-retraining' */
+  readonly workGroupName?: string;
+  readonly functionProps?: Partial<HandlerFunctionProps>;
+}
+
+export class Retraining extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly rule: events.Rule;
+  /** The role SageMaker assumes to train and to serve: training/ and models/ in the lake, its log groups. */
+  public readonly sageMakerRole: iam.Role;
+  public readonly gateFunction: HandlerFunction;
+  public readonly promoteFunction: HandlerFunction;
+  /** Workgroup of the training-set queries; its results stay in the lake under training/_athena/. */
+  public readonly workGroup: athena.CfnWorkGroup;
+  public readonly endpointName: string;
+  /** The pinned XGBoost image the training job and the model use. */
+  public readonly imageUri: string;
+
+  constructor(scope: Construct, id: string, props: RetrainingProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const bucket = props.lakeBucket;
+    const databaseName = props.databaseName ?? 'sdp_lake';
+    const tableName = sqlTableName('parquet', 'auctions');
+    const endpointName = (this.endpointName = (props.endpointName ?? modelEndpoint.name).toLowerCase());
+    const sagemakerArn = (resource: string, name: string) => stack.formatArn({ service: 'sagemaker', resource, resourceName: name });
+    // Every run's job, model and endpoint config is `<endpoint>-<execution name>`.
+    const runArn = (resource: string) => sagemakerArn(resource, `${endpointName}-*`);
+    const endpointArn = sagemakerArn('endpoint', endpointName);
+
+    const accounts = new CfnMapping(this, 'XgboostImageAccounts', {
+      mapping: Object.fromEntries(Object.entries(XGBOOST_REGISTRY_ACCOUNTS).map(([region, account]) => [region, { account }])),
+    });
+    this.imageUri = `${accounts.findInMap(Aws.REGION, 'account')}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${XGBOOST_REPOSITORY}:${props.xgboostVersion ?? XGBOOST_VERSION}`;
+    const image = tasks.DockerImage.fromRegistry(this.imageUri);
+
+    // Training sets are copies of the lake, one per run: they expire (with their noncurrent versions, by the lake's own rule).
+    bucket.addLifecycleRule({
+      id: 'expire-training-sets',
+      prefix: `${TRAINING_PREFIX}/`,
+      expiration: props.trainingSetExpiration ?? Duration.days(7),
+    });
+
+    // --- SageMaker's role: read the training sets, write and read the model artifacts, write its logs.
+    this.sageMakerRole = new iam.Role(this, 'SageMakerRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: 'sdp retraining: SageMaker training jobs and the bid-win model endpoint',
+    });
+    const logGroupArns = ['/aws/sagemaker/TrainingJobs', `/aws/sagemaker/Endpoints/${endpointName}`].map((name) =>
+      stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    );
+    this.sageMakerRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: logGroupArns,
+      }),
+    );
+    // No ECR statement: the XGBoost image is an AWS-owned algorithm image that SageMaker pulls with
+    // its own credentials, so the role needs no ecr:GetAuthorizationToken (which takes only Resource "*").
+    Validations.of(this.sageMakerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/TrainingJobs:*]`,
+      reason: 'Training jobs write one log stream per job into this AWS-named log group; stream names are only known when a job starts.',
+    });
+    Validations.of(this.sageMakerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${endpointName}:*]`,
+      reason: 'The endpoint writes one log stream per container into its AWS-named log group; stream names are only known at run time.',
+    });
+
+    // --- The gate and promote steps.
+    const stepFunction = (fid: string, handlerName: string) =>
+      new HandlerFunction(this, fid, {
+        handlerName,
+        timeout: Duration.seconds(30),
+        ...props.functionProps,
+        environment: {
+          POWERTOOLS_SERVICE_NAME: handlerName.replace('/', '-'),
+          [lakeBucket.env]: bucket.bucketName,
+          [settings.modelAucFloor.env]: props.aucFloor ?? String(settings.modelAucFloor.default),
+          ...props.functionProps?.environment,
+        },
+      });
+    this.gateFunction = stepFunction('Gate', 'retraining/gate');
+    this.promoteFunction = stepFunction('Promote', 'retraining/promote');
+    // The registry only: read the deployed record, write records and current.json.
+    for (const fn of [this.gateFunction, this.promoteFunction]) {
+      grantLakeObjects(bucket, fn.lambdaFunction, ['list', 'read', 'put'], [MODELS_PREFIX]);
+    }
+
+    // --- Athena: its own workgroup, whose query metadata stays with the training sets, so the
+    // state machine needs no access to the shared results bucket (other users' query results).
+    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: props.workGroupName ?? 'sdp-retraining',
+      description: 'sdp retraining: the training-set UNLOADs of the bid-win model',
+      state: 'ENABLED',
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: 100 * 1024 ** 3,
+        engineVersion: { selectedEngineVersion: 'AUTO' },
+        resultConfiguration: {
+          outputLocation: `s3://${bucket.bucketName}/${TRAINING_PREFIX}/_athena/`,
+          encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+          expectedBucketOwner: stack.account,
+        },
+      },
+    });
+
+    // --- The states.
+    const execution = sfn.JsonPath.stringAt('$$.Execution.Name');
+    const s3Uri = (prefix: string, suffix: string) => sfn.JsonPath.format(`s3://${bucket.bucketName}/${prefix}/{}/${suffix}`, execution);
+    const nameRun = new sfn.Pass(this, 'NameRun', {
+      comment: 'Names of this run: model version = execution name; job, model and endpoint config = <endpoint>-<version>',
+      parameters: {
+        version: execution,
+        name: sfn.JsonPath.format(`${endpointName}-{}`, execution),
+        endpointName,
+        trainUri: s3Uri(TRAINING_PREFIX, 'train/'),
+        validationUri: s3Uri(TRAINING_PREFIX, 'validation/'),
+        outputUri: s3Uri(MODELS_PREFIX, ''),
+      },
+      resultPath: '$.run',
+    });
+
+    const unload = (sid: string, split: 'train' | 'validation') =>
+      new sfn.CustomState(this, sid, {
+        // The L2 AthenaStartQueryExecution task grants s3:GetObject and s3:CreateBucket on "*",
+        // Glue create/delete actions and lakeformation:GetDataAccess; the same .sync integration as
+        // a custom state lets the role below get only what these two queries need.
+        stateJson: {
+          Type: 'Task',
+          Comment: `UNLOAD the ${split === 'train' ? 'training' : 'held-out (validation)'} auctions as libsvm lines`,
+          Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
+          Parameters: {
+            'QueryString.$': sfn.JsonPath.format(
+              // One line: the query is a string literal inside States.Format.
+              unloadSql(trainingSetSelect({ table: tableName, split }), '{}').replace(/\s+/g, ' '),
+              sfn.JsonPath.stringAt(`$.run.${split === 'train' ? 'trainUri' : 'validationUri'}`),
+            ),
+            WorkGroup: this.workGroup.ref,
+            QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: databaseName },
+          },
+          ResultPath: null,
+        },
+      });
+    const buildTrainingSet = new sfn.Parallel(this, 'BuildTrainingSet', {
+      comment: 'Training and validation channels from parquet_auctions, split by tx_id like isHoldout',
+      resultPath: sfn.JsonPath.DISCARD,
+    })
+      .branch(unload('UnloadTrainingSet', 'train'))
+      .branch(unload('UnloadValidationSet', 'validation'));
+
+    const train = new ScopedTrainingJob(this, 'TrainModel', {
+      trainingJobName: sfn.JsonPath.stringAt('$.run.name'),
+      role: this.sageMakerRole,
+      enableNetworkIsolation: true,
+      algorithmSpecification: { trainingImage: image, trainingInputMode: tasks.InputMode.FILE },
+      inputDataConfig: (['train', 'validation'] as const).map((channel) => ({
+        channelName: channel,
+        contentType: 'text/libsvm',
+        dataSource: {
+          s3DataSource: {
+            s3DataType: tasks.S3DataType.S3_PREFIX,
+            s3DataDistributionType: tasks.S3DataDistributionType.FULLY_REPLICATED,
+            s3Location: new LakePrefixLocation(bucket, TRAINING_PREFIX, sfn.JsonPath.stringAt(`$.run.${channel}Uri`)),
+          },
+        },
+      })),
+      outputDataConfig: { s3OutputLocation: new LakePrefixLocation(bucket, MODELS_PREFIX, sfn.JsonPath.stringAt('$.run.outputUri')) },
+      resourceConfig: {
+        instanceCount: 1,
+        instanceType: props.trainingInstanceType ?? ec2.InstanceType.of(ec2.InstanceClass.M5, ec2.InstanceSize.LARGE),
+        volumeSize: Size.gibibytes(10),
+      },
+      stoppingCondition: { maxRuntime: Duration.hours(1) },
+      hyperparameters: {
+        objective: 'binary:logistic',
+        eval_metric: 'auc',
+        num_round: '200',
+        early_stopping_rounds: '20',
+        max_depth: '6',
+        eta: '0.2',
+        subsample: '0.8',
+        ...props.hyperparameters,
+      },
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      resultSelector: {
+        trainingJobName: sfn.JsonPath.stringAt('$.TrainingJobName'),
+        modelArtifacts: sfn.JsonPath.stringAt('$.ModelArtifacts.S3ModelArtifacts'),
+        finalMetrics: sfn.JsonPath.listAt('$.FinalMetricDataList'),
+        trainingSeconds: sfn.JsonPath.numberAt('$.TrainingTimeInSeconds'),
+        billableSeconds: sfn.JsonPath.numberAt('$.BillableTimeInSeconds'),
+      },
+      resultPath: '$.training',
+    }, runArn('training-job'));
+
+    const gate = new tasks.LambdaInvoke(this, 'ApplyQualityGate', {
+      lambdaFunction: this.gateFunction.lambdaFunction,
+      payload: sfn.TaskInput.fromObject({
+        version: sfn.JsonPath.stringAt('$.run.version'),
+        trainingJobName: sfn.JsonPath.stringAt('$.training.trainingJobName'),
+        modelArtifacts: sfn.JsonPath.stringAt('$.training.modelArtifacts'),
+        finalMetrics: sfn.JsonPath.listAt('$.training.finalMetrics'),
+        trainingSeconds: sfn.JsonPath.numberAt('$.training.trainingSeconds'),
+        billableSeconds: sfn.JsonPath.numberAt('$.training.billableSeconds'),
+      }),
+      payloadResponseOnly: true,
+      resultPath: '$.gate',
+    });
+
+    const createModel = new ScopedCreateModel(this, 'CreateModel', {
+      modelName: sfn.JsonPath.stringAt('$.run.name'),
+      role: this.sageMakerRole,
+      enableNetworkIsolation: true,
+      primaryContainer: new tasks.ContainerDefinition({
+        image,
+        mode: tasks.Mode.SINGLE_MODEL,
+        modelS3Location: new LakePrefixLocation(bucket, MODELS_PREFIX, sfn.JsonPath.stringAt('$.training.modelArtifacts')),
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+    }, runArn('model'));
+
+    const createEndpointConfig = new tasks.CallAwsService(this, 'CreateEndpointConfig', {
+      comment: 'Serverless inference: billed per request, nothing while idle',
+      service: 'sagemaker',
+      action: 'createEndpointConfig',
+      iamAction: 'sagemaker:CreateEndpointConfig',
+      iamResources: [runArn('endpoint-config')],
+      parameters: {
+        EndpointConfigName: sfn.JsonPath.stringAt('$.run.name'),
+        ProductionVariants: [
+          {
+            VariantName: 'AllTraffic',
+            ModelName: sfn.JsonPath.stringAt('$.run.name'),
+            ServerlessConfig: {
+              MemorySizeInMB: props.serverlessMemorySizeInMB ?? 2048,
+              MaxConcurrency: props.serverlessMaxConcurrency ?? 5,
+            },
+          },
+        ],
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+
+    const describe = (sid: string, resultPath: string) =>
+      new tasks.CallAwsService(this, sid, {
+        service: 'sagemaker',
+        action: 'describeEndpoint',
+        iamAction: 'sagemaker:DescribeEndpoint',
+        iamResources: [endpointArn],
+        parameters: { EndpointName: endpointName },
+        resultSelector: {
+          status: sfn.JsonPath.stringAt('$.EndpointStatus'),
+          configName: sfn.JsonPath.stringAt('$.EndpointConfigName'),
+        },
+        resultPath,
+      });
+    const endpointCall = (sid: string, action: 'createEndpoint' | 'updateEndpoint') =>
+      new tasks.CallAwsService(this, sid, {
+        service: 'sagemaker',
+        action,
+        iamAction: `sagemaker:${action[0].toUpperCase()}${action.slice(1)}`,
+        // Both resources: the endpoint, and the run's endpoint config it is pointed at.
+        iamResources: [endpointArn, runArn('endpoint-config')],
+        parameters: { EndpointName: endpointName, EndpointConfigName: sfn.JsonPath.stringAt('$.run.name') },
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+
+    // Before: is there an endpoint, and may it be updated now?
+    const describeEndpoint = describe('DescribeEndpoint', '$.endpoint');
+    const createEndpoint = endpointCall('CreateEndpoint', 'createEndpoint');
+    const updateEndpoint = endpointCall('UpdateEndpoint', 'updateEndpoint');
+    const deleteFailedEndpoint = new tasks.CallAwsService(this, 'DeleteFailedEndpoint', {
+      comment: 'A Failed endpoint can be neither updated nor reused: delete it, then create it anew',
+      service: 'sagemaker',
+      action: 'deleteEndpoint',
+      iamAction: 'sagemaker:DeleteEndpoint',
+      iamResources: [endpointArn],
+      parameters: { EndpointName: endpointName },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    const waitForIdle = new sfn.Wait(this, 'WaitForIdleEndpoint', {
+      comment: 'Never update while the endpoint is Creating, Updating, SystemUpdating, RollingBack or Deleting',
+      time: sfn.WaitTime.duration(Duration.seconds(60)),
+    });
+    // DescribeEndpoint fails (ValidationException "Could not find endpoint") when there is none yet.
+    describeEndpoint.addCatch(createEndpoint, { errors: [sfn.Errors.TASKS_FAILED], resultPath: '$.endpoint' });
+
+    // After: wait for InService with THIS run's config (an update that fails rolls back to the old one).
+    const waitForEndpoint = new sfn.Wait(this, 'WaitForEndpoint', { time: sfn.WaitTime.duration(Duration.seconds(60)) });
+    const describeDeployment = describe('DescribeDeployment', '$.deployment');
+    const promote = new tasks.LambdaInvoke(this, 'PromoteModel', {
+      lambdaFunction: this.promoteFunction.lambdaFunction,
+      payload: sfn.TaskInput.fromObject({
+        version: sfn.JsonPath.stringAt('$.run.version'),
+        endpointName,
+        endpointConfigName: sfn.JsonPath.stringAt('$.run.name'),
+      }),
+      payloadResponseOnly: true,
+      resultPath: '$.promoted',
+    });
+    const deleteReplacedConfig = new tasks.CallAwsService(this, 'DeleteReplacedConfig', {
+      service: 'sagemaker',
+      action: 'deleteEndpointConfig',
+      iamAction: 'sagemaker:DeleteEndpointConfig',
+      iamResources: [runArn('endpoint-config')],
+      parameters: { EndpointConfigName: sfn.JsonPath.stringAt('$.endpoint.configName') },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    const deployed = new sfn.Succeed(this, 'Deployed');
+
+    const inService = sfn.Condition.stringEquals('$.deployment.status', 'InService');
+    const ourConfig = sfn.Condition.stringEqualsJsonPath('$.deployment.configName', '$.run.name');
+    const deployment = new sfn.Choice(this, 'DeploymentState')
+      .when(sfn.Condition.and(inService, ourConfig), promote.next(
+        new sfn.Choice(this, 'ReplacedConfig')
+          .when(
+            sfn.Condition.and(
+              sfn.Condition.isPresent('$.endpoint.configName'),
+              sfn.Condition.not(sfn.Condition.stringEqualsJsonPath('$.endpoint.configName', '$.run.name')),
+            ),
+            deleteReplacedConfig.next(deployed),
+          )
+          .otherwise(deployed),
+      ))
+      .when(inService, new sfn.Fail(this, 'UpdateRolledBack', {
+        error: 'UpdateRolledBack',
+        cause: 'The endpoint is InService with another endpoint config: the update failed and SageMaker rolled it back',
+      }))
+      .when(sfn.Condition.stringEquals('$.deployment.status', 'Failed'), new sfn.Fail(this, 'EndpointFailed', {
+        error: 'EndpointFailed',
+        cause: 'The endpoint failed to deploy the new model (see DescribeEndpoint FailureReason)',
+      }))
+      .otherwise(waitForEndpoint);
+    waitForEndpoint.next(describeDeployment).next(deployment);
+    createEndpoint.next(waitForEndpoint);
+    updateEndpoint.next(waitForEndpoint);
+
+    const endpointState = new sfn.Choice(this, 'EndpointState')
+      .when(sfn.Condition.stringEquals('$.endpoint.status', 'InService'), updateEndpoint)
+      .when(sfn.Condition.stringEquals('$.endpoint.status', 'Failed'), deleteFailedEndpoint.next(waitForIdle))
+      .otherwise(waitForIdle);
+    waitForIdle.next(describeEndpoint);
+    describeEndpoint.next(endpointState);
+
+    const decide = new sfn.Choice(this, 'GateDecision', { comment: 'Deploy only what the quality gate let through' })
+      .when(sfn.Condition.booleanEquals('$.gate.deploy', true), createModel.next(createEndpointConfig).next(describeEndpoint))
+      .otherwise(new sfn.Succeed(this, 'KeepCurrentModel', { comment: 'The candidate is recorded in models/<version>/record.json, not deployed' }));
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'sdp: retrain the bid-win model and deploy it behind the quality gate',
+      definitionBody: sfn.DefinitionBody.fromChainable(nameRun.next(buildTrainingSet).next(train).next(gate).next(decide)),
+      timeout: Duration.hours(6),
+      tracingEnabled: true,
+    });
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-SF1',
+      reason: 'No CloudWatch Logs for the executions: the Step Functions execution history keeps every state input, output and error for 90 days, and logging would need logs:CreateLogDelivery and its kin on Resource "*".',
+    });
+    this.grantStateMachine(bucket, databaseName, tableName);
+
+    this.rule = new events.Rule(this, 'Schedule', {
+      description: 'sdp: retrain the bid-win model',
+      schedule: props.schedule ?? events.Schedule.rate(Duration.days(1)),
+      targets: [new targets.SfnStateMachine(this.stateMachine)],
+    });
+  }
+
+  /** What the Athena custom states need (the L2 tasks grant their own): the workgroup, the auctions table, the lake prefixes. */
+  private grantStateMachine(bucket: s3.Bucket, databaseName: string, tableName: string): void {
+    const stack = Stack.of(this);
+    const role = this.stateMachine.role;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
+        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref })],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: databaseName }),
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${databaseName}/${tableName}` }),
+        ],
+      }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [bucket.bucketArn] }));
+    // Athena reads the auctions and writes the UNLOADs (and their metadata) with the caller's credentials.
+    grantLakeObjects(bucket, role, ['list', 'read'], [tablePrefix('parquet', 'auctions').replace(/\/$/, '')]);
+    grantLakeObjects(bucket, role, ['list', 'read', 'put'], [TRAINING_PREFIX]);
+
+    const acknowledge = (resource: string, reason: string) =>
+      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+    for (const kind of ['training-job', 'model', 'endpoint-config']) {
+      acknowledge(
+        `arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:${kind}/${this.endpointName}-*`,
+        `Each run creates its own ${kind} named <endpoint>-<execution name>: names known only when the execution starts, all under this prefix.`,
+      );
+    }
+    for (const fn of [this.gateFunction, this.promoteFunction]) {
+      const logicalId = stack.resolve((fn.lambdaFunction.node.defaultChild as lambda.CfnFunction).logicalId) as string;
+      acknowledge(`<${logicalId}.Arn>:*`, 'LambdaInvoke grants the function and its versions (<arn>:*), so a qualified invoke works; it is still this one function.');
+    }
+    acknowledge('*', 'Active X-Ray tracing of the state machine needs xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules and GetSamplingTargets, which support no resource-level permissions.');
+  }
+}
+
+/** A per-run S3 URI (a JSONPath) under one lake prefix; granting the task's role that prefix only. */
+class LakePrefixLocation extends tasks.S3Location {
+  constructor(
+    private readonly bucket: s3.Bucket,
+    private readonly prefix: string,
+    private readonly uri: string,
+  ) {
+    super();
+  }
+
+  public bind(task: tasks.ISageMakerTask, opts: tasks.S3LocationBindOptions): tasks.S3LocationConfig {
+    const access = [...(opts.forReading ? (['list', 'read'] as const) : []), ...(opts.forWriting ? (['put'] as const) : [])];
+    grantLakeObjects(this.bucket, task, access, [this.prefix]);
+    return { uri: this.uri };
+  }
+}
+
+/**
+ * The L2 SageMaker tasks grant their actions on `<resource>/*` and sagemaker:ListTags on "*" when
+ * the job or model name is a JSONPath; our names all start with `<endpoint>-`, so narrow them to that.
+ */
+function narrowToRunResources(policies: iam.PolicyStatement[] | undefined, arn: string): void {
+  if (!policies) return;
+  policies.forEach((s, i) => {
+    if (s.actions.every((a) => a.startsWith('sagemaker:')) && s.resources.some((r) => r === '*' || r.endsWith('/*'))) {
+      policies[i] = new iam.PolicyStatement({ actions: s.actions, resources: [arn] });
+    }
+  });
+}
+
+class ScopedTrainingJob extends tasks.SageMakerCreateTrainingJob {
+  constructor(scope: Construct, id: string, props: tasks.SageMakerCreateTrainingJobProps, jobArn: string) {
+    super(scope, id, props);
+    narrowToRunResources(this.taskPolicies, jobArn);
+  }
+}
+
+class ScopedCreateModel extends tasks.SageMakerCreateModel {
+  constructor(scope: Construct, id: string, props: tasks.SageMakerCreateModelProps, modelArn: string) {
+    super(scope, id, props);
+    narrowToRunResources(this.taskPolicies, modelArn);
+  }
+}
