@@ -9,14 +9,14 @@
 // each), a few dozen Step Functions state transitions ($0.025 per 1,000), two short Lambda calls and
 // the training sets, expired after `trainingSetExpiration`. The trade-off is the cold start: the
 // first prediction after the endpoint has been idle waits seconds while a container starts.
-import { ArnFormat, Aws, CfnMapping, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnMapping, Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -26,7 +26,7 @@ import { trainingSetSelect, unloadSql } from '../lambdas/retraining/training-set
 import { grantLakeObjects } from './data-lake';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
 
-/** Lake prefix of the per-run training sets: `training/<execution>/train|validation/`, Athena's UNLOAD metadata under `training/_athena/`. */
+/** Prefix (in the training-set bucket) of the per-run training sets: `training/<execution>/train|validation/`, Athena's UNLOAD metadata under `training/_athena/`. */
 export const TRAINING_PREFIX = 'training';
 const MODELS_PREFIX = modelRegistry.prefix.replace(/\/$/, '');
 
@@ -73,7 +73,7 @@ export const XGBOOST_REGISTRY_ACCOUNTS: Readonly<Record<string, string>> = {
 };
 
 export interface RetrainingProps {
-  /** The lake: reads parquet/auctions/, writes training/ and the registry under models/. */
+  /** The lake: reads parquet/auctions/, writes the registry under models/. */
   readonly lakeBucket: s3.Bucket;
   /** Glue database of the lake tables. @default 'sdp_lake' */
   readonly databaseName?: string;
@@ -93,6 +93,8 @@ export interface RetrainingProps {
   readonly serverlessMemorySizeInMB?: number;
   /** Concurrent invocations the serverless endpoint serves before throttling. @default 5 */
   readonly serverlessMaxConcurrency?: number;
+  /** Where the training-set bucket writes its server access logs. @default none (acknowledged) */
+  readonly accessLogsBucket?: s3.IBucket;
   /** Per-run training sets are deleted after this. @default Duration.days(7) */
   readonly trainingSetExpiration?: Duration;
   /** Name of the Athena workgroup of the training-set queries. @default 'sdp-retraining' */
@@ -105,6 +107,8 @@ export class Retraining extends Construct {
   public readonly rule: events.Rule;
   /** The role SageMaker assumes to train and to serve: training/ and models/ in the lake, its log groups. */
   public readonly sageMakerRole: iam.Role;
+  /** Per-run training sets (`training/<execution>/train|validation/`) and the UNLOADs' metadata; they expire. */
+  public readonly trainingBucket: s3.Bucket;
   public readonly gateFunction: HandlerFunction;
   public readonly promoteFunction: HandlerFunction;
   /** Workgroup of the training-set queries; its results stay in the lake under training/_athena/. */
@@ -132,11 +136,29 @@ export class Retraining extends Construct {
     const image = tasks.DockerImage.fromRegistry(this.imageUri);
 
     // Training sets are copies of the lake, one per run: they expire (with their noncurrent versions, by the lake's own rule).
-    bucket.addLifecycleRule({
-      id: 'expire-training-sets',
-      prefix: `${TRAINING_PREFIX}/`,
-      expiration: props.trainingSetExpiration ?? Duration.days(7),
+    // Training sets are disposable copies of the lake, one per run: their own bucket, where they
+    // expire, so the lake keeps its rule that current files never expire.
+    this.trainingBucket = new s3.Bucket(this, 'TrainingSets', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      versioned: false,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: props.accessLogsBucket ? 'training-sets/' : undefined,
+      lifecycleRules: [
+        { id: 'expire-training-sets', expiration: props.trainingSetExpiration ?? Duration.days(7) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy: RemovalPolicy.DESTROY,
     });
+    if (!props.accessLogsBucket) {
+      Validations.of(this.trainingBucket).acknowledge({
+        id: 'AwsSolutions-S1',
+        reason: 'No access-log bucket was given: this bucket holds only per-run training sets, copies of the lake that expire, written and read by the retraining state machine and SageMaker.',
+      });
+    }
+    const scratch = this.trainingBucket;
 
     // --- SageMaker's role: read the training sets, write and read the model artifacts, write its logs.
     this.sageMakerRole = new iam.Role(this, 'SageMakerRole', {
@@ -196,7 +218,7 @@ export class Retraining extends Construct {
         bytesScannedCutoffPerQuery: 100 * 1024 ** 3,
         engineVersion: { selectedEngineVersion: 'AUTO' },
         resultConfiguration: {
-          outputLocation: `s3://${bucket.bucketName}/${TRAINING_PREFIX}/_athena/`,
+          outputLocation: `s3://${scratch.bucketName}/${TRAINING_PREFIX}/_athena/`,
           encryptionConfiguration: { encryptionOption: 'SSE_S3' },
           expectedBucketOwner: stack.account,
         },
@@ -205,16 +227,16 @@ export class Retraining extends Construct {
 
     // --- The states.
     const execution = sfn.JsonPath.stringAt('$$.Execution.Name');
-    const s3Uri = (prefix: string, suffix: string) => sfn.JsonPath.format(`s3://${bucket.bucketName}/${prefix}/{}/${suffix}`, execution);
+    const s3Uri = (b: s3.IBucket, prefix: string, suffix: string) => sfn.JsonPath.format(`s3://${b.bucketName}/${prefix}/{}/${suffix}`, execution);
     const nameRun = new sfn.Pass(this, 'NameRun', {
       comment: 'Names of this run: model version = execution name; job, model and endpoint config = <endpoint>-<version>',
       parameters: {
         version: execution,
         name: sfn.JsonPath.format(`${endpointName}-{}`, execution),
         endpointName,
-        trainUri: s3Uri(TRAINING_PREFIX, 'train/'),
-        validationUri: s3Uri(TRAINING_PREFIX, 'validation/'),
-        outputUri: s3Uri(MODELS_PREFIX, ''),
+        trainUri: s3Uri(scratch, TRAINING_PREFIX, 'train/'),
+        validationUri: s3Uri(scratch, TRAINING_PREFIX, 'validation/'),
+        outputUri: s3Uri(bucket, MODELS_PREFIX, ''),
       },
       resultPath: '$.run',
     });
@@ -259,7 +281,7 @@ export class Retraining extends Construct {
           s3DataSource: {
             s3DataType: tasks.S3DataType.S3_PREFIX,
             s3DataDistributionType: tasks.S3DataDistributionType.FULLY_REPLICATED,
-            s3Location: new LakePrefixLocation(bucket, TRAINING_PREFIX, sfn.JsonPath.stringAt(`$.run.${channel}Uri`)),
+            s3Location: new LakePrefixLocation(scratch, TRAINING_PREFIX, sfn.JsonPath.stringAt(`$.run.${channel}Uri`)),
           },
         },
       })),
@@ -483,10 +505,10 @@ export class Retraining extends Construct {
         ],
       }),
     );
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [bucket.bucketArn] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [bucket.bucketArn, this.trainingBucket.bucketArn] }));
     // Athena reads the auctions and writes the UNLOADs (and their metadata) with the caller's credentials.
     grantLakeObjects(bucket, role, ['list', 'read'], [tablePrefix('parquet', 'auctions').replace(/\/$/, '')]);
-    grantLakeObjects(bucket, role, ['list', 'read', 'put'], [TRAINING_PREFIX]);
+    grantLakeObjects(this.trainingBucket, role, ['list', 'read', 'put'], [TRAINING_PREFIX]);
 
     const acknowledge = (resource: string, reason: string) =>
       Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });

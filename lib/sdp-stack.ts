@@ -85,6 +85,7 @@ export class SdpStack extends Stack {
     this.retraining = new Retraining(this, 'Retraining', {
       lakeBucket: this.dataLake.bucket,
       databaseName: this.analytics.databaseName,
+      accessLogsBucket: this.dataLake.accessLogsBucket,
     });
     this.predictionsApi = new PredictionsApi(this, 'Predictions', {
       restApi: this.ingestionApi.restApi,
