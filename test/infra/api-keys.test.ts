@@ -27,12 +27,13 @@ describe('methods', () => {
     expect(resources[id(method!)].Properties).toMatchObject({ HttpMethod: 'POST', ApiKeyRequired: true });
   });
 
-  it('the ingestion POSTs are the only methods that require one (reports stay keyless)', () => {
+  it('the ingestion and prediction POSTs are the only methods that require one (reports and the model view stay keyless)', () => {
     const keyed = stack.ingestionApi.restApi.methods
       .filter((m) => resources[id(m)].Properties.ApiKeyRequired === true)
       .map((m) => `${m.httpMethod} ${m.resource.path}`)
       .sort();
-    expect(keyed).toEqual(EVENT_TYPES.map((t) => `POST /${t}`).sort());
+    // Predictions are a paid product API (each one a SageMaker invocation): keyed, throttled, metered.
+    expect(keyed).toEqual([...EVENT_TYPES.map((t) => `POST /${t}`), 'POST /predictions'].sort());
     expect(ofType('AWS::ApiGateway::Method').length).toBeGreaterThan(keyed.length);
   });
 });

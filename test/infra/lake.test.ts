@@ -107,9 +107,10 @@ describe('buckets', () => {
     lake: stack.dataLake.bucket,
     accessLogs: stack.dataLake.accessLogsBucket,
     athenaResults: stack.analytics.resultsBucket,
+    trainingSets: stack.retraining.trainingBucket,
   });
 
-  it('are the lake, its access logs and the Athena results', () => {
+  it('are the lake, its access logs, the Athena results and the retraining sets', () => {
     expect(ofType('AWS::S3::Bucket').map(([logicalId]) => logicalId).sort()).toEqual(Object.values(all()).map(id).sort());
   });
 
@@ -141,16 +142,21 @@ describe('buckets', () => {
     );
   });
 
-  it('access logs: delivered by the logging service from the lake and results buckets only, expired after 90 days', () => {
+  it('access logs: delivered by the logging service from the lake, results and training-set buckets only, expired after 90 days', () => {
     const logs = stack.dataLake.accessLogsBucket;
     const allows = ofType('AWS::S3::BucketPolicy')
       .filter(([, p]) => same(p.Properties.Bucket, { Ref: id(logs) }))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[])
       .filter((s) => s.Effect === 'Allow');
-    expect(allows.map((s: Json) => [s.Principal, s.Action, s.Condition.ArnLike['aws:SourceArn']])).toEqual([
-      [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.dataLake.bucket)],
-      [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.analytics.resultsBucket)],
-    ]);
+    const sources = allows.map((s: Json) => [s.Principal, s.Action, s.Condition.ArnLike['aws:SourceArn']]);
+    expect(sources).toHaveLength(3);
+    expect(sources).toEqual(
+      expect.arrayContaining([
+        [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.dataLake.bucket)],
+        [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.analytics.resultsBucket)],
+        [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.retraining.trainingBucket)],
+      ]),
+    );
     expect(resources[id(logs)].Properties.LifecycleConfiguration.Rules).toContainEqual(
       expect.objectContaining({ ExpirationInDays: 90, Status: 'Enabled' }),
     );
@@ -461,16 +467,20 @@ describe('least privilege', () => {
     expect(identityStatements().flatMap(actions).filter((a) => a.includes('*'))).toEqual([]);
   });
 
-  it('no role may touch the Athena results or the access-log bucket, nor the lake outside raw/, parquet/, errors/ (writer) and compaction/ (compaction)', () => {
+  it('no role may touch the Athena results or the access-log bucket, nor the lake outside raw/, parquet/, errors/ (writer), compaction/ (compaction) and models/ (model registry)', () => {
     const lake = id(stack.dataLake.bucket);
+    const trainingSets = id(stack.retraining.trainingBucket);
     const s3Resources = identityStatements()
       .filter((s) => actions(s).some((a) => a.startsWith('s3:')))
       .flatMap(resourcesOf)
       .map(render);
     expect(s3Resources.length).toBeGreaterThan(0);
+    const prefixes = [...formats, ERRORS_PREFIX, COMPACTION_PREFIX.replace(/\/$/, ''), 'models', 'parquet/auctions'];
+    const allowed = [`\${${lake}.Arn}`, ...prefixes.map((f) => `\${${lake}.Arn}/${f}/*`)];
     for (const r of s3Resources) {
-      const prefixes = [...formats, ERRORS_PREFIX, COMPACTION_PREFIX.replace(/\/$/, '')];
-      expect([`\${${lake}.Arn}`, ...prefixes.map((f) => `\${${lake}.Arn}/${f}/*`)]).toContain(r);
+      // The retraining's own training-set bucket is its to use; nothing else outside the lake's prefixes.
+      if (r.startsWith(`\${${trainingSets}.Arn}`)) continue;
+      expect(allowed).toContain(r);
     }
   });
 });

@@ -172,7 +172,15 @@ describe('lambdas', () => {
 
   it('are the handlers, each on Node.js 22, ARM64, traced, logging to a log group kept a month', () => {
     expect(ofType('AWS::Lambda::Function').map(([logicalId]) => logicalId).sort()).toEqual(
-      [...Object.values(fns()), stack.lakeWriter.lakeWriterFunction, stack.compaction.compactionFunction]
+      [
+        ...Object.values(fns()),
+        stack.lakeWriter.lakeWriterFunction,
+        stack.compaction.compactionFunction,
+        stack.predictionsApi.predictFunction,
+        stack.predictionsApi.modelsFunction,
+        stack.retraining.gateFunction,
+        stack.retraining.promoteFunction,
+      ]
         .map((fn) => id(fn.lambdaFunction))
         .sort(),
     );
@@ -237,7 +245,7 @@ describe('API', () => {
     return result;
   }
 
-  it('has exactly the ingestion and report routes, each proxied to its Lambda', () => {
+  it('has exactly the ingestion, report and prediction routes, each proxied to its Lambda', () => {
     const ingest = id(stack.ingestionApi.ingestFunction.lambdaFunction);
     const reports = id(stack.reportsApi.reportsFunction.lambdaFunction);
     expect(ofType('AWS::ApiGateway::RestApi')).toHaveLength(1);
@@ -245,6 +253,8 @@ describe('API', () => {
       ...Object.fromEntries(EVENT_TYPES.map((t) => [`POST /${t}`, ingest])),
       'GET /reports/campaigns/{campaign_item_id}': reports,
       'GET /reports/campaigns/{campaign_item_id}/period': reports,
+      'POST /predictions': id(stack.predictionsApi.predictFunction.lambdaFunction),
+      'GET /models/current': id(stack.predictionsApi.modelsFunction.lambdaFunction),
     });
     expect(EVENT_TYPES).toEqual(['bid', 'impression', 'click']);
   });
