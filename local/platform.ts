@@ -162,7 +162,7 @@ export class LocalPlatform {
       { method: 'POST', resource: '/click', handler: ingest, apiKeyRequired: true },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}', handler: reports },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}/period', handler: reports },
-      { method: 'POST', resource: '/predictions', handler: predict },
+      { method: 'POST', resource: '/predictions', handler: predict, apiKeyRequired: true },
       { method: 'GET', resource: '/models/current', handler: models },
       healthRoute({
         emulators: this.emulators,

@@ -43,6 +43,10 @@ describe('the local platform with an API key', () => {
     const notJson = await fetch(`${platform.outputs.UrlForAPI}bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     expect({ status: notJson.status, body: await notJson.text() }).toEqual(FORBIDDEN);
 
+    // Predictions are keyed too (a paid product API in AWS).
+    expect(await post('predictions', { campaignItemId: '1', winPrice: 10 })).toEqual(FORBIDDEN);
+    expect((await post('predictions', { campaignItemId: '1', winPrice: 10 }, 'k1')).status).toBe(503);
+
     const keyed = await post('bid', bid('key-1'), 'k1');
     expect(keyed.status).toBe(200);
 
