@@ -10,6 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from './handler-function';
 
@@ -59,6 +60,8 @@ export interface ObservabilityProps {
   readonly deadLetterQueues: { readonly aggregator: sqs.IQueue; readonly lakeWriter: sqs.IQueue };
   /** DynamoDB tables shown on the dashboard, by label. */
   readonly tables?: Record<string, dynamodb.ITable>;
+  /** The retraining state machine: a failed, timed-out or aborted run is alarmed. */
+  readonly retraining?: sfn.IStateMachine;
   /**
    * Email address subscribed to the alarm topic. May be a token (e.g. a CfnParameter's valueAsString):
    * the subscription is then created only when it is not empty. @default no subscription
@@ -96,6 +99,8 @@ export class Observability extends Construct {
   public readonly throttleAlarms: Record<keyof ObservedFunctions, cloudwatch.Alarm>;
   public readonly aggregatorDlqAlarm: cloudwatch.Alarm;
   public readonly lakeWriterDlqAlarm: cloudwatch.Alarm;
+  /** A retraining run that failed, timed out or was aborted (when the retraining state machine is given). */
+  public readonly retrainingFailedAlarm?: cloudwatch.Alarm;
   public readonly lateEventsAlarm: cloudwatch.Alarm;
   public readonly lakeUnreadableRecordsAlarm: cloudwatch.Alarm;
   public readonly compactionUnreadableFilesAlarm: cloudwatch.Alarm;
@@ -184,6 +189,22 @@ export class Observability extends Construct {
     const dlqDepth = (q: sqs.IQueue) => q.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES });
 
     // --- Alarms ------------------------------------------------------------------------------
+    if (props.retraining) {
+      const runs = props.retraining;
+      this.retrainingFailedAlarm = this.alarm('RetrainingFailed', {
+        metric: new cloudwatch.MathExpression({
+          expression: 'failed + timedOut + aborted',
+          usingMetrics: { failed: runs.metricFailed(sum), timedOut: runs.metricTimedOut(sum), aborted: runs.metricAborted(sum) },
+          period: FIVE_MINUTES,
+          label: 'retraining runs failed, timed out or aborted',
+        }),
+        description:
+          'A retraining run failed, timed out or was aborted: the deployed model is unchanged and grows stale. ' +
+          'Open the execution in the Step Functions console to see the failing step (Athena query, SageMaker training job, quality gate, endpoint update).',
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
     const errorRate = t.apiServerErrorRatePercent ?? 1;
     this.apiServerErrorRateAlarm = this.alarm('ApiServerErrorRate', {
       metric: new cloudwatch.MathExpression({

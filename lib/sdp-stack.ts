@@ -110,6 +110,7 @@ export class SdpStack extends Stack {
         compaction: this.compaction.compactionFunction.lambdaFunction,
       },
       deadLetterQueues: { aggregator: this.aggregator.deadLetterQueue, lakeWriter: this.lakeWriter.deadLetterQueue },
+      retraining: this.retraining.stateMachine,
       tables: {
         'tx state': this.stateTables.txState,
         aggregates: this.stateTables.aggregates,

@@ -146,12 +146,28 @@ describe('alarms', () => {
     });
   });
 
+  it('retraining: failed, timed-out and aborted runs of the state machine, > 0', () => {
+    const alarm = resources[id(obs().retrainingFailedAlarm!)].Properties;
+    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching', AlarmActions: [topicRef()] });
+    const metrics = alarm.Metrics as Json[];
+    expect(metrics.find((m) => m.Expression).Expression).toBe('failed + timedOut + aborted');
+    const names = metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Dimensions[0].Value]);
+    const machine = { Ref: id(stack.retraining.stateMachine) };
+    expect(names).toEqual(
+      expect.arrayContaining([
+        ['AWS/States', 'ExecutionsFailed', machine],
+        ['AWS/States', 'ExecutionsTimedOut', machine],
+        ['AWS/States', 'ExecutionsAborted', machine],
+      ]),
+    );
+  });
+
   it('4XX is not alarmed', () => {
     expect(JSON.stringify(ofType('AWS::CloudWatch::Alarm'))).not.toContain('4XXError');
   });
 
   it('are exactly those listed here, each exposed by the construct', () => {
-    const exposed = [obs().apiServerErrorRateAlarm, ...Object.values(expected).map((e) => e.alarm())].map(id).sort();
+    const exposed = [obs().apiServerErrorRateAlarm, obs().retrainingFailedAlarm!, ...Object.values(expected).map((e) => e.alarm())].map(id).sort();
     expect(ofType('AWS::CloudWatch::Alarm').map(([logicalId]) => logicalId).sort()).toEqual(exposed);
     expect(obs().alarms.map(id).sort()).toEqual(exposed);
   });
