@@ -6,7 +6,7 @@
 // $40/month (us-east-1, list price at the time of writing), whether or not anyone asks. The rest is
 // per run: one ml.m5.large training job of a few minutes (≈ $0.115/hour, billed per second, so a
 // 5-minute run ≈ $0.01), two Athena scans of parquet_auctions ($5/TB scanned: 1 GB of Parquet ≈ $0.005
-// each), a few dozen Step Functions state transitions ($0.025 per 1,000), two short Lambda calls and
+// each), a few dozen Step Functions state transitions ($0.025 per 1,000), two Lambda calls (the gate re-scores the deployed endpoint on up to 100,000 validation rows: about a hundred serverless inference requests per run) and
 // the training sets, expired after `trainingSetExpiration`. The trade-off is the cold start: the
 // first prediction after the endpoint has been idle waits seconds while a container starts.
 import { ArnFormat, Aws, CfnMapping, Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
@@ -186,24 +186,36 @@ export class Retraining extends Construct {
     });
 
     // --- The gate and promote steps.
-    const stepFunction = (fid: string, handlerName: string) =>
+    const stepFunction = (fid: string, handlerName: string, extra: Partial<HandlerFunctionProps> = {}) =>
       new HandlerFunction(this, fid, {
         handlerName,
         timeout: Duration.seconds(30),
+        ...extra,
         ...props.functionProps,
         environment: {
           POWERTOOLS_SERVICE_NAME: handlerName.replace('/', '-'),
           [lakeBucket.env]: bucket.bucketName,
           [settings.modelAucFloor.env]: props.aucFloor ?? String(settings.modelAucFloor.default),
+          ...extra.environment,
           ...props.functionProps?.environment,
         },
       });
-    this.gateFunction = stepFunction('Gate', 'retraining/gate');
+    // The gate re-scores the deployed endpoint on up to 100,000 validation rows (100 sequential
+    // InvokeEndpoint calls of 1,000 lines): minutes at most, and the lines are held in memory.
+    this.gateFunction = stepFunction('Gate', 'retraining/gate', {
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      environment: { [modelEndpoint.env]: endpointName },
+    });
     this.promoteFunction = stepFunction('Promote', 'retraining/promote');
-    // The registry only: read the deployed record, write records and current.json.
+    // The registry: read the deployed record, write records and current.json.
     for (const fn of [this.gateFunction, this.promoteFunction]) {
       grantLakeObjects(bucket, fn.lambdaFunction, ['list', 'read', 'put'], [MODELS_PREFIX]);
     }
+    // The gate also reads the runs' validation channels (training/<execution>/validation/; the
+    // execution name is only known at run time) and invokes this endpoint, to re-score the deployed model.
+    grantLakeObjects(this.trainingBucket, this.gateFunction.lambdaFunction, ['list', 'read'], [`${TRAINING_PREFIX}/*/validation`]);
+    iam.Grant.addToPrincipal({ grantee: this.gateFunction.lambdaFunction, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [endpointArn] });
 
     // --- Athena: its own workgroup, whose query metadata stays with the training sets, so the
     // state machine needs no access to the shared results bucket (other users' query results).
@@ -320,6 +332,7 @@ export class Retraining extends Construct {
         trainingJobName: sfn.JsonPath.stringAt('$.training.trainingJobName'),
         modelArtifacts: sfn.JsonPath.stringAt('$.training.modelArtifacts'),
         finalMetrics: sfn.JsonPath.listAt('$.training.finalMetrics'),
+        validationUri: sfn.JsonPath.stringAt('$.run.validationUri'),
         trainingSeconds: sfn.JsonPath.numberAt('$.training.trainingSeconds'),
         billableSeconds: sfn.JsonPath.numberAt('$.training.billableSeconds'),
       }),

@@ -4,11 +4,11 @@
  * and the registry records (lambdas/commons/model-registry.ts layout) it writes. The handlers in
  * gate/ and promote/ only move these records to and from S3.
  *
- * Approximation, stated in every record: the gate compares the candidate's AUC on THIS run's
- * validation channel with the deployed model's AUC as recorded when IT was trained (on that run's
- * validation channel). The held-out split is stable by tx_id, so both are measured on held-out
- * auctions of the same kind, but not on the same rows: re-scoring the deployed model on this
- * run's validation set would need a batch transform job, which this pipeline does not run.
+ * The gate compares the candidate's AUC on THIS run's validation channel with the deployed model's
+ * AUC on the same validation set, re-scored through its endpoint by the gate handler (rescore.ts,
+ * on a deterministic sample of at most MAX_RESCORE_ROWS rows). Only when the endpoint cannot be
+ * re-scored does it fall back to the deployed model's AUC as recorded when IT was trained (on
+ * that run's validation channel), and the record and its reason say so.
  */
 import type { CurrentModel, GateDecision, ModelRecord } from '../commons/model-registry';
 import { qualityGate } from '../ml/gate';
@@ -28,6 +28,8 @@ export interface GateStepInput {
   /** S3 URI of model.tar.gz. */
   modelArtifacts: string;
   finalMetrics?: FinalMetric[];
+  /** S3 URI of this run's validation channel (`s3://<training sets>/training/<execution>/validation/`). */
+  validationUri?: string;
   trainingSeconds?: number;
   billableSeconds?: number;
 }
@@ -38,7 +40,16 @@ export interface SageMakerModelRecord extends Omit<ModelRecord, 'trainingRows' |
   trainingRows: null;
   holdoutRows: null;
   metrics: { auc: number | null; logLoss: number | null; calibration: [] };
-  decision: GateDecision & { currentAucSource?: 'recorded' };
+  decision: GateDecision & {
+    /** Where `currentAuc` comes from: the deployed model re-scored on this run's validation set, or its record. */
+    currentAucSource?: 'rescored' | 'recorded';
+    /** Rows of this run's validation set the deployed model was re-scored on. */
+    currentAucRows?: number;
+    /** Whether those rows are a sample (the first MAX_RESCORE_ROWS) of a larger validation set. */
+    currentAucSampled?: boolean;
+    /** The deployed model's AUC as recorded when it was trained, for reference. */
+    recordedCurrentAuc?: number;
+  };
   trainer: 'sagemaker-xgboost';
   sagemaker: { trainingJobName: string; modelArtifacts: string; billableSeconds: number | null; finalMetrics: FinalMetric[] };
 }
@@ -54,18 +65,35 @@ export function finalMetric(metrics: readonly FinalMetric[] | undefined, name: s
   return m && Number.isFinite(m.Value) ? m.Value : undefined;
 }
 
-/** Applies the quality gate to a finished training job and builds the record to store. */
-export function gateStep(input: GateStepInput, deployed: DeployedRecord | undefined, floor: number, now: Date): SageMakerModelRecord {
+/** How the deployed model did on this run's validation set: re-scored, or why it could not be. */
+export type CurrentScore = { auc: number; rows: number; sampled?: boolean } | { error: string };
+
+/**
+ * Applies the quality gate to a finished training job and builds the record to store. `current`
+ * is the deployed model re-scored on this run's validation set (rescore.ts); without it, or when
+ * re-scoring failed or gave no usable AUC, the gate falls back to the deployed model's recorded AUC.
+ */
+export function gateStep(input: GateStepInput, deployed: DeployedRecord | undefined, floor: number, now: Date, current?: CurrentScore): SageMakerModelRecord {
   const auc = finalMetric(input.finalMetrics, VALIDATION_AUC);
-  const currentAuc = deployed?.metrics?.auc ?? undefined;
+  const recordedAuc = deployed?.metrics?.auc ?? undefined;
+  const rescored = deployed && current && 'auc' in current && Number.isFinite(current.auc) ? current : undefined;
+  const currentAuc = rescored ? rescored.auc : recordedAuc;
   const gate = qualityGate({
     candidate: { auc: auc ?? NaN },
     current: deployed ? { auc: currentAuc ?? NaN } : undefined,
     floor,
   });
-  const approximation = deployed
-    ? ` (current AUC as recorded for ${deployed.version} on its own validation set, not re-scored on this one)`
-    : '';
+  let note = '';
+  if (deployed && rescored) {
+    note = ` (current ${deployed.version} re-scored through its endpoint on ${rescored.rows} rows of this run's validation set${rescored.sampled ? ', the first of a larger set' : ''})`;
+  } else if (deployed) {
+    const why = current && 'error' in current
+      ? `the endpoint could not be re-scored: ${current.error}`
+      : current
+        ? `re-scoring gave no usable AUC (${(current as { auc: number }).auc})`
+        : 'not re-scored';
+    note = ` (current AUC as recorded for ${deployed.version} on its own validation set, not re-scored on this one: ${why})`;
+  }
   return {
     version: input.version,
     createdAt: now.toISOString(),
@@ -75,10 +103,14 @@ export function gateStep(input: GateStepInput, deployed: DeployedRecord | undefi
     metrics: { auc: auc ?? null, logLoss: finalMetric(input.finalMetrics, VALIDATION_LOGLOSS) ?? null, calibration: [] },
     decision: {
       deploy: gate.deploy,
-      reason: gate.reason + approximation,
+      reason: gate.reason + note,
       currentAuc: currentAuc ?? undefined,
       floor,
-      ...(deployed ? { currentAucSource: 'recorded' as const } : {}),
+      ...(deployed && rescored
+        ? { currentAucSource: 'rescored' as const, currentAucRows: rescored.rows, currentAucSampled: rescored.sampled ?? false, recordedCurrentAuc: recordedAuc }
+        : deployed
+          ? { currentAucSource: 'recorded' as const }
+          : {}),
     },
     trainer: 'sagemaker-xgboost',
     sagemaker: {

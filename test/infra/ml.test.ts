@@ -240,12 +240,29 @@ describe('retraining IAM', () => {
     expect(roles.flatMap(roleStatements).flatMap(actions).filter((a) => a.includes('*'))).toEqual([]);
   });
 
-  it('the gate and promote steps touch the registry (models/) only', () => {
+  it('promote touches the registry (models/) only; the gate also reads the runs\' validation channels', () => {
     const lake = `\${${id(stack.dataLake.bucket)}.Arn}`;
-    for (const fn of [stack.retraining.gateFunction, stack.retraining.promoteFunction]) {
-      const st = roleStatements(fn.role).filter((s) => actions(s).some((a) => a.startsWith('s3:')));
-      expect(st.flatMap(resourcesOf).sort()).toEqual([lake, `${lake}/models/*`]);
-    }
+    const sets = `\${${id(stack.retraining.trainingBucket)}.Arn}`;
+    const s3Resources = (fn: IConstruct & { role: IConstruct }) =>
+      roleStatements(fn.role).filter((s) => actions(s).some((a) => a.startsWith('s3:'))).flatMap(resourcesOf).sort();
+    expect(s3Resources(stack.retraining.promoteFunction)).toEqual([lake, `${lake}/models/*`]);
+    expect(s3Resources(stack.retraining.gateFunction)).toEqual([lake, `${lake}/models/*`, sets, `${sets}/training/*/validation/*`].sort());
+    const gate = roleStatements(stack.retraining.gateFunction.role);
+    expect(resourcesFor(gate, 's3:GetObject').sort()).toEqual([`${lake}/models/*`, `${sets}/training/*/validation/*`].sort());
+    expect(resourcesFor(gate, 's3:PutObject')).toEqual([`${lake}/models/*`]);
+    // Listing the training sets only under a validation prefix.
+    const list = gate.filter((s) => actions(s).includes('s3:ListBucket') && resourcesOf(s).includes(sets));
+    expect(list.map((s) => s.Condition)).toEqual([{ StringLike: { 's3:prefix': ['training/*/validation/*'] } }]);
+  });
+
+  it('the gate may invoke this endpoint only (to re-score the deployed model); promote may not', () => {
+    expect(resourcesFor(roleStatements(stack.retraining.gateFunction.role), 'sagemaker:InvokeEndpoint')).toEqual([sagemaker('endpoint', 'sdp-bid-win')]);
+    expect(resourcesFor(roleStatements(stack.retraining.promoteFunction.role), 'sagemaker:InvokeEndpoint')).toEqual([]);
+    const fn = resources[id(stack.retraining.gateFunction.lambdaFunction)];
+    expect(fn.Properties.Environment.Variables.MODEL_ENDPOINT_NAME).toBe('sdp-bid-win');
+    expect(fn.Properties).toMatchObject({ Timeout: 300, MemorySize: 1024 });
+    // This run's validation channel is passed to the gate.
+    expect(definition.States.ApplyQualityGate.Parameters['validationUri.$']).toBe('$.run.validationUri');
   });
 });
 
@@ -308,7 +325,7 @@ describe('gate step', () => {
     expect(r.metrics.auc).toBe(0.8);
   });
 
-  it('refuses a model worse than the deployed one, saying the comparison is with the recorded AUC', () => {
+  it('without a re-score, refuses a model worse than the deployed one, saying the comparison is with the recorded AUC', () => {
     const r = gateStep(input, { version: 'v1', metrics: { auc: 0.85 } }, 0.6, now);
     expect(r.decision).toMatchObject({ deploy: false, currentAuc: 0.85, currentAucSource: 'recorded' });
     expect(r.decision.reason).toMatch(/as recorded for v1 on its own validation set/);
