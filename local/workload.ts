@@ -10,6 +10,9 @@
 import type { EventType } from '../schemas/events';
 import type { AuctionFeatures } from '../lambdas/ml/features';
 import { auc, isHoldout } from '../lambdas/ml/evaluate';
+import { random } from '../lambdas/commons/random';
+
+export { random };
 
 export interface WorkloadOptions {
   auctions: number;
@@ -133,16 +136,21 @@ export function bayesOptimalAuc(workload: Workload, fraction = 0.2): number {
   return auc(held.map((a) => a.p), held.map((a) => a.won));
 }
 
-/** mulberry32: a small, fast, seedable PRNG. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+
+/** A click on a won auction, two seconds after its bid, counted in the truth. */
+function addClick(auction: WorkloadEvent[], tx_id: string, t: number, counts: Counts, totals: Counts): void {
+  auction.push({ type: 'click', body: { tx_id, timestamp: t + 2000 } });
+  counts.clicks++;
+  totals.clicks++;
+}
+
+/** An auction's events in send order: sometimes reversed (an impression before its bid), some resent. */
+function send(auction: WorkloadEvent[], events: WorkloadEvent[], rnd: () => number, reorderRate: number, resendRate: number): void {
+  if (rnd() < reorderRate) auction.reverse();
+  for (const e of auction) {
+    events.push(e);
+    if (rnd() < resendRate) events.push({ type: e.type, body: { ...e.body } });
+  }
 }
 
 export function generateWorkload(options: WorkloadOptions): Workload {
@@ -176,18 +184,10 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       auction.push({ type: 'impression', body: { tx_id, win_price: Math.floor(price * 0.8), timestamp: t + 50 } });
       counts.impressions++;
       totals.impressions++;
-      if (rnd() < clickRate) {
-        auction.push({ type: 'click', body: { tx_id, timestamp: t + 2000 } });
-        counts.clicks++;
-        totals.clicks++;
-      }
+      if (rnd() < clickRate) addClick(auction, tx_id, t, counts, totals);
     }
     truth.set(campaign, counts);
-    if (rnd() < reorderRate) auction.reverse();
-    for (const e of auction) {
-      events.push(e);
-      if (rnd() < resendRate) events.push({ type: e.type, body: { ...e.body } });
-    }
+    send(auction, events, rnd, reorderRate, resendRate);
   }
   return { events, truth, totals };
 }
@@ -232,18 +232,10 @@ function generateWinWorkload(options: WorkloadOptions): Workload {
       auction.push({ type: 'impression', body: { tx_id, win_price: clearing, timestamp: t + 50 } });
       counts.impressions++;
       totals.impressions++;
-      if (rnd() < clickRate) {
-        auction.push({ type: 'click', body: { tx_id, timestamp: t + 2000 } });
-        counts.clicks++;
-        totals.clicks++;
-      }
+      if (rnd() < clickRate) addClick(auction, tx_id, t, counts, totals);
     }
     truth.set(campaign, counts);
-    if (rnd() < reorderRate) auction.reverse();
-    for (const e of auction) {
-      events.push(e);
-      if (rnd() < resendRate) events.push({ type: e.type, body: { ...e.body } });
-    }
+    send(auction, events, rnd, reorderRate, resendRate);
   }
   return { events, truth, totals, world, auctions };
 }

@@ -9,6 +9,7 @@
  * which is what dense per-step L2 would have done, up to AdaGrad's step size changing meanwhile.
  * Deterministic for a seed (except `createdAt`, which defaults to now).
  */
+import { random } from '../commons/random';
 import { FEATURE_DIM, type SparseVector } from './features';
 
 export interface Model {
@@ -36,16 +37,6 @@ export interface TrainOptions {
   featureDim?: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Examples per block of the per-epoch block shuffle. */
 const BLOCK = 4096;
@@ -76,7 +67,7 @@ export function trainLogistic(xs: SparseVector[], ys: Uint8Array | number[], opt
   const dim = opts.featureDim ?? FEATURE_DIM;
   const createdAt = opts.createdAt ?? new Date().toISOString();
 
-  const rnd = mulberry32(opts.seed ?? 1);
+  const rnd = random(opts.seed ?? 1);
   const shuffle = (a: Uint32Array) => {
     for (let i = a.length - 1; i > 0; i--) {
       const j = Math.floor(rnd() * (i + 1));
