@@ -1,11 +1,12 @@
 // SQL over the lake: the Glue database with a raw (JSON) and a Parquet table per lake table (columns and partition projection from schemas/lake.ts), and the Athena workgroup, its results bucket and the named queries in queries/*.sql.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { disposableBucket } from './data-lake';
 import {
   LAKE_PREFIXES,
   LAKE_TABLES,
@@ -161,27 +162,15 @@ export class Analytics extends Construct {
       }
     }
 
-    this.resultsBucket = new s3.Bucket(this, 'Results', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      // Query results are disposable copies: no versions.
-      versioned: false,
-      serverAccessLogsBucket: props.accessLogsBucket,
-      serverAccessLogsPrefix: props.accessLogsBucket ? 'athena-results/' : undefined,
-      lifecycleRules: [
-        { id: 'expire-results', expiration: props.resultsExpiration ?? Duration.days(7) },
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
+    // Query results are disposable copies: no versions, expiring.
+    this.resultsBucket = disposableBucket(this, 'Results', {
+      accessLogsBucket: props.accessLogsBucket,
+      accessLogsPrefix: 'athena-results/',
+      expirationRuleId: 'expire-results',
+      expiration: props.resultsExpiration ?? Duration.days(7),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      unloggedReason: 'No access-log bucket was given: this bucket holds only Athena query results, which expire, and Athena logs each query in its history.',
     });
-    if (!props.accessLogsBucket) {
-      Validations.of(this.resultsBucket).acknowledge({
-        id: 'AwsSolutions-S1',
-        reason: 'No access-log bucket was given: this bucket holds only Athena query results, which expire, and Athena logs each query in its history.',
-      });
-    }
 
     this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: this.workGroupName,

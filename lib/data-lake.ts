@@ -147,3 +147,38 @@ export function grantLakeObjects(
     });
   }
 }
+
+export interface DisposableBucketProps {
+  /** Where the bucket's access logs go; without one, cdk-nag S1 is acknowledged with `unloggedReason`. */
+  readonly accessLogsBucket?: s3.IBucket;
+  readonly accessLogsPrefix: string;
+  readonly expiration: Duration;
+  /** Id of the lifecycle rule that expires the copies. */
+  readonly expirationRuleId: string;
+  readonly removalPolicy: RemovalPolicy;
+  /** Why the bucket may go without access logs when no log bucket is given. */
+  readonly unloggedReason: string;
+}
+
+/**
+ * A bucket of disposable copies (query results, training sets): encrypted, private, TLS-only,
+ * unversioned, its objects expiring, incomplete uploads aborted after a day, access logged.
+ */
+export function disposableBucket(scope: Construct, id: string, props: DisposableBucketProps): s3.Bucket {
+  const bucket = new s3.Bucket(scope, id, {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    enforceSSL: true,
+    versioned: false,
+    serverAccessLogsBucket: props.accessLogsBucket,
+    serverAccessLogsPrefix: props.accessLogsBucket ? props.accessLogsPrefix : undefined,
+    lifecycleRules: [
+      { id: props.expirationRuleId, expiration: props.expiration },
+      { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+    ],
+    removalPolicy: props.removalPolicy,
+  });
+  if (!props.accessLogsBucket) Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S1', reason: props.unloggedReason });
+  return bucket;
+}

@@ -23,7 +23,7 @@ import { Construct } from 'constructs';
 import { sqlTableName, tablePrefix } from '../schemas/lake';
 import { lakeBucket, modelEndpoint, modelRegistry, settings } from '../schemas/resources';
 import { trainingSetSelect, unloadSql } from '../lambdas/retraining/training-set';
-import { grantLakeObjects } from './data-lake';
+import { disposableBucket, grantLakeObjects } from './data-lake';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
 
 /** Prefix (in the training-set bucket) of the per-run training sets: `training/<execution>/train|validation/`, Athena's UNLOAD metadata under `training/_athena/`. */
@@ -135,29 +135,16 @@ export class Retraining extends Construct {
     this.imageUri = `${accounts.findInMap(Aws.REGION, 'account')}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${XGBOOST_REPOSITORY}:${props.xgboostVersion ?? XGBOOST_VERSION}`;
     const image = tasks.DockerImage.fromRegistry(this.imageUri);
 
-    // Training sets are copies of the lake, one per run: they expire (with their noncurrent versions, by the lake's own rule).
     // Training sets are disposable copies of the lake, one per run: their own bucket, where they
     // expire, so the lake keeps its rule that current files never expire.
-    this.trainingBucket = new s3.Bucket(this, 'TrainingSets', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      versioned: false,
-      serverAccessLogsBucket: props.accessLogsBucket,
-      serverAccessLogsPrefix: props.accessLogsBucket ? 'training-sets/' : undefined,
-      lifecycleRules: [
-        { id: 'expire-training-sets', expiration: props.trainingSetExpiration ?? Duration.days(7) },
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
+    this.trainingBucket = disposableBucket(this, 'TrainingSets', {
+      accessLogsBucket: props.accessLogsBucket,
+      accessLogsPrefix: 'training-sets/',
+      expirationRuleId: 'expire-training-sets',
+      expiration: props.trainingSetExpiration ?? Duration.days(7),
       removalPolicy: RemovalPolicy.DESTROY,
+      unloggedReason: 'No access-log bucket was given: this bucket holds only per-run training sets, copies of the lake that expire, written and read by the retraining state machine and SageMaker.',
     });
-    if (!props.accessLogsBucket) {
-      Validations.of(this.trainingBucket).acknowledge({
-        id: 'AwsSolutions-S1',
-        reason: 'No access-log bucket was given: this bucket holds only per-run training sets, copies of the lake that expire, written and read by the retraining state machine and SageMaker.',
-      });
-    }
     const scratch = this.trainingBucket;
 
     // --- SageMaker's role: read the training sets, write and read the model artifacts, write its logs.
