@@ -84,7 +84,9 @@ describe('the data lake', () => {
     const [{ dt, hour }] = await query<{ dt: string; hour: string }>(platform, 'SELECT dt, hour FROM parquet_bcns GROUP BY dt, hour ORDER BY dt, hour LIMIT 1');
     const all = await query<{ explain_value: string }>(platform, 'EXPLAIN ANALYZE SELECT count(*) FROM parquet_bcns');
     const one = await query<{ explain_value: string }>(platform, `EXPLAIN ANALYZE SELECT count(*) FROM parquet_bcns WHERE dt = '${dt}' AND hour = '${hour}'`);
-    const filesRead = (plan: { explain_value: string }[]) => Number(/Total Files Read: (\d+)/.exec(JSON.stringify(plan))![1]);
+    // DuckDB's profile names the files a multi-file scan read; a scan of a single file has no such line.
+    const filesRead = (plan: { explain_value: string }[]) => Number(/Total Files Read: (\d+)/.exec(JSON.stringify(plan))?.[1] ?? 1);
+    expect(filesRead(all)).toBeGreaterThan(1);
     expect(filesRead(one)).toBeLessThan(filesRead(all));
   });
 
