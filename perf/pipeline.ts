@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { generateWorkload, type Counts, type WorkloadEvent } from '../local/workload';
+import { generateWorkload, type WorkloadEvent } from '../local/workload';
+import { readReport } from './support/reports';
 import { sendEvents, type SendOptions, type SendResult } from '../local/send';
 import { streams } from '../schemas/resources';
 import { PlatformProcess, cpuBetween, ownCores, statsDelta } from './support/platform-process';
@@ -101,16 +102,6 @@ async function sendAtRate(api: string, events: WorkloadEvent[], rate: number, op
   }
   const results = await Promise.all(pending);
   return { requests: sum(results.map((r) => r.requests)), retries: sum(results.map((r) => r.retries)), events: sum(results.map((r) => r.events)) };
-}
-
-interface Report extends Counts {
-  campaign_item_id: number;
-}
-
-async function readReport(base: string, campaign: number): Promise<Report> {
-  const res = await fetch(`${base}${campaign}`);
-  if (res.status !== 200) throw new Error(`GET report ${campaign} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as Report;
 }
 
 function kinesisClient(endpoint: string): KinesisClient {

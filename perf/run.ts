@@ -11,6 +11,7 @@ import { emulatorsDefaults, runEmulators } from './emulators';
 import { exactnessDefaults, runExactness } from './exactness';
 import { lakeDefaults, runLake } from './lake';
 import { mlDefaults, runMl } from './ml';
+import { loadDefaults, runLoad } from './load';
 import { printResult, type BenchResult } from './support/report';
 
 interface Bench<O> {
@@ -106,6 +107,24 @@ const benches: Record<string, Bench<never>> = {
     },
     run: runLake,
   } satisfies Bench<typeof lakeDefaults> as unknown as Bench<never>,
+  load: {
+    description: "load and soak: the seed's user journey (bid, impression, click) ramped to capacity, then a soak at a share of it; req/s, latency, errors, memory over time, zero lost events (reports and sdp audit) (~15 min)",
+    defaults: loadDefaults,
+    flags: {
+      'ramp-step-seconds': { key: 'rampStepSeconds', help: 'measured seconds per ramp step' },
+      'start-users': { key: 'startUsers', help: 'virtual users of the first ramp step (doubled every step)' },
+      'max-users': { key: 'maxUsers', help: 'most virtual users the ramp goes to' },
+      'p99-bound-ms': { key: 'p99BoundMs', help: 'a ramp step with a higher p99 is past capacity; the soak p99 goal' },
+      'soak-fraction': { key: 'soakFraction', help: 'soak load as a share of capacity' },
+      'soak-seconds': { key: 'soakSeconds', help: 'seconds of soak' },
+      'interval-seconds': { key: 'intervalSeconds', help: 'seconds per soak sample' },
+      campaigns: { key: 'campaigns', help: 'campaigns the journeys bid for' },
+      seed: { key: 'seed', help: 'seed of the journeys' },
+      shards: { key: 'shards', help: 'shards of the events stream' },
+      'drain-timeout': { key: 'drainTimeoutSeconds', help: 'seconds to wait for the pipeline to drain after the ramp and after the soak' },
+    },
+    run: runLoad,
+  } satisfies Bench<typeof loadDefaults> as unknown as Bench<never>,
 };
 
 function usage(): string {

@@ -94,7 +94,14 @@ export async function cannon(options: { url: string; path: string; connections: 
 }
 
 interface Health {
-  components?: Record<string, { shards?: { millisBehindLatest?: number; checkpoint?: string }[] }>;
+  components?: Record<string, { shards?: { millisBehindLatest?: number; checkpoint?: string; pending?: number }[] }>;
+}
+
+/** How far the aggregator is behind now: its slowest shard's lag behind the stream's tip, and records read but not yet processed. */
+export async function aggregatorLag(apiUrl: string): Promise<{ millisBehind: number; pending: number }> {
+  const health = (await (await fetch(`${apiUrl}health`)).json()) as Health;
+  const shards = health.components?.aggregator?.shards ?? [];
+  return { millisBehind: Math.max(0, ...shards.map((s) => s.millisBehindLatest ?? 0)), pending: shards.reduce((n, s) => n + (s.pending ?? 0), 0) };
 }
 
 /**

@@ -1,0 +1,51 @@
+/**
+ * JSON POSTs over keep-alive HTTP (node:http's Agent, lighter than fetch for a load generator on a
+ * small machine), each answered with its status (0: no answer, a network error or a timeout), its
+ * Retry-After and its latency from the call to the end of the response.
+ */
+import { Agent, request } from 'node:http';
+
+export interface Answer {
+  status: number;
+  /** Retry-After in seconds, when the response had one. */
+  retryAfterSeconds?: number;
+  ms: number;
+}
+
+export class JsonPoster {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly baseUrl: string,
+    options: { maxSockets: number; timeoutMs?: number },
+    private readonly timeoutMs = options.timeoutMs ?? 30_000,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets });
+  }
+
+  post(path: string, body: string): Promise<Answer> {
+    const started = performance.now();
+    return new Promise((resolve) => {
+      const done = (status: number, retryAfter?: string) => {
+        const seconds = retryAfter === undefined ? undefined : Number(retryAfter);
+        resolve({ status, retryAfterSeconds: Number.isFinite(seconds) ? seconds : undefined, ms: performance.now() - started });
+      };
+      const req = request(
+        new URL(path, this.baseUrl),
+        { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => done(res.statusCode ?? 0, res.headers['retry-after'] as string | undefined));
+          res.on('error', () => done(0));
+        },
+      );
+      req.setTimeout(this.timeoutMs, () => req.destroy(new Error('timeout')));
+      req.on('error', () => done(0));
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
