@@ -24,6 +24,15 @@ export interface Route {
   apiKeyRequired?: boolean;
 }
 
+/**
+ * A route that writes its response itself, for long-lived answers a proxy handler cannot give
+ * (a server-sent event stream). Matched on its exact path; it has no API Gateway counterpart.
+ */
+export interface StreamRoute {
+  path: string;
+  serve: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
 interface CompiledRoute extends Route {
   pattern: RegExp;
   params: string[];
@@ -37,6 +46,8 @@ export interface ApiServerOptions {
    * quick start); in AWS the usage plan's key is always required on those routes.
    */
   apiKey?: string;
+  /** GET-only routes answered by writing the response directly. */
+  streamRoutes?: StreamRoute[];
 }
 
 /** API Gateway's answer to a missing or wrong API key (its INVALID_API_KEY gateway response). */
@@ -143,6 +154,13 @@ export class ApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const path = (req.url ?? '/').split('?')[0].replace(/(.)\/+$/, '$1');
+      const stream = this.options.streamRoutes?.find((r) => r.path === path);
+      if (stream && req.method === 'GET') return stream.serve(req, res);
+      if (stream) {
+        req.resume();
+        return send(res, jsonError(405, `${req.method} is not allowed on ${path}; use GET`, { allow: 'GET' }));
+      }
       send(res, await this.dispatch(req));
     } catch (err) {
       this.options.onError?.(`${req.method} ${req.url} failed`, err);

@@ -21,7 +21,13 @@ import { ModelServer } from './model-server';
 import { TRAINING_JOB } from './training-job';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
-import { healthRoute } from './health';
+import { healthRoute, type HealthSources } from './health';
+import { AggregateFeed } from './aggregate-feed';
+import { CONSOLE_PATH, consoleRoutes } from './console-site';
+import { LiveChannel } from './live';
+import { operationsStatus } from './operations-status';
+import { RejectionLog, recordingRejections } from './rejections';
+import { kinesis as kinesisClient, dynamo as dynamoClient } from '../lambdas/commons/clients';
 
 /** Shards of the local events stream: each is consumed in parallel, so more keep both cores busy. */
 export const DEFAULT_SHARDS = 4;
@@ -60,6 +66,7 @@ export interface PlatformOutputs {
   UrlForAPI: string;
   UrlForReports: string;
   UrlForPredictions: string;
+  UrlForConsole: string;
   DataDir: string;
   KinesisEndpoint: string;
   DynamoDBEndpoint: string;
@@ -90,6 +97,7 @@ export class LocalPlatform {
   private scheduler?: Scheduler;
   private modelServer?: ModelServer;
   private api?: ApiServer;
+  private live?: LiveChannel;
   private unlock?: () => void;
   outputs?: PlatformOutputs;
 
@@ -154,23 +162,33 @@ export class LocalPlatform {
       (line) => this.log(line),
     );
     const consumers = this.consumers;
+    const jobs = ['compaction', TRAINING_JOB];
+    const health: HealthSources = {
+      emulators: this.emulators,
+      consumers: () => consumers.status(),
+      jobs: () => Object.fromEntries(jobs.map((job) => [job, jobRuns(dataDir, job).at(-1)])),
+    };
+    const rejections = new RejectionLog();
+    const ingestRecorded = recordingRejections(ingest, rejections);
+    this.live = new LiveChannel({
+      feed: new AggregateFeed({ kinesis: kinesisClient(), db: dynamoClient(), table: tables.aggregates.name, stream: streams.aggregates.name, onError }),
+      status: () => operationsStatus({ dataDir, health, jobs, rejections }),
+      onError,
+    });
 
     const routes: Route[] = [
       // Ingestion needs the API key (when one is configured), as in AWS; reports and health do not.
-      { method: 'POST', resource: '/bid', handler: ingest, apiKeyRequired: true },
-      { method: 'POST', resource: '/impression', handler: ingest, apiKeyRequired: true },
-      { method: 'POST', resource: '/click', handler: ingest, apiKeyRequired: true },
+      { method: 'POST', resource: '/bid', handler: ingestRecorded, apiKeyRequired: true },
+      { method: 'POST', resource: '/impression', handler: ingestRecorded, apiKeyRequired: true },
+      { method: 'POST', resource: '/click', handler: ingestRecorded, apiKeyRequired: true },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}', handler: reports },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}/period', handler: reports },
       { method: 'POST', resource: '/predictions', handler: predict, apiKeyRequired: true },
       { method: 'GET', resource: '/models/current', handler: models },
-      healthRoute({
-        emulators: this.emulators,
-        consumers: () => consumers.status(),
-        jobs: () => ({ compaction: jobRuns(dataDir, 'compaction').at(-1), [TRAINING_JOB]: jobRuns(dataDir, TRAINING_JOB).at(-1) }),
-      }),
+      healthRoute(health),
+      ...consoleRoutes(),
     ];
-    this.api = new ApiServer({ routes, onError, apiKey: this.options.apiKey });
+    this.api = new ApiServer({ routes, onError, apiKey: this.options.apiKey, streamRoutes: [this.live.route] });
     const port = await this.api.listen(this.options.port);
     const base = `http://127.0.0.1:${port}/`;
     this.scheduler = new Scheduler(dataDir, (line) => this.log(line));
@@ -182,6 +200,7 @@ export class LocalPlatform {
       UrlForAPI: base,
       UrlForReports: `${base}reports/campaigns/`,
       UrlForPredictions: `${base}predictions`,
+      UrlForConsole: `${base}${CONSOLE_PATH.slice(1)}`,
       DataDir: dataDir,
       KinesisEndpoint: kinesisEmu.endpoint,
       DynamoDBEndpoint: dynamoEmu.endpoint,
@@ -235,6 +254,7 @@ export class LocalPlatform {
   }
 
   async stop(): Promise<void> {
+    await this.live?.close();
     await this.api?.close();
     await this.scheduler?.stop();
     await this.modelServer?.close();

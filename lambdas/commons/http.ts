@@ -21,6 +21,14 @@ export function error(statusCode: number, message: string, extra: Record<string,
   return json(statusCode, { error: message, ...extra }, headers);
 }
 
+/**
+ * The result, readable by scripts of any web origin: for public read-only answers (reports, the
+ * current model), so the live console works as a static site served apart from the API.
+ */
+export function readableFromAnyOrigin(result: APIGatewayProxyResult): APIGatewayProxyResult {
+  return { ...result, headers: { ...result.headers, 'access-control-allow-origin': '*' } };
+}
+
 export function header(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
   if (!headers) return undefined;
   const wanted = name.toLowerCase();

@@ -11,7 +11,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { resourceName, tables } from '../../schemas/resources';
 import type { Totals } from '../../schemas/aggregates';
 import { dynamo } from '../commons/clients';
-import { error, json } from '../commons/http';
+import { error, json, readableFromAnyOrigin } from '../commons/http';
 import { campaignRows, sumCounts } from './query';
 import { derivedMetrics, rollUp } from './rollup';
 import { parseRollupParams } from './rollup-params';
@@ -24,6 +24,10 @@ export function parseCampaignId(raw: string | undefined): number | undefined {
 const withRates = <T extends Totals>(row: T) => ({ ...row, ...derivedMetrics(row) });
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  return readableFromAnyOrigin(await report(event));
+}
+
+async function report(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const raw = event.pathParameters?.campaign_item_id;
   const campaignItemId = parseCampaignId(raw);
   if (campaignItemId === undefined) {

@@ -1,0 +1,137 @@
+// @ts-check
+/** Renders the operations panels: health and lag, rejected requests, dead letters, job runs, the model. */
+import { byId, el, formatCount, formatDuration, formatTime, replace } from './dom.js';
+
+/** @param {string} status */
+const statusClass = (status) => (status === 'ok' ? 'good' : status === 'not run yet' ? 'quiet' : 'bad');
+
+/**
+ * @param {HTMLElement} table
+ * @param {HTMLElement[]} rows
+ * @param {string} empty shown when there are no rows
+ */
+function fillTable(table, rows, empty) {
+  const body = table.querySelector('tbody');
+  if (!body) return;
+  const columns = table.querySelectorAll('thead th').length;
+  replace(body, ...(rows.length > 0 ? rows : [el('tr', { class: 'empty' }, el('td', { colspan: columns }, empty))]));
+}
+
+/** @param {any} component */
+function componentDetail(component) {
+  if (Array.isArray(component.shards)) {
+    const shards = /** @type {any[]} */ (component.shards);
+    const lag = Math.max(0, ...shards.map((s) => s.millisBehindLatest ?? 0));
+    const pending = shards.reduce((n, s) => n + (s.pending ?? 0), 0);
+    return `${shards.length} shard${shards.length === 1 ? '' : 's'} · lag ${formatDuration(lag)} · ${formatCount(pending)} pending · ${formatCount(component.deadLettered ?? 0)} dead-lettered`;
+  }
+  if (component.lastRun) return `last run ${formatTime(component.lastRun.ended_at)}: ${component.lastRun.outcome}`;
+  return component.endpoint ?? '';
+}
+
+/** @param {{ status: string, components: Record<string, any> }} health */
+export function renderHealth(health) {
+  const badge = byId('health-status');
+  badge.textContent = health.status;
+  badge.className = `badge ${statusClass(health.status)}`;
+  const rows = Object.entries(health.components).map(([name, component]) =>
+    el(
+      'tr',
+      { 'data-component': name },
+      el('td', {}, name),
+      el('td', {}, el('span', { class: `badge ${statusClass(component.status)}` }, component.status)),
+      el('td', {}, componentDetail(component)),
+    ),
+  );
+  fillTable(byId('health'), rows, 'no components reported');
+}
+
+/** @param {any} rejection */
+function reasonOf(rejection) {
+  const issues = /** @type {any[]} */ (rejection.issues ?? []).map((i) => `${i.index !== undefined ? `[${i.index}] ` : ''}${i.field || '(event)'}: ${i.message}`);
+  if (rejection.moreIssues > 0) issues.push(`and ${rejection.moreIssues} more`);
+  return el('td', { class: 'reason' }, el('div', {}, rejection.error), ...issues.map((text) => el('div', { class: 'issue' }, text)));
+}
+
+/** @param {any[]} rejections newest first */
+export function renderRejections(rejections) {
+  const rows = rejections.map((r) =>
+    el('tr', {}, el('td', { title: r.at }, formatTime(r.at)), el('td', {}, `${r.method} ${r.path}`), el('td', {}, el('span', { class: 'badge bad' }, r.status)), reasonOf(r)),
+  );
+  fillTable(byId('rejections'), rows, 'no rejected requests since the platform started');
+}
+
+/** @param {any[]} letters newest first @param {number} total */
+export function renderDeadLetters(letters, total) {
+  byId('dead-letters-total').textContent = total > letters.length ? `(latest ${letters.length} of ${total})` : `(${total})`;
+  const rows = letters.map((d) =>
+    el(
+      'tr',
+      {},
+      el('td', { title: d.timestamp }, formatTime(d.timestamp)),
+      el('td', {}, d.consumer),
+      el('td', {}, d.shardId),
+      el('td', { class: 'mono', title: `${d.startSequenceNumber} – ${d.endSequenceNumber}` }, `${String(d.startSequenceNumber).slice(-8)} – ${String(d.endSequenceNumber).slice(-8)}`),
+      el('td', { class: 'num' }, formatCount(d.batchSize)),
+      el('td', {}, d.functionError),
+    ),
+  );
+  fillTable(byId('dead-letters'), rows, 'no dead letters');
+}
+
+/** @param {Record<string, unknown>} figures */
+const figuresText = (figures) =>
+  Object.entries(figures ?? {})
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? formatCount(v) : String(v)}`)
+    .join(' · ');
+
+/** @param {Record<string, any[]>} jobs per job, newest run first */
+export function renderJobs(jobs) {
+  const runs = Object.values(jobs)
+    .flat()
+    .sort((a, b) => String(b.started_at).localeCompare(String(a.started_at)));
+  const rows = runs.map((run) =>
+    el(
+      'tr',
+      {},
+      el('td', {}, run.job),
+      el('td', { title: run.started_at }, formatTime(run.started_at)),
+      el('td', { class: 'num' }, formatDuration(Date.parse(run.ended_at) - Date.parse(run.started_at))),
+      el('td', {}, run.trigger),
+      el('td', {}, el('span', { class: `badge ${run.outcome === 'succeeded' ? 'good' : 'bad'}` }, run.outcome)),
+      el('td', { class: 'figures' }, run.error ?? figuresText(run.figures)),
+    ),
+  );
+  fillTable(byId('jobs'), rows, 'no job has run yet');
+}
+
+/** @param {any} model the deployed model's record, or null when none is deployed */
+export function renderModel(model) {
+  const list = byId('model');
+  if (!model) {
+    replace(list, el('div', { class: 'quiet' }, 'No model deployed yet.'));
+    return;
+  }
+  /** @param {number | undefined} n */
+  const metric = (n) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(4) : '–');
+  const entries = [
+    ['version', model.version],
+    ['deployed', formatTime(model.deployedAt)],
+    ['held-out AUC', metric(model.metrics?.auc)],
+    ['log loss', metric(model.metrics?.logLoss)],
+    ['held-out rows', formatCount(model.holdoutRows ?? 0)],
+    ['training rows', formatCount(model.trainingRows ?? 0)],
+    ['gate', model.decision?.reason ?? '–'],
+  ];
+  replace(list, ...entries.flatMap(([term, value]) => [el('dt', {}, term), el('dd', { 'data-field': term }, value)]));
+}
+
+/**
+ * Marks the operations panels as not offered by the API the console reads (a deployed stack has
+ * no /live stream; its operations view is the CloudWatch dashboard).
+ */
+export function renderOperationsUnavailable() {
+  const note = 'not offered by this API (local platform only; in AWS see the CloudWatch dashboard "sdp")';
+  byId('health-status').textContent = 'n/a';
+  for (const id of ['health', 'rejections', 'dead-letters', 'jobs']) fillTable(byId(id), [], note);
+}

@@ -1,0 +1,61 @@
+/**
+ * Serves the live console's static files (console/ at the repository root) at /console/, as the
+ * static site would serve them: only the files in that folder, by exact name, never a path
+ * outside it. /console redirects to /console/ so the page's relative URLs resolve under it.
+ * config.json, which a static site's deployment writes with the API's URL, is `{}` here: the API
+ * is this origin.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { Route } from './api-server';
+
+export const CONSOLE_DIR = join(__dirname, '..', 'console');
+export const CONSOLE_PATH = '/console/';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  // The page may read any API (its base URL is configurable), but runs only its own script.
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src *; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+};
+
+const notFound = (name: string): APIGatewayProxyResult => ({
+  statusCode: 404,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ error: `no console file ${name}` }),
+});
+
+export function consoleRoutes(dir = CONSOLE_DIR): Route[] {
+  const files = new Set(readdirSync(dir).filter((f) => TYPES[extname(f)]));
+  const serve = (name: string): APIGatewayProxyResult =>
+    files.has(name)
+      ? {
+          statusCode: 200,
+          headers: { 'content-type': TYPES[extname(name)], 'cache-control': 'no-cache', ...SECURITY_HEADERS },
+          body: readFileSync(join(dir, name), 'utf8'),
+        }
+      : notFound(name);
+  return [
+    {
+      method: 'GET',
+      resource: '/console',
+      handler: async (event) => (event.path.endsWith('/') ? serve('index.html') : { statusCode: 301, headers: { location: CONSOLE_PATH }, body: '' }),
+    },
+    {
+      method: 'GET',
+      resource: '/console/{file}',
+      handler: async (event) => {
+        const name = event.pathParameters?.file ?? '';
+        return name === 'config.json' ? { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' }, body: '{}' } : serve(name);
+      },
+    },
+  ];
+}

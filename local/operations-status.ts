@@ -1,0 +1,62 @@
+/**
+ * What the live console shows of the platform's operation besides the counts: health (components,
+ * consumer lag), the latest dead letters, recent runs of each scheduled job and recent rejected
+ * ingestion requests. Built from the same sources as GET /health, `sdp dlq list` and `sdp jobs`.
+ */
+import { listDeadLetters } from './dead-letters';
+import { healthReport, type HealthReport, type HealthSources } from './health';
+import { jobRuns, type JobRun } from './jobs';
+import type { Rejection, RejectionLog } from './rejections';
+
+const DEAD_LETTERS_SHOWN = 20;
+const RUNS_SHOWN = 5;
+
+export interface DeadLetterSummary {
+  consumer: string;
+  timestamp: string;
+  shardId: string;
+  startSequenceNumber: string;
+  endSequenceNumber: string;
+  batchSize: number;
+  functionError: string;
+}
+
+export interface OperationsStatus {
+  health: HealthReport;
+  /** Newest first. */
+  deadLetters: DeadLetterSummary[];
+  deadLettersTotal: number;
+  /** Per job, its latest runs, newest first. */
+  jobs: Record<string, JobRun[]>;
+  /** Newest first. */
+  rejections: Rejection[];
+}
+
+export interface OperationsSources {
+  dataDir: string;
+  health: HealthSources;
+  jobs: readonly string[];
+  rejections: RejectionLog;
+}
+
+export async function operationsStatus(sources: OperationsSources): Promise<OperationsStatus> {
+  const letters = listDeadLetters(sources.dataDir);
+  return {
+    health: await healthReport(sources.health),
+    deadLetters: letters
+      .slice(-DEAD_LETTERS_SHOWN)
+      .reverse()
+      .map(({ consumer, letter }) => ({
+        consumer,
+        timestamp: letter.timestamp,
+        shardId: letter.KinesisBatchInfo.shardId,
+        startSequenceNumber: letter.KinesisBatchInfo.startSequenceNumber,
+        endSequenceNumber: letter.KinesisBatchInfo.endSequenceNumber,
+        batchSize: letter.KinesisBatchInfo.batchSize,
+        functionError: letter.responseContext.functionError,
+      })),
+    deadLettersTotal: letters.length,
+    jobs: Object.fromEntries(sources.jobs.map((job) => [job, jobRuns(sources.dataDir, job).slice(-RUNS_SHOWN).reverse()])),
+    rejections: sources.rejections.recent(),
+  };
+}
