@@ -85,9 +85,9 @@ interface SoakSample extends IntervalSummary {
 const roundCpu = (c: CpuSplitFigures) => ({ platform: round(c.platform), bench: round(c.bench), other: round(c.other) });
 const ms = (x: number) => (Number.isFinite(x) ? Math.round(x) : '-');
 
-/** Ramp: closed-loop users, doubling each step until the capacity verdict is final. */
 type RampRow = RampStep & { journeysPerSecond: number; rssMiB: number; cpu: CpuSplitFigures };
 
+/** Ramp: closed-loop users, doubling each step until the capacity verdict is final. */
 async function ramp(platform: PlatformProcess, journeys: Journeys, recorder: Recorder, options: LoadOptions): Promise<{ steps: RampRow[]; verdict: CapacityVerdict }> {
   const steps: RampRow[] = [];
   const cpu = await CpuSplit.start(platform, 'ramp');
@@ -111,7 +111,7 @@ async function ramp(platform: PlatformProcess, journeys: Journeys, recorder: Rec
     const step: RampRow = { users, ...interval, journeysPerSecond: journeys.takeDurations().length / interval.seconds, rssMiB: rssMiB(platform.pid), cpu: await cpu.take() };
     steps.push(step);
     verdict = capacityOf(steps, { p99BoundMs: options.p99BoundMs, minGrowth: MIN_GROWTH });
-    progress(`ramp ${users} users: ${Math.round(step.acceptedPerSecond)} req/s, ${Math.round(step.journeysPerSecond)} journeys/s, p50 ${ms(step.p50)} ms, p99 ${ms(step.p99)} ms, rejected ${step.rejected}, errors ${step.errors}, RSS ${Math.round(step.rssMiB)} MiB, platform ${step.cpu.platform.toFixed(2)} cores, rest of the machine ${step.cpu.other.toFixed(2)}`);
+    progress(`ramp ${users} users: ${Math.round(step.acceptedPerSecond)} req/s, ${Math.round(step.journeysPerSecond)} journeys/s, p50 ${ms(step.p50)} ms, p99 ${ms(step.p99)} ms, rejected ${step.rejected}, errors ${step.errors}${step.errors ? ` ${JSON.stringify(step.errorKinds)}` : ''}, RSS ${Math.round(step.rssMiB)} MiB, platform ${step.cpu.platform.toFixed(2)} cores, rest of the machine ${step.cpu.other.toFixed(2)}`);
   }
   running = false;
   await Promise.all(loops);
@@ -142,7 +142,7 @@ async function soak(platform: PlatformProcess, journeys: Journeys, recorder: Rec
       inFlight: journeys.inFlight,
     };
     samples.push(row);
-    progress(`soak ${Math.round(row.at)} s: ${Math.round(row.acceptedPerSecond)} req/s, p50 ${ms(row.p50)} ms, p99 ${ms(row.p99)} ms, rejected ${row.rejected}, errors ${row.errors}, RSS ${Math.round(row.rssMiB)} MiB, platform ${row.cpu.platform.toFixed(2)} cores, rest of the machine ${row.cpu.other.toFixed(2)}, aggregator ${row.aggregatorBehindS.toFixed(1)} s behind, ${row.inFlight} journeys in flight`);
+    progress(`soak ${Math.round(row.at)} s: ${Math.round(row.acceptedPerSecond)} req/s, p50 ${ms(row.p50)} ms, p99 ${ms(row.p99)} ms, rejected ${row.rejected}, errors ${row.errors}${row.errors ? ` ${JSON.stringify(row.errorKinds)}` : ''}, RSS ${Math.round(row.rssMiB)} MiB, platform ${row.cpu.platform.toFixed(2)} cores, rest of the machine ${row.cpu.other.toFixed(2)}, aggregator ${row.aggregatorBehindS.toFixed(1)} s behind, ${row.inFlight} journeys in flight`);
   };
   const sampler = (async () => {
     for (let next = t0 + options.intervalSeconds * 1000; next <= end + 1; next += options.intervalSeconds * 1000) {
@@ -268,7 +268,7 @@ export async function runLoad(options: LoadOptions): Promise<BenchResult> {
       { key: 'soak_p50_ms', label: '  latency p50', value: soakAll.p50, unit: 'ms' },
       { key: 'soak_p95_ms', label: '  latency p95', value: soakAll.p95, unit: 'ms' },
       { key: 'soak_p99_ms', label: '  latency p99', value: soakAll.p99, unit: 'ms', goal: { op: '<=', target: options.p99BoundMs }, note: `accepted requests over the whole soak; max ${ms(soakAll.max)} ms` },
-      { key: 'errors', label: 'errors (5xx but 503, no answer)', value: all.errors, unit: 'requests', goal: { op: '<=', target: 0 }, note: `ramp and soak; ${all.clientErrors} other 4xx` },
+      { key: 'errors', label: 'errors (5xx but 503, no answer)', value: all.errors, unit: 'requests', goal: { op: '<=', target: 0 }, note: `ramp and soak${all.errors ? ` ${JSON.stringify(all.errorKinds)}` : ''}; ${all.clientErrors} other 4xx` },
       { key: 'rejected', label: 'rejected by backpressure (429/503)', value: all.rejected, unit: 'requests', note: `each resent after its Retry-After; ${journeys.retries} resends in all` },
       { key: 'failed_events', label: 'events given up on', value: journeys.failedEvents, unit: 'events', goal: { op: '<=', target: 0 }, note: 'after 30 attempts' },
       { key: 'lost_events', label: 'lost events (truth − reports)', value: diff.lost, unit: 'events', goal: { op: '<=', target: 0 }, note: `${accepted} events accepted (2xx) over ${journeys.truth.size} campaigns vs GET /reports/campaigns/{id}` },

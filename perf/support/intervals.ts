@@ -8,6 +8,8 @@ import { percentile } from './stats';
 export interface Outcome {
   status: number;
   ms: number;
+  /** For status 0: why there was no answer (a socket error code, 'timeout'). */
+  error?: string;
 }
 
 export interface IntervalSummary {
@@ -19,6 +21,8 @@ export interface IntervalSummary {
   rejected: number;
   /** Other 5xx, and network errors (no answer). */
   errors: number;
+  /** The errors by kind: the status, or the network error's code. */
+  errorKinds: Record<string, number>;
   /** Other 4xx: the request itself was wrong (a bug of the generator or the API). */
   clientErrors: number;
   /** Accepted requests per second. */
@@ -39,11 +43,15 @@ export function summarise(outcomes: readonly Outcome[], seconds: number): Interv
   let rejected = 0;
   let errors = 0;
   let clientErrors = 0;
+  const errorKinds: Record<string, number> = {};
   for (const o of outcomes) {
     if (o.status >= 200 && o.status < 300) latencies.push(o.ms);
     else if (isRejected(o.status)) rejected++;
-    else if (isError(o.status)) errors++;
-    else clientErrors++;
+    else if (isError(o.status)) {
+      errors++;
+      const kind = o.status === 0 ? (o.error ?? 'no answer') : String(o.status);
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+    } else clientErrors++;
   }
   latencies.sort((a, b) => a - b);
   return {
@@ -52,6 +60,7 @@ export function summarise(outcomes: readonly Outcome[], seconds: number): Interv
     accepted: latencies.length,
     rejected,
     errors,
+    errorKinds,
     clientErrors,
     acceptedPerSecond: seconds > 0 ? latencies.length / seconds : Number.NaN,
     p50: percentile(latencies, 50),
@@ -68,8 +77,8 @@ export class Recorder {
   /** Every outcome since the recorder was made, for whole-run figures. */
   readonly all: Outcome[] = [];
 
-  record(status: number, ms: number): void {
-    const o = { status, ms };
+  record(status: number, ms: number, error?: string): void {
+    const o = error === undefined ? { status, ms } : { status, ms, error };
     this.outcomes.push(o);
     this.all.push(o);
   }

@@ -110,7 +110,7 @@ export class Journeys {
   private async send(type: string, body: string): Promise<boolean> {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const answer = await this.poster.post(`/${type}`, body);
-      this.recorder.record(answer.status, answer.ms);
+      this.recorder.record(answer.status, answer.ms, answer.error);
       if (answer.status >= 200 && answer.status < 300) return true;
       // Another 4xx will not change on a resend.
       if (answer.status >= 400 && answer.status < 500 && answer.status !== 429) break;

@@ -11,17 +11,18 @@ import { diffTruth } from '../../perf/support/reports';
 const rule = { p99BoundMs: 250, minGrowth: 0.05 };
 const step = (users: number, acceptedPerSecond: number, extra: Partial<RampStep> = {}): RampStep => ({
   users, acceptedPerSecond, seconds: 10, requests: acceptedPerSecond * 10, accepted: acceptedPerSecond * 10,
-  rejected: 0, errors: 0, clientErrors: 0, p50: 5, p95: 20, p99: 40, max: 60, ...extra,
+  rejected: 0, errors: 0, errorKinds: {}, clientErrors: 0, p50: 5, p95: 20, p99: 40, max: 60, ...extra,
 });
 
 describe('summarise', () => {
   it('classifies outcomes and takes latency percentiles of accepted requests only', () => {
     const outcomes = [
       ...Array.from({ length: 100 }, (_, i) => ({ status: 200, ms: i + 1 })),
-      { status: 429, ms: 1 }, { status: 503, ms: 1 }, { status: 500, ms: 900 }, { status: 0, ms: 30_000 }, { status: 400, ms: 2 },
+      { status: 429, ms: 1 }, { status: 503, ms: 1 }, { status: 500, ms: 900 }, { status: 0, ms: 30_000, error: 'ECONNRESET' }, { status: 400, ms: 2 },
     ];
     const s = summarise(outcomes, 4);
     expect(s).toMatchObject({ requests: 105, accepted: 100, rejected: 2, errors: 2, clientErrors: 1, acceptedPerSecond: 25, p50: 50, p95: 95, p99: 99, max: 100 });
+    expect(s.errorKinds).toEqual({ '500': 1, ECONNRESET: 1 });
   });
 
   it('has no latency when nothing was accepted', () => {
