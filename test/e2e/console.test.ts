@@ -49,8 +49,8 @@ describe('the live console', () => {
   const post = (events: WorkloadEvent[]) => sendEvents(platform!.outputs.UrlForAPI, events);
 
   /** The counts the page shows for a campaign, read from its table row. */
-  function shownCounts(campaign: number): Promise<Counts | undefined> {
-    return page.evaluate((id) => {
+  function shownCounts(campaign: number, on = page): Promise<Counts | undefined> {
+    return on.evaluate((id) => {
       const row = document.querySelector(`[data-campaign="${id}"]`);
       if (!row) return undefined;
       const read = (counter: string) => Number(row.querySelector(`[data-counter="${counter}"]`)!.textContent!.replace(/,/g, ''));
@@ -58,9 +58,9 @@ describe('the live console', () => {
     }, campaign);
   }
 
-  async function waitForCounts(campaign: number, expected: Counts): Promise<void> {
+  async function waitForCounts(campaign: number, expected: Counts, on = page): Promise<void> {
     try {
-      await page.waitForFunction(
+      await on.waitForFunction(
         ({ id, want }) => {
           const row = document.querySelector(`[data-campaign="${id}"]`);
           const read = (counter: string) => Number(row?.querySelector(`[data-counter="${counter}"]`)?.textContent?.replace(/,/g, ''));
@@ -70,7 +70,7 @@ describe('the live console', () => {
         { timeout: WAIT_MS },
       );
     } catch (err) {
-      throw new Error(`the page never showed ${JSON.stringify(expected)} for campaign ${campaign}; it shows ${JSON.stringify(await shownCounts(campaign))}\n${(err as Error).message}`);
+      throw new Error(`the page never showed ${JSON.stringify(expected)} for campaign ${campaign}; it shows ${JSON.stringify(await shownCounts(campaign, on))}\n${(err as Error).message}`);
     }
   }
 
@@ -135,6 +135,19 @@ describe('the live console', () => {
       { timeout: WAIT_MS },
     );
     await page.waitForFunction(() => document.getElementById('model')?.textContent === 'No model deployed yet.', undefined, { timeout: WAIT_MS });
+  });
+
+  it('polls the watched campaigns’ reports against an API without /live (a deployed stack)', async () => {
+    const polling = await browser!.newPage();
+    try {
+      // API Gateway's answer for a path it has no route for.
+      await polling.route('**/live', (route) => route.fulfill({ status: 403, contentType: 'application/json', body: '{"message":"Missing Authentication Token"}' }));
+      await polling.goto(`${platform!.outputs.UrlForConsole}?campaigns=7001`);
+      await polling.waitForFunction(() => document.getElementById('connection')?.dataset.state === 'polling', undefined, { timeout: WAIT_MS });
+      await waitForCounts(7001, (await shownCounts(7001))!, polling);
+    } finally {
+      await polling.close();
+    }
   });
 
   it('lets Ctrl-C stop the platform promptly while the console is connected', async () => {
