@@ -7,16 +7,19 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { bayesOptimalAuc, generateWorkload } from '../local/workload';
 import { sendEvents } from '../local/send';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile, type AuditRow } from '../local/audit';
 import { DEFAULT_SHARDS, LocalPlatform, runningPlatformOutputs } from '../local/platform';
 import { jobRuns, runJob } from '../local/jobs';
-import { listDeadLetters } from '../local/dead-letters';
+import { listDeadLetters, type DeadLetter } from '../local/dead-letters';
+import { redriveDeadLetters, redriveDeployedDeadLetters, type RedriveOutcome } from '../local/redrive';
+import { deadLetterQueueOutputs, readStackOutputs, receiveLetters, type DeployedConsumer, type StackOutputs } from '../local/aws-dead-letters';
 import { compactLake, type CompactionReport } from '../lambdas/compaction/compact';
 import { lakeBucket, settings } from '../schemas/resources';
 import { trainModel, type TrainingReport } from '../local/trainer';
@@ -276,33 +279,99 @@ program
     }
   });
 
-program
-  .command('dlq')
-  .description('dead letters: batches a stream consumer gave up on after its retries')
-  .command('list')
-  .description('list the dead-lettered batches of every consumer')
-  .addOption(dataDirOption())
-  .option('--json', 'print them as JSON')
-  .action((opts: { dataDir: string; json?: boolean }) => {
-    const letters = listDeadLetters(resolve(opts.dataDir));
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
-      return;
+const dlq = program.command('dlq').description('dead letters: batches a stream consumer gave up on after its retries');
+
+const awsOptions = (command: Command) =>
+  command
+    .option('--aws', 'the dead letters of a deployed stack (its SQS queues; AWS credentials and region from the environment)')
+    .option('--outputs <file>', 'with --aws: the stack outputs, as written by npx cdk deploy --outputs-file <file>', 'cdk-outputs.json')
+    .option('--stack <name>', 'with --aws: the stack in the outputs file, when it holds several');
+
+function deployedClients() {
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new UserError('set AWS_REGION to the region of the deployed stack');
+  return { kinesis: new KinesisClient({ region }), sqs: new SQSClient({ region }), region };
+}
+
+function stackOutputs(opts: { outputs: string; stack?: string }): StackOutputs {
+  try {
+    return readStackOutputs(opts.outputs, opts.stack);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+}
+
+awsOptions(
+  dlq
+    .command('list')
+    .description('list the dead-lettered batches of every consumer')
+    .addOption(dataDirOption())
+    .option('--json', 'print them as JSON'),
+).action(async (opts: { dataDir: string; json?: boolean; aws?: boolean; outputs: string; stack?: string }) => {
+  let letters: { letter: string; consumer: string; info: DeadLetter['KinesisBatchInfo']; at: string; error: string }[];
+  if (opts.aws) {
+    const outputs = stackOutputs(opts);
+    const { sqs } = deployedClients();
+    letters = [];
+    for (const [consumer, key] of Object.entries(deadLetterQueueOutputs)) {
+      if (!outputs[key]) throw new UserError(`the stack outputs lack ${key}: redeploy the stack with this version of sdp`);
+      for (const q of await receiveLetters(sqs, outputs[key], consumer as DeployedConsumer, { visibilitySeconds: 30, release: true })) {
+        letters.push({ letter: q.messageId, consumer, info: q.letter.KinesisBatchInfo, at: q.letter.timestamp, error: q.letter.responseContext?.functionError ?? '' });
+      }
     }
-    console.log(
-      formatTable({
-        columns: ['consumer', 'at', 'shard', 'records', 'first sequence', 'error'],
-        rows: letters.map(({ consumer, letter }) => ({
-          consumer,
-          at: letter.timestamp,
-          shard: letter.KinesisBatchInfo.shardId,
-          records: letter.KinesisBatchInfo.batchSize,
-          'first sequence': letter.KinesisBatchInfo.startSequenceNumber,
-          error: letter.responseContext.functionError,
-        })),
-      }),
-    );
-  });
+  } else {
+    letters = listDeadLetters(resolve(opts.dataDir)).map(({ consumer, file, letter }) => ({
+      letter: basename(file),
+      consumer,
+      info: letter.KinesisBatchInfo,
+      at: letter.timestamp,
+      error: letter.responseContext.functionError,
+    }));
+  }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
+    return;
+  }
+  console.log(
+    formatTable({
+      columns: ['letter', 'consumer', 'at', 'shard', 'records', 'error'],
+      rows: letters.map((l) => ({ letter: l.letter, consumer: l.consumer, at: l.at, shard: l.info?.shardId, records: l.info?.batchSize, error: l.error })),
+    }),
+  );
+});
+
+awsOptions(
+  dlq
+    .command('redrive')
+    .description('replay dead letters into their consumer, counting nothing twice, and set each replayed letter aside')
+    .argument('[letters...]', 'letters to replay, as `sdp dlq list` names them')
+    .option('--all', 'replay every dead letter')
+    .option('--consumer <name>', 'only the letters of this consumer (locally: aggregator, lake-writer-events, lake-writer-aggregates; --aws: aggregator, lake-writer)')
+    .addOption(dataDirOption())
+    .option('--json', 'print the outcomes as JSON'),
+).action(async (names: string[], opts: { all?: boolean; consumer?: string; dataDir: string; json?: boolean; aws?: boolean; outputs: string; stack?: string }) => {
+  if (!opts.all && names.length === 0) throw new UserError('name the letters to replay (see sdp dlq list), or pass --all');
+  const wanted = (consumer: string, letter: string) => (opts.consumer === undefined || consumer === opts.consumer) && (opts.all || names.includes(letter));
+  const progress = (o: RedriveOutcome) => {
+    if (!opts.json) process.stderr.write(`${o.ok ? 'replayed' : 'FAILED  '} ${basename(o.file)}: ${o.detail}\n`);
+  };
+  let outcomes: RedriveOutcome[];
+  if (opts.aws) {
+    outcomes = await redriveDeployedDeadLetters(stackOutputs(opts), deployedClients(), wanted, progress);
+  } else {
+    const outputs = runningPlatformOutputs(opts.dataDir);
+    if (!outputs) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${opts.dataDir}`);
+    const known = new Set(listDeadLetters(outputs.DataDir).map((l) => basename(l.file)));
+    const unknown = names.filter((n) => !known.has(n));
+    if (unknown.length > 0) throw new UserError(`no such dead letter: ${unknown.join(', ')}`);
+    outcomes = await redriveDeadLetters(outputs, (consumer, file) => wanted(consumer, basename(file)), progress);
+  }
+  const replayed = outcomes.filter((o) => o.ok).length;
+  if (opts.json) process.stdout.write(`${JSON.stringify(outcomes.map((o) => ({ ...o, letter: basename(o.file) })), null, 2)}\n`);
+  else console.log(`${replayed} of ${outcomes.length} dead letters replayed`);
+  if (outcomes.length === 0 && names.length > 0) throw new UserError(`no such dead letter: ${names.join(', ')}`);
+  if (replayed < outcomes.length) throw new UserError(`${outcomes.length - replayed} dead letter(s) could not be replayed; they stay in place`);
+});
 
 program
   .command('generate')

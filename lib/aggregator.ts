@@ -18,6 +18,8 @@ export interface AggregatorProps {
   readonly aggregatesStream: kinesis.IStream;
   readonly txStateTable: dynamodb.ITable;
   readonly aggregatesTable: dynamodb.ITable;
+  /** Per-shard journal and dead-letter evidence (tables.aggregatorJournal). */
+  readonly journalTable: dynamodb.ITable;
   /** Window length in seconds; may be a token (e.g. a CfnParameter's valueAsString). */
   readonly aggregationPeriodSeconds?: string;
   readonly functionProps?: Partial<HandlerFunctionProps>;
@@ -43,6 +45,7 @@ export class Aggregator extends Construct {
       environment: {
         [tables.txState.env]: props.txStateTable.tableName,
         [tables.aggregates.env]: props.aggregatesTable.tableName,
+        [tables.aggregatorJournal.env]: props.journalTable.tableName,
         [streams.aggregates.env]: props.aggregatesStream.streamName,
         [settings.aggregationPeriodSeconds.env]:
           props.aggregationPeriodSeconds ?? String(settings.aggregationPeriodSeconds.default),
@@ -71,6 +74,7 @@ export class Aggregator extends Construct {
 
     props.txStateTable.grantReadWriteData(fn);
     props.aggregatesTable.grantReadWriteData(fn);
+    props.journalTable.grantReadWriteData(fn);
     grantPutRecords(props.aggregatesStream, fn);
   }
 }

@@ -1,7 +1,7 @@
 // The sdp stack: the ingestion API, the events stream, the aggregator with its tables and the aggregates stream, the reports API, the data lake (lake writer, compaction, Glue catalog, Athena), and observability (alarms to an SNS topic, the sdp dashboard).
 import { CfnOutput, CfnParameter, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { settings } from '../schemas/resources';
+import { resourceOutputs, settings } from '../schemas/resources';
 import { Aggregator } from './aggregator';
 import { Analytics } from './analytics';
 import { Compaction } from './compaction';
@@ -62,6 +62,7 @@ export class SdpStack extends Stack {
       aggregatesStream: this.aggregatesStream.stream,
       txStateTable: this.stateTables.txState,
       aggregatesTable: this.stateTables.aggregates,
+      journalTable: this.stateTables.aggregatorJournal,
       aggregationPeriodSeconds: aggregationPeriod.valueAsString,
     });
     this.reportsApi = new ReportsApi(this, 'Reporting', {
@@ -133,9 +134,25 @@ export class SdpStack extends Stack {
       value: this.ingestionApi.apiKey.keyId,
       description: 'ID of the ingestion API key; its value: aws apigateway get-api-key --api-key <id> --include-value',
     });
-    new CfnOutput(this, 'LakeBucketName', {
-      value: this.dataLake.bucket.bucketName,
-      description: 'The lake bucket: raw/ and parquet/ files by event date and hour',
+    const resourceNames: Record<keyof typeof resourceOutputs, string> = {
+      EventsStreamName: this.eventsStream.stream.streamName,
+      AggregatesStreamName: this.aggregatesStream.stream.streamName,
+      TxStateTableName: this.stateTables.txState.tableName,
+      AggregatesTableName: this.stateTables.aggregates.tableName,
+      AggregatorJournalTableName: this.stateTables.aggregatorJournal.tableName,
+      LakeSeenTableName: this.lakeWriter.lakeSeen.tableName,
+      LakeBucketName: this.dataLake.bucket.bucketName,
+    };
+    for (const [key, value] of Object.entries(resourceNames)) {
+      new CfnOutput(this, key, { value, description: `Read by sdp commands that run handler code against this stack (${resourceOutputs[key as keyof typeof resourceOutputs]})` });
+    }
+    new CfnOutput(this, 'AggregatorDeadLetterQueueUrl', {
+      value: this.aggregator.deadLetterQueue.queueUrl,
+      description: 'Batches the aggregator gave up on (sdp dlq list/redrive --aws)',
+    });
+    new CfnOutput(this, 'LakeWriterDeadLetterQueueUrl', {
+      value: this.lakeWriter.deadLetterQueue.queueUrl,
+      description: 'Batches the lake writer gave up on (sdp dlq list/redrive --aws)',
     });
     new CfnOutput(this, 'AthenaWorkGroup', {
       value: this.analytics.workGroup.ref,

@@ -9,6 +9,7 @@ export interface StateTablesProps {
   readonly removalPolicy?: RemovalPolicy;
   readonly txStateProps?: Partial<dynamodb.TableProps>;
   readonly aggregatesProps?: Partial<dynamodb.TableProps>;
+  readonly aggregatorJournalProps?: Partial<dynamodb.TableProps>;
 }
 
 export class StateTables extends Construct {
@@ -16,12 +17,15 @@ export class StateTables extends Construct {
   public readonly txState: dynamodb.Table;
   /** One row per (campaign, window). */
   public readonly aggregates: dynamodb.Table;
+  /** The aggregator's per-shard journal and dead-letter evidence, expired by TTL. */
+  public readonly aggregatorJournal: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: StateTablesProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.txState = tableFrom(this, 'TxState', tables.txState, removalPolicy, props.txStateProps);
     this.aggregates = tableFrom(this, 'Aggregates', tables.aggregates, removalPolicy, props.aggregatesProps);
+    this.aggregatorJournal = tableFrom(this, 'AggregatorJournal', tables.aggregatorJournal, removalPolicy, props.aggregatorJournalProps);
   }
 }
 

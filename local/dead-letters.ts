@@ -4,7 +4,7 @@
  * (requestContext, KinesisBatchInfo) plus the records themselves, so it can be replayed.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { KinesisStreamRecord } from 'aws-lambda';
 
 export interface DeadLetter {
@@ -57,4 +57,13 @@ export function listDeadLetters(dataDir: string): { consumer: string; file: stri
         .map((f) => ({ consumer, file: join(root, consumer, f), letter: JSON.parse(readFileSync(join(root, consumer, f), 'utf8')) as DeadLetter })),
     )
     .sort((a, b) => a.letter.timestamp.localeCompare(b.letter.timestamp));
+}
+
+/** Moves a replayed dead letter aside (into `redriven/` beside it), so it is neither listed nor replayed again. */
+export function markRedriven(file: string): string {
+  const dir = join(dirname(file), 'redriven');
+  mkdirSync(dir, { recursive: true });
+  const target = join(dir, basename(file));
+  renameSync(file, target);
+  return target;
 }

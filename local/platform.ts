@@ -72,6 +72,41 @@ export interface PlatformOutputs {
   DynamoDBEndpoint: string;
   S3Endpoint: string;
   AllowedLatenessSeconds: number;
+  AggregationPeriodSeconds: number;
+}
+
+/**
+ * The environment the handlers run with against a local platform's emulators: what Lambda's
+ * configuration gives them in AWS. Also used by commands that run a handler's code beside a
+ * running platform (sdp dlq redrive).
+ */
+export function handlerEnvironment(
+  platform: Pick<PlatformOutputs, 'KinesisEndpoint' | 'DynamoDBEndpoint' | 'S3Endpoint' | 'DataDir'>,
+  options: { logLevel?: string; aggregationPeriodSeconds?: number } = {},
+): Record<string, string> {
+  const env: Record<string, string> = {
+    AWS_REGION: REGION,
+    // s3rver accepts only these; kinesalite and dynalite accept any.
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ENDPOINT_URL_KINESIS: platform.KinesisEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: platform.DynamoDBEndpoint,
+    AWS_ENDPOINT_URL_S3: platform.S3Endpoint,
+    [streams.events.env]: streams.events.name,
+    [streams.aggregates.env]: streams.aggregates.name,
+    [tables.txState.env]: tables.txState.name,
+    [tables.aggregates.env]: tables.aggregates.name,
+    [tables.lakeSeen.env]: tables.lakeSeen.name,
+    [tables.aggregatorJournal.env]: tables.aggregatorJournal.name,
+    [lakeBucket.env]: lakeBucket.name,
+    [modelEndpoint.env]: modelEndpoint.name,
+    SDP_LOCAL_DATA_DIR: platform.DataDir,
+    POWERTOOLS_SERVICE_NAME: 'sdp',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+  };
+  if (options.aggregationPeriodSeconds !== undefined) env[settings.aggregationPeriodSeconds.env] = String(options.aggregationPeriodSeconds);
+  return env;
 }
 
 /** Refuses to share a data dir with another live platform: two writers would corrupt it. */
@@ -206,36 +241,18 @@ export class LocalPlatform {
       DynamoDBEndpoint: dynamoEmu.endpoint,
       S3Endpoint: s3Emu.endpoint,
       AllowedLatenessSeconds: readSetting('allowedLatenessSeconds'),
+      AggregationPeriodSeconds: readSetting('aggregationPeriodSeconds'),
     };
     writeFileSync(join(dataDir, OUTPUTS_FILE), JSON.stringify(this.outputs, null, 2));
     return this.outputs;
   }
 
   private configureEnvironment(kinesis: string, dynamodb: string, s3: string, dataDir: string): void {
-    const env: Record<string, string> = {
-      AWS_REGION: REGION,
-      // s3rver accepts only these; kinesalite and dynalite accept any.
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_ENDPOINT_URL_KINESIS: kinesis,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
-      AWS_ENDPOINT_URL_S3: s3,
-      [streams.events.env]: streams.events.name,
-      [streams.aggregates.env]: streams.aggregates.name,
-      [tables.txState.env]: tables.txState.name,
-      [tables.aggregates.env]: tables.aggregates.name,
-      [tables.lakeSeen.env]: tables.lakeSeen.name,
-      [lakeBucket.env]: lakeBucket.name,
-      [modelEndpoint.env]: modelEndpoint.name,
-      SDP_LOCAL_DATA_DIR: dataDir,
-      POWERTOOLS_SERVICE_NAME: 'sdp',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN',
-    };
-    if (this.options.aggregationPeriodSeconds !== undefined) {
-      env[settings.aggregationPeriodSeconds.env] = String(this.options.aggregationPeriodSeconds);
-    }
-    Object.assign(process.env, env);
+    const period = this.options.aggregationPeriodSeconds;
+    Object.assign(process.env, handlerEnvironment({ KinesisEndpoint: kinesis, DynamoDBEndpoint: dynamodb, S3Endpoint: s3, DataDir: dataDir }, {
+      logLevel: this.options.logLevel,
+      ...(period !== undefined && { aggregationPeriodSeconds: period }),
+    }));
   }
 
   /** The platform's worker threads by name, for measuring them. */

@@ -230,6 +230,7 @@ export class StreamPoller {
         this.deadLetter(shardId, current.records, current.retries + 1, outcome.error);
         this.checkpoint(shardId, current.records[current.records.length - 1].kinesis.sequenceNumber);
         work.shift();
+        state.retrying = false;
         continue;
       }
       if (!outcome.ok && mapping.bisectBatchOnError && current.records.length > 1) {

@@ -48,6 +48,18 @@ export const tables = {
     partitionKey: { name: 'tx_id', type: 'S' },
     ttlAttribute: 'expires_at',
   },
+  /**
+   * Per shard: the aggregator's journal of the batch it is applying (its range and the rows it
+   * touches), and, for every batch abandoned to the dead-letter destination, the evidence of how
+   * much of it reached the rows: what `sdp dlq redrive` needs to replay it without counting twice.
+   */
+  aggregatorJournal: {
+    name: 'aggregator-journal',
+    env: 'AGGREGATOR_JOURNAL_TABLE_NAME',
+    partitionKey: { name: 'shard_id', type: 'S' },
+    sortKey: { name: 'entry', type: 'S' },
+    ttlAttribute: 'expires_at',
+  },
 } as const satisfies Record<string, TableDef>;
 
 /** The bid-win model's endpoint (SageMaker in AWS, the local model server locally). */
@@ -62,6 +74,21 @@ export const modelRegistry = { prefix: 'models/', current: 'models/current.json'
 
 /** The lake bucket: raw and Parquet files, models; LAKE_BUCKET_NAME holds its real name. */
 export const lakeBucket = { name: 'sdp-lake', env: 'LAKE_BUCKET_NAME' } as const;
+
+/**
+ * Stack outputs that name the deployed resources, by the environment variable a handler reads
+ * them from: commands that run handler code against a deployed stack (sdp dlq redrive --aws) set
+ * their environment from `cdk deploy --outputs-file`.
+ */
+export const resourceOutputs = {
+  EventsStreamName: streams.events.env,
+  AggregatesStreamName: streams.aggregates.env,
+  TxStateTableName: tables.txState.env,
+  AggregatesTableName: tables.aggregates.env,
+  AggregatorJournalTableName: tables.aggregatorJournal.env,
+  LakeSeenTableName: tables.lakeSeen.env,
+  LakeBucketName: lakeBucket.env,
+} as const;
 
 /** Settings handlers read from their environment, with their defaults. */
 export const settings = {

@@ -3,13 +3,14 @@
  * (plan.ts), stores the counts, publishes each changed row's new revision to the aggregates
  * stream, and only then stores the join states (store.ts). That order, the per-shard fences on
  * rows and the per-auction fences on join states make a retried, split or replayed batch add
- * nothing twice, and every revision reach the aggregates stream at least once. Undecodable records are reported as batch item failures; only the
+ * nothing twice, and every revision reach the aggregates stream at least once. The shard's
+ * journal (journal.ts) brackets the writes, so a batch abandoned to the dead-letter queue can be
+ * replayed exactly later (redrive.ts). Undecodable records are reported as batch item failures; only the
  * records before the first failure are applied, so the retry starts exactly where this one stopped.
  */
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { BatchProcessorSync, EventType, processPartialResponseSync } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { streamEventSchema } from '../../schemas/events';
 import { readSetting, resourceName, streams, tables } from '../../schemas/resources';
 import { dynamo, kinesis } from '../commons/clients';
 import { StreamWriter } from '../commons/stream-writer';
@@ -17,6 +18,8 @@ import { logger, metrics } from '../commons/observability';
 import { planBatch, type FencedEvent } from './plan';
 import { fence, shardOf } from '../commons/sequence';
 import { AggregatorStore } from './store';
+import { AggregatorJournal } from './journal';
+import { decodeRecord } from './decode';
 
 const periodSeconds = readSetting('aggregationPeriodSeconds');
 const allowedLatenessMs = readSetting('allowedLatenessSeconds') * 1000;
@@ -26,18 +29,16 @@ const processor = new BatchProcessorSync(EventType.KinesisDataStreams);
 let store: AggregatorStore | undefined;
 const aggregatorStore = () =>
   (store ??= new AggregatorStore(dynamo(), resourceName(tables.txState), resourceName(tables.aggregates)));
+let journal: AggregatorJournal | undefined;
+const aggregatorJournal = () =>
+  (journal ??= new AggregatorJournal(dynamo(), resourceName(tables.aggregatorJournal), resourceName(tables.aggregates)));
 let aggregatesWriter: StreamWriter | undefined;
 const aggregatesStream = () => (aggregatesWriter ??= new StreamWriter(kinesis(), resourceName(streams.aggregates)));
-
-function decode(record: KinesisStreamRecord): FencedEvent {
-  const json: unknown = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
-  return { seq: fence(record.kinesis.sequenceNumber), event: streamEventSchema.parse(json) };
-}
 
 export async function handler(event: KinesisStreamEvent, context?: Context): Promise<KinesisStreamBatchResponse> {
   if (event.Records.length === 0) return { batchItemFailures: [] };
   const decoded: FencedEvent[] = [];
-  const response = processPartialResponseSync(event, (record: KinesisStreamRecord) => { decoded.push(decode(record)); }, processor, {
+  const response = processPartialResponseSync(event, (record: KinesisStreamRecord) => { decoded.push(decodeRecord(record)); }, processor, {
     context: context as Context,
   });
   const failed = response.batchItemFailures.map((f) => fence(f.itemIdentifier));
@@ -51,17 +52,22 @@ export async function handler(event: KinesisStreamEvent, context?: Context): Pro
   const now = Date.now();
   const stored = await db.getTxStates([...new Set(applicable.map((d) => d.event.tx_id))]);
   const plan = planBatch(applicable, stored, { periodSeconds, allowedLatenessMs, expiresAt: Math.floor(now / 1000) + ttlSeconds });
+  const range = applicable.length > 0 ? { first: applicable[0].seq, last: applicable[applicable.length - 1].seq } : undefined;
+  const log = aggregatorJournal();
+  const journalRequestsBefore = log.requests;
+  if (range && (plan.rows.length > 0 || plan.states.length > 0)) await log.begin(shardId, range, plan.rows);
   const rows = await db.applyRows(plan.rows, shardId, now);
   await aggregatesStream().put(
     rows.map((row) => ({ partitionKey: String(row.campaign_item_id), data: Buffer.from(JSON.stringify({ ...row, period_seconds: periodSeconds })) })),
   );
   await db.putTxStates(plan.states);
+  if (range && (plan.rows.length > 0 || plan.states.length > 0)) await log.finish(shardId, range);
 
   metrics.addMetric('RecordsProcessed', MetricUnit.Count, applicable.length);
   metrics.addMetric('DuplicatesDropped', MetricUnit.Count, plan.stats.duplicates);
   metrics.addMetric('RecordsReplayed', MetricUnit.Count, plan.stats.replayed);
   metrics.addMetric('LateEvents', MetricUnit.Count, plan.stats.late);
-  metrics.addMetric('DynamoDBRequests', MetricUnit.Count, db.requests - requestsBefore);
+  metrics.addMetric('DynamoDBRequests', MetricUnit.Count, db.requests - requestsBefore + log.requests - journalRequestsBefore);
   metrics.publishStoredMetrics();
   return response;
 }

@@ -21,9 +21,18 @@ export interface TxState {
   bid_time?: number;
   impression_time?: number;
   click_time?: number;
-  /** Set when the impression (click) arrived later than the allowed lateness. */
+  /** Set when the bid (impression, click) arrived later than the allowed lateness. */
+  bid_late?: boolean;
   impression_late?: boolean;
   click_late?: boolean;
+  /** The padded sequence number of the record that set bid (impression, click) time: the effect markers a redrive reads. */
+  bid_seq?: string;
+  impression_seq?: string;
+  click_seq?: string;
+  /** On a field a redrive set: the shard's journal position then; batches up to it did not see the field. */
+  bid_redrive_at?: string;
+  impression_redrive_at?: string;
+  click_redrive_at?: string;
   expires_at?: number;
 }
 
@@ -99,13 +108,17 @@ export function planBatch(records: readonly FencedEvent[], stored: ReadonlyMap<s
       if (hasBid) { stats.duplicates++; continue; }
       state.campaign_item_id = event.campaign_item_id;
       state.bid_time = event.event_time;
+      state.bid_seq = seq;
+      if (late) state.bid_late = true;
       count(state, 'bids', late, event.event_time, seq);
       if (state.impression_time !== undefined) count(state, 'impressions', state.impression_late, state.impression_time, seq);
       if (state.click_time !== undefined) count(state, 'clicks', state.click_late, state.click_time, seq);
     } else {
-      const [timeField, lateField] = event.type === 'impression' ? (['impression_time', 'impression_late'] as const) : (['click_time', 'click_late'] as const);
+      const [timeField, lateField, seqField] =
+        event.type === 'impression' ? (['impression_time', 'impression_late', 'impression_seq'] as const) : (['click_time', 'click_late', 'click_seq'] as const);
       if (state[timeField] !== undefined) { stats.duplicates++; continue; }
       state[timeField] = event.event_time;
+      state[seqField] = seq;
       if (late) state[lateField] = true;
       if (hasBid) count(state, event.type === 'impression' ? 'impressions' : 'clicks', late, event.event_time, seq);
       else stats.pending++;

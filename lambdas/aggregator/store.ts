@@ -3,9 +3,9 @@
  * fence so a retried batch never adds twice, and writes join states in batches. It counts the
  * requests it makes, the figure the pipeline benchmark holds to its goal.
  */
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { COUNTERS, totalsOf, type AggregateRow } from '../../schemas/aggregates';
+import { COUNTERS, totalsOf, type AggregateRow, type Totals } from '../../schemas/aggregates';
 import { allSettledOrThrow, KeyedItems } from '../commons/dynamo-batch';
 import { totalsAbove, type RowDelta, type TxState } from './plan';
 
@@ -32,7 +32,7 @@ export class AggregatorStore {
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    txTable: string,
+    private readonly txTable: string,
     private readonly aggregatesTable: string,
   ) {
     this.txStates = new KeyedItems(db, txTable, 'tx_id');
@@ -72,6 +72,52 @@ export class AggregatorStore {
     };
     await allSettledOrThrow(Array.from({ length: Math.min(ROW_UPDATE_CONCURRENCY, rows.length) }, worker));
     return results;
+  }
+
+  /**
+   * Adds a redrive's signed delta to a row once: the row keeps the redrive's marker, and a row
+   * that has it already is left alone. Resolves with the row as it now stands.
+   */
+  async addRedriveDelta(row: { campaign_item_id: number; period: number; delta: Totals }, marker: string, now: number): Promise<AggregateRow | undefined> {
+    const adds = COUNTERS.map((c) => `${c} :${c}`).join(', ');
+    const addValues = Object.fromEntries(COUNTERS.map((c) => [`:${c}`, row.delta[c]]));
+    try {
+      this.rowRequests++;
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.aggregatesTable,
+          Key: { campaign_item_id: row.campaign_item_id, period: row.period },
+          UpdateExpression: `ADD ${adds}, revision :one SET #marker = :true, updated_at = :now`,
+          ConditionExpression: 'attribute_not_exists(#marker)',
+          ExpressionAttributeNames: { '#marker': marker },
+          ExpressionAttributeValues: { ...addValues, ':one': 1, ':true': true, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRow(out.Attributes!);
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    }
+  }
+
+  /** Writes a join state only if the stored one still has the fence it had when read (none: absent). */
+  async putTxStateIfUnchanged(state: TxState, expectedSeq: string | undefined): Promise<boolean> {
+    try {
+      this.rowRequests++;
+      await this.db.send(
+        new PutCommand({
+          TableName: this.txTable,
+          Item: state,
+          ConditionExpression: expectedSeq === undefined ? 'attribute_not_exists(tx_id)' : 'seq = :expected',
+          ...(expectedSeq !== undefined && { ExpressionAttributeValues: { ':expected': expectedSeq } }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
   }
 
   private async applyRow(row: RowDelta, shardId: string, now: number): Promise<AggregateRow> {

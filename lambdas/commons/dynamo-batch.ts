@@ -26,6 +26,30 @@ export async function allSettledOrThrow<T>(promises: Promise<T>[]): Promise<T[]>
 
 const backoff = (round: number) => new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round) * (0.5 + Math.random())));
 
+/** Consistent BatchGetItem of any keys (100 a request, unprocessed keys retried); `onRequest` counts requests. */
+export async function batchGet(
+  db: DynamoDBDocumentClient,
+  table: string,
+  keys: readonly Record<string, unknown>[],
+  onRequest: () => void = () => {},
+): Promise<Record<string, unknown>[]> {
+  const found: Record<string, unknown>[] = [];
+  await allSettledOrThrow(
+    chunks(keys, BATCH_GET_LIMIT).map(async (part) => {
+      let pending: Record<string, unknown>[] | undefined = part;
+      for (let round = 0; pending && pending.length > 0; round++) {
+        if (round > MAX_UNPROCESSED_ROUNDS) throw new Error(`BatchGet left ${pending.length} keys of ${table} unprocessed`);
+        if (round > 0) await backoff(round);
+        onRequest();
+        const out: BatchGetCommandOutput = await db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+        found.push(...(out.Responses?.[table] ?? []));
+        pending = out.UnprocessedKeys?.[table]?.Keys;
+      }
+    }),
+  );
+  return found;
+}
+
 export class KeyedItems<T extends object> {
   /** DynamoDB requests made so far. */
   requests = 0;
@@ -37,23 +61,8 @@ export class KeyedItems<T extends object> {
   ) {}
 
   async getAll(ids: readonly string[]): Promise<Map<string, T>> {
-    const found = new Map<string, T>();
-    await allSettledOrThrow(
-      chunks(ids, BATCH_GET_LIMIT).map(async (part) => {
-        let keys: Record<string, unknown>[] | undefined = part.map((id) => ({ [this.key]: id }));
-        for (let round = 0; keys && keys.length > 0; round++) {
-          if (round > MAX_UNPROCESSED_ROUNDS) throw new Error(`BatchGet left ${keys.length} keys of ${this.table} unprocessed`);
-          if (round > 0) await backoff(round);
-          this.requests++;
-          const out: BatchGetCommandOutput = await this.db.send(
-            new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
-          );
-          for (const item of out.Responses?.[this.table] ?? []) found.set(item[this.key] as string, item as T);
-          keys = out.UnprocessedKeys?.[this.table]?.Keys;
-        }
-      }),
-    );
-    return found;
+    const items = await batchGet(this.db, this.table, ids.map((id) => ({ [this.key]: id })), () => this.requests++);
+    return new Map(items.map((item) => [item[this.key] as string, item as T]));
   }
 
   async putAll(items: readonly T[]): Promise<void> {

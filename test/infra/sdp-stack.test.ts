@@ -3,7 +3,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { EVENT_TYPES } from '../../schemas/events';
-import { aggregatorMapping, settings, streams, tables, type TableDef } from '../../schemas/resources';
+import { aggregatorMapping, resourceOutputs, settings, streams, tables, type TableDef } from '../../schemas/resources';
 import type { SdpStack } from '../../lib/sdp-stack';
 import { synthesize, type Json, type Statement } from './synth';
 
@@ -84,6 +84,7 @@ describe('state tables', () => {
   const cases: Array<[string, TableDef, () => IConstruct]> = [
     ['tx-state', tables.txState, () => stack.stateTables.txState],
     ['aggregates', tables.aggregates, () => stack.stateTables.aggregates],
+    ['aggregator-journal', tables.aggregatorJournal, () => stack.stateTables.aggregatorJournal],
   ];
 
   it.each(cases)('%s has the key schema of schemas/resources.ts', (_name, def, table) => {
@@ -113,6 +114,13 @@ describe('state tables', () => {
       Enabled: true,
     });
     expect(resources[id(stack.stateTables.aggregates)].Properties.TimeToLiveSpecification).toBeUndefined();
+  });
+
+  it('aggregator-journal expires its journal and dead-letter evidence by TTL', () => {
+    expect(resources[id(stack.stateTables.aggregatorJournal)].Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: tables.aggregatorJournal.ttlAttribute,
+      Enabled: true,
+    });
   });
 });
 
@@ -206,10 +214,11 @@ describe('lambdas', () => {
     });
   });
 
-  it('aggregator learns both table names, the aggregates stream, the AggregationPeriod parameter, lateness and TTL', () => {
+  it('aggregator learns its table names, the aggregates stream, the AggregationPeriod parameter, lateness and TTL', () => {
     expect(env('aggregator')).toMatchObject({
       [tables.txState.env]: { Ref: id(stack.stateTables.txState) },
       [tables.aggregates.env]: { Ref: id(stack.stateTables.aggregates) },
+      [tables.aggregatorJournal.env]: { Ref: id(stack.stateTables.aggregatorJournal) },
       [streams.aggregates.env]: { Ref: id(stack.aggregatesStream.stream) },
       [settings.aggregationPeriodSeconds.env]: { Ref: 'AggregationPeriod' },
       [settings.allowedLatenessSeconds.env]: String(settings.allowedLatenessSeconds.default),
@@ -294,6 +303,21 @@ describe('outputs', () => {
 
   it('UrlForReports is the base URL + reports/campaigns/', () => {
     expect(render('UrlForReports')).toBe(`${render('UrlForAPI')}reports/campaigns/`);
+  });
+
+  it('name every resource that sdp dlq redrive --aws runs handler code against, and both dead-letter queues', () => {
+    const outputs = template.toJSON().Outputs;
+    expect(Object.fromEntries(Object.keys(resourceOutputs).map((k) => [k, outputs[k].Value]))).toEqual({
+      EventsStreamName: { Ref: id(stack.eventsStream.stream) },
+      AggregatesStreamName: { Ref: id(stack.aggregatesStream.stream) },
+      TxStateTableName: { Ref: id(stack.stateTables.txState) },
+      AggregatesTableName: { Ref: id(stack.stateTables.aggregates) },
+      AggregatorJournalTableName: { Ref: id(stack.stateTables.aggregatorJournal) },
+      LakeSeenTableName: { Ref: id(stack.lakeWriter.lakeSeen) },
+      LakeBucketName: { Ref: id(stack.dataLake.bucket) },
+    });
+    expect(outputs.AggregatorDeadLetterQueueUrl.Value).toEqual({ Ref: id(stack.aggregator.deadLetterQueue) });
+    expect(outputs.LakeWriterDeadLetterQueueUrl.Value).toEqual({ Ref: id(stack.lakeWriter.deadLetterQueue) });
   });
 });
 

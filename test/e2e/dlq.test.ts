@@ -1,0 +1,112 @@
+/**
+ * `sdp dlq list` and `sdp dlq redrive` on a running local platform. Two letters are laid in the
+ * aggregator's dead-letter store as the poller would write them: one holds a batch the aggregator
+ * had in fact stored (its records read back from the events stream by sequence range), one holds
+ * a record that is not an event. Redriving both replays the first without changing a count and
+ * sets it aside, refuses the second with the reason and keeps it, and exits 1.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { generateWorkload } from '../../local/workload';
+import { sendEvents } from '../../local/send';
+import { DeadLetterStore, type DeadLetter } from '../../local/dead-letters';
+import { readBatchRecords } from '../../local/aws-dead-letters';
+import { streams } from '../../schemas/resources';
+import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
+
+const run = promisify(execFile);
+const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
+const FIRST_CAMPAIGN = 6300;
+
+describe('sdp dlq', () => {
+  let platform: RunningPlatform;
+  const workload = generateWorkload({ auctions: 300, campaigns: 2, firstCampaign: FIRST_CAMPAIGN, resendRate: 0.1, seed: 21 });
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+    await sendEvents(platform.outputs.UrlForAPI, workload.events, { batchSize: 25, concurrency: 4 });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  const sdp = (...args: string[]) =>
+    run(process.execPath, [SDP, ...args, '--data-dir', platform.dataDir]).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (err) => ({ code: err.code as number, stdout: err.stdout as string, stderr: err.stderr as string }),
+    );
+  const reports = () =>
+    Promise.all(
+      [0, 1].map(async (i) => {
+        const body = (await (await fetch(`${platform.outputs.UrlForReports}${FIRST_CAMPAIGN + i}`)).json()) as { bids: number; impressions: number; clicks: number };
+        return { bids: body.bids ?? 0, impressions: body.impressions ?? 0, clicks: body.clicks ?? 0 };
+      }),
+    );
+  const truth = [0, 1].map((i) => workload.truth.get(FIRST_CAMPAIGN + i));
+
+  function letter(shardId: string, records: DeadLetter['records']): DeadLetter {
+    const first = records[0];
+    const last = records[records.length - 1];
+    return {
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      requestContext: { requestId: 'test', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:aggregator', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 11 },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      KinesisBatchInfo: {
+        shardId,
+        startSequenceNumber: first.kinesis.sequenceNumber,
+        endSequenceNumber: last.kinesis.sequenceNumber,
+        approximateArrivalOfFirstRecord: new Date().toISOString(),
+        approximateArrivalOfLastRecord: new Date().toISOString(),
+        batchSize: records.length,
+        streamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${streams.events.name}`,
+      },
+      records,
+    };
+  }
+
+  it('replays a stored batch without changing a count, and refuses one that holds a non-event', async () => {
+    await pollUntil('the reports to show every event', reports, (r) => JSON.stringify(r) === JSON.stringify(truth));
+
+    const kinesis = new KinesisClient({ region: 'us-east-1', endpoint: platform.outputs.KinesisEndpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, requestHandler: new NodeHttpHandler() });
+    const shardId = 'shardId-000000000000';
+    const iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streams.events.name, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    const onStream = (await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 60 }))).Records!;
+    expect(onStream.length).toBeGreaterThan(10);
+    const stored = letter(shardId, []);
+    stored.KinesisBatchInfo.startSequenceNumber = onStream[0].SequenceNumber!;
+    stored.KinesisBatchInfo.endSequenceNumber = onStream[onStream.length - 1].SequenceNumber!;
+    stored.records = await readBatchRecords(kinesis, stored.KinesisBatchInfo, 'us-east-1');
+    expect(stored.records.map((r) => r.kinesis.sequenceNumber)).toEqual(onStream.map((r) => r.SequenceNumber));
+
+    const poison = letter(shardId, [{ ...stored.records[0], kinesis: { ...stored.records[0].kinesis, data: Buffer.from('not an event').toString('base64') } }]);
+    const store = new DeadLetterStore(platform.dataDir, 'aggregator');
+    const storedName = store.put(stored).split('/').pop()!;
+    const poisonName = store.put({ ...poison, timestamp: new Date(Date.now() + 1000).toISOString() }).split('/').pop()!;
+
+    const listed = await sdp('dlq', 'list', '--json');
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { letter: string }[]).map((l) => l.letter)).toEqual([storedName, poisonName]);
+
+    const unknown = await sdp('dlq', 'redrive', 'no-such-letter.json');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no such dead letter: no-such-letter\.json/);
+
+    const redrive = await sdp('dlq', 'redrive', '--all', '--json');
+    expect(redrive.code).toBe(1);
+    expect(redrive.stderr).toMatch(/1 dead letter\(s\) could not be replayed/);
+    expect(redrive.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const outcomes = JSON.parse(redrive.stdout) as { letter: string; ok: boolean; detail: string }[];
+    expect(outcomes).toEqual([
+      expect.objectContaining({ letter: storedName, ok: true, detail: expect.stringMatching(/already stored/) }),
+      expect.objectContaining({ letter: poisonName, ok: false, detail: expect.stringMatching(/1 of its 1 records are not valid events/) }),
+    ]);
+
+    expect(await reports()).toEqual(truth);
+    const left = JSON.parse((await sdp('dlq', 'list', '--json')).stdout) as { letter: string }[];
+    expect(left.map((l) => l.letter)).toEqual([poisonName]);
+  }, 120_000);
+});
