@@ -49,6 +49,8 @@ export interface ObservabilityThresholds {
   readonly lakeWriterIteratorAge?: Duration;
   /** Events counted as late (past the allowed lateness) per 5 minutes. @default 100 */
   readonly lateEventsPer5Minutes?: number;
+  /** Aggregator's Freshness (from the API accepting an event to its counted row), maximum over 5 minutes. @default 2 minutes */
+  readonly freshness?: Duration;
 }
 
 export interface ObservabilityProps {
@@ -93,6 +95,7 @@ export class Observability extends Construct {
   public readonly aggregatesWriteThrottleAlarm: cloudwatch.Alarm;
   public readonly aggregatorIteratorAgeAlarm: cloudwatch.Alarm;
   public readonly lakeWriterIteratorAgeAlarm: cloudwatch.Alarm;
+  public readonly freshnessAlarm: cloudwatch.Alarm;
   /** Errors > 0, one per function (compaction's is the compaction-failed alarm). */
   public readonly errorAlarms: Record<keyof ObservedFunctions, cloudwatch.Alarm>;
   /** Throttles > 0, one per function. */
@@ -332,6 +335,15 @@ export class Observability extends Construct {
         'Look for a client with a skewed clock or a backlog (aggregator iterator age); raise the allowed lateness if this is normal traffic.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    const freshness = t.freshness ?? Duration.minutes(2);
+    this.freshnessAlarm = this.alarm('Freshness', {
+      metric: custom(services.aggregator, 'Freshness', 'Maximum'),
+      threshold: freshness.toMilliseconds(),
+      description:
+        `An event took more than ${freshness.toHumanString()} from the API to its counted row: reports are stale. ` +
+        'Check the aggregator iterator age, errors and throttles, and DynamoDB throttling; raise StreamShardCount if the stream is the bottleneck.',
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     this.lakeUnreadableRecordsAlarm = this.alarm('LakeUnreadableRecords', {
       metric: custom(services.lakeWriter, 'LakeUnreadableRecords'),
       description:
@@ -422,6 +434,12 @@ export class Observability extends Construct {
             custom(services.aggregator, 'LateEvents'),
           ]),
           graph('Aggregator DynamoDB requests', [custom(services.aggregator, 'DynamoDBRequests')]),
+          graph('Aggregator freshness and latency (ms)', [
+            custom(services.aggregator, 'Freshness', 'Maximum').with({ label: 'freshness, max' }),
+            custom(services.aggregator, 'Freshness', 'p99').with({ label: 'freshness p99' }),
+            custom(services.aggregator, 'ProcessingTime', 'p99').with({ label: 'batch processing p99' }),
+          ], { leftAnnotations: [{ value: freshness.toMilliseconds(), label: 'freshness alarm' }] }),
+          graph('Aggregator batch size', [custom(services.aggregator, 'BatchSize', 'Average').with({ label: 'records per batch, average' })]),
           graph('Lake writer', [
             custom(services.lakeWriter, 'LakeBatchRecords'),
             custom(services.lakeWriter, 'LakeEventsWritten'),

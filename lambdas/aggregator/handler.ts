@@ -64,6 +64,12 @@ export async function handler(event: KinesisStreamEvent, context?: Context): Pro
   if (range && (plan.rows.length > 0 || plan.states.length > 0)) await log.finish(shardId, range);
 
   metrics.addMetric('RecordsProcessed', MetricUnit.Count, applicable.length);
+  metrics.addMetric('BatchSize', MetricUnit.Count, event.Records.length);
+  metrics.addMetric('ProcessingTime', MetricUnit.Milliseconds, Date.now() - now);
+  if (applicable.length > 0) {
+    // Freshness: how long the oldest event of the batch took from the API to its counted row.
+    metrics.addMetric('Freshness', MetricUnit.Milliseconds, Date.now() - Math.min(...applicable.map((d) => d.event.received_at)));
+  }
   metrics.addMetric('DuplicatesDropped', MetricUnit.Count, plan.stats.duplicates);
   metrics.addMetric('RecordsReplayed', MetricUnit.Count, plan.stats.replayed);
   metrics.addMetric('LateEvents', MetricUnit.Count, plan.stats.late);

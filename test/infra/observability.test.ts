@@ -98,6 +98,7 @@ const expected: Record<string, Expected> = {
   AggregatorDeadLetters: dlqAlarm(() => obs().aggregatorDlqAlarm, () => stack.aggregator.deadLetterQueue),
   LakeWriterDeadLetters: dlqAlarm(() => obs().lakeWriterDlqAlarm, () => stack.lakeWriter.deadLetterQueue),
   LateEvents: customAlarm(() => obs().lateEventsAlarm, 'aggregator', 'LateEvents', 'Sum', 100),
+  Freshness: customAlarm(() => obs().freshnessAlarm, 'aggregator', 'Freshness', 'Maximum', 120_000),
   LakeUnreadableRecords: customAlarm(() => obs().lakeUnreadableRecordsAlarm, 'lake-writer', 'LakeUnreadableRecords', 'Sum', 0),
   CompactionUnreadableFiles: customAlarm(() => obs().compactionUnreadableFilesAlarm, 'compaction', 'CompactionUnreadableFiles', 'Maximum', 0),
 };
