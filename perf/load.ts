@@ -14,7 +14,7 @@
  *    stream, aggregates and lake hour by hour.
  * Goals: no errors (5xx other than 503, no answer), no event given up on, none lost and none
  * counted twice in the reports, a clean audit, soak p99 within the bound, the offered rate
- * sustained, and the platform's RSS at the end of the soak ≤ 1.5 × its first soak interval.
+ * sustained with no journey dropped at the in-flight cap (--max-in-flight), and the platform's RSS at the end of the soak ≤ 1.5 × its first soak interval.
  */
 import { DEFAULT_SHARDS } from '../local/platform';
 import { formatTable } from '../local/format';
@@ -39,6 +39,8 @@ export interface LoadOptions {
   soakFraction: number;
   soakSeconds: number;
   intervalSeconds: number;
+  /** Most journeys in flight during the soak; journeys due beyond it are dropped and counted. */
+  maxInFlight: number;
   campaigns: number;
   seed: number;
   shards: number;
@@ -53,6 +55,7 @@ export const loadDefaults: LoadOptions = {
   soakFraction: 0.7,
   soakSeconds: 600,
   intervalSeconds: 30,
+  maxInFlight: 1000,
   campaigns: 20,
   seed: 42,
   shards: DEFAULT_SHARDS,
@@ -80,6 +83,8 @@ interface SoakSample extends IntervalSummary {
   cpu: CpuSplitFigures;
   aggregatorBehindS: number;
   inFlight: number;
+  /** Journeys due in the interval but not started: maxInFlight were already in flight. */
+  dropped: number;
 }
 
 const roundCpu = (c: CpuSplitFigures) => ({ platform: round(c.platform), bench: round(c.bench), other: round(c.other) });
@@ -119,7 +124,7 @@ async function ramp(platform: PlatformProcess, journeys: Journeys, recorder: Rec
 }
 
 /** Soak: journeys started at a fixed rate for the whole soak, sampled every interval. */
-async function soak(platform: PlatformProcess, journeys: Journeys, recorder: Recorder, journeysPerSecond: number, options: LoadOptions): Promise<SoakSample[]> {
+async function soak(platform: PlatformProcess, journeys: Journeys, recorder: Recorder, journeysPerSecond: number, options: LoadOptions): Promise<{ samples: SoakSample[]; dropped: number }> {
   const api = platform.outputs.UrlForAPI;
   const samples: SoakSample[] = [];
   const t0 = performance.now();
@@ -127,6 +132,8 @@ async function soak(platform: PlatformProcess, journeys: Journeys, recorder: Rec
   recorder.take();
   journeys.takeDurations();
   const cpu = await CpuSplit.start(platform, 'soak');
+  let dropped = 0;
+  let droppedBefore = 0;
   const sample = async () => {
     const interval = recorder.take();
     const durations = journeys.takeDurations();
@@ -140,9 +147,11 @@ async function soak(platform: PlatformProcess, journeys: Journeys, recorder: Rec
       cpu: split,
       aggregatorBehindS: lag.millisBehind / 1000,
       inFlight: journeys.inFlight,
+      dropped: dropped - droppedBefore,
     };
+    droppedBefore = dropped;
     samples.push(row);
-    progress(`soak ${Math.round(row.at)} s: ${Math.round(row.acceptedPerSecond)} req/s, p50 ${ms(row.p50)} ms, p99 ${ms(row.p99)} ms, rejected ${row.rejected}, errors ${row.errors}${row.errors ? ` ${JSON.stringify(row.errorKinds)}` : ''}, RSS ${Math.round(row.rssMiB)} MiB, platform ${row.cpu.platform.toFixed(2)} cores, rest of the machine ${row.cpu.other.toFixed(2)}, aggregator ${row.aggregatorBehindS.toFixed(1)} s behind, ${row.inFlight} journeys in flight`);
+    progress(`soak ${Math.round(row.at)} s: ${Math.round(row.acceptedPerSecond)} req/s, p50 ${ms(row.p50)} ms, p99 ${ms(row.p99)} ms, rejected ${row.rejected}, errors ${row.errors}${row.errors ? ` ${JSON.stringify(row.errorKinds)}` : ''}, RSS ${Math.round(row.rssMiB)} MiB, platform ${row.cpu.platform.toFixed(2)} cores, rest of the machine ${row.cpu.other.toFixed(2)}, aggregator ${row.aggregatorBehindS.toFixed(1)} s behind, ${row.inFlight} journeys in flight, ${row.dropped} dropped`);
   };
   const sampler = (async () => {
     for (let next = t0 + options.intervalSeconds * 1000; next <= end + 1; next += options.intervalSeconds * 1000) {
@@ -155,15 +164,21 @@ async function soak(platform: PlatformProcess, journeys: Journeys, recorder: Rec
   while (performance.now() < end) {
     const due = Math.floor(((performance.now() - t0) / 1000) * journeysPerSecond);
     for (; scheduled < due; scheduled++) {
+      // An open model without bound would pile journeys up without end once the platform falls
+      // behind; past the cap they are dropped (and counted), as load generators' arrival-rate modes do.
+      if (pending.size >= options.maxInFlight) {
+        dropped++;
+        continue;
+      }
       const p: Promise<void> = journeys.run().finally(() => pending.delete(p));
       pending.add(p);
     }
     await sleep(5);
   }
   await sampler;
-  progress(`soak: ${scheduled} journeys started; waiting for the ${pending.size} in flight`);
+  progress(`soak: ${scheduled - dropped} journeys started, ${dropped} dropped; waiting for the ${pending.size} in flight`);
   await Promise.all(pending);
-  return samples;
+  return { samples, dropped };
 }
 
 /** Reads every campaign's report until it equals the truth or the deadline passes. */
@@ -213,6 +228,7 @@ function soakTable(samples: SoakSample[]): string[] {
     'other cores': round(s.cpu.other, 2),
     'agg. behind s': round(s.aggregatorBehindS, 2),
     'in flight': s.inFlight,
+    dropped: s.dropped,
   }));
   return formatTable({ columns: Object.keys(rows[0] ?? {}), rows }).split('\n');
 }
@@ -240,7 +256,7 @@ export async function runLoad(options: LoadOptions): Promise<BenchResult> {
     const soakJourneys = soakRequests / requestsPerJourney(mix);
     progress(`soak: ${Math.round(soakJourneys)} journeys/s (≈ ${Math.round(soakRequests)} req/s, ${Math.round(options.soakFraction * 100)} % of capacity) for ${options.soakSeconds} s, a sample every ${options.intervalSeconds} s`);
     const soakStartRecords = recorder.all.length;
-    const samples = await soak(platform, journeys, recorder, soakJourneys, options);
+    const { samples, dropped } = await soak(platform, journeys, recorder, soakJourneys, options);
     const soakAll = summarise(recorder.all.slice(soakStartRecords), options.soakSeconds);
     const cpuRun = await cpu.take();
 
@@ -265,6 +281,7 @@ export async function runLoad(options: LoadOptions): Promise<BenchResult> {
       { key: 'capacity_req_per_s', label: 'capacity (ramp)', value: capacity, unit: 'req/s', note: `${capStep.users} users, ${Math.round(capStep.journeysPerSecond)} journeys/s, p99 ${ms(capStep.p99)} ms; ramp ended: ${verdict.reason}` },
       { key: 'soak_offered_req_per_s', label: `soak offered (${Math.round(options.soakFraction * 100)} % of capacity)`, value: soakRequests, unit: 'req/s', note: `${round(soakJourneys)} journeys/s started on schedule, ${requestsPerJourney(mix)} requests per journey on average` },
       { key: 'soak_req_per_s', label: 'soak accepted', value: soakAll.acceptedPerSecond, unit: 'req/s', goal: { op: '>=', target: soakRequests * 0.95, text: '≥ 0.95 × offered' }, note: `${soakAll.accepted} accepted requests in ${options.soakSeconds} s` },
+      { key: 'soak_dropped_journeys', label: '  journeys dropped (in-flight cap)', value: dropped, unit: 'journeys', goal: { op: '<=', target: 0 }, note: `journeys due while ${options.maxInFlight} were already in flight` },
       { key: 'soak_p50_ms', label: '  latency p50', value: soakAll.p50, unit: 'ms' },
       { key: 'soak_p95_ms', label: '  latency p95', value: soakAll.p95, unit: 'ms' },
       { key: 'soak_p99_ms', label: '  latency p99', value: soakAll.p99, unit: 'ms', goal: { op: '<=', target: options.p99BoundMs }, note: `accepted requests over the whole soak; max ${ms(soakAll.max)} ms` },
@@ -299,7 +316,7 @@ export async function runLoad(options: LoadOptions): Promise<BenchResult> {
         mix,
         ramp: steps.map((s) => ({ users: s.users, reqPerS: round(s.acceptedPerSecond), journeysPerS: round(s.journeysPerSecond), p50: round(s.p50), p95: round(s.p95), p99: round(s.p99), rejected: s.rejected, errors: s.errors, rssMiB: round(s.rssMiB), cpu: roundCpu(s.cpu) })),
         capacity: { reqPerS: round(capacity), users: capStep.users, reason: verdict.reason },
-        soak: samples.map((s) => ({ at: Math.round(s.at), reqPerS: round(s.acceptedPerSecond), p50: round(s.p50), p99: round(s.p99), rejected: s.rejected, errors: s.errors, rssMiB: round(s.rssMiB), cpu: roundCpu(s.cpu), aggregatorBehindS: round(s.aggregatorBehindS) })),
+        soak: samples.map((s) => ({ at: Math.round(s.at), reqPerS: round(s.acceptedPerSecond), p50: round(s.p50), p99: round(s.p99), rejected: s.rejected, errors: s.errors, rssMiB: round(s.rssMiB), cpu: roundCpu(s.cpu), aggregatorBehindS: round(s.aggregatorBehindS), inFlight: s.inFlight, dropped: s.dropped })),
         cpu: roundCpu(cpuRun),
         truth: { accepted, campaigns: journeys.truth.size, journeysStarted: journeys.started, journeysCompleted: journeys.completed },
         audit: { hours: audit.rows.length, mismatches: audit.mismatches, attempts: audit.attempts, totals },

@@ -118,6 +118,7 @@ const benches: Record<string, Bench<never>> = {
       'soak-fraction': { key: 'soakFraction', help: 'soak load as a share of capacity' },
       'soak-seconds': { key: 'soakSeconds', help: 'seconds of soak' },
       'interval-seconds': { key: 'intervalSeconds', help: 'seconds per soak sample' },
+      'max-in-flight': { key: 'maxInFlight', help: 'most soak journeys in flight; journeys due beyond it are dropped and counted' },
       campaigns: { key: 'campaigns', help: 'campaigns the journeys bid for' },
       seed: { key: 'seed', help: 'seed of the journeys' },
       shards: { key: 'shards', help: 'shards of the events stream' },
