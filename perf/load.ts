@@ -14,7 +14,8 @@
  *    stream, aggregates and lake hour by hour.
  * Goals: no errors (5xx other than 503, no answer), no event given up on, none lost and none
  * counted twice in the reports, a clean audit, soak p99 within the bound, the offered rate
- * sustained with no journey dropped at the in-flight cap (--max-in-flight), and the platform's RSS at the end of the soak ≤ 1.5 × its first soak interval.
+ * sustained with no journey dropped at the in-flight cap (--max-in-flight), and the platform's
+ * RSS at the end of the soak ≤ 1.5 × its first soak interval.
  */
 import { DEFAULT_SHARDS } from '../local/platform';
 import { formatTable } from '../local/format';
