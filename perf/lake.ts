@@ -1,10 +1,11 @@
 /**
  * Bench `lake`: the data lake's figures.
  *
- * Part "parquet write": the lake writer's Parquet encoder (lambdas/lake-writer/parquet.ts,
- * hyparquet-writer) against DuckDB on the same generated `bcns` rows in the same run. The rows
- * (from local/workload.ts, resends included, event times spread over an hour) are in memory as
- * lake rows before either is timed, and both write one snappy Parquet file of them:
+ * Part "parquet write": the lake writer's Parquet encoder (lambdas/lake-writer/parquet.ts: its
+ * own column encoders and snappy, framed by hyparquet-writer) against DuckDB on the same
+ * generated `bcns` rows in the same run. The rows (from local/workload.ts, resends included, event
+ * times spread over an hour) are in memory as lake rows before either is timed, and both write
+ * one snappy Parquet file of them:
  * - ours: toParquet, row group by row group (as the lake writer and compaction feed it);
  * - DuckDB end to end: the rows appended to a table through the appender API (data chunks of
  *   2048 rows, timestamps as epoch-ms BIGINT), then `COPY (SELECT … epoch_ms(…)) TO … (FORMAT
@@ -151,7 +152,7 @@ async function parquetWrite(options: LakeOptions, dir: string): Promise<Part> {
   const duckRate = rate(duckEndToEnd);
   const copyRate = rate(duckCopy);
   const figures: Figure[] = [
-    { key: 'parquet_rows_per_s', label: 'Parquet write, ours (hyparquet-writer)', value: oursRate, unit: 'rows/s', note: `median of ${options.repeats}: ${(median(ours) / 1000).toFixed(2)} s per ${options.rows.toLocaleString('en-US')} rows` },
+    { key: 'parquet_rows_per_s', label: 'Parquet write, ours (lake writer)', value: oursRate, unit: 'rows/s', note: `median of ${options.repeats}: ${(median(ours) / 1000).toFixed(2)} s per ${options.rows.toLocaleString('en-US')} rows` },
     { key: 'duckdb_rows_per_s', label: 'Parquet write, DuckDB appender + COPY', value: duckRate, unit: 'rows/s', note: `${(median(duckEndToEnd) / 1000).toFixed(2)} s, ${threads} threads` },
     { key: 'ratio_vs_duckdb', label: 'ours / DuckDB end to end', value: oursRate / duckRate, unit: '×', goal: { op: '>=', target: 0.8, text: '≥ 0.8 ×' } },
     { key: 'duckdb_copy_rows_per_s', label: 'DuckDB COPY alone (rows already in DuckDB)', value: copyRate, unit: 'rows/s', note: `${(median(duckCopy) / 1000).toFixed(2)} s` },
