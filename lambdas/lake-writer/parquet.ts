@@ -16,7 +16,7 @@ import type { ColumnChunk, FileMetaData } from 'hyparquet';
 import { lakeTables, parquetSchema, type LakeRow, type LakeTable, type LakeValue } from '../../schemas/lake';
 import { writeColumnChunk } from './parquet-chunk';
 import { columnValues } from './parquet-values';
-import { columnReader } from './row-projection';
+import { columnReader } from './column-reader';
 import { snappyCompress } from './snappy';
 
 export interface ParquetOptions {
