@@ -17,7 +17,9 @@ import { StreamWriter } from '../lambdas/commons/stream-writer';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureStream, ensureTable } from './provision';
 import { FaultInjector, injectFaults, withInvocationFaults } from './faults';
-import type { KinesisHandler } from './stream-poller';
+import { StreamPoller, type KinesisHandler, type PollerOptions } from './stream-poller';
+import { CheckpointStore } from './checkpoints';
+import { DeadLetterStore } from './dead-letters';
 import type { Counts, Workload } from './workload';
 
 export interface AggregatorRig {
@@ -33,6 +35,8 @@ export interface AggregatorRig {
   faultyHandler: KinesisHandler;
   /** Puts a workload's events on the events stream as the ingestion API would (all received now). */
   putWorkload(workload: Workload): Promise<void>;
+  /** A poller feeding `handler` from the events stream like Lambda's event source mapping, fast-paced for tests. */
+  poller(consumer: string, handler: KinesisHandler, mapping: Partial<PollerOptions['mapping']>): StreamPoller;
   /** Aggregate rows of campaigns firstCampaign .. firstCampaign + campaigns - 1. */
   campaignRows(firstCampaign: number, campaigns: number): Promise<AggregateRow[]>;
   stop(): Promise<void>;
@@ -98,6 +102,20 @@ export async function startAggregatorRig(options: { shards: number; dataDirPrefi
         return { partitionKey: e.body.tx_id as string, data: Buffer.from(JSON.stringify(event)) };
       });
       for (let i = 0; i < records.length; i += 500) await writer.put(records.slice(i, i + 500));
+    },
+    poller(consumer, handler, mapping) {
+      return new StreamPoller({
+        kinesis,
+        streamName: streams.events.name,
+        functionName: consumer,
+        handler,
+        mapping: { batchSize: 100, maxBatchingWindowSeconds: 0.05, bisectBatchOnError: true, reportBatchItemFailures: true, retryAttempts: 1000, ...mapping },
+        checkpoints: new CheckpointStore(dataDir, consumer),
+        deadLetters: new DeadLetterStore(dataDir, consumer),
+        region: 'us-east-1',
+        idlePollMs: 20,
+        retryBaseDelayMs: 5,
+      });
     },
     async campaignRows(firstCampaign, campaigns) {
       const rows: AggregateRow[] = [];

@@ -25,14 +25,17 @@ export interface RedriveOutcome {
 type Replayer = (letter: DeadLetter) => Promise<string>;
 
 const replayAggregator: Replayer = async (letter) => {
-  const { replayAggregatorBatch } = await import('../lambdas/aggregator/replay');
+  // Loaded once the environment names the platform's resources: handler modules read it when loaded.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { replayAggregatorBatch } = require('../lambdas/aggregator/replay') as typeof import('../lambdas/aggregator/replay');
   const r = await replayAggregatorBatch(letter.KinesisBatchInfo.shardId, letter.records);
   const net = Object.entries(r.added).filter(([, n]) => n !== 0).map(([c, n]) => `${c} ${n > 0 ? '+' : ''}${n}`).join(', ');
   return `${r.auctions} auctions: ${r.alreadyStored} already stored, ${r.replayed} records replayed; ${r.rowsChanged} rows changed${net ? ` (${net})` : ''}`;
 };
 
 const replayLakeWriter: Replayer = async (letter) => {
-  const { handler } = await import('../lambdas/lake-writer/handler');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { handler } = require('../lambdas/lake-writer/handler') as typeof import('../lambdas/lake-writer/handler');
   await handler({ Records: letter.records } as KinesisStreamEvent);
   return `${letter.records.length} records handed to the lake writer again`;
 };
@@ -60,14 +63,11 @@ export async function redriveDeadLetters(
   const outcomes: RedriveOutcome[] = [];
   for (const { consumer, file, letter } of listDeadLetters(platform.DataDir).filter((l) => select(l.consumer, l.file))) {
     const base = { consumer, file, shard: letter.KinesisBatchInfo.shardId, records: letter.records.length };
-    let outcome: RedriveOutcome;
-    try {
+    const outcome = await attempt(base, async () => {
       const detail = await replayLetter(consumer, letter);
       markRedriven(file);
-      outcome = { ...base, ok: true, detail };
-    } catch (err) {
-      outcome = { ...base, ok: false, detail: (err as Error).message };
-    }
+      return detail;
+    });
     outcomes.push(outcome);
     onProgress(outcome);
   }
@@ -94,21 +94,26 @@ export async function redriveDeployedDeadLetters(
       if (!select(consumer, queued.messageId)) continue;
       const info = queued.letter.KinesisBatchInfo;
       const base = { consumer, file: queued.messageId, shard: info?.shardId ?? '?', records: info?.batchSize ?? 0 };
-      let outcome: RedriveOutcome;
-      try {
+      const outcome = await attempt(base, async () => {
         if (!info) throw new Error('the message is not a Lambda on-failure record of a Kinesis batch');
         const records = await readBatchRecords(clients.kinesis, info, clients.region);
         const detail = await replayLetter(consumer, { ...queued.letter, records });
         await deleteLetter(clients.sqs, queueUrl, queued);
-        outcome = { ...base, ok: true, detail };
-      } catch (err) {
-        outcome = { ...base, ok: false, detail: (err as Error).message };
-      }
+        return detail;
+      });
       outcomes.push(outcome);
       onProgress(outcome);
     }
   }
   return outcomes;
+}
+
+async function attempt(base: Omit<RedriveOutcome, 'ok' | 'detail'>, replay: () => Promise<string>): Promise<RedriveOutcome> {
+  try {
+    return { ...base, ok: true, detail: await replay() };
+  } catch (err) {
+    return { ...base, ok: false, detail: (err as Error).message };
+  }
 }
 
 /** Long enough to replay a batch; a letter whose replay failed is visible again after it. */

@@ -1,11 +1,11 @@
 /**
  * Aggregator (Lambda on the events stream): decodes a shard's batch, joins and counts it
- * (plan.ts), stores the counts, publishes each changed row's new revision to the aggregates
- * stream, and only then stores the join states (store.ts). That order, the per-shard fences on
- * rows and the per-auction fences on join states make a retried, split or replayed batch add
- * nothing twice, and every revision reach the aggregates stream at least once. The shard's
- * journal (journal.ts) brackets the writes, so a batch abandoned to the dead-letter queue can be
- * replayed exactly later (redrive.ts). Undecodable records are reported as batch item failures; only the
+ * (plan.ts), stores the join states, then the counts, then publishes each changed row's new
+ * revision to the aggregates stream (store.ts). A retried or split batch derives its counts
+ * again from the states an earlier attempt stored, and the per-shard fences on rows drop what
+ * was added already: nothing counts twice, and every revision reaches the aggregates stream at
+ * least once. The shard's journal (journal.ts) brackets the writes, so a batch abandoned to the
+ * dead-letter queue can be replayed exactly later (redrive.ts). Undecodable records are reported as batch item failures; only the
  * records before the first failure are applied, so the retry starts exactly where this one stopped.
  */
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
@@ -55,13 +55,14 @@ export async function handler(event: KinesisStreamEvent, context?: Context): Pro
   const range = applicable.length > 0 ? { first: applicable[0].seq, last: applicable[applicable.length - 1].seq } : undefined;
   const log = aggregatorJournal();
   const journalRequestsBefore = log.requests;
-  if (range && (plan.rows.length > 0 || plan.states.length > 0)) await log.begin(shardId, range, plan.rows);
+  const writes = range !== undefined && (plan.rows.length > 0 || plan.states.length > 0);
+  const recovering = writes && (await log.begin(shardId, range, plan.rows));
+  await db.putTxStates(plan.states);
   const rows = await db.applyRows(plan.rows, shardId, now);
   await aggregatesStream().put(
     rows.map((row) => ({ partitionKey: String(row.campaign_item_id), data: Buffer.from(JSON.stringify({ ...row, period_seconds: periodSeconds })) })),
   );
-  await db.putTxStates(plan.states);
-  if (range && (plan.rows.length > 0 || plan.states.length > 0)) await log.finish(shardId, range);
+  if (writes) await log.finish(shardId, range, recovering);
 
   metrics.addMetric('RecordsProcessed', MetricUnit.Count, applicable.length);
   metrics.addMetric('BatchSize', MetricUnit.Count, event.Records.length);

@@ -1,14 +1,18 @@
 /**
  * The aggregator's per-shard journal: what makes a dead-lettered batch replayable exactly.
  *
- * Row fences say how far a shard's records reached a row, but once a batch is abandoned to the
- * dead-letter destination, the next batches move those fences past it, and what the abandoned
- * batch had stored is no longer readable from them. So before touching any row, an invocation
- * records its range and the rows it will update (the journal), and marks it done at the end. An
- * invocation that finds an unfinished journal it does not cover (the batch it names was abandoned,
- * or split) first reads the fences of that batch's rows, which nothing later has moved yet, and
- * keeps them as evidence. `sdp dlq redrive` replays the batch against that evidence (redrive.ts).
- * Cost: two writes a batch, plus a read and a few more only after a failure.
+ * An invocation stores join states first and rows after, so the counts a batch owes its rows are
+ * a pure function of the states it stored (plan.ts pairsCompletedBy), whichever attempt adds
+ * them. Row fences say how far a shard's records reached a row, but once a batch is abandoned to
+ * the dead-letter destination, the next batches move them past it. So before writing, an
+ * invocation records its range and the rows it will update (the journal), and marks it done at
+ * the end. An invocation that finds an unfinished journal it does not cover (the batch it names
+ * was abandoned, or split in halves) first reads the fences of that batch's rows, which nothing
+ * later has moved yet, and keeps them as evidence: a count reached its row if the fence is at or
+ * above its sequence number. An attempt that completes after an unfinished one (a retry, a half)
+ * keeps evidence that it completed, since a failure reported after it would dead-letter a batch
+ * that is whole. `sdp dlq redrive` replays a batch against that evidence (redrive.ts).
+ * Cost: two writes a batch; reads and a write more only after a failure.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -28,6 +32,8 @@ export interface JournalEntry extends SeqRange {
   done: boolean;
   /** The rows the batch updates, as `campaign#period`. */
   rows: string[];
+  /** The last record of any batch left unfinished on the shard: attempts up to it are recoveries. */
+  recover_until?: string;
   expires_at: number;
 }
 
@@ -36,6 +42,8 @@ export interface Evidence extends SeqRange {
   entry: string;
   /** Each row's shard fence when the batch was abandoned; null when the shard had not touched it. */
   fences: Record<string, string | null>;
+  /** Set when an attempt of exactly this range stored everything it owed. */
+  complete?: boolean;
   captured_at: number;
   expires_at: number;
 }
@@ -49,6 +57,12 @@ export function covers(outer: SeqRange, inner: SeqRange): boolean {
   return outer.first <= inner.first && inner.last <= outer.last;
 }
 
+export function overlaps(a: SeqRange, b: SeqRange): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
+
+const expiry = () => Math.floor(Date.now() / 1000) + EVIDENCE_TTL_SECONDS;
+
 export class AggregatorJournal {
   requests = 0;
 
@@ -58,48 +72,59 @@ export class AggregatorJournal {
     private readonly aggregatesTable: string,
   ) {}
 
-  /** Records the batch about to be applied, first keeping evidence of an unfinished batch it does not cover. */
-  async begin(shardId: string, range: SeqRange, rows: readonly { campaign_item_id: number; period: number }[]): Promise<void> {
-    const item: JournalEntry = {
-      shard_id: shardId,
-      entry: JOURNAL,
-      ...range,
-      done: false,
-      rows: rows.map((r) => rowKey(r.campaign_item_id, r.period)),
-      expires_at: Math.floor(Date.now() / 1000) + EVIDENCE_TTL_SECONDS,
-    };
+  /**
+   * Records the batch about to be written, first keeping evidence of an unfinished batch it does
+   * not cover. Resolves whether it retries records of an unfinished attempt (a retry, or a half of
+   * a split batch): then `finish` keeps evidence that it completed.
+   */
+  async begin(shardId: string, range: SeqRange, rows: readonly { campaign_item_id: number; period: number }[]): Promise<boolean> {
+    const rowKeys = rows.map((r) => rowKey(r.campaign_item_id, r.period));
     try {
       this.requests++;
-      await this.db.send(
-        new PutCommand({
+      const out = await this.db.send(
+        new UpdateCommand({
           TableName: this.table,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(shard_id) OR done = :true OR (#first >= :first AND #last <= :last)',
-          ExpressionAttributeNames: { '#first': 'first', '#last': 'last' },
-          ExpressionAttributeValues: { ':true': true, ':first': range.first, ':last': range.last },
+          Key: { shard_id: shardId, entry: JOURNAL },
+          UpdateExpression: 'SET #first = :first, #last = :last, #rows = :rows, #done = :false, expires_at = :expires',
+          ConditionExpression: 'attribute_not_exists(shard_id) OR #done = :true',
+          ExpressionAttributeNames: { '#first': 'first', '#last': 'last', '#rows': 'rows', '#done': 'done' },
+          ExpressionAttributeValues: { ':first': range.first, ':last': range.last, ':rows': rowKeys, ':false': false, ':true': true, ':expires': expiry() },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return;
+      const recoverUntil = (out.Attributes as JournalEntry | undefined)?.recover_until;
+      return recoverUntil !== undefined && range.first <= recoverUntil;
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
     const previous = await this.journal(shardId);
-    if (previous && !previous.done && !covers(range, previous)) await this.captureEvidence(previous);
+    let recoverUntil = previous?.recover_until;
+    if (previous && !previous.done) {
+      if (!covers(range, previous)) await this.captureEvidence(previous);
+      if (recoverUntil === undefined || previous.last > recoverUntil) recoverUntil = previous.last;
+    }
+    const item: JournalEntry = { shard_id: shardId, entry: JOURNAL, ...range, done: false, rows: rowKeys, expires_at: expiry(), ...(recoverUntil !== undefined && { recover_until: recoverUntil }) };
     this.requests++;
     await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+    return recoverUntil !== undefined && range.first <= recoverUntil;
   }
 
-  /** Marks the batch done, unless a later invocation has already taken the journal over. */
-  async finish(shardId: string, range: SeqRange): Promise<void> {
+  /** Marks the batch done (after keeping evidence that it completed, when it follows an unfinished attempt). */
+  async finish(shardId: string, range: SeqRange, recovering: boolean): Promise<void> {
+    if (recovering) {
+      this.requests++;
+      const evidence: Evidence = { shard_id: shardId, entry: `${evidenceEntry(range)}#complete`, ...range, fences: {}, complete: true, captured_at: Date.now(), expires_at: expiry() };
+      await this.db.send(new PutCommand({ TableName: this.table, Item: evidence }));
+    }
     try {
       this.requests++;
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { shard_id: shardId, entry: JOURNAL },
-          UpdateExpression: 'SET done = :true',
+          UpdateExpression: 'SET #done = :true',
           ConditionExpression: '#first = :first AND #last = :last',
-          ExpressionAttributeNames: { '#first': 'first', '#last': 'last' },
+          ExpressionAttributeNames: { '#first': 'first', '#last': 'last', '#done': 'done' },
           ExpressionAttributeValues: { ':true': true, ':first': range.first, ':last': range.last },
         }),
       );
@@ -115,8 +140,9 @@ export class AggregatorJournal {
   }
 
   /**
-   * Reads the shard's fences on the journal's rows and stores them as the batch's evidence. The
-   * first capture of a batch wins: a later one could read fences that later batches have moved.
+   * Reads the shard's fences on the journal's rows and stores them as the batch's evidence, one
+   * item per range. The first capture of a range wins: a later one could read fences that later
+   * batches have moved.
    */
   async captureEvidence(journal: JournalEntry): Promise<Evidence> {
     const attribute = fenceAttribute(journal.shard_id);
@@ -126,57 +152,49 @@ export class AggregatorJournal {
     });
     const items = await batchGet(this.db, this.aggregatesTable, keys, () => this.requests++);
     const fences: Record<string, string | null> = Object.fromEntries(journal.rows.map((key) => [key, null]));
-    for (const item of items) {
-      const fence = item[attribute] as string | undefined;
-      fences[rowKey(item.campaign_item_id as number, item.period as number)] = fence ?? null;
-    }
-    const evidence: Evidence = {
-      shard_id: journal.shard_id,
-      entry: `${EVIDENCE}${journal.first}`,
-      first: journal.first,
-      last: journal.last,
-      fences,
-      captured_at: Date.now(),
-      expires_at: Math.floor(Date.now() / 1000) + EVIDENCE_TTL_SECONDS,
-    };
+    for (const item of items) fences[rowKey(item.campaign_item_id as number, item.period as number)] = (item[attribute] as string | undefined) ?? null;
+    const evidence: Evidence = { shard_id: journal.shard_id, entry: evidenceEntry(journal), first: journal.first, last: journal.last, fences, captured_at: Date.now(), expires_at: expiry() };
     try {
       this.requests++;
       await this.db.send(new PutCommand({ TableName: this.table, Item: evidence, ConditionExpression: 'attribute_not_exists(shard_id)' }));
       return evidence;
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      const stored = await this.db.send(
-        new GetCommand({ TableName: this.table, Key: { shard_id: journal.shard_id, entry: evidence.entry }, ConsistentRead: true }),
-      );
+      const stored = await this.db.send(new GetCommand({ TableName: this.table, Key: { shard_id: journal.shard_id, entry: evidence.entry }, ConsistentRead: true }));
       return stored.Item as Evidence;
     }
   }
 
   /**
-   * The evidence for an abandoned range: the latest captured for a batch covering it. When the
-   * shard's journal still names an unfinished batch covering it (nothing has run on the shard
-   * since), the evidence is captured now. Undefined when no attempt ever journaled it, in which
-   * case none of its records reached a row.
+   * Every evidence of attempts that covered records of an abandoned range: those kept for ranges
+   * overlapping it, and the shard's journal if it still names an unfinished overlapping batch
+   * (nothing has run on the shard since; it is captured now).
    */
-  async evidenceFor(shardId: string, range: SeqRange): Promise<Evidence | undefined> {
-    const current = await this.journal(shardId);
-    if (current && !current.done && covers(current, range)) return this.captureEvidence(current);
+  async evidenceFor(shardId: string, range: SeqRange): Promise<Evidence[]> {
     const found: Evidence[] = [];
+    const current = await this.journal(shardId);
+    if (current && !current.done && overlaps(current, range)) found.push(await this.captureEvidence(current));
     let start: Record<string, unknown> | undefined;
     do {
       this.requests++;
       const out = await this.db.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'shard_id = :shard AND entry BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':shard': shardId, ':from': EVIDENCE, ':to': `${EVIDENCE}${range.first}` },
+          KeyConditionExpression: 'shard_id = :shard AND #entry BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#entry': 'entry' },
+          ExpressionAttributeValues: { ':shard': shardId, ':from': EVIDENCE, ':to': `${EVIDENCE}${range.last}#~` },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
-      found.push(...((out.Items ?? []) as Evidence[]).filter((e) => covers(e, range)));
+      found.push(...((out.Items ?? []) as Evidence[]).filter((e) => overlaps(e, range)));
       start = out.LastEvaluatedKey;
     } while (start);
-    return found.sort((a, b) => b.captured_at - a.captured_at)[0];
+    return found;
   }
+}
+
+/** Evidence is kept per range: a batch and the halves it is split into share their first record. */
+function evidenceEntry(range: SeqRange): string {
+  return `${EVIDENCE}${range.first}#${range.last}`;
 }

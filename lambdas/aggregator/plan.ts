@@ -1,8 +1,10 @@
 /**
  * The aggregator's pure core: given a shard's records in order and the join state of their
  * auctions, decide what each record changes. It joins impressions and clicks to their bid by
- * tx_id in any arrival order, counts each (tx_id, type) once, and skips records whose effects a
- * previous attempt already stored (their sequence number is not above the auction's fence).
+ * tx_id in any arrival order and counts each (tx_id, type) once. A record whose join state a
+ * previous attempt already stored (its sequence number is not above the auction's fence) changes
+ * no state, but counts again what it counted then (pairsCompletedBy): states are stored before
+ * rows, and the rows' fences drop what a previous attempt already added.
  * An event that arrived more than the allowed lateness after its event time is counted in its
  * window's `late_events` instead of its type's counter; whether it is late depends only on its
  * own received_at and event_time, so every retry decides the same.
@@ -83,7 +85,7 @@ export function planBatch(records: readonly FencedEvent[], stored: ReadonlyMap<s
   const rows = new Map<string, RowDelta>();
   const stats = { applied: 0, duplicates: 0, replayed: 0, pending: 0, late: 0 };
 
-  const count = (state: TxState, type: Exclude<Counter, 'late_events'>, late: boolean | undefined, eventTime: number, seq: string) => {
+  const count = (state: TxState, type: Exclude<Counter, 'late_events'>, late: boolean | undefined, eventTime: number, seq: string): void => {
     const counter: Counter = late ? 'late_events' : type;
     if (late) stats.late++;
     const campaign = state.campaign_item_id!;
@@ -97,7 +99,9 @@ export function planBatch(records: readonly FencedEvent[], stored: ReadonlyMap<s
   for (const { seq, event } of records) {
     const previous = states.get(event.tx_id) ?? stored.get(event.tx_id);
     if (previous && previous.seq >= seq) {
+      // Stored by an earlier attempt, before its rows: count again what the record counted.
       stats.replayed++;
+      for (const c of pairsCompletedBy(previous, seq, periodSeconds)) count(previous, c.counter, c.late, c.time, seq);
       continue;
     }
     const state: TxState = previous ? { ...previous, seq, expires_at: expiresAt } : { tx_id: event.tx_id, seq, expires_at: expiresAt };
@@ -139,4 +143,35 @@ export function totalsAbove(row: RowDelta, fence: string | undefined): { totals:
     last = c.seq;
   }
   return { totals, last };
+}
+
+const KINDS = ['bid', 'impression', 'click'] as const;
+const COUNTER_OF = { bid: 'bids', impression: 'impressions', click: 'clicks' } as const;
+
+export interface PairCount {
+  counter: Exclude<Counter, 'late_events'>;
+  late: boolean;
+  time: number;
+  campaign_item_id: number;
+  period: number;
+}
+
+/**
+ * The counts a join state owes to the record with sequence number `seq`: each event joined to
+ * its bid is counted by whichever of the two records came later (the bid counts itself). A pure
+ * function of the state, so an attempt that stored the state and a later attempt or a redrive
+ * derive the same counts.
+ */
+export function pairsCompletedBy(state: TxState, seq: string, periodSeconds: number): PairCount[] {
+  if (state.campaign_item_id === undefined || state.bid_time === undefined) return [];
+  const bidSeq = state.bid_seq ?? '';
+  const out: PairCount[] = [];
+  for (const kind of KINDS) {
+    const time = state[`${kind}_time`];
+    if (time === undefined) continue;
+    const own = state[`${kind}_seq`] ?? '';
+    if ((own > bidSeq ? own : bidSeq) !== seq) continue;
+    out.push({ counter: COUNTER_OF[kind], late: state[`${kind}_late`] === true, time, campaign_item_id: state.campaign_item_id, period: windowStart(time, periodSeconds) });
+  }
+  return out;
 }

@@ -1,25 +1,25 @@
 /**
  * Replaying a dead-lettered batch into the aggregates exactly: the pure part.
  *
- * When a batch is abandoned, each auction in it is in one of two states. Either its join state was
- * stored (a field carries a sequence number inside the batch's range), and then every effect of
- * its records is already stored: rows are written before states. Or it was not, and then the rows
- * may hold part of the batch's counts (the evidence says which: a row holds every contribution up
- * to its fence at abandonment), and later records of the auction were joined against a state
- * without the batch. For those auctions the replay computes, per (row, counter), what the counts
- * should be once the batch's records are in the join state, minus what is already counted (before
- * the batch, by the batch itself, and by later records), and adds the difference, which may be
- * negative: a resend counted while the batch's own copy sat in the rows is taken back.
+ * The aggregator stores an attempt's join states before its rows, and the counts a record owes
+ * the rows are a pure function of the stored state (plan.ts pairsCompletedBy). So for each
+ * auction of an abandoned batch, either
+ * - its state holds the batch's records (a field carries a sequence number inside the batch's
+ *   range): the counts they owe are derived from that state as the batch's attempts stored it
+ *   (without fields a later redrive added), and each reached its row if an attempt of the range
+ *   finished (no evidence of an unfinished one, or evidence that a later one finished), or if an
+ *   attempt's evidence shows the row's fence at or above it (journal.ts); the replay adds the others;
+ * - or it does not: no attempt got past the states, so none reached a row; the replay puts the
+ *   records into the state as it is now, joined with whatever came later, and adds the counts
+ *   of the new state that the stored one did not have.
  */
 import { zeroTotals, type Counter, type Totals } from '../../schemas/aggregates';
-import { planBatch, rowKey, type FencedEvent, type PlanSettings, type TxState } from './plan';
-import { windowStart } from './window';
-import type { SeqRange } from './journal';
+import { pairsCompletedBy, planBatch, rowKey, type FencedEvent, type PlanSettings, type TxState } from './plan';
+import { covers, overlaps, type Evidence, type SeqRange } from './journal';
 
 export interface RedriveRow {
   campaign_item_id: number;
   period: number;
-  /** Signed: what to add to the row. */
   delta: Totals;
 }
 
@@ -35,107 +35,86 @@ export interface RedrivePlan {
   stats: { auctions: number; alreadyStored: number; replayed: number };
 }
 
-type Kind = 'bid' | 'impression' | 'click';
-const KINDS: readonly Kind[] = ['bid', 'impression', 'click'];
-const COUNTER_OF: Record<Kind, Exclude<Counter, 'late_events'>> = { bid: 'bids', impression: 'impressions', click: 'clicks' };
+const KINDS = ['bid', 'impression', 'click'] as const;
+const seqsOf = (state: TxState) => KINDS.map((kind) => state[`${kind}_seq`]).filter((s): s is string => s !== undefined);
 
-const seqOf = (state: TxState, kind: Kind) => state[`${kind}_seq`];
-const timeOf = (state: TxState, kind: Kind) => state[`${kind}_time`];
-
-/**
- * The state as the abandoned batch's attempts saw it: the fields stored before its range, except
- * those a later redrive set (visible only to batches after the shard position it was made at).
- */
-function visibleTo(state: TxState, range: SeqRange): TxState {
-  const seen: TxState = { tx_id: state.tx_id, seq: '' };
+/** The state as the batch's attempts saw it: without the fields a redrive added after them. */
+function seenBy(state: TxState, range: SeqRange): TxState {
+  const seen: TxState = { ...state };
   for (const kind of KINDS) {
-    if (timeOf(state, kind) === undefined) continue;
-    const redriveAt = state[`${kind}_redrive_at`];
-    const seq = seqOf(state, kind);
-    const visible = redriveAt !== undefined ? redriveAt < range.first : seq === undefined || seq < range.first;
-    if (!visible) continue;
-    seen[`${kind}_time`] = state[`${kind}_time`];
-    seen[`${kind}_seq`] = seq;
-    if (state[`${kind}_late`]) seen[`${kind}_late`] = true;
-    if (kind === 'bid') seen.campaign_item_id = state.campaign_item_id;
+    const at = state[`${kind}_redrive_at`];
+    if (at === undefined || at < range.first) continue;
+    for (const field of [`${kind}_time`, `${kind}_seq`, `${kind}_late`, `${kind}_redrive_at`] as const) delete seen[field];
+    if (kind === 'bid') delete seen.campaign_item_id;
   }
   return seen;
 }
 
-/** Where a joined state counts each of its events: (row key, counter) per kind present with its bid. */
-function countsOf(state: TxState, periodSeconds: number): { key: string; campaign: number; period: number; counter: Counter }[] {
-  if (state.campaign_item_id === undefined) return [];
-  return KINDS.filter((kind) => timeOf(state, kind) !== undefined).map((kind) => {
-    const period = windowStart(timeOf(state, kind)!, periodSeconds);
-    return {
-      key: rowKey(state.campaign_item_id!, period),
-      campaign: state.campaign_item_id!,
-      period,
-      counter: state[`${kind}_late`] ? 'late_events' : COUNTER_OF[kind],
-    };
-  });
+/** Every count a state holds, by the record that owes it. */
+function countsOf(state: TxState, periodSeconds: number) {
+  return seqsOf(state).flatMap((seq) => pairsCompletedBy(state, seq, periodSeconds).map((pair) => ({ ...pair, seq })));
 }
 
 export function planRedrive(
   records: readonly FencedEvent[],
   range: SeqRange,
   current: ReadonlyMap<string, TxState>,
-  /** Row fences at abandonment (journal.ts); undefined: no attempt reached any row. */
-  fences: Readonly<Record<string, string | null>> | undefined,
+  evidence: readonly Evidence[],
   settings: PlanSettings,
-  /** The shard's latest journaled position when the redrive runs: stamped on the fields it sets. */
+  /** The shard's latest journaled position now: stamped on the fields the replay sets. */
   redriveAt: string = range.last,
 ): RedrivePlan {
+  const relevant = evidence.filter((e) => overlaps(e, range));
+  // Every attempt that stored states either left evidence when it did not finish, or finished;
+  // an attempt that finished after an unfinished one says so (journal.ts).
+  const complete = relevant.length === 0 || relevant.some((e) => e.complete && covers(e, range));
+  /** The highest fence any attempt of these records left on a row. */
+  const fenceOf = (key: string): string | undefined => {
+    let best: string | undefined;
+    for (const e of relevant) {
+      const f = e.fences[key];
+      if (f && (best === undefined || f > best)) best = f;
+    }
+    return best;
+  };
   const byAuction = new Map<string, FencedEvent[]>();
-  for (const record of records) {
-    const list = byAuction.get(record.event.tx_id);
-    if (list) list.push(record);
-    else byAuction.set(record.event.tx_id, [record]);
-  }
+  for (const record of records) byAuction.set(record.event.tx_id, [...(byAuction.get(record.event.tx_id) ?? []), record]);
+
   const rows = new Map<string, RedriveRow>();
-  const add = (key: string, campaign: number, period: number, counter: Counter, n: number) => {
+  const add = (campaign: number, period: number, counter: Counter, n: number) => {
+    const key = rowKey(campaign, period);
     let row = rows.get(key);
     if (!row) rows.set(key, (row = { campaign_item_id: campaign, period, delta: zeroTotals() }));
     row.delta[counter] += n;
   };
+  const counter = (pair: { counter: Exclude<Counter, 'late_events'>; late: boolean }): Counter => (pair.late ? 'late_events' : pair.counter);
   const states: RedriveState[] = [];
   const stats = { auctions: byAuction.size, alreadyStored: 0, replayed: 0 };
 
   for (const [txId, auctionRecords] of byAuction) {
     const stored = current.get(txId);
-    if (stored && KINDS.some((kind) => { const s = seqOf(stored, kind); return s !== undefined && s >= range.first && s <= range.last; })) {
+    const inRange = (seq: string) => seq >= range.first && seq <= range.last;
+    if (stored && seqsOf(stored).some(inRange)) {
       stats.alreadyStored++;
+      if (complete) continue;
+      for (const pair of countsOf(seenBy(stored, range), settings.periodSeconds)) {
+        if (!inRange(pair.seq)) continue;
+        const fence = fenceOf(rowKey(pair.campaign_item_id, pair.period));
+        if (fence === undefined || fence < pair.seq) add(pair.campaign_item_id, pair.period, counter(pair), 1);
+      }
       continue;
     }
-    const empty: TxState = { tx_id: txId, seq: '' };
-    const now = stored ?? empty;
-
-    // What the abandoned batch's attempts counted, and how much of it reached the rows.
-    const original = planBatch(auctionRecords, new Map([[txId, visibleTo(now, range)]]), settings);
-    for (const row of original.rows) {
-      const key = rowKey(row.campaign_item_id, row.period);
-      const fence = fences?.[key] ?? null;
-      for (const c of row.contributions) if (fence !== null && c.seq <= fence) add(key, row.campaign_item_id, row.period, c.counter, -1);
-    }
-    // The counts of the state with the batch in it, minus those of the state without it, which
-    // the rows hold already (counted before the batch, by later records or by other redrives).
-    const replay = planBatch(auctionRecords, new Map([[txId, { ...now, seq: '' }]]), settings);
-    const changed = replay.states[0];
-    const final = changed ?? now;
+    const before = stored ?? { tx_id: txId, seq: '' };
+    const replay = planBatch(auctionRecords, new Map([[txId, { ...before, seq: '' }]]), settings);
+    const after = replay.states[0];
     stats.replayed += replay.stats.applied;
-    for (const c of countsOf(final, settings.periodSeconds)) add(c.key, c.campaign, c.period, c.counter, 1);
-    for (const c of countsOf(now, settings.periodSeconds)) add(c.key, c.campaign, c.period, c.counter, -1);
-
-    if (!changed) continue; // every record a duplicate of what the state already holds
+    if (!after) continue; // every record a duplicate of what the state holds
+    for (const pair of countsOf(after, settings.periodSeconds)) add(pair.campaign_item_id, pair.period, counter(pair), 1);
+    for (const pair of countsOf(before, settings.periodSeconds)) add(pair.campaign_item_id, pair.period, counter(pair), -1);
     const lastSeq = auctionRecords[auctionRecords.length - 1].seq;
-    const seq = stored && stored.seq > lastSeq ? stored.seq : lastSeq;
-    const state: TxState = { ...changed, seq };
-    for (const kind of KINDS) if (timeOf(now, kind) === undefined && timeOf(state, kind) !== undefined) state[`${kind}_redrive_at`] = redriveAt;
+    const state: TxState = { ...after, seq: stored && stored.seq > lastSeq ? stored.seq : lastSeq };
+    for (const kind of KINDS) if (before[`${kind}_time`] === undefined && state[`${kind}_time`] !== undefined) state[`${kind}_redrive_at`] = redriveAt;
     states.push({ state, expectedSeq: stored?.seq });
   }
-  return {
-    rows: [...rows.values()].filter((r) => Object.values(r.delta).some((n) => n !== 0)),
-    states,
-    stats,
-  };
+  return { rows: [...rows.values()].filter((r) => Object.values(r.delta).some((n) => n !== 0)), states, stats };
 }

@@ -29,8 +29,8 @@ export interface ReplayReport {
   /** Rows changed, and the net counts added to them. */
   rowsChanged: number;
   added: Record<string, number>;
-  /** Whether an attempt of the batch had reached any row (evidence found). */
-  evidence: boolean;
+  /** Evidence found: journals of attempts that covered the batch's records (none: no attempt reached a row). */
+  evidence: number;
 }
 
 export class ReplayError extends Error {}
@@ -62,20 +62,19 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   const journal = new AggregatorJournal(db, resourceName(tables.aggregatorJournal), resourceName(tables.aggregates));
   const aggregates = new StreamWriter(kinesis(), resourceName(streams.aggregates));
   const evidence = await journal.evidenceFor(shardId, range);
-  const fences = evidence?.fences;
   const position = (await journal.journal(shardId))?.last;
   const redriveAt = position !== undefined && position > range.last ? position : range.last;
 
-  const report: ReplayReport = { records: records.length, auctions: 0, alreadyStored: 0, replayed: 0, rowsChanged: 0, added: { ...zeroTotals() }, evidence: evidence !== undefined };
+  const report: ReplayReport = { records: records.length, auctions: 0, alreadyStored: 0, replayed: 0, rowsChanged: 0, added: { ...zeroTotals() }, evidence: evidence.length };
   const changedRows = new Set<string>();
   let pending = decoded;
   let applied = new Map<string, TxState>(); // per auction, the state the rows were last planned against
   for (let round = 0; pending.length > 0; round++) {
     if (round === MAX_ROUNDS) throw new ReplayError(`${new Set(pending.map((p) => p.event.tx_id)).size} auctions kept changing while the batch was replayed; run the redrive again`);
     const current = await store.getTxStates([...new Set(pending.map((p) => p.event.tx_id))]);
-    const plan = planRedrive(pending, range, current, fences, settings, redriveAt);
+    const plan = planRedrive(pending, range, current, evidence, settings, redriveAt);
     // Rows already carry what this redrive planned against the states of the previous round.
-    const owed = round === 0 ? plan.rows : difference(plan, planRedrive(pending, range, applied, fences, settings, redriveAt));
+    const owed = round === 0 ? plan.rows : difference(plan, planRedrive(pending, range, applied, evidence, settings, redriveAt));
     if (round === 0) Object.assign(report, { auctions: plan.stats.auctions, alreadyStored: plan.stats.alreadyStored });
     report.replayed += plan.stats.replayed;
 

@@ -1,6 +1,6 @@
 /**
- * The aggregator's DynamoDB side: reads join states in batches, applies row deltas with a per-shard
- * fence so a retried batch never adds twice, and writes join states in batches. It counts the
+ * The aggregator's DynamoDB side: reads and writes join states in batches, and applies row deltas
+ * with a per-shard fence so a retried batch never adds twice. It counts the
  * requests it makes, the figure the pipeline benchmark holds to its goal.
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';

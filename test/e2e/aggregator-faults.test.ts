@@ -7,9 +7,6 @@
  * truth exactly, and the aggregates stream's latest revision of every row equals the stored row.
  */
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { StreamPoller } from '../../local/stream-poller';
-import { CheckpointStore } from '../../local/checkpoints';
-import { DeadLetterStore } from '../../local/dead-letters';
 import { waitFor } from '../../local/wait';
 import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../../local/aggregator-rig';
 import { generateWorkload } from '../../local/workload';
@@ -59,18 +56,7 @@ describe('the aggregator under injected faults', () => {
     faults.enabled = true;
 
     const consumer = `aggregator-${seed}`;
-    const poller = new StreamPoller({
-      kinesis: rig.kinesis,
-      streamName: streams.events.name,
-      functionName: consumer,
-      handler: rig.faultyHandler,
-      mapping: { batchSize: 100, maxBatchingWindowSeconds: 0.05, bisectBatchOnError: true, reportBatchItemFailures: true, retryAttempts: 1000 },
-      checkpoints: new CheckpointStore(rig.dataDir, consumer),
-      deadLetters: new DeadLetterStore(rig.dataDir, consumer),
-      region: 'us-east-1',
-      idlePollMs: 20,
-      retryBaseDelayMs: 5,
-    });
+    const poller = rig.poller(consumer, rig.faultyHandler, {});
     const expectedTotal = [...workload.truth.values()].reduce((s, c) => s + c.bids + c.impressions + c.clicks, 0);
     try {
       await poller.start();

@@ -6,13 +6,10 @@
  * faults stop, every letter is replayed, and the rows equal the ground truth exactly; replaying
  * the same letters again changes nothing.
  */
-import { StreamPoller } from '../../local/stream-poller';
-import { CheckpointStore } from '../../local/checkpoints';
-import { DeadLetterStore, listDeadLetters } from '../../local/dead-letters';
+import { listDeadLetters } from '../../local/dead-letters';
 import { waitFor } from '../../local/wait';
 import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../../local/aggregator-rig';
 import { generateWorkload } from '../../local/workload';
-import { streams } from '../../schemas/resources';
 import type { ReplayReport } from '../../lambdas/aggregator/replay';
 
 describe('sdp dlq redrive for the aggregator', () => {
@@ -36,18 +33,7 @@ describe('sdp dlq redrive for the aggregator', () => {
     faults.enabled = true;
 
     const consumer = 'aggregator-redrive';
-    const poller = new StreamPoller({
-      kinesis: rig.kinesis,
-      streamName: streams.events.name,
-      functionName: consumer,
-      handler: rig.faultyHandler,
-      mapping: { batchSize: 50, maxBatchingWindowSeconds: 0.05, bisectBatchOnError: true, reportBatchItemFailures: true, retryAttempts: 1 },
-      checkpoints: new CheckpointStore(rig.dataDir, consumer),
-      deadLetters: new DeadLetterStore(rig.dataDir, consumer),
-      region: 'us-east-1',
-      idlePollMs: 20,
-      retryBaseDelayMs: 5,
-    });
+    const poller = rig.poller(consumer, rig.faultyHandler, { batchSize: 50, retryAttempts: 1 });
     try {
       await poller.start();
       await waitFor(

@@ -1,12 +1,15 @@
 /**
- * Unit tests for lambdas/aggregator/redrive.ts: replaying an abandoned batch against the state it
- * left behind. A model shard runs the aggregator's pure plan batch by batch, abandons one batch
- * part way through its writes (some rows, or all rows and some join states), goes on with later
- * batches (resends, joins to the missing bids), and then replays the abandoned batch from the
- * evidence: the rows must equal those of a run where nothing failed.
+ * Unit tests for lambdas/aggregator/redrive.ts: replaying abandoned batches against the state
+ * they left behind. A model shard runs the aggregator's pure plan batch by batch, writing states,
+ * then rows, with the journal around them; failing batches are cut short part way through their
+ * writes, split in halves and retried as the event source mapping does, some halves abandoned,
+ * and the shard goes on with later batches (resends, joins to missing bids). Then every abandoned
+ * batch is replayed from the evidence, in any order: the rows must equal those of a run where
+ * nothing failed.
  */
 import { planBatch, rowKey, totalsAbove, type FencedEvent, type PlanSettings, type TxState } from '../../lambdas/aggregator/plan';
 import { planRedrive } from '../../lambdas/aggregator/redrive';
+import { covers, overlaps, type Evidence, type SeqRange } from '../../lambdas/aggregator/journal';
 import { fence } from '../../lambdas/commons/sequence';
 import { COUNTERS, zeroTotals, type Totals } from '../../schemas/aggregates';
 import { random } from '../../local/workload';
@@ -16,20 +19,35 @@ const T0 = Date.parse('2024-05-01T12:00:00Z');
 const SETTINGS: PlanSettings = { periodSeconds: 60, allowedLatenessMs: 30 * 60_000, expiresAt: 2_000_000_000 };
 
 interface ModelRow { totals: Totals; fence?: string }
+type Cut = { statesReached: (txId: string) => boolean; rowsReached: (key: string) => boolean; failsAfter?: boolean };
 
-/** One shard's rows and join states, written the way the aggregator writes them. */
+/** One shard's rows, join states and journal, written the way the aggregator writes them. */
 class ModelShard {
   rows = new Map<string, ModelRow>();
   states = new Map<string, TxState>();
+  journal?: { range: SeqRange; rows: string[]; done: boolean; recoverUntil?: string };
+  evidence: Evidence[] = [];
 
-  /** Processes a batch; `rowsReached`/`statesReached` cut its writes short as a failure would. */
-  process(batch: FencedEvent[], cut?: { rowsReached: (key: string) => boolean; statesReached: (txId: string) => boolean }): void {
+  /** Processes a batch; a `cut` stops its writes short as a failure would. Resolves whether it completed. */
+  process(batch: FencedEvent[], cut?: Cut): boolean {
     const plan = planBatch(batch, this.states, SETTINGS);
-    const reached = new Set(plan.rows.map((r) => rowKey(r.campaign_item_id, r.period)).filter((key) => !cut || cut.rowsReached(key)));
-    const rowsAll = reached.size === plan.rows.length;
+    if (plan.rows.length === 0 && plan.states.length === 0) return true;
+    const range = { first: batch[0].seq, last: batch[batch.length - 1].seq };
+    const previous = this.journal;
+    let recoverUntil = previous?.recoverUntil;
+    if (previous && !previous.done) {
+      if (!covers(range, previous.range)) this.capture();
+      if (recoverUntil === undefined || previous.range.last > recoverUntil) recoverUntil = previous.range.last;
+    }
+    const recovering = recoverUntil !== undefined && range.first <= recoverUntil;
+    this.journal = { range, done: false, rows: plan.rows.map((r) => rowKey(r.campaign_item_id, r.period)), recoverUntil };
+    const written = plan.states.filter((state) => !cut || cut.statesReached(state.tx_id));
+    for (const state of written) this.states.set(state.tx_id, state);
+    if (written.length < plan.states.length) return false; // a failed state write stops the invocation before the rows
+    let rowsAll = true;
     for (const delta of plan.rows) {
       const key = rowKey(delta.campaign_item_id, delta.period);
-      if (!reached.has(key)) continue;
+      if (cut && !cut.rowsReached(key)) { rowsAll = false; continue; }
       const row = this.rows.get(key) ?? { totals: zeroTotals() };
       const { totals, last } = totalsAbove(delta, row.fence);
       if (last === undefined) continue;
@@ -37,12 +55,17 @@ class ModelShard {
       row.fence = last;
       this.rows.set(key, row);
     }
-    if (!rowsAll) return; // a failed row write stops the invocation before the states
-    for (const state of plan.states) if (!cut || cut.statesReached(state.tx_id)) this.states.set(state.tx_id, state);
+    if (!rowsAll) return false;
+    if (recovering) this.evidence.push({ shard_id: 's', entry: 'c', ...range, fences: {}, complete: true, captured_at: 0, expires_at: 0 });
+    this.journal.done = true;
+    return !cut?.failsAfter;
   }
 
-  fences(keys: readonly string[]): Record<string, string | null> {
-    return Object.fromEntries(keys.map((k) => [k, this.rows.get(k)?.fence ?? null]));
+  /** What the next invocation (or a redrive) records of an unfinished journal. */
+  capture(): void {
+    const j = this.journal!;
+    const fences = Object.fromEntries(j.rows.map((k) => [k, this.rows.get(k)?.fence ?? null]));
+    this.evidence.push({ shard_id: 's', entry: 'e', ...j.range, fences, captured_at: 0, expires_at: 0 });
   }
 
   totals(): Record<string, Totals> {
@@ -82,8 +105,10 @@ function batches(records: FencedEvent[], rnd: () => number): FencedEvent[][] {
 }
 
 /** Applies a redrive plan to the model shard, as replay.ts applies it to the tables. */
-function redrive(shard: ModelShard, batch: FencedEvent[], fences: Record<string, string | null> | undefined, position: string): void {
-  const plan = planRedrive(batch, { first: batch[0].seq, last: batch[batch.length - 1].seq }, shard.states, fences, SETTINGS, position);
+function redrive(shard: ModelShard, batch: FencedEvent[], position: string): void {
+  const range = { first: batch[0].seq, last: batch[batch.length - 1].seq };
+  if (shard.journal && !shard.journal.done && overlaps(shard.journal.range, range)) shard.capture();
+  const plan = planRedrive(batch, range, shard.states, shard.evidence, SETTINGS, position);
   for (const row of plan.rows) {
     const key = rowKey(row.campaign_item_id, row.period);
     const stored = shard.rows.get(key) ?? { totals: zeroTotals() };
@@ -96,53 +121,76 @@ function redrive(shard: ModelShard, batch: FencedEvent[], fences: Record<string,
   }
 }
 
+/**
+ * Delivers a batch as the event source mapping does with bisect and one retry: a failed attempt
+ * splits the batch in halves, each tried twice; a half that fails both times is abandoned (its
+ * letter is returned). `fails` says whether an attempt fails, and `cut` how far its writes got.
+ */
+function deliver(shard: ModelShard, batch: FencedEvent[], fails: () => boolean, cut: () => Cut): FencedEvent[][] {
+  const attempt = (part: FencedEvent[]) => shard.process(part, fails() ? cut() : undefined);
+  if (shard.process(batch, cut())) return [];
+  const halves = batch.length === 1 ? [batch] : [batch.slice(0, Math.ceil(batch.length / 2)), batch.slice(Math.ceil(batch.length / 2))];
+  return halves.filter((part) => !attempt(part) && !attempt(part));
+}
+
 describe('planRedrive', () => {
   const cuts = {
-    'no write reached the tables': () => ({ rowsReached: () => false, statesReached: () => false }),
-    'some rows were written': (rnd: () => number) => ({ rowsReached: () => rnd() < 0.5, statesReached: () => true }),
-    'every row and some join states were written': (rnd: () => number) => ({ rowsReached: () => true, statesReached: () => rnd() < 0.5 }),
-    'everything was written (the invocation failed after)': () => ({ rowsReached: () => true, statesReached: () => true }),
+    'no write reached the tables': () => ({ statesReached: () => false, rowsReached: () => false }),
+    'some join states were written': (rnd: () => number) => ({ statesReached: () => rnd() < 0.5, rowsReached: () => true }),
+    'every join state and some rows were written': (rnd: () => number) => ({ statesReached: () => true, rowsReached: () => rnd() < 0.5 }),
+    'everything was written (the invocation failed after)': () => ({ statesReached: () => true, rowsReached: () => true, failsAfter: true }),
   };
+  const anyCut = (rnd: () => number) => Object.values(cuts)[Math.floor(rnd() * 4)](rnd);
 
-  it.each(Object.keys(cuts))('replays abandoned batches exactly when %s', (cutName) => {
-    for (let seed = 1; seed <= 150; seed++) {
+  it.each([...Object.keys(cuts), 'attempts fail in any of these ways'])('replays abandoned batches exactly when %s', (cutName) => {
+    for (let seed = 1; seed <= 200; seed++) {
       const records = workload(seed);
       const rnd = random(seed * 7919);
       const split = batches(records, rnd);
       const expected = new ModelShard();
       for (const b of split) expected.process(b);
 
-      // One to three batches abandoned; the shard goes on after each.
-      const abandoned = new Map<number, Record<string, string | null>>();
-      const chosen = new Set(Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => Math.floor(rnd() * split.length)));
+      // Some batches fail: split in halves and retried, some halves abandoned; the shard goes on.
+      const failing = new Set(Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => Math.floor(rnd() * split.length)));
       const shard = new ModelShard();
-      split.forEach((b, i) => {
-        if (!chosen.has(i)) return shard.process(b);
-        const keys = planBatch(b, shard.states, SETTINGS).rows.map((r) => rowKey(r.campaign_item_id, r.period));
-        shard.process(b, cuts[cutName as keyof typeof cuts](rnd));
-        abandoned.set(i, shard.fences(keys)); // what the next invocation captures before writing
-      });
+      const letters = split.flatMap((b, i) =>
+        failing.has(i) ? deliver(shard, b, () => rnd() < 0.7, () => (cuts[cutName as keyof typeof cuts] ?? anyCut)(rnd)) : (shard.process(b), []),
+      );
       // Letters are replayed in any order, after the shard has moved on.
-      const order = [...abandoned.keys()].sort(() => rnd() - 0.5);
-      for (const i of order) redrive(shard, split[i], abandoned.get(i), records[records.length - 1].seq);
+      for (const letter of letters.sort(() => rnd() - 0.5)) redrive(shard, letter, records[records.length - 1].seq);
       expect({ seed, rows: shard.totals() }).toEqual({ seed, rows: expected.totals() });
     }
   });
 
-  it('takes back a resend counted while the batch held its first copy in the rows', () => {
-    const seqs = ['1', '2', '3'].map(fence);
-    const bidEvent: StreamEvent = { type: 'bid', tx_id: 'x', app_uid: 'u', campaign_item_id: 9, event_time: T0, received_at: T0 };
-    const imp: StreamEvent = { type: 'impression', tx_id: 'x', win_price: 5, event_time: T0, received_at: T0 };
+  it('adds the counts of a batch whose states were stored but whose rows were not', () => {
+    const seqs = ['1', '2'].map(fence);
     const shard = new ModelShard();
-    shard.process([{ seq: seqs[0], event: bidEvent }]);
-    const abandoned = [{ seq: seqs[1], event: imp }];
-    shard.process(abandoned, { rowsReached: () => true, statesReached: () => false });
-    const fences = shard.fences([rowKey(9, T0 / 1000)]);
-    shard.process([{ seq: seqs[2], event: imp }]); // the client's resend, counted again
-    expect(shard.totals()[rowKey(9, T0 / 1000)].impressions).toBe(2);
-
-    const plan = planRedrive(abandoned, { first: seqs[1], last: seqs[1] }, shard.states, fences, SETTINGS);
-    expect(plan.rows).toEqual([{ campaign_item_id: 9, period: T0 / 1000, delta: { ...zeroTotals(), impressions: -1 } }]);
+    const abandoned = [
+      { seq: seqs[0], event: { type: 'bid', tx_id: 'x', app_uid: 'u', campaign_item_id: 9, event_time: T0, received_at: T0 } as StreamEvent },
+      { seq: seqs[1], event: { type: 'impression', tx_id: 'x', win_price: 5, event_time: T0, received_at: T0 } as StreamEvent },
+    ];
+    shard.process(abandoned, { statesReached: () => true, rowsReached: () => false });
+    shard.capture();
+    const plan = planRedrive(abandoned, { first: seqs[0], last: seqs[1] }, shard.states, shard.evidence, SETTINGS);
+    expect(plan.rows).toEqual([{ campaign_item_id: 9, period: T0 / 1000, delta: { ...zeroTotals(), bids: 1, impressions: 1 } }]);
     expect(plan.states).toEqual([]);
+    expect(plan.stats).toEqual({ auctions: 1, alreadyStored: 1, replayed: 0 });
+  });
+
+  it('does not count twice a join that an earlier replay completed for a batch replayed later', () => {
+    const [s1, s2, s3, s4] = ['1', '2', '3', '4'].map(fence);
+    const bidX: StreamEvent = { type: 'bid', tx_id: 'x', app_uid: 'u', campaign_item_id: 9, event_time: T0, received_at: T0 };
+    const impX: StreamEvent = { type: 'impression', tx_id: 'x', win_price: 5, event_time: T0, received_at: T0 };
+    const bidY: StreamEvent = { ...bidX, tx_id: 'y' };
+    const bidZ: StreamEvent = { ...bidX, tx_id: 'z' };
+    const shard = new ModelShard();
+    const first = [{ seq: s1, event: bidX }];
+    const second = [{ seq: s2, event: impX }, { seq: s3, event: bidY }];
+    shard.process(first, { statesReached: () => false, rowsReached: () => false }); // abandoned before its states
+    shard.process(second, { statesReached: () => true, rowsReached: () => false }); // abandoned after its states
+    shard.process([{ seq: s4, event: bidZ }]); // keeps the evidence of the second
+    redrive(shard, first, s4); // joins x's bid to the impression the second batch stored
+    redrive(shard, second, s4); // owes only y's bid: x's join was counted by the first replay
+    expect(shard.totals()).toEqual({ [rowKey(9, T0 / 1000)]: { ...zeroTotals(), bids: 3, impressions: 1 } });
   });
 });
