@@ -26,7 +26,7 @@ describe('sdp dlq redrive for the aggregator', () => {
   it('replays every abandoned batch so that each event counts once', async () => {
     const firstCampaign = 5000;
     const campaigns = 8;
-    const workload = generateWorkload({ auctions: 1500, campaigns, firstCampaign, resendRate: 0.15, reorderRate: 0.4, seed: 11, timeSpreadMs: 10 * 60_000 });
+    const workload = generateWorkload({ auctions: 800, campaigns, firstCampaign, resendRate: 0.15, reorderRate: 0.4, seed: 11, timeSpreadMs: 10 * 60_000 });
     const { faults } = rig;
     faults.reset(11, 0.15);
     await rig.putWorkload(workload);
