@@ -17,7 +17,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile, type AuditRow } from '../local/audit';
 import { DEFAULT_SHARDS, LocalPlatform, runningPlatformOutputs } from '../local/platform';
 import { jobRuns, runJob } from '../local/jobs';
-import { listDeadLetters, type DeadLetter } from '../local/dead-letters';
+import { deadLetterSummaries, type DeadLetter } from '../local/dead-letters';
 import { redriveDeadLetters, redriveDeployedDeadLetters, type RedriveOutcome } from '../local/redrive';
 import { deadLetterQueueOutputs, readStackOutputs, receiveLetters, type DeployedConsumer, type StackOutputs } from '../local/aws-dead-letters';
 import { compactLake, type CompactionReport } from '../lambdas/compaction/compact';
@@ -320,7 +320,7 @@ awsOptions(
       }
     }
   } else {
-    letters = listDeadLetters(resolve(opts.dataDir)).map(({ consumer, file, letter }) => ({
+    letters = deadLetterSummaries(resolve(opts.dataDir)).map(({ consumer, file, letter }) => ({
       letter: basename(file),
       consumer,
       info: letter.KinesisBatchInfo,
@@ -361,7 +361,7 @@ awsOptions(
   } else {
     const outputs = runningPlatformOutputs(opts.dataDir);
     if (!outputs) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${opts.dataDir}`);
-    const known = new Set(listDeadLetters(outputs.DataDir).map((l) => basename(l.file)));
+    const known = new Set(deadLetterSummaries(outputs.DataDir).map((l) => basename(l.file)));
     const unknown = names.filter((n) => !known.has(n));
     if (unknown.length > 0) throw new UserError(`no such dead letter: ${unknown.join(', ')}`);
     outcomes = await redriveDeadLetters(outputs, (consumer, file) => wanted(consumer, basename(file)), progress);

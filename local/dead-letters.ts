@@ -48,15 +48,38 @@ export class DeadLetterStore {
 
 /** Every dead letter under a data dir, oldest first, with the consumer it came from. */
 export function listDeadLetters(dataDir: string): { consumer: string; file: string; letter: DeadLetter }[] {
+  return letterFiles(dataDir)
+    .map(({ consumer, file }) => ({ consumer, file, letter: JSON.parse(readFileSync(file, 'utf8')) as DeadLetter }))
+    .sort((a, b) => a.letter.timestamp.localeCompare(b.letter.timestamp));
+}
+
+export type DeadLetterSummary = Omit<DeadLetter, 'records'>;
+
+/** Letters never change once written (they are renamed into place): each is read once, records left out. */
+const summaries = new Map<string, DeadLetterSummary>();
+
+/** Like listDeadLetters without the records, reading only letters it has not read before: for views refreshed often. */
+export function deadLetterSummaries(dataDir: string): { consumer: string; file: string; letter: DeadLetterSummary }[] {
+  return letterFiles(dataDir)
+    .map(({ consumer, file }) => {
+      let letter = summaries.get(file);
+      if (!letter) {
+        const { records: _records, ...summary } = JSON.parse(readFileSync(file, 'utf8')) as DeadLetter;
+        summaries.set(file, (letter = summary));
+      }
+      return { consumer, file, letter };
+    })
+    .sort((a, b) => a.letter.timestamp.localeCompare(b.letter.timestamp));
+}
+
+function letterFiles(dataDir: string): { consumer: string; file: string }[] {
   const root = join(dataDir, 'dlq');
   if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .flatMap((consumer) =>
-      readdirSync(join(root, consumer))
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => ({ consumer, file: join(root, consumer, f), letter: JSON.parse(readFileSync(join(root, consumer, f), 'utf8')) as DeadLetter })),
-    )
-    .sort((a, b) => a.letter.timestamp.localeCompare(b.letter.timestamp));
+  return readdirSync(root).flatMap((consumer) =>
+    readdirSync(join(root, consumer))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => ({ consumer, file: join(root, consumer, f) })),
+  );
 }
 
 /** Moves a replayed dead letter aside (into `redriven/` beside it), so it is neither listed nor replayed again. */

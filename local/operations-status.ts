@@ -3,7 +3,7 @@
  * consumer lag), the latest dead letters, recent runs of each scheduled job and recent rejected
  * ingestion requests. Built from the same sources as GET /health, `sdp dlq list` and `sdp jobs`.
  */
-import { listDeadLetters } from './dead-letters';
+import { deadLetterSummaries } from './dead-letters';
 import { healthReport, type HealthReport, type HealthSources } from './health';
 import { jobRuns, type JobRun } from './jobs';
 import type { Rejection, RejectionLog } from './rejections';
@@ -40,7 +40,7 @@ export interface OperationsSources {
 }
 
 export async function operationsStatus(sources: OperationsSources): Promise<OperationsStatus> {
-  const letters = listDeadLetters(sources.dataDir);
+  const letters = deadLetterSummaries(sources.dataDir);
   return {
     health: await healthReport(sources.health),
     deadLetters: letters

@@ -1,8 +1,8 @@
 /** Dead letters: written atomically per batch, listed across consumers oldest first. */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DeadLetterStore, listDeadLetters, type DeadLetter } from '../../local/dead-letters';
+import { basename, join } from 'node:path';
+import { DeadLetterStore, deadLetterSummaries, listDeadLetters, markRedriven, type DeadLetter } from '../../local/dead-letters';
 
 function letter(timestamp: string, shardId: string): DeadLetter {
   return {
@@ -26,4 +26,18 @@ it('lists every consumer’s dead letters, oldest first, and leaves no temporary
     ['aggregator', 'shardId-000000000001'],
   ]);
   expect(readdirSync(join(dir, 'dlq', 'aggregator')).every((f) => f.endsWith('.json'))).toBe(true);
+});
+
+it('summarizes letters without their records, and no longer lists a letter set aside after its redrive', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sdp-dlq-'));
+  const store = new DeadLetterStore(dir, 'aggregator');
+  const first = store.put(letter('2026-11-21T10:00:01.000Z', 'shardId-000000000000'));
+  store.put(letter('2026-11-21T10:00:02.000Z', 'shardId-000000000001'));
+  const summaries = deadLetterSummaries(dir);
+  expect(summaries.map((s) => s.letter.KinesisBatchInfo.shardId)).toEqual(['shardId-000000000000', 'shardId-000000000001']);
+  expect(summaries.every((s) => !('records' in s.letter))).toBe(true);
+  const moved = markRedriven(first);
+  expect(moved).toBe(join(dir, 'dlq', 'aggregator', 'redriven', basename(first)));
+  expect(deadLetterSummaries(dir).map((s) => s.file)).toEqual([summaries[1].file]);
+  expect(listDeadLetters(dir).map((l) => l.file)).toEqual([summaries[1].file]);
 });
