@@ -193,40 +193,33 @@ async function compareReports(reportsUrl: string, journeys: Journeys, timeoutMs:
   }
 }
 
-function rampTable(steps: RampRow[], verdict: CapacityVerdict): string[] {
-  const rows = steps.map((s, i) => ({
-    users: s.users,
+/** The columns ramp steps and soak intervals share: rates, latency, outcomes, memory and CPU. */
+function intervalColumns(s: RampRow | SoakSample, journeyP99?: number): Record<string, number | string> {
+  return {
     'req/s': Math.round(s.acceptedPerSecond),
     'journeys/s': Math.round(s.journeysPerSecond),
     'p50 ms': ms(s.p50),
     'p95 ms': ms(s.p95),
     'p99 ms': ms(s.p99),
     'max ms': ms(s.max),
+    ...(journeyP99 !== undefined && { 'journey p99 ms': ms(journeyP99) }),
     '429/503': s.rejected,
     errors: s.errors,
     'RSS MiB': Math.round(s.rssMiB),
     'platform cores': round(s.cpu.platform, 2),
     'other cores': round(s.cpu.other, 2),
-    capacity: i === verdict.best ? '←' : '',
-  }));
+  };
+}
+
+function rampTable(steps: RampRow[], verdict: CapacityVerdict): string[] {
+  const rows = steps.map((s, i) => ({ users: s.users, ...intervalColumns(s), capacity: i === verdict.best ? '←' : '' }));
   return formatTable({ columns: Object.keys(rows[0] ?? {}), rows }).split('\n');
 }
 
 function soakTable(samples: SoakSample[]): string[] {
   const rows = samples.map((s) => ({
-    's': Math.round(s.at),
-    'req/s': Math.round(s.acceptedPerSecond),
-    'journeys/s': Math.round(s.journeysPerSecond),
-    'p50 ms': ms(s.p50),
-    'p95 ms': ms(s.p95),
-    'p99 ms': ms(s.p99),
-    'max ms': ms(s.max),
-    'journey p99 ms': ms(s.journeyP99),
-    '429/503': s.rejected,
-    errors: s.errors,
-    'RSS MiB': Math.round(s.rssMiB),
-    'platform cores': round(s.cpu.platform, 2),
-    'other cores': round(s.cpu.other, 2),
+    s: Math.round(s.at),
+    ...intervalColumns(s, s.journeyP99),
     'agg. behind s': round(s.aggregatorBehindS, 2),
     'in flight': s.inFlight,
     dropped: s.dropped,

@@ -8,10 +8,8 @@ jest.mock('hyparquet-writer', () =>
   (process as unknown as { getBuiltinModule(id: string): typeof import('node:module') }).getBuiltinModule('node:module').createRequire(__filename)('hyparquet-writer'),
 );
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { writeFileSync } from 'node:fs';
+import { scratchDuckDb } from '../support/duckdb';
 import { snappyUncompress } from 'hyparquet/src/snappy.js';
 import { readParquetRows } from '../../lambdas/compaction/files';
 import { snappyCompress } from '../../lambdas/lake-writer/snappy';
@@ -57,28 +55,14 @@ describe('deltaBinaryPacked', () => {
 });
 
 describe('toParquet edge cases read back by hyparquet and DuckDB', () => {
-  let dir: string;
-  let instance: DuckDBInstance;
-  let db: DuckDBConnection;
-  let files = 0;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sdp-lake-enc-'));
-    instance = await DuckDBInstance.create(':memory:');
-    db = await instance.connect();
-  });
-  afterAll(() => {
-    db.closeSync();
-    instance.closeSync();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = scratchDuckDb('sdp-lake-enc-');
 
   function write(bytes: Uint8Array): string {
-    const file = join(dir, `f${++files}.parquet`);
+    const file = scratch.file('.parquet');
     writeFileSync(file, bytes);
     return file;
   }
-  const query = async (sql: string) => (await db.runAndReadAll(sql)).getRowObjects();
+  const query = async (sql: string) => (await scratch.db.runAndReadAll(sql)).getRowObjects();
 
   test('timestamps: far apart, before 1970, and past the delta range, each exact', async () => {
     const times = [H10, 0, -86_400_000 * 365 * 50, H10 + 1, 2 ** 52, 2 ** 53 - 1, H10 - 2 ** 51, H10];

@@ -9,10 +9,8 @@ jest.mock('hyparquet-writer', () =>
   (process as unknown as { getBuiltinModule(id: string): typeof import('node:module') }).getBuiltinModule('node:module').createRequire(__filename)('hyparquet-writer'),
 );
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { writeFileSync } from 'node:fs';
+import { scratchDuckDb } from '../support/duckdb';
 import type { StreamEvent } from '../../schemas/events';
 import { duckdbJsonColumns, duckdbJsonSelect, lakeTables, type LakeRow, type LakeTable } from '../../schemas/lake';
 import { auctionRows, eventGroups, toRow } from '../../lambdas/lake-writer/rows';
@@ -20,25 +18,10 @@ import { toNdjsonGzip, toParquet } from '../../lambdas/lake-writer/parquet';
 
 const H10 = Date.UTC(2026, 10, 21, 10);
 
-let dir: string;
-let instance: DuckDBInstance;
-let db: DuckDBConnection;
-let files = 0;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sdp-lake-test-'));
-  instance = await DuckDBInstance.create(':memory:');
-  db = await instance.connect();
-});
-
-afterAll(() => {
-  db.closeSync();
-  instance.closeSync();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = scratchDuckDb('sdp-lake-test-');
 
 function write(bytes: Uint8Array, extension: string): string {
-  const file = join(dir, `f${++files}${extension}`);
+  const file = scratch.file(extension);
   writeFileSync(file, bytes);
   return file;
 }
@@ -51,12 +34,12 @@ function comparable(table: LakeTable): string {
 }
 
 async function types(source: string): Promise<Record<string, string>> {
-  const rows = (await db.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjects();
+  const rows = (await scratch.db.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjects();
   return Object.fromEntries(rows.map((r) => [String(r.column_name), String(r.column_type)]));
 }
 
 async function readParquet(table: LakeTable, file: string): Promise<LakeRow[]> {
-  return (await db.runAndReadAll(`SELECT ${comparable(table)} FROM read_parquet('${file}')`)).getRowObjects() as LakeRow[];
+  return (await scratch.db.runAndReadAll(`SELECT ${comparable(table)} FROM read_parquet('${file}')`)).getRowObjects() as LakeRow[];
 }
 
 const events: StreamEvent[] = [
@@ -76,9 +59,9 @@ describe('toParquet read back by DuckDB', () => {
       creative_category: 'VARCHAR', win_price: 'BIGINT', event_time: 'TIMESTAMP', received_at: 'TIMESTAMP',
     });
     expect(await readParquet('bcns', file)).toEqual(rows);
-    const [first] = (await db.runAndReadAll(`SELECT strftime(event_time, '%Y-%m-%d %H:%M:%S.%g') AS t, date_trunc('hour', event_time)::VARCHAR AS h FROM read_parquet('${file}') LIMIT 1`)).getRowObjects();
+    const [first] = (await scratch.db.runAndReadAll(`SELECT strftime(event_time, '%Y-%m-%d %H:%M:%S.%g') AS t, date_trunc('hour', event_time)::VARCHAR AS h FROM read_parquet('${file}') LIMIT 1`)).getRowObjects();
     expect(first).toEqual({ t: '2026-11-21 10:00:00.001', h: '2026-11-21 10:00:00' });
-    const [nulls] = (await db.runAndReadAll(`SELECT count(*) FILTER (WHERE app_uid IS NULL)::INT AS app_uid, count(*) FILTER (WHERE win_price IS NULL)::INT AS win_price FROM read_parquet('${file}')`)).getRowObjects();
+    const [nulls] = (await scratch.db.runAndReadAll(`SELECT count(*) FILTER (WHERE app_uid IS NULL)::INT AS app_uid, count(*) FILTER (WHERE win_price IS NULL)::INT AS win_price FROM read_parquet('${file}')`)).getRowObjects();
     expect(nulls).toEqual({ app_uid: 3, win_price: 2 });
   });
 
@@ -113,14 +96,14 @@ describe('toParquet read back by DuckDB', () => {
         : { type: 'bid', tx_id: `tx-${i}`, app_uid: `ü${i}`, campaign_item_id: i % 7, domain: `site${i % 5}.example`, win_price: i, received_at: H10 + i, event_time: H10 + i }),
     );
     const file = write(toParquet('bcns', rows, { rowGroupSize: 1_000 }), '.parquet');
-    const [meta] = (await db.runAndReadAll(`SELECT count(DISTINCT row_group_id)::INT AS groups FROM parquet_metadata('${file}')`)).getRowObjects();
+    const [meta] = (await scratch.db.runAndReadAll(`SELECT count(DISTINCT row_group_id)::INT AS groups FROM parquet_metadata('${file}')`)).getRowObjects();
     expect(meta.groups).toBe(3);
     expect(await readParquet('bcns', file)).toEqual(rows);
   });
 
   test('an empty file is a valid file with no rows', async () => {
     const file = write(toParquet('clicks', []), '.parquet');
-    const [r] = (await db.runAndReadAll(`SELECT count(*)::INT AS n FROM read_parquet('${file}')`)).getRowObjects();
+    const [r] = (await scratch.db.runAndReadAll(`SELECT count(*)::INT AS n FROM read_parquet('${file}')`)).getRowObjects();
     expect(r.n).toBe(0);
     expect(await types(`read_parquet('${file}')`)).toEqual({ tx_id: 'VARCHAR', event_time: 'TIMESTAMP', received_at: 'TIMESTAMP' });
   });
@@ -145,7 +128,7 @@ describe('toNdjsonGzip read back by DuckDB', () => {
     const source = `read_json('${file}', format='newline_delimited', compression='gzip', columns=${duckdbJsonColumns('bcns')})`;
     const view = `(SELECT ${duckdbJsonSelect('bcns')} FROM ${source})`;
     expect(await types(view)).toMatchObject({ campaign_item_id: 'BIGINT', event_time: 'TIMESTAMP', received_at: 'TIMESTAMP' });
-    const back = (await db.runAndReadAll(`SELECT ${comparable('bcns')} FROM ${view}`)).getRowObjects();
+    const back = (await scratch.db.runAndReadAll(`SELECT ${comparable('bcns')} FROM ${view}`)).getRowObjects();
     expect(back).toEqual(events.map((e) => toRow('bcns', e)));
   });
 
