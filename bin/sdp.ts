@@ -8,14 +8,14 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { bayesOptimalAuc, generateWorkload } from '../local/workload';
 import { sendEvents } from '../local/send';
 import { basename, join, resolve } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { emulatorS3Client } from '../local/emulators';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile, type AuditRow } from '../local/audit';
-import { DEFAULT_SHARDS, LocalPlatform, runningPlatformOutputs } from '../local/platform';
+import { DEFAULT_SHARDS, LocalPlatform, runningPlatformOutputs, type PlatformOutputs } from '../local/platform';
 import { jobRuns, runJob } from '../local/jobs';
 import { deadLetterSummaries, type DeadLetter } from '../local/dead-letters';
 import { redriveDeadLetters, redriveDeployedDeadLetters, type RedriveOutcome } from '../local/redrive';
@@ -89,6 +89,13 @@ function describeComponent(c: Record<string, unknown>): string {
 
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
+
+/** The outputs of the platform running on a data dir, or a user error saying how to start one. */
+function requireRunningPlatform(dataDir: string): PlatformOutputs {
+  const outputs = runningPlatformOutputs(dataDir);
+  if (!outputs) throw new UserError(`no local platform is running on ${resolve(dataDir)}: start it with sdp local --data-dir ${dataDir}`);
+  return outputs;
+}
 
 const program = new Command('sdp')
   .description('sdp: a streaming data platform for ad-tech events (bids, impressions, clicks)')
@@ -189,9 +196,8 @@ program
   .addOption(dataDirOption())
   .option('--json', 'print the report as JSON')
   .action(async (opts: { dataDir: string; json?: boolean }) => {
-    const outputs = runningPlatformOutputs(opts.dataDir);
-    if (!outputs) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${opts.dataDir}`);
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: outputs.S3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const outputs = requireRunningPlatform(opts.dataDir);
+    const s3 = emulatorS3Client(outputs.S3Endpoint);
     let report: CompactionReport;
     try {
       report = await runJob(outputs.DataDir, 'compaction', 'sdp compact', () =>
@@ -222,8 +228,7 @@ program
   .addOption(dataDirOption())
   .option('--json', 'print the health report as JSON')
   .action(async (opts: { dataDir: string; json?: boolean }) => {
-    const outputs = runningPlatformOutputs(opts.dataDir);
-    if (!outputs) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${opts.dataDir}`);
+    const outputs = requireRunningPlatform(opts.dataDir);
     const res = await fetch(`${outputs.UrlForAPI}health`).catch((err: Error) => {
       throw new UserError(`the local platform does not answer at ${outputs.UrlForAPI}: ${err.message}`);
     });
@@ -242,8 +247,7 @@ program
   .addOption(new Option('--wait <seconds>', 'wait this long for events in flight to be processed first').default(60).argParser(nonNegativeInt('wait')))
   .option('--json', 'print the audit as JSON')
   .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; json?: boolean }) => {
-    const outputs = runningPlatformOutputs(opts.dataDir);
-    if (!outputs) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${opts.dataDir}`);
+    const outputs = requireRunningPlatform(opts.dataDir);
     const inFlight = async () => {
       const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
       return Object.values(health.components).flatMap((c) => c.shards ?? []).reduce((n, s) => n + s.pending + (s.millisBehindLatest ? 1 : 0), 0);
@@ -359,8 +363,7 @@ awsOptions(
   if (opts.aws) {
     outcomes = await redriveDeployedDeadLetters(stackOutputs(opts), deployedClients(), wanted, progress);
   } else {
-    const outputs = runningPlatformOutputs(opts.dataDir);
-    if (!outputs) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${opts.dataDir}`);
+    const outputs = requireRunningPlatform(opts.dataDir);
     const known = new Set(deadLetterSummaries(outputs.DataDir).map((l) => basename(l.file)));
     const unknown = names.filter((n) => !known.has(n));
     if (unknown.length > 0) throw new UserError(`no such dead letter: ${unknown.join(', ')}`);
@@ -425,10 +428,9 @@ program
   .addOption(new Option('--floor <auc>', 'held-out AUC the model must reach to be deployed').env('MODEL_AUC_FLOOR').default(settings.modelAucFloor.default).argParser(Number))
   .option('--json', 'print the training report as JSON')
   .action(async (opts: { dataDir: string; floor: number; json?: boolean }) => {
-    const outputs = runningPlatformOutputs(opts.dataDir);
-    if (!outputs) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${opts.dataDir}`);
+    const outputs = requireRunningPlatform(opts.dataDir);
     if (!(opts.floor >= 0 && opts.floor <= 1)) throw new UserError('--floor must be an AUC between 0 and 1');
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: outputs.S3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const s3 = emulatorS3Client(outputs.S3Endpoint);
     let report: TrainingReport;
     try {
       report = await runJob(outputs.DataDir, TRAINING_JOB, 'sdp train', async () => {

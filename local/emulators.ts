@@ -2,6 +2,8 @@
 import { Worker } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { EmulatorKind, EmulatorMessage, EmulatorWorkerData } from './emulator-worker';
 
 export class Emulator {
@@ -48,5 +50,17 @@ export function startEmulator(kind: EmulatorKind, dataDir: string, port = 0): Pr
     };
     worker.on('message', onMessage);
     worker.once('error', (err) => reject(new Error(`${kind} emulator crashed: ${err.message}`)));
+  });
+}
+
+/** An S3 client for the local s3rver: path-style, its fixed credentials, checksums only where S3 requires them. */
+export function emulatorS3Client(endpoint: string): S3Client {
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestHandler: new NodeHttpHandler(),
   });
 }

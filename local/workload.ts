@@ -153,18 +153,25 @@ function send(auction: WorkloadEvent[], events: WorkloadEvent[], rnd: () => numb
   }
 }
 
+/** The options both generators share, with their defaults, and this run's id (prefix of every tx_id). */
+function sendingSettings(options: WorkloadOptions, rnd: () => number) {
+  return {
+    clickRate: options.clickRate ?? 0.2,
+    resendRate: options.resendRate ?? 0.05,
+    reorderRate: options.reorderRate ?? 0.1,
+    spread: options.timeSpreadMs ?? 60_000,
+    now: options.now ?? Date.now(),
+    runId: Math.floor(rnd() * 2 ** 32).toString(36),
+  };
+}
+
 export function generateWorkload(options: WorkloadOptions): Workload {
   if (options.winModel) return generateWinWorkload(options);
   const rnd = random(options.seed ?? 1);
   const campaigns = options.campaigns ?? 5;
   const firstCampaign = options.firstCampaign ?? 1;
   const impressionRate = options.impressionRate ?? 0.5;
-  const clickRate = options.clickRate ?? 0.2;
-  const resendRate = options.resendRate ?? 0.05;
-  const reorderRate = options.reorderRate ?? 0.1;
-  const spread = options.timeSpreadMs ?? 60_000;
-  const now = options.now ?? Date.now();
-  const runId = Math.floor(rnd() * 2 ** 32).toString(36);
+  const { clickRate, resendRate, reorderRate, spread, now, runId } = sendingSettings(options, rnd);
 
   const truth = new Map<number, Counts>();
   const totals: Counts = { bids: 0, impressions: 0, clicks: 0 };
@@ -195,12 +202,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
 function generateWinWorkload(options: WorkloadOptions): Workload {
   const rnd = random(options.seed ?? 1);
   const world = makeWinWorld(options);
-  const clickRate = options.clickRate ?? 0.2;
-  const resendRate = options.resendRate ?? 0.05;
-  const reorderRate = options.reorderRate ?? 0.1;
-  const spread = options.timeSpreadMs ?? 60_000;
-  const now = options.now ?? Date.now();
-  const runId = Math.floor(rnd() * 2 ** 32).toString(36);
+  const { clickRate, resendRate, reorderRate, spread, now, runId } = sendingSettings(options, rnd);
   const nc = world.campaignIds.length;
   const nd = world.domains.length;
   const ncr = world.creatives.length;

@@ -8,9 +8,8 @@
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { startEmulator } from '../local/emulators';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { emulatorS3Client, startEmulator } from '../local/emulators';
 import { LakeSql, localLakeRoot } from '../local/lake-sql';
 import { compactLake } from '../lambdas/compaction/compact';
 import { toParquet } from '../lambdas/lake-writer/parquet';
@@ -82,14 +81,7 @@ async function measure(root: string, runs: number, label: string) {
 export async function sqlLatency(options: LakeSqlOptions, dir: string): Promise<{ figures: Figure[]; notes: string[]; details: Record<string, unknown> }> {
   const emulator = await startEmulator('s3', dir);
   try {
-    const s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: emulator.endpoint,
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestHandler: new NodeHttpHandler(),
-    });
+    const s3 = emulatorS3Client(emulator.endpoint);
     await s3.send(new CreateBucketCommand({ Bucket: lakeBucket.name }));
     const spanMs = options.sqlHours * 3_600_000;
     const start = Date.UTC(2026, 0, 5);

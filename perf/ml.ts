@@ -8,7 +8,7 @@
  * - Prediction latency through the local API: the model registered as current in a running local
  *   platform, POST /predictions with autocannon (single requests), p50/p99.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { emulatorS3Client } from '../local/emulators';
 import { performance } from 'node:perf_hooks';
 import { registerModel } from '../lambdas/commons/model-registry';
 import { featurize, type SparseVector } from '../lambdas/ml/features';
@@ -61,7 +61,7 @@ export async function runMl(options: MlOptions): Promise<BenchResult> {
   const platform = await PlatformProcess.start({ log: () => {} });
   let latency;
   try {
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: platform.outputs.S3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const s3 = emulatorS3Client(platform.outputs.S3Endpoint);
     await registerModel(s3, lakeBucket.name, serializeModel(model), {
       version: model.version,
       createdAt: model.createdAt,

@@ -9,7 +9,7 @@
  * window's `late_events` instead of its type's counter; whether it is late depends only on its
  * own received_at and event_time, so every retry decides the same.
  */
-import type { StreamEvent } from '../../schemas/events';
+import { EVENT_TYPES, type StreamEvent } from '../../schemas/events';
 import { zeroTotals, type Counter, type Totals } from '../../schemas/aggregates';
 import { windowStart } from './window';
 
@@ -145,7 +145,6 @@ export function totalsAbove(row: RowDelta, fence: string | undefined): { totals:
   return { totals, last };
 }
 
-const KINDS = ['bid', 'impression', 'click'] as const;
 const COUNTER_OF = { bid: 'bids', impression: 'impressions', click: 'clicks' } as const;
 
 export interface PairCount {
@@ -166,7 +165,7 @@ export function pairsCompletedBy(state: TxState, seq: string, periodSeconds: num
   if (state.campaign_item_id === undefined || state.bid_time === undefined) return [];
   const bidSeq = state.bid_seq ?? '';
   const out: PairCount[] = [];
-  for (const kind of KINDS) {
+  for (const kind of EVENT_TYPES) {
     const time = state[`${kind}_time`];
     if (time === undefined) continue;
     const own = state[`${kind}_seq`] ?? '';

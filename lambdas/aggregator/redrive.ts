@@ -13,6 +13,7 @@
  *   records into the state as it is now, joined with whatever came later, and adds the counts
  *   of the new state that the stored one did not have.
  */
+import { EVENT_TYPES } from '../../schemas/events';
 import { zeroTotals, type Counter, type Totals } from '../../schemas/aggregates';
 import { pairsCompletedBy, planBatch, rowKey, type FencedEvent, type PlanSettings, type TxState } from './plan';
 import { covers, overlaps, type Evidence, type SeqRange } from './journal';
@@ -35,13 +36,12 @@ export interface RedrivePlan {
   stats: { auctions: number; alreadyStored: number; replayed: number };
 }
 
-const KINDS = ['bid', 'impression', 'click'] as const;
-const seqsOf = (state: TxState) => KINDS.map((kind) => state[`${kind}_seq`]).filter((s): s is string => s !== undefined);
+const seqsOf = (state: TxState) => EVENT_TYPES.map((kind) => state[`${kind}_seq`]).filter((s): s is string => s !== undefined);
 
 /** The state as the batch's attempts saw it: without the fields a redrive added after them. */
 function seenBy(state: TxState, range: SeqRange): TxState {
   const seen: TxState = { ...state };
-  for (const kind of KINDS) {
+  for (const kind of EVENT_TYPES) {
     const at = state[`${kind}_redrive_at`];
     if (at === undefined || at < range.first) continue;
     for (const field of [`${kind}_time`, `${kind}_seq`, `${kind}_late`, `${kind}_redrive_at`] as const) delete seen[field];
@@ -78,7 +78,11 @@ export function planRedrive(
     return best;
   };
   const byAuction = new Map<string, FencedEvent[]>();
-  for (const record of records) byAuction.set(record.event.tx_id, [...(byAuction.get(record.event.tx_id) ?? []), record]);
+  for (const record of records) {
+    const list = byAuction.get(record.event.tx_id);
+    if (list) list.push(record);
+    else byAuction.set(record.event.tx_id, [record]);
+  }
 
   const rows = new Map<string, RedriveRow>();
   const add = (campaign: number, period: number, counter: Counter, n: number) => {
@@ -113,7 +117,7 @@ export function planRedrive(
     for (const pair of countsOf(before, settings.periodSeconds)) add(pair.campaign_item_id, pair.period, counter(pair), -1);
     const lastSeq = auctionRecords[auctionRecords.length - 1].seq;
     const state: TxState = { ...after, seq: stored && stored.seq > lastSeq ? stored.seq : lastSeq };
-    for (const kind of KINDS) if (before[`${kind}_time`] === undefined && state[`${kind}_time`] !== undefined) state[`${kind}_redrive_at`] = redriveAt;
+    for (const kind of EVENT_TYPES) if (before[`${kind}_time`] === undefined && state[`${kind}_time`] !== undefined) state[`${kind}_redrive_at`] = redriveAt;
     states.push({ state, expectedSeq: stored?.seq });
   }
   return { rows: [...rows.values()].filter((r) => Object.values(r.delta).some((n) => n !== 0)), states, stats };

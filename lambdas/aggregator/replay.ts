@@ -10,14 +10,14 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { zeroTotals, COUNTERS } from '../../schemas/aggregates';
 import { readSetting, resourceName, streams, tables } from '../../schemas/resources';
 import { dynamo, kinesis } from '../commons/clients';
-import { allSettledOrThrow } from '../commons/dynamo-batch';
+import { mapBounded } from '../commons/dynamo-batch';
 import { fence } from '../commons/sequence';
 import { StreamWriter } from '../commons/stream-writer';
 import { decodeRecord } from './decode';
 import { AggregatorJournal } from './journal';
 import { rowKey, type FencedEvent, type PlanSettings, type TxState } from './plan';
 import { planRedrive, type RedrivePlan, type RedriveRow } from './redrive';
-import { AggregatorStore } from './store';
+import { AggregatorStore, ROW_UPDATE_CONCURRENCY } from './store';
 
 export interface ReplayReport {
   records: number;
@@ -79,7 +79,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
     report.replayed += plan.stats.replayed;
 
     const marker = `redrive_${shardId}_${records[0].kinesis.sequenceNumber}${round > 0 ? `_${round}` : ''}`;
-    const updated = await allSettledOrThrow(owed.map((row) => store.addRedriveDelta(row, marker, now)));
+    const updated = await mapBounded(owed, ROW_UPDATE_CONCURRENCY, (row) => store.addRedriveDelta(row, marker, now));
     await aggregates.put(
       updated
         .filter((row) => row !== undefined)
@@ -90,7 +90,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
       for (const c of COUNTERS) report.added[c] += row.delta[c];
     }
 
-    const written = await allSettledOrThrow(plan.states.map((s) => store.putTxStateIfUnchanged(s.state, s.expectedSeq)));
+    const written = await mapBounded(plan.states, ROW_UPDATE_CONCURRENCY, (s) => store.putTxStateIfUnchanged(s.state, s.expectedSeq));
     const changed = new Set(plan.states.filter((_, i) => !written[i]).map((s) => s.state.tx_id));
     applied = new Map([...current].filter(([txId]) => changed.has(txId)));
     pending = pending.filter((p) => changed.has(p.event.tx_id));

@@ -6,10 +6,10 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { COUNTERS, totalsOf, type AggregateRow, type Totals } from '../../schemas/aggregates';
-import { allSettledOrThrow, KeyedItems } from '../commons/dynamo-batch';
+import { KeyedItems, mapBounded } from '../commons/dynamo-batch';
 import { totalsAbove, type RowDelta, type TxState } from './plan';
 
-const ROW_UPDATE_CONCURRENCY = 16;
+export const ROW_UPDATE_CONCURRENCY = 16;
 
 function toRow(item: Record<string, unknown>): AggregateRow {
   return {
@@ -56,22 +56,7 @@ export class AggregatorStore {
    * previous attempt had already brought up to date (so their revision is published again).
    */
   async applyRows(rows: readonly RowDelta[], shardId: string, now: number): Promise<AggregateRow[]> {
-    const results: AggregateRow[] = new Array(rows.length);
-    let next = 0;
-    let failed = false;
-    const worker = async () => {
-      while (next < rows.length && !failed) {
-        const i = next++;
-        try {
-          results[i] = await this.applyRow(rows[i], shardId, now);
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      }
-    };
-    await allSettledOrThrow(Array.from({ length: Math.min(ROW_UPDATE_CONCURRENCY, rows.length) }, worker));
-    return results;
+    return mapBounded(rows, ROW_UPDATE_CONCURRENCY, (row) => this.applyRow(row, shardId, now));
   }
 
   /**

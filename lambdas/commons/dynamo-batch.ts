@@ -24,6 +24,29 @@ export async function allSettledOrThrow<T>(promises: Promise<T>[]): Promise<T[]>
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
+/**
+ * Maps items through `fn` with at most `limit` calls in flight; after a failure starts no more,
+ * lets those in flight settle, then rejects with the first failure.
+ */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < items.length && !failed) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await allSettledOrThrow(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 const backoff = (round: number) => new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round) * (0.5 + Math.random())));
 
 /** Consistent BatchGetItem of any keys (100 a request, unprocessed keys retried); `onRequest` counts requests. */

@@ -90,10 +90,8 @@ export interface CompactionProgress {
   message: string;
 }
 
-export interface PartitionReport {
-  format: LakeFormat;
-  table: LakeTable;
-  partition: Partition;
+/** Files and bytes of compacted inputs and of their outputs; rows read (duplicates and superseded revisions included) and written. */
+export interface CompactionFigures {
   filesBefore: number;
   bytesBefore: number;
   filesAfter: number;
@@ -102,17 +100,15 @@ export interface PartitionReport {
   rowsAfter: number;
 }
 
-export interface CompactionReport {
+export interface PartitionReport extends CompactionFigures {
+  format: LakeFormat;
+  table: LakeTable;
+  partition: Partition;
+}
+
+export interface CompactionReport extends CompactionFigures {
   /** Partitions compacted (format × table × hour). */
   partitions: number;
-  /** Files and bytes of the compacted partitions' inputs, and of their outputs. */
-  filesBefore: number;
-  bytesBefore: number;
-  filesAfter: number;
-  bytesAfter: number;
-  /** Rows read from the inputs (duplicates and superseded revisions included) and written. */
-  rowsBefore: number;
-  rowsAfter: number;
   /** Files that could not be read as their format or table: left in place. */
   unreadable: { key: string; reason: string }[];
   /** Manifests of interrupted runs handled: finished or rolled back. */

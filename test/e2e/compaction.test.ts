@@ -15,7 +15,7 @@ jest.mock('hyparquet-writer', () =>
 
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { emulatorS3Client } from '../../local/emulators';
 import { compactLake, type CompactOptions, type CompactionReport } from '../../lambdas/compaction/compact';
 import { parseLakeKey, partitionId } from '../../lambdas/compaction/plan';
 import { LakeSql } from '../../local/lake-sql';
@@ -36,14 +36,7 @@ let pristine: Snapshot;
 const PRISTINE = 'pristine-lake';
 
 function s3Client(): S3Client {
-  return new S3Client({
-    endpoint: platform.outputs.S3Endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler(),
-  });
+  return emulatorS3Client(platform.outputs.S3Endpoint);
 }
 
 /** A client whose calls all fail once `kill` has said so (before or after the call it matches). */
