@@ -1,20 +1,30 @@
 /**
  * Runs one AWS API emulator (kinesalite, dynalite or s3rver) in a worker thread, so the emulators
  * use the machine's other core while the main thread serves HTTP and runs the handlers. It reports
- * the port it listens on and counts the API requests it serves, by operation.
+ * the port it listens on and counts the API requests it serves, by operation. kinesalite does its
+ * sequence arithmetic on BigInt (kinesalite-sequences.ts) and dynalite keeps table descriptions in
+ * memory (dynalite-table-cache.ts): same answers, less of the emulator thread per record.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Server, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { useTableDescriptionCache } from './dynalite-table-cache';
+import { useBigIntSequences } from './kinesalite-sequences';
 
 export type EmulatorKind = 'kinesis' | 'dynamodb' | 's3';
-export interface EmulatorWorkerData { kind: EmulatorKind; path: string; port: number }
+export interface EmulatorWorkerData {
+  kind: EmulatorKind;
+  path: string;
+  port: number;
+  /** False runs kinesalite and dynalite exactly as published, without the speed-ups below (benches compare both). */
+  speedups?: boolean;
+}
 export type EmulatorMessage =
   | { type: 'listening'; port: number }
   | { type: 'stats'; requests: Record<string, number> }
   | { type: 'failed'; message: string };
 
-const { kind, path, port } = workerData as EmulatorWorkerData;
+const { kind, path, port, speedups = true } = workerData as EmulatorWorkerData;
 const requests: Record<string, number> = {};
 
 function countRequests(server: Server): void {
@@ -55,12 +65,16 @@ function listen(server: Server): Promise<number> {
 async function start(): Promise<number> {
   if (kind === 'kinesis') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (speedups) useBigIntSequences(require('kinesalite/db'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const kinesalite = require('kinesalite');
     const server: Server = kinesalite({ path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
     countRequests(server);
     return listen(server);
   }
   if (kind === 'dynamodb') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (speedups) useTableDescriptionCache(require('dynalite/db'));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const dynalite = require('dynalite');
     const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

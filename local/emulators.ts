@@ -33,10 +33,10 @@ export class Emulator {
 
 const tsxHook = require.resolve('tsx/cjs');
 
-export function startEmulator(kind: EmulatorKind, dataDir: string, port = 0): Promise<Emulator> {
+export function startEmulator(kind: EmulatorKind, dataDir: string, port = 0, speedups = true): Promise<Emulator> {
   const path = join(dataDir, kind);
   mkdirSync(path, { recursive: true });
-  const workerData: EmulatorWorkerData = { kind, path, port };
+  const workerData: EmulatorWorkerData = { kind, path, port, speedups };
   const worker = new Worker(join(__dirname, 'emulator-worker.ts'), { workerData, execArgv: ['--require', tsxHook] });
   return new Promise((resolve, reject) => {
     const onMessage = (msg: EmulatorMessage) => {

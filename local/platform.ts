@@ -45,6 +45,8 @@ export interface PlatformOptions {
   retrainIntervalMinutes?: number;
   /** Require this key in x-api-key on the ingestion routes, as API Gateway does in AWS; unset: no check. */
   apiKey?: string;
+  /** False runs kinesalite and dynalite as published, without the platform's speed-ups (for benches). */
+  emulatorSpeedups?: boolean;
   log?: (line: string) => void;
 }
 
@@ -157,8 +159,8 @@ export class LocalPlatform {
   private async startIn(dataDir: string): Promise<PlatformOutputs> {
     this.log(`starting emulators in ${dataDir}`);
     const [kinesisEmu, dynamoEmu, s3Emu] = await Promise.all([
-      startEmulator('kinesis', dataDir),
-      startEmulator('dynamodb', dataDir),
+      startEmulator('kinesis', dataDir, 0, this.options.emulatorSpeedups),
+      startEmulator('dynamodb', dataDir, 0, this.options.emulatorSpeedups),
       startEmulator('s3', dataDir),
     ]);
     this.emulators = [kinesisEmu, dynamoEmu, s3Emu];

@@ -3,8 +3,9 @@
  * each emulator started as the platform starts it (a worker thread, data on disk):
  * dynalite BatchWriteItem (25 join states, as the aggregator writes them), BatchGetItem (100 keys,
  * consistent), the aggregator's conditional UpdateItem on aggregate rows, and kinesalite
- * GetRecords. With --cpu-prof the emulator threads run under V8's profiler and the bench prints
- * where their time went. No goals: these figures explain the other benches' results.
+ * PutRecords and GetRecords; each twice in one run, the emulators as published and then with the
+ * platform's speed-ups. With --cpu-prof the sped-up emulator threads run under V8's profiler and
+ * the bench prints where their time went. No goals: these figures explain the other benches'.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +18,7 @@ import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, UpdateComma
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startEmulator, type Emulator } from '../local/emulators';
+import { DEFAULT_SHARDS } from '../local/platform';
 import type { EmulatorKind, EmulatorMessage, EmulatorWorkerData } from '../local/emulator-worker';
 import { ensureStream, ensureTable } from '../local/provision';
 import { streams, tables } from '../schemas/resources';
@@ -39,8 +41,8 @@ interface Running {
 }
 
 /** As startEmulator (local/emulators.ts), but with the worker under V8's CPU profiler. */
-function startProfiled(kind: EmulatorKind, dataDir: string, profileDir: string): Promise<Running> {
-  const workerData: EmulatorWorkerData = { kind, path: join(dataDir, kind), port: 0 };
+function startProfiled(kind: EmulatorKind, dataDir: string, profileDir: string, speedups: boolean): Promise<Running> {
+  const workerData: EmulatorWorkerData = { kind, path: join(dataDir, kind), port: 0, speedups };
   const worker = new Worker(join(__dirname, '..', 'local', 'emulator-worker.ts'), {
     workerData,
     execArgv: ['--require', require.resolve('tsx/cjs'), '--cpu-prof', `--cpu-prof-dir=${profileDir}`],
@@ -54,9 +56,9 @@ function startProfiled(kind: EmulatorKind, dataDir: string, profileDir: string):
   });
 }
 
-async function start(kind: EmulatorKind, dataDir: string, profileDir: string | undefined): Promise<Running> {
-  if (profileDir) return startProfiled(kind, dataDir, profileDir);
-  const emulator: Emulator = await startEmulator(kind, dataDir);
+async function start(kind: EmulatorKind, dataDir: string, profileDir: string | undefined, speedups: boolean): Promise<Running> {
+  if (profileDir) return startProfiled(kind, dataDir, profileDir, speedups);
+  const emulator: Emulator = await startEmulator(kind, dataDir, 0, speedups);
   return { endpoint: emulator.endpoint, worker: (emulator as unknown as { worker?: Worker }).worker, stop: () => emulator.stop() };
 }
 
@@ -99,109 +101,127 @@ async function measure(name: string, seconds: number, callers: number, worker: W
   return { perSecond: median(perSecond.samples), samples: perSecond.samples, busy, clientMsPerCall };
 }
 
+type Results = Record<'batchWrite' | 'batchGet' | 'update' | 'putRecords' | 'getRecords', Measured>;
+
+/** Every operation against one variant of the emulators: as published, or with our speed-ups. */
+async function measureVariant(options: EmulatorsOptions, dir: string, profileDir: string | undefined, speedups: boolean): Promise<Results> {
+  const variant = speedups ? 'sped up' : 'as published';
+  const results: Partial<Results> = {};
+  const dynalite = await start('dynamodb', join(dir, variant), profileDir, speedups);
+  try {
+    const raw = new DynamoDBClient(clientConfig(dynalite.endpoint));
+    await Promise.all([ensureTable(raw, tables.txState), ensureTable(raw, tables.aggregates)]);
+    const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+    const now = Date.now();
+    let n = 0;
+    const written: string[] = [];
+    const seq = () => String(++n).padStart(64, '0');
+    progress(`[${variant}] dynalite BatchWriteItem: 4 callers × 25 join states, ${options.seconds} s`);
+    results.batchWrite = await measure('BatchWriteItem', options.seconds, 4, dynalite.worker, async () => {
+      const items = Array.from({ length: 25 }, () => {
+        const tx_id = `t-${n}-${Math.random().toString(36).slice(2, 8)}`;
+        written.push(tx_id);
+        return { PutRequest: { Item: { tx_id, seq: seq(), campaign_item_id: n % 10, bid_time: now, impression_time: now + 50, expires_at: Math.floor(now / 1000) + 604800 } } };
+      });
+      const out = await db.send(new BatchWriteCommand({ RequestItems: { [tables.txState.name]: items } }));
+      return items.length - (out.UnprocessedItems?.[tables.txState.name]?.length ?? 0);
+    });
+    progress(`[${variant}] dynalite BatchGetItem: 4 callers × 100 keys (consistent), ${options.seconds} s`);
+    let k = 0;
+    results.batchGet = await measure('BatchGetItem', options.seconds, 4, dynalite.worker, async () => {
+      const keys = Array.from({ length: 100 }, () => ({ tx_id: written[k++ % written.length] }));
+      const out = await db.send(new BatchGetCommand({ RequestItems: { [tables.txState.name]: { Keys: keys, ConsistentRead: true } } }));
+      return out.Responses?.[tables.txState.name]?.length ?? 0;
+    });
+    progress(`[${variant}] dynalite UpdateItem (the aggregator's fenced ADD on 20 rows): 16 callers, ${options.seconds} s`);
+    let u = 0;
+    results.update = await measure('UpdateItem', options.seconds, 16, dynalite.worker, async () => {
+      const i = u++;
+      await db.send(
+        new UpdateCommand({
+          TableName: tables.aggregates.name,
+          Key: { campaign_item_id: i % 20, period: 1_700_000_000 },
+          UpdateExpression: 'ADD bids :b, impressions :i, clicks :c, revision :one SET #fence = :last, updated_at = :now',
+          ConditionExpression: 'attribute_not_exists(#fence) OR #fence < :last',
+          ExpressionAttributeNames: { '#fence': 'fence_shardId-000000000000' },
+          ExpressionAttributeValues: { ':b': 30, ':i': 15, ':c': 3, ':one': 1, ':last': seq(), ':now': Date.now() },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ).catch((err: Error) => {
+        if (err.name !== 'ConditionalCheckFailedException') throw err;
+      });
+      return 1;
+    });
+    db.destroy();
+  } finally {
+    await dynalite.stop();
+  }
+
+  const kinesalite = await start('kinesis', join(dir, variant), profileDir, speedups);
+  try {
+    const kinesis = new KinesisClient(clientConfig(kinesalite.endpoint));
+    await ensureStream(kinesis, streams.events, DEFAULT_SHARDS);
+    progress(`[${variant}] kinesalite PutRecords: 4 callers × 500 stamped bids, ${options.seconds} s`);
+    results.putRecords = await measure('PutRecords', options.seconds, 4, kinesalite.worker, async () => {
+      const Records = Array.from({ length: 500 }, () => ({ Data: stampedBid(), PartitionKey: `p-${Math.random()}` }));
+      const out = await kinesis.send(new PutRecordsCommand({ StreamName: streams.events.name, Records }));
+      return Records.length - (out.FailedRecordCount ?? 0);
+    });
+    const shardId = (await kinesis.send(new ListShardsCommand({ StreamName: streams.events.name }))).Shards![0].ShardId!;
+    let iterator: string | undefined;
+    progress(`[${variant}] kinesalite GetRecords(1000) of one shard, one reader as the poller reads a shard, ${options.seconds} s`);
+    results.getRecords = await measure('GetRecords', options.seconds, 1, kinesalite.worker, async () => {
+      iterator ??= (await kinesis.send(new GetShardIteratorCommand({ StreamName: streams.events.name, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      iterator = out.Records?.length ? out.NextShardIterator : undefined; // at the tip: start over
+      return out.Records?.length ?? 0;
+    });
+    kinesis.destroy();
+  } finally {
+    await kinesalite.stop();
+  }
+  return results as Results;
+}
+
+// What the ceilings imply for the aggregator, per 1000 stream records of the generated workload
+// (about 0.6 auctions per record: one join state read and written per auction, ~20 row updates).
+const perK = { statesWritten: 600, keysRead: 600, updates: 20, records: 1000 };
+const impliedCeiling = (r: Results) => perK.records / (perK.statesWritten / r.batchWrite.perSecond + perK.keysRead / r.batchGet.perSecond + perK.updates / r.update.perSecond);
+
 export async function runEmulators(options: EmulatorsOptions): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sdp-bench-emulators-'));
   const profileDir = options.cpuProfile ? mkdtempSync(join(tmpdir(), 'sdp-bench-prof-')) : undefined;
-  const results: Record<string, Measured> = {};
+  let published: Results;
+  let sped: Results;
   try {
-    const dynalite = await start('dynamodb', dir, profileDir);
-    try {
-      const raw = new DynamoDBClient(clientConfig(dynalite.endpoint));
-      await Promise.all([ensureTable(raw, tables.txState), ensureTable(raw, tables.aggregates)]);
-      const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-      const now = Date.now();
-      let n = 0;
-      const written: string[] = [];
-      const seq = () => String(++n).padStart(64, '0');
-      progress(`dynalite BatchWriteItem: 4 callers × 25 join states, ${options.seconds} s`);
-      results.batchWrite = await measure('BatchWriteItem', options.seconds, 4, dynalite.worker, async () => {
-        const items = Array.from({ length: 25 }, () => {
-          const tx_id = `t-${n}-${Math.random().toString(36).slice(2, 8)}`;
-          written.push(tx_id);
-          return { PutRequest: { Item: { tx_id, seq: seq(), campaign_item_id: n % 10, bid_time: now, impression_time: now + 50, expires_at: Math.floor(now / 1000) + 604800 } } };
-        });
-        const out = await db.send(new BatchWriteCommand({ RequestItems: { [tables.txState.name]: items } }));
-        return items.length - (out.UnprocessedItems?.[tables.txState.name]?.length ?? 0);
-      });
-      progress(`dynalite BatchGetItem: 4 callers × 100 keys (consistent), ${options.seconds} s`);
-      let k = 0;
-      results.batchGet = await measure('BatchGetItem', options.seconds, 4, dynalite.worker, async () => {
-        const keys = Array.from({ length: 100 }, () => ({ tx_id: written[k++ % written.length] }));
-        const out = await db.send(new BatchGetCommand({ RequestItems: { [tables.txState.name]: { Keys: keys, ConsistentRead: true } } }));
-        return out.Responses?.[tables.txState.name]?.length ?? 0;
-      });
-      progress(`dynalite UpdateItem (the aggregator's fenced ADD on 20 rows): 16 callers, ${options.seconds} s`);
-      let u = 0;
-      results.update = await measure('UpdateItem', options.seconds, 16, dynalite.worker, async () => {
-        const i = u++;
-        await db.send(
-          new UpdateCommand({
-            TableName: tables.aggregates.name,
-            Key: { campaign_item_id: i % 20, period: 1_700_000_000 },
-            UpdateExpression: 'ADD bids :b, impressions :i, clicks :c, revision :one SET #fence = :last, updated_at = :now',
-            ConditionExpression: 'attribute_not_exists(#fence) OR #fence < :last',
-            ExpressionAttributeNames: { '#fence': 'fence_shardId-000000000000' },
-            ExpressionAttributeValues: { ':b': 30, ':i': 15, ':c': 3, ':one': 1, ':last': seq(), ':now': Date.now() },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ).catch((err: Error) => {
-          if (err.name !== 'ConditionalCheckFailedException') throw err;
-        });
-        return 1;
-      });
-      db.destroy();
-    } finally {
-      await dynalite.stop();
-    }
-
-    const kinesalite = await start('kinesis', dir, profileDir);
-    try {
-      const kinesis = new KinesisClient(clientConfig(kinesalite.endpoint));
-      await ensureStream(kinesis, streams.events, 1);
-      progress('kinesalite: filling one shard with 60k stamped bids');
-      for (let i = 0; i < 120; i++) {
-        const Records = Array.from({ length: 500 }, () => ({ Data: stampedBid(), PartitionKey: `p${i}-${Math.random()}` }));
-        await kinesis.send(new PutRecordsCommand({ StreamName: streams.events.name, Records }));
-      }
-      const shardId = (await kinesis.send(new ListShardsCommand({ StreamName: streams.events.name }))).Shards![0].ShardId!;
-      let iterator: string | undefined;
-      progress(`kinesalite GetRecords(1000), one reader as the poller reads a shard, ${options.seconds} s`);
-      results.getRecords = await measure('GetRecords', options.seconds, 1, kinesalite.worker, async () => {
-        iterator ??= (await kinesis.send(new GetShardIteratorCommand({ StreamName: streams.events.name, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-        iterator = out.Records?.length ? out.NextShardIterator : undefined; // at the tip: start over
-        return out.Records?.length ?? 0;
-      });
-      kinesis.destroy();
-    } finally {
-      await kinesalite.stop();
-    }
+    published = await measureVariant(options, dir, undefined, false);
+    sped = await measureVariant(options, dir, profileDir, true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  // What these ceilings imply for the aggregator, per 1000 stream records of the generated workload
-  // (about 0.6 auctions per record: one join state read and written per auction, ~20 row updates).
-  const perK = { statesWritten: 600, keysRead: 600, updates: 20, records: 1000 };
-  const dynaliteSecondsPerK = perK.statesWritten / results.batchWrite.perSecond + perK.keysRead / results.batchGet.perSecond + perK.updates / results.update.perSecond;
-  const clientMsPerK = results.getRecords.clientMsPerCall + (perK.keysRead / 100) * results.batchGet.clientMsPerCall + (perK.statesWritten / 25) * results.batchWrite.clientMsPerCall + perK.updates * results.update.clientMsPerCall;
+  const clientMsPerK = sped.getRecords.clientMsPerCall + (perK.keysRead / 100) * sped.batchGet.clientMsPerCall + (perK.statesWritten / 25) * sped.batchWrite.clientMsPerCall + perK.updates * sped.update.clientMsPerCall;
+  const row = (key: keyof Results, label: string, unit: string, how: string): Figure => ({
+    key: `${key}_per_s`,
+    label,
+    value: sped[key].perSecond,
+    unit,
+    note: `${how}; as published ${round(published[key].perSecond)} (${round(sped[key].perSecond / published[key].perSecond)}×); thread busy ${Math.round(sped[key].busy * 100)}%; client ${sped[key].clientMsPerCall.toFixed(2)} ms/call`,
+  });
   const figures: Figure[] = [
-    { key: 'dynalite_batch_write_items_per_s', label: 'dynalite BatchWriteItem', value: results.batchWrite.perSecond, unit: 'items/s', note: `25 join states per call, 4 callers; dynalite thread busy ${Math.round(results.batchWrite.busy * 100)}%; client ${results.batchWrite.clientMsPerCall.toFixed(2)} ms/call` },
-    { key: 'dynalite_batch_get_keys_per_s', label: 'dynalite BatchGetItem', value: results.batchGet.perSecond, unit: 'keys/s', note: `100 keys per call, 4 callers; busy ${Math.round(results.batchGet.busy * 100)}%; client ${results.batchGet.clientMsPerCall.toFixed(2)} ms/call` },
-    { key: 'dynalite_update_per_s', label: 'dynalite UpdateItem (fenced ADD)', value: results.update.perSecond, unit: 'ops/s', note: `16 callers on 20 rows; busy ${Math.round(results.update.busy * 100)}%; client ${results.update.clientMsPerCall.toFixed(2)} ms/call` },
-    { key: 'kinesalite_get_records_per_s', label: 'kinesalite GetRecords', value: results.getRecords.perSecond, unit: 'records/s', note: `Limit 1000, one reader; busy ${Math.round(results.getRecords.busy * 100)}%; client ${results.getRecords.clientMsPerCall.toFixed(2)} ms/call` },
+    row('batchWrite', 'dynalite BatchWriteItem', 'items/s', '25 join states per call, 4 callers'),
+    row('batchGet', 'dynalite BatchGetItem', 'keys/s', '100 keys per call, 4 callers'),
+    row('update', 'dynalite UpdateItem (fenced ADD)', 'ops/s', '16 callers on 20 rows'),
+    row('putRecords', 'kinesalite PutRecords', 'records/s', '500 records per call, 4 callers'),
+    row('getRecords', 'kinesalite GetRecords', 'records/s', 'Limit 1000, one reader'),
     { key: 'implied_aggregator_client_ms_per_1k', label: 'SDK client main-thread time per 1000 records', value: clientMsPerK, unit: 'ms', note: '≈ 1 GetRecords(1000) + 6 BatchGet(100) + 24 BatchWrite(25) + 20 UpdateItem' },
-    { key: 'implied_aggregator_ceiling', label: 'aggregator ceiling implied by dynalite', value: perK.records / dynaliteSecondsPerK, unit: 'records/s', note: 'one dynalite thread: 0.6 state writes + 0.6 key reads + 0.02 row updates per record' },
+    { key: 'implied_aggregator_ceiling', label: 'aggregator ceiling implied by dynalite', value: impliedCeiling(sped), unit: 'records/s', note: `one dynalite thread: 0.6 state writes + 0.6 key reads + 0.02 row updates per record; as published ${round(impliedCeiling(published))}` },
   ];
-  const notes: string[] = [];
+  const notes = ['Each emulator is measured as published and then with the speed-ups the platform runs it with (local/kinesalite-sequences.ts, local/dynalite-table-cache.ts), one after the other in this run.'];
   if (profileDir) {
     for (const summary of summariseDir(profileDir, 12)) notes.push(...formatSummary(summary));
-    notes.push(`profiles kept in ${profileDir} (dynalite first, then kinesalite, by start time in the file name)`);
+    notes.push(`profiles (sped-up variant) kept in ${profileDir} (dynalite first, then kinesalite, by start time in the file name)`);
   }
-  return {
-    bench: 'emulators',
-    figures,
-    notes,
-    details: { options, clientMsPerCall: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, round(v.clientMsPerCall)])), samples: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.samples])), busy: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, round(v.busy)])) },
-  };
+  const perVariant = (r: Results) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { samples: v.samples, busy: round(v.busy), clientMsPerCall: round(v.clientMsPerCall) }]));
+  return { bench: 'emulators', figures, notes, details: { options, published: perVariant(published), spedUp: perVariant(sped) } };
 }

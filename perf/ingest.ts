@@ -34,6 +34,8 @@ export interface IngestOptions {
   arrayConnections: number;
   shards: number;
   cpuProfile: boolean;
+  /** Run kinesalite and dynalite as published, without the platform's speed-ups. */
+  publishedEmulators: boolean;
 }
 
 export const ingestDefaults: IngestOptions = {
@@ -46,6 +48,7 @@ export const ingestDefaults: IngestOptions = {
   arrayConnections: 16,
   shards: DEFAULT_SHARDS,
   cpuProfile: false,
+  publishedEmulators: false,
 };
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -53,7 +56,7 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 /** (a) kinesalite's own PutRecords ceiling, records/s. */
 async function measureCeiling(options: IngestOptions) {
   const dir = mkdtempSync(join(tmpdir(), 'sdp-bench-kinesalite-'));
-  const emulator = await startEmulator('kinesis', dir);
+  const emulator = await startEmulator('kinesis', dir, 0, !options.publishedEmulators);
   try {
     const client = new KinesisClient({
       region: 'us-east-1',
@@ -152,7 +155,7 @@ export async function runIngest(options: IngestOptions): Promise<BenchResult> {
 
   const profileDir = options.cpuProfile ? mkdtempSync(join(tmpdir(), 'sdp-bench-prof-')) : undefined;
   progress(`starting the local platform (${options.shards} shards)${profileDir ? `; profiling its main thread over the measured phases into ${profileDir}` : ''}`);
-  const platform = await PlatformProcess.start({ shards: options.shards });
+  const platform = await PlatformProcess.start({ shards: options.shards, emulatorSpeedups: !options.publishedEmulators });
   let single: Phase;
   let arrays: Phase;
   try {
@@ -174,7 +177,7 @@ export async function runIngest(options: IngestOptions): Promise<BenchResult> {
   const arrayEvents = a.medianPerSecond * options.arraySize;
   const ratio = s.medianPerSecond / ceiling.recordsPerSecond;
   const figures: Figure[] = [
-    { key: 'kinesalite_ceiling', label: 'kinesalite PutRecords ceiling', value: ceiling.recordsPerSecond, unit: 'records/s', note: `median of ${ceiling.samples.length} s, ${options.callers} callers × 500 records` },
+    { key: 'kinesalite_ceiling', label: 'kinesalite PutRecords ceiling', value: ceiling.recordsPerSecond, unit: 'records/s', note: `median of ${ceiling.samples.length} s, ${options.callers} callers × 500 records; kinesalite ${options.publishedEmulators ? 'as published' : "with the platform's speed-ups"}` },
     { key: 'single_req_per_s', label: 'POST /bid single event', value: s.medianPerSecond, unit: 'req/s', note: `2xx only, median of ${s.samples.length} per-second samples, ${options.connections} connections` },
     { key: 'single_ratio', label: '  ratio to ceiling', value: ratio, unit: '×', goal: { op: '>=', target: 0.8, text: '≥ 0.8 × ceiling' } },
     { key: 'single_p50_ms', label: '  latency p50', value: s.latencyP50, unit: 'ms' },

@@ -43,6 +43,8 @@ export interface PipelineOptions {
   timeoutSeconds: number;
   shards: number;
   cpuProfile: boolean;
+  /** Run kinesalite and dynalite as published, without the platform's speed-ups. */
+  publishedEmulators: boolean;
 }
 
 export const pipelineDefaults: PipelineOptions = {
@@ -57,6 +59,7 @@ export const pipelineDefaults: PipelineOptions = {
   timeoutSeconds: 150,
   shards: DEFAULT_SHARDS,
   cpuProfile: false,
+  publishedEmulators: false,
 };
 
 const FIRST_CAMPAIGN = 1;
@@ -262,7 +265,7 @@ export async function runPipeline(options: PipelineOptions): Promise<BenchResult
 
   const profileDir = options.cpuProfile ? mkdtempSync(join(tmpdir(), 'sdp-bench-prof-')) : undefined;
   progress(`starting the local platform (${options.shards} shards)${profileDir ? `; profiling its main thread during sends and during the drain into ${profileDir}` : ''}`);
-  const platform = await PlatformProcess.start({ shards: options.shards });
+  const platform = await PlatformProcess.start({ shards: options.shards, emulatorSpeedups: !options.publishedEmulators });
   const { UrlForAPI: api, UrlForReports: reports } = platform.outputs;
   const kinesis = kinesisClient(platform.outputs.KinesisEndpoint);
   let prober: Prober | undefined;

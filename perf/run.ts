@@ -22,7 +22,10 @@ interface Bench<O> {
   run(options: O): Promise<BenchResult>;
 }
 
-const common = { 'cpu-prof': "profile the platform's main thread over the measured phases and print where its time went" };
+const common = {
+  'cpu-prof': "profile the platform's main thread over the measured phases and print where its time went",
+  'published-emulators': "run kinesalite and dynalite as published, without the platform's speed-ups (to compare)",
+};
 
 const benches: Record<string, Bench<never>> = {
   ingest: {
@@ -38,6 +41,7 @@ const benches: Record<string, Bench<never>> = {
       'array-connections': { key: 'arrayConnections', help: 'autocannon connections, array phase' },
       shards: { key: 'shards', help: 'shards of the events stream' },
       'cpu-prof': { key: 'cpuProfile', help: common['cpu-prof'] },
+      'published-emulators': { key: 'publishedEmulators', help: common['published-emulators'] },
     },
     run: runIngest,
   } satisfies Bench<typeof ingestDefaults> as unknown as Bench<never>,
@@ -56,6 +60,7 @@ const benches: Record<string, Bench<never>> = {
       timeout: { key: 'timeoutSeconds', help: 'give up when reports are not exact after this many seconds' },
       shards: { key: 'shards', help: 'shards of the events stream' },
       'cpu-prof': { key: 'cpuProfile', help: common['cpu-prof'] },
+      'published-emulators': { key: 'publishedEmulators', help: common['published-emulators'] },
     },
     run: runPipeline,
   } satisfies Bench<typeof pipelineDefaults> as unknown as Bench<never>,

@@ -33,11 +33,12 @@ const RESOLUTION_MS = 10;
 /** One event-loop delay histogram per channel, so overlapping measurements do not reset each other. */
 const loopDelays = new Map<string, ReturnType<typeof monitorEventLoopDelay>>();
 
-const [dataDir, shardsArg] = process.argv.slice(2);
+const [dataDir, shardsArg, emulators] = process.argv.slice(2);
 const platform = new LocalPlatform({
   dataDir,
   port: 0,
   shards: Number(shardsArg ?? DEFAULT_SHARDS),
+  emulatorSpeedups: emulators !== 'published-emulators',
   log: (line) => process.stderr.write(`${line}\n`),
 });
 

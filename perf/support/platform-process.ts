@@ -15,6 +15,8 @@ export type RequestStats = Record<string, Record<string, number>>;
 
 export interface PlatformProcessOptions {
   shards?: number;
+  /** False runs kinesalite and dynalite as published, without the platform's speed-ups. */
+  emulatorSpeedups?: boolean;
   /** Where the platform's own log lines go (default: stderr, prefixed). */
   log?: (line: string) => void;
 }
@@ -44,7 +46,7 @@ export class PlatformProcess {
     const dataDir = mkdtempSync(join(tmpdir(), 'sdp-bench-'));
     const log = options.log ?? ((line: string) => process.stderr.write(`  [platform] ${line}\n`));
     const execArgv = ['--require', require.resolve('tsx/cjs')];
-    const child = fork(join(__dirname, 'platform-child.ts'), [dataDir, String(options.shards ?? 2)], {
+    const child = fork(join(__dirname, 'platform-child.ts'), [dataDir, String(options.shards ?? 2), options.emulatorSpeedups === false ? 'published-emulators' : 'sped-up-emulators'], {
       execArgv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
