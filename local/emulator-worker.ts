@@ -2,13 +2,14 @@
  * Runs one AWS API emulator (kinesalite, dynalite or s3rver) in a worker thread, so the emulators
  * use the machine's other core while the main thread serves HTTP and runs the handlers. It reports
  * the port it listens on and counts the API requests it serves, by operation. kinesalite does its
- * sequence arithmetic on BigInt (kinesalite-sequences.ts) and dynalite keeps table descriptions in
- * memory (dynalite-table-cache.ts): same answers, less of the emulator thread per record.
+ * sequence arithmetic on BigInt (kinesalite-sequences.ts) and dynalite caches table descriptions,
+ * reads synchronously and batches its writes (dynalite-speedups.ts): same answers, less of the
+ * emulator thread per record.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Server, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { useTableDescriptionCache } from './dynalite-table-cache';
+import { speedUpDynalite } from './dynalite-speedups';
 import { useBigIntSequences } from './kinesalite-sequences';
 
 export type EmulatorKind = 'kinesis' | 'dynamodb' | 's3';
@@ -73,8 +74,7 @@ async function start(): Promise<number> {
     return listen(server);
   }
   if (kind === 'dynamodb') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    if (speedups) useTableDescriptionCache(require('dynalite/db'));
+    if (speedups) speedUpDynalite();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const dynalite = require('dynalite');
     const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

@@ -217,7 +217,7 @@ export async function runEmulators(options: EmulatorsOptions): Promise<BenchResu
     { key: 'implied_aggregator_client_ms_per_1k', label: 'SDK client main-thread time per 1000 records', value: clientMsPerK, unit: 'ms', note: '≈ 1 GetRecords(1000) + 6 BatchGet(100) + 24 BatchWrite(25) + 20 UpdateItem' },
     { key: 'implied_aggregator_ceiling', label: 'aggregator ceiling implied by dynalite', value: impliedCeiling(sped), unit: 'records/s', note: `one dynalite thread: 0.6 state writes + 0.6 key reads + 0.02 row updates per record; as published ${round(impliedCeiling(published))}` },
   ];
-  const notes = ['Each emulator is measured as published and then with the speed-ups the platform runs it with (local/kinesalite-sequences.ts, local/dynalite-table-cache.ts), one after the other in this run.'];
+  const notes = ['Each emulator is measured as published and then with the speed-ups the platform runs it with (local/kinesalite-sequences.ts, local/dynalite-speedups.ts), one after the other in this run.'];
   if (profileDir) {
     for (const summary of summariseDir(profileDir, 12)) notes.push(...formatSummary(summary));
     notes.push(`profiles (sped-up variant) kept in ${profileDir} (dynalite first, then kinesalite, by start time in the file name)`);
