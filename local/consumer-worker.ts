@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { quietSdkLogger } from '../lambdas/commons/clients';
 import { CheckpointStore } from './checkpoints';
 import { DeadLetterStore } from './dead-letters';
 import { StreamPoller, type KinesisHandler, type MappingSettings, type ShardStatus } from './stream-poller';
@@ -42,7 +43,7 @@ const { dataDir, region, consumers } = workerData as ConsumerWorkerData;
 const post = (msg: ConsumerMessage) => parentPort!.postMessage(msg);
 
 async function start(): Promise<Map<string, StreamPoller>> {
-  const kinesis = new KinesisClient({ region, requestHandler: new NodeHttpHandler() });
+  const kinesis = new KinesisClient({ region, requestHandler: new NodeHttpHandler(), logger: quietSdkLogger });
   const pollers = new Map<string, StreamPoller>();
   for (const def of consumers) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

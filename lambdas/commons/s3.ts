@@ -4,13 +4,14 @@
  * path-style addressing and checksums only where required.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { requestHandler } from './clients';
+import { quietSdkLogger, requestHandler } from './clients';
 
 let client: S3Client | undefined;
 
 export function s3(): S3Client {
   return (client ??= new S3Client({
     requestHandler: requestHandler(),
+    logger: quietSdkLogger,
     forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3),
     requestChecksumCalculation: 'WHEN_REQUIRED',
   }));
