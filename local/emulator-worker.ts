@@ -4,13 +4,15 @@
  * the port it listens on and counts the API requests it serves, by operation. kinesalite does its
  * sequence arithmetic on BigInt (kinesalite-sequences.ts) and dynalite caches table descriptions,
  * reads synchronously and batches its writes (dynalite-speedups.ts): same answers, less of the
- * emulator thread per record.
+ * emulator thread per record. s3rver deletes conditionally on ETags as S3 does
+ * (s3rver-conditional-deletes.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Server, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { speedUpDynalite } from './dynalite-speedups';
 import { useBigIntSequences } from './kinesalite-sequences';
+import { useConditionalDeletes } from './s3rver-conditional-deletes';
 
 export type EmulatorKind = 'kinesis' | 'dynamodb' | 's3';
 export interface EmulatorWorkerData {
@@ -82,6 +84,7 @@ async function start(): Promise<number> {
     return listen(server);
   }
   allowS3rverContinuationTokens();
+  useConditionalDeletes();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver');
   const s3rver = new S3rver({ address: '127.0.0.1', port, directory: path, silent: true });

@@ -347,6 +347,11 @@ export function tablePrefix(format: LakeFormat, table: LakeTable): string {
   return `${LAKE_PREFIXES[format]}/${table}/`;
 }
 
+/** The folder holding one partition of a table's files of one format. */
+export function partitionPrefix(format: LakeFormat, table: LakeTable, partition: Partition): string {
+  return `${tablePrefix(format, table)}${partitionPath(partition)}/`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Compaction manifests
 
@@ -361,6 +366,8 @@ export interface CompactionManifest {
   partition: Partition;
   /** Object keys being replaced. */
   inputs: string[];
+  /** The ETag of each input as compaction read it: its delete is conditional on it (absent in older manifests). */
+  inputETags?: Record<string, string>;
   /** Object keys replacing them. */
   outputs: string[];
   createdAt: string;

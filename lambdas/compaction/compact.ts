@@ -9,8 +9,14 @@
  *       (schemas/lake.ts CompactionManifest: inputs and outputs);
  *   (b) PUT every output `compacted-<hash>-<nnnn>` (hash of the sorted input keys: a rerun over
  *       the same inputs writes the same keys and bytes);
- *   (c) DELETE the inputs (DeleteObjects, ≤ 1000 keys a call);
+ *   (c) DELETE the inputs (DeleteObjects, ≤ 1000 keys a call), each only if it still has the ETag
+ *       it had when read (a conditional delete);
  *   (d) DELETE the manifest.
+ * A lake-writer retry may rewrite an input (the same key, maybe more rows) while a run compacts
+ * its partition. Just before (c) the run lists the partition again: if an input's ETag changed,
+ * it rolls back (deletes its outputs and manifest) and leaves the partition to the next run. An
+ * input rewritten between that listing and (c) fails its conditional delete and is kept, next to
+ * the outputs: its old rows are then seen twice until the next run merges them, but none is lost.
  * Readers honour manifests: while one exists they ignore its inputs if all its outputs exist, else
  * its outputs. So at every point each row is seen exactly once. Each run first recovers the
  * manifests it finds (plan.ts recoveryAction): all outputs there → finish (c) and (d); else, once
@@ -36,6 +42,7 @@ import {
   compactionManifestKey,
   parquetKey,
   partitionPath,
+  partitionPrefix,
   rawKey,
   tablePrefix,
   type CompactionManifest,
@@ -115,6 +122,10 @@ export interface CompactionReport extends CompactionFigures {
   recovered: number;
   /** Of those, the ones rolled back (their partition compacted again). */
   rolledBack: number;
+  /** Partitions left to the next run because an input was rewritten while this one compacted them. */
+  superseded: string[];
+  /** Inputs rewritten just before their delete: kept, their partition compacted again next run. */
+  kept: string[];
   /** Manifests left alone because a run may still be writing them (younger than staleManifestMs). */
   inFlight: string[];
   /** Auctions partitions (re)built, each written as Parquet and raw. */
@@ -127,6 +138,13 @@ export interface CompactionReport extends CompactionFigures {
 interface ObjectInfo {
   size: number;
   lastModified: number;
+  etag?: string;
+}
+
+/** An object key and the ETag it must still have to be deleted (none: delete whatever it holds). */
+interface Deletion {
+  key: string;
+  etag?: string;
 }
 
 const PARQUET_TYPE = 'application/vnd.apache.parquet';
@@ -149,15 +167,15 @@ class Lake {
     let token: string | undefined;
     do {
       const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) if (o.Key) out.set(o.Key, { size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 });
+      for (const o of page.Contents ?? []) if (o.Key) out.set(o.Key, { size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0, etag: o.ETag });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return out;
   }
 
-  async get(key: string): Promise<Uint8Array> {
+  async get(key: string): Promise<{ bytes: Uint8Array; etag?: string }> {
     const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    return res.Body!.transformToByteArray();
+    return { bytes: await res.Body!.transformToByteArray(), etag: res.ETag };
   }
 
   async put(key: string, body: Uint8Array | string, contentType: string): Promise<void> {
@@ -168,14 +186,22 @@ class Lake {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
-  /** Deletes keys, 1000 a call; deleting a key that is gone already is not an error. */
-  async deleteMany(keys: readonly string[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-      const part = keys.slice(i, i + DELETE_BATCH);
-      const res = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: part.map((Key) => ({ Key })), Quiet: true } }));
-      const errors = (res.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+  /**
+   * Deletes objects, 1000 a call, each with an ETag only if it still has it; deleting a key that is
+   * gone already is not an error. Returns the keys kept because their ETag changed.
+   */
+  async deleteMany(deletions: readonly (string | Deletion)[]): Promise<string[]> {
+    const kept: string[] = [];
+    const all = deletions.map((d) => (typeof d === 'string' ? { key: d } : d));
+    for (let i = 0; i < all.length; i += DELETE_BATCH) {
+      const part = all.slice(i, i + DELETE_BATCH);
+      const Objects = part.map((d) => (d.etag ? { Key: d.key, ETag: d.etag } : { Key: d.key }));
+      const res = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects, Quiet: true } }));
+      for (const e of res.Errors ?? []) if (e.Code === 'PreconditionFailed' && e.Key) kept.push(e.Key);
+      const errors = (res.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey' && e.Code !== 'PreconditionFailed');
       if (errors.length > 0) throw new Error(`compaction: could not delete ${errors.length} objects, e.g. ${errors[0].Key}: ${errors[0].Code} ${errors[0].Message}`);
     }
+    return kept;
   }
 }
 
@@ -212,6 +238,8 @@ class Run {
     unreadable: [],
     recovered: 0,
     rolledBack: 0,
+    superseded: [],
+    kept: [],
     inFlight: [],
     auctions: 0,
     auctionRows: 0,
@@ -242,12 +270,12 @@ class Run {
     this.report.unreadable.push({ key, reason });
   }
 
-  /** Reads and decodes a file, or reports it unreadable and returns undefined. */
-  async read(file: LakeFile): Promise<Decoded | undefined> {
+  /** Reads and decodes a file (with the ETag of what was read), or reports it unreadable and returns undefined. */
+  async read(file: LakeFile): Promise<{ records: Decoded; etag?: string } | undefined> {
     if (this.unreadableKeys.has(file.key)) return undefined;
-    const bytes = await this.lake.get(file.key);
+    const { bytes, etag } = await this.lake.get(file.key);
     try {
-      return await readLakeFile(file.format, file.table, bytes);
+      return { records: await readLakeFile(file.format, file.table, bytes), etag };
     } catch (err) {
       if (!(err instanceof UnreadableFile)) throw err;
       this.unreadable(file.key, err.message);
@@ -272,7 +300,7 @@ class Run {
       if (!isManifestKey(key)) continue;
       let manifest: unknown;
       try {
-        manifest = JSON.parse(Buffer.from(await this.lake.get(key)).toString('utf8'));
+        manifest = JSON.parse(Buffer.from((await this.lake.get(key)).bytes).toString('utf8'));
       } catch {
         manifest = undefined;
       }
@@ -289,8 +317,9 @@ class Run {
         continue;
       }
       if (action === 'finish') {
-        await this.lake.deleteMany(manifest.inputs);
-        for (const k of manifest.inputs) this.objects.delete(k);
+        const kept = await this.lake.deleteMany(manifest.inputs.map((k) => ({ key: k, etag: manifest.inputETags?.[k] })));
+        this.report.kept.push(...kept);
+        for (const k of manifest.inputs) if (!kept.includes(k)) this.objects.delete(k);
       } else {
         const written = manifest.outputs.filter((k) => this.objects.has(k));
         await this.lake.deleteMany(written);
@@ -328,8 +357,9 @@ class Run {
   async compactPartition(format: LakeFormat, table: LakeTable, partition: Partition, files: LakeFile[]): Promise<void> {
     const readable: LakeFile[] = [];
     const records: Decoded = [];
+    const inputETags: Record<string, string> = {};
     let inputBytes = 0;
-    const decodedFiles: (Decoded | undefined)[] = new Array(files.length);
+    const decodedFiles: ({ records: Decoded; etag?: string } | undefined)[] = new Array(files.length);
     await pool(files.map((f, i) => ({ f, i })), READ_CONCURRENCY, async ({ f, i }) => {
       decodedFiles[i] = await this.read(f);
     });
@@ -339,7 +369,8 @@ class Run {
       if (!decoded) continue;
       readable.push(f);
       inputBytes += this.objects.get(f.key)?.size ?? 0;
-      for (const r of decoded) records.push(r);
+      for (const r of decoded.records) records.push(r);
+      if (decoded.etag) inputETags[f.key] = decoded.etag;
     }
     // Only the outputs of one compaction left once unreadable files are set aside: nothing to do.
     if (!needsCompaction(readable.map((f) => f.fileId))) return;
@@ -356,15 +387,29 @@ class Run {
         : { key: rawKey(table, partition, fileId), body: toNdjsonGzip(part, { level: 6 }), contentType: NDJSON_TYPE };
     });
     const manifestKey = compactionManifestKey(format, table, partition, name);
-    const manifest: CompactionManifest = { format, table, partition, inputs, outputs: outputs.map((o) => o.key), createdAt: new Date().toISOString() };
+    const manifest: CompactionManifest = { format, table, partition, inputs, inputETags, outputs: outputs.map((o) => o.key), createdAt: new Date().toISOString() };
 
     await this.lake.put(manifestKey, JSON.stringify(manifest), 'application/json'); // (a)
     for (const o of outputs) await this.lake.put(o.key, o.body, o.contentType); // (b)
-    await this.lake.deleteMany(inputs); // (c)
+    const id = partitionId(format, table, partition);
+    const now = await this.lake.list(partitionPrefix(format, table, partition));
+    if (inputs.some((k) => now.get(k)?.etag !== inputETags[k])) {
+      // An input was rewritten (or removed) since it was read: undo (a) and (b), compact next run.
+      await this.lake.deleteMany(manifest.outputs);
+      await this.lake.deleteOne(manifestKey);
+      this.report.superseded.push(id);
+      this.progress('compact', `${id}: an input changed while compacting; left for the next run`);
+      return;
+    }
+    const kept = await this.lake.deleteMany(inputs.map((k) => ({ key: k, etag: inputETags[k] }))); // (c)
     await this.lake.deleteOne(manifestKey); // (d)
+    if (kept.length > 0) {
+      this.report.kept.push(...kept);
+      this.progress('compact', `${id}: ${kept.length} input(s) rewritten just before their delete, kept; compacted again next run`);
+    }
 
     const written = Date.now();
-    for (const k of inputs) this.objects.delete(k);
+    for (const k of inputs) if (!kept.includes(k)) this.objects.delete(k);
     for (const o of outputs) this.objects.set(o.key, { size: o.body.byteLength, lastModified: written });
     const detail: PartitionReport = {
       format,
@@ -386,7 +431,7 @@ class Run {
     r.rowsBefore += detail.rowsBefore;
     r.rowsAfter += detail.rowsAfter;
     r.details.push(detail);
-    this.progress('compact', `${partitionId(format, table, partition)}: ${detail.filesBefore} files → ${detail.filesAfter}, ${detail.rowsBefore} rows → ${detail.rowsAfter}`);
+    this.progress('compact', `${id}: ${detail.filesBefore} files → ${detail.filesAfter}, ${detail.rowsBefore} rows → ${detail.rowsAfter}`);
   }
 
   // -- auctions ---------------------------------------------------------------------------------
@@ -427,7 +472,7 @@ class Run {
       for (const f of files) {
         let rows = cache.get(f.key);
         if (!rows) {
-          rows = (await this.read(f)) ?? [];
+          rows = (await this.read(f))?.records ?? [];
           cache.set(f.key, rows);
         }
         for (const r of rows) out.push(r);

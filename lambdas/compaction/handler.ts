@@ -28,6 +28,7 @@ export async function handler(_event?: Partial<ScheduledEvent>): Promise<Compact
   metrics.addMetric('CompactionBytesAfter', MetricUnit.Bytes, report.bytesAfter);
   metrics.addMetric('CompactionUnreadableFiles', MetricUnit.Count, report.unreadable.length);
   metrics.addMetric('CompactionRecovered', MetricUnit.Count, report.recovered);
+  metrics.addMetric('CompactionSuperseded', MetricUnit.Count, report.superseded.length + report.kept.length);
   metrics.publishStoredMetrics();
   return report;
 }

@@ -7,6 +7,8 @@
  * and a rerun does nothing. Crash safety: the S3 client is made to fail for good after each step
  * of the commit protocol (a kill), the readers see every row exactly once in that state, and a
  * rerun without faults finishes the job. A truncated and a foreign file are reported, not fatal.
+ * A lake-writer retry rewriting an input (with one more row) while compaction runs loses no row,
+ * whether the rewrite lands before compaction's last listing or just before its deletes.
  */
 // hyparquet-writer is an ES module that jest's CommonJS runtime cannot load; Node's require can.
 jest.mock('hyparquet-writer', () =>
@@ -14,6 +16,7 @@ jest.mock('hyparquet-writer', () =>
 );
 
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { emulatorS3Client } from '../../local/emulators';
 import { compactLake, type CompactOptions, type CompactionReport } from '../../lambdas/compaction/compact';
@@ -69,6 +72,19 @@ function nth(command: string, n: number, when: 'before' | 'after', keyTest: (key
     if (command !== 'DeleteObjectsCommand' && !keyTest(key)) return undefined;
     return ++seen === n ? when : undefined;
   };
+}
+
+/** A client that runs `before` ahead of each call and then makes the call. */
+function interceptingClient(before: (command: string, input: Record<string, unknown>) => Promise<void>): S3Client {
+  const client = s3Client();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      await before(context.commandName ?? '', args.input as Record<string, unknown>);
+      return next(args);
+    },
+    { step: 'initialize', name: 'intercept' },
+  );
+  return client;
 }
 
 const root = (bucket: string) => join(platform.dataDir, 's3', bucket);
@@ -342,5 +358,75 @@ describe('compaction on the local platform', () => {
     expect(await snapshot(bucket)).toEqual(pristine);
     await expectCompacted(bucket);
   });
-});
 
+  describe('an input rewritten by a lake-writer retry while compaction runs', () => {
+    const NEW_TX = 'rewritten-by-a-retry';
+
+    /** A raw bcns partition of several files, one of them, and that file again with one more event. */
+    async function rewriteTarget(bucket: string): Promise<{ partition: string; key: string; rewritten: Buffer; rowsInKey: number }> {
+      const { files } = await layout(bucket);
+      const [partition, keys] = [...files].find(([id, ks]) => id.startsWith('raw/bcns/') && ks.length > 1)!;
+      const key = keys[0];
+      const s3 = s3Client();
+      const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray();
+      const lines = gunzipSync(body).toString('utf8').split('\n').filter(Boolean);
+      const extra = { ...JSON.parse(lines[0]), tx_id: NEW_TX };
+      return { partition, key, rewritten: gzipSync([...lines, JSON.stringify(extra)].join('\n') + '\n'), rowsInKey: lines.length };
+    }
+
+    async function countNew(bucket: string): Promise<number> {
+      const sql = await LakeSql.open(root(bucket));
+      try {
+        return Number((await sql.query(`SELECT count(*)::BIGINT AS n FROM raw_bcns WHERE tx_id = '${NEW_TX}'`)).rows[0].n);
+      } finally {
+        sql.close();
+      }
+    }
+
+    it('rolls the partition back when the rewrite lands before its last listing, and compacts it next run', async () => {
+      const bucket = 'rewrite-early';
+      await copyBucket(PRISTINE, bucket);
+      const target = await rewriteTarget(bucket);
+      let done = false;
+      const client = interceptingClient(async (command, input) => {
+        if (done || command !== 'PutObjectCommand' || !String(input.Key).startsWith(`${COMPACTION_PREFIX}${target.partition}`)) return;
+        done = true;
+        await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: target.key, Body: target.rewritten }));
+      });
+      const report = await compactLake(options(client, bucket, { tables: ['bcns'] }));
+      expect(done).toBe(true);
+      expect(report.superseded).toEqual([target.partition]);
+      expect(await countNew(bucket)).toBe(1);
+      expect(await countAll(bucket, 'raw_bcns')).toBe(distinct + 1);
+
+      const next = await compactLake(options(s3Client(), bucket, { tables: ['bcns'] }));
+      expect(next.superseded).toEqual([]);
+      expect(await countNew(bucket)).toBe(1);
+      expect(await countAll(bucket, 'raw_bcns')).toBe(distinct + 1);
+      expect((await layout(bucket)).files.get(target.partition)).toHaveLength(1);
+    });
+
+    it('keeps the input when the rewrite lands just before its delete: rows seen twice until the next run, none lost', async () => {
+      const bucket = 'rewrite-late';
+      await copyBucket(PRISTINE, bucket);
+      const target = await rewriteTarget(bucket);
+      let done = false;
+      const client = interceptingClient(async (command, input) => {
+        const objects = (input.Delete as { Objects?: { Key?: string }[] } | undefined)?.Objects ?? [];
+        if (done || command !== 'DeleteObjectsCommand' || !objects.some((o) => o.Key === target.key)) return;
+        done = true;
+        await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: target.key, Body: target.rewritten }));
+      });
+      const report = await compactLake(options(client, bucket, { tables: ['bcns'] }));
+      expect(done).toBe(true);
+      expect(report.kept).toEqual([target.key]);
+      expect(await countNew(bucket)).toBe(1);
+      expect(await countAll(bucket, 'raw_bcns')).toBe(distinct + 1 + target.rowsInKey);
+
+      await compactLake(options(s3Client(), bucket, { tables: ['bcns'] }));
+      expect(await countNew(bucket)).toBe(1);
+      expect(await countAll(bucket, 'raw_bcns')).toBe(distinct + 1);
+      expect((await layout(bucket)).files.get(target.partition)).toHaveLength(1);
+    });
+  });
+});
