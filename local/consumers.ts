@@ -1,4 +1,4 @@
-/** The main thread's handle on the consumer worker (consumer-worker.ts): start, status, stop. */
+/** The main thread's handle on a consumer worker thread (consumer-worker.ts): start, status, stop. */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { ConsumerMessage, ConsumerRequest, ConsumerStatus, ConsumerWorkerData } from './consumer-worker';
@@ -9,7 +9,11 @@ export class ConsumerThread {
   private nextId = 0;
   private readonly pending = new Map<number, (value: unknown) => void>();
 
-  private constructor(readonly worker: Worker) {
+  private constructor(
+    /** What the thread runs, for measuring it (e.g. `aggregator`). */
+    readonly name: string,
+    readonly worker: Worker,
+  ) {
     worker.on('message', (msg: ConsumerMessage) => {
       if (msg.type !== 'reply') return;
       this.pending.get(msg.id)?.(msg.value);
@@ -17,14 +21,14 @@ export class ConsumerThread {
     });
   }
 
-  static start(data: ConsumerWorkerData, log: (line: string) => void): Promise<ConsumerThread> {
+  static start(name: string, data: ConsumerWorkerData, log: (line: string) => void): Promise<ConsumerThread> {
     const worker = new Worker(join(__dirname, 'consumer-worker.ts'), { workerData: data, execArgv: ['--require', tsxHook] });
     worker.on('message', (msg: ConsumerMessage) => {
       if (msg.type === 'log') log(msg.line);
     });
     return new Promise((resolve, reject) => {
       worker.on('message', (msg: ConsumerMessage) => {
-        if (msg.type === 'started') resolve(new ConsumerThread(worker));
+        if (msg.type === 'started') resolve(new ConsumerThread(name, worker));
         else if (msg.type === 'failed') {
           void worker.terminate();
           reject(new Error(`stream consumers failed to start: ${msg.message}`));

@@ -2,7 +2,7 @@
  * The whole platform on one machine: emulators for Kinesis, DynamoDB and S3 in worker threads,
  * the resources provisioned from schemas/resources.ts, the unchanged Lambda handlers behind a local
  * API server on the main thread, and the stream consumers (a poller per consumer feeding its
- * handler) in a worker thread of their own. Everything binds to 127.0.0.1 and keeps its
+ * handler) in worker threads of their own: one for the aggregator, one for the lake writer. Everything binds to 127.0.0.1 and keeps its
  * data under one directory, so a restart resumes where the last run stopped.
  */
 import type { Worker } from 'node:worker_threads';
@@ -130,7 +130,7 @@ function lockDataDir(dataDir: string): () => void {
 
 export class LocalPlatform {
   private emulators: Emulator[] = [];
-  private consumers?: ConsumerThread;
+  private consumers: ConsumerThread[] = [];
   private scheduler?: Scheduler;
   private modelServer?: ModelServer;
   private api?: ApiServer;
@@ -186,23 +186,32 @@ export class LocalPlatform {
     /* eslint-enable @typescript-eslint/no-require-imports */
 
     const onError = (message: string, err: unknown) => this.log(`error: ${message}: ${(err as Error)?.message ?? err}`);
-    this.consumers = await ConsumerThread.start(
-      {
+    // One thread per consuming function, as each is its own Lambda in AWS: the aggregator's batches
+    // do not wait behind the lake writer's Parquet encoding, so reports stay fresh under load.
+    const log = (line: string) => this.log(line);
+    const started = await Promise.allSettled([
+      ConsumerThread.start('aggregator', {
+        dataDir,
+        region: REGION,
+        consumers: [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }],
+      }, log),
+      ConsumerThread.start('lake-writer', {
         dataDir,
         region: REGION,
         consumers: [
-          { name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping },
           { name: 'lake-writer-events', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.events.name, mapping: lakeWriterMapping },
           { name: 'lake-writer-aggregates', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.aggregates.name, mapping: lakeWriterMapping },
         ],
-      },
-      (line) => this.log(line),
-    );
-    const consumers = this.consumers;
+      }, log),
+    ]);
+    this.consumers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const consumerThreads = this.consumers;
     const jobs = ['compaction', TRAINING_JOB];
     const health: HealthSources = {
       emulators: this.emulators,
-      consumers: () => consumers.status(),
+      consumers: async () => Object.assign({}, ...(await Promise.all(consumerThreads.map((c) => c.status())))),
       jobs: () => Object.fromEntries(jobs.map((job) => [job, jobRuns(dataDir, job).at(-1)])),
     };
     const rejections = new RejectionLog();
@@ -261,7 +270,7 @@ export class LocalPlatform {
   threads(): { name: string; worker: Worker }[] {
     return [
       ...this.emulators.map((e) => ({ name: e.kind, worker: e.worker })),
-      ...(this.consumers ? [{ name: 'consumers', worker: this.consumers.worker }] : []),
+      ...this.consumers.map((c) => ({ name: c.name, worker: c.worker })),
     ];
   }
 
@@ -277,7 +286,7 @@ export class LocalPlatform {
     await this.api?.close();
     await this.scheduler?.stop();
     await this.modelServer?.close();
-    await this.consumers?.stop();
+    await Promise.all(this.consumers.map((c) => c.stop()));
     await Promise.all(this.emulators.map((e) => e.stop()));
     this.unlock?.();
   }

@@ -139,10 +139,15 @@ export const lakeWriterMapping = {
   parallelizationFactor: 1,
 } as const;
 
-/** Event source mapping settings for the aggregator, shared by CDK and the local poller. */
+/**
+ * Event source mapping settings for the aggregator, shared by CDK and the local poller. No
+ * batching window: Lambda reads each shard about once a second and invokes with what it read, so a
+ * window would only add its length to every report's freshness (goal p99 ≤ 2 s); under load the
+ * batches fill up anyway (locally, at 2,500 events/s, 0.22 DynamoDB requests per record).
+ */
 export const aggregatorMapping = {
   batchSize: 1000,
-  maxBatchingWindowSeconds: 1,
+  maxBatchingWindowSeconds: 0,
   bisectBatchOnError: true,
   reportBatchItemFailures: true,
   retryAttempts: 10,
