@@ -383,50 +383,54 @@ describe('compaction on the local platform', () => {
       }
     }
 
-    it('rolls the partition back when the rewrite lands before its last listing, and compacts it next run', async () => {
-      const bucket = 'rewrite-early';
+    type Target = Awaited<ReturnType<typeof rewriteTarget>>;
+
+    /** Compacts a copy of the pristine lake, rewriting the target input once `at` matches a call. */
+    async function compactWithRewrite(bucket: string, at: (command: string, input: Record<string, unknown>, target: Target) => boolean) {
       await copyBucket(PRISTINE, bucket);
       const target = await rewriteTarget(bucket);
       let done = false;
       const client = interceptingClient(async (command, input) => {
-        if (done || command !== 'PutObjectCommand' || !String(input.Key).startsWith(`${COMPACTION_PREFIX}${target.partition}`)) return;
+        if (done || !at(command, input, target)) return;
         done = true;
         await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: target.key, Body: target.rewritten }));
       });
       const report = await compactLake(options(client, bucket, { tables: ['bcns'] }));
       expect(done).toBe(true);
-      expect(report.superseded).toEqual([target.partition]);
-      expect(await countNew(bucket)).toBe(1);
-      expect(await countAll(bucket, 'raw_bcns')).toBe(distinct + 1);
+      return { report, target };
+    }
 
+    /** The next run compacts the partition into one file holding the rewritten input's rows once. */
+    async function expectMergedNextRun(bucket: string, target: Target): Promise<void> {
       const next = await compactLake(options(s3Client(), bucket, { tables: ['bcns'] }));
-      expect(next.superseded).toEqual([]);
+      expect([next.superseded, next.kept]).toEqual([[], []]);
       expect(await countNew(bucket)).toBe(1);
       expect(await countAll(bucket, 'raw_bcns')).toBe(distinct + 1);
       expect((await layout(bucket)).files.get(target.partition)).toHaveLength(1);
+    }
+
+    it('rolls the partition back when the rewrite lands before its last listing, and compacts it next run', async () => {
+      const bucket = 'rewrite-early';
+      const { report, target } = await compactWithRewrite(
+        bucket,
+        (command, input, t) => command === 'PutObjectCommand' && String(input.Key).startsWith(`${COMPACTION_PREFIX}${t.partition}`),
+      );
+      expect(report.superseded).toEqual([target.partition]);
+      expect(await countNew(bucket)).toBe(1);
+      expect(await countAll(bucket, 'raw_bcns')).toBe(distinct + 1);
+      await expectMergedNextRun(bucket, target);
     });
 
     it('keeps the input when the rewrite lands just before its delete: rows seen twice until the next run, none lost', async () => {
       const bucket = 'rewrite-late';
-      await copyBucket(PRISTINE, bucket);
-      const target = await rewriteTarget(bucket);
-      let done = false;
-      const client = interceptingClient(async (command, input) => {
-        const objects = (input.Delete as { Objects?: { Key?: string }[] } | undefined)?.Objects ?? [];
-        if (done || command !== 'DeleteObjectsCommand' || !objects.some((o) => o.Key === target.key)) return;
-        done = true;
-        await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: target.key, Body: target.rewritten }));
-      });
-      const report = await compactLake(options(client, bucket, { tables: ['bcns'] }));
-      expect(done).toBe(true);
+      const { report, target } = await compactWithRewrite(
+        bucket,
+        (command, input, t) => command === 'DeleteObjectsCommand' && ((input.Delete as { Objects?: { Key?: string }[] }).Objects ?? []).some((o) => o.Key === t.key),
+      );
       expect(report.kept).toEqual([target.key]);
       expect(await countNew(bucket)).toBe(1);
       expect(await countAll(bucket, 'raw_bcns')).toBe(distinct + 1 + target.rowsInKey);
-
-      await compactLake(options(s3Client(), bucket, { tables: ['bcns'] }));
-      expect(await countNew(bucket)).toBe(1);
-      expect(await countAll(bucket, 'raw_bcns')).toBe(distinct + 1);
-      expect((await layout(bucket)).files.get(target.partition)).toHaveLength(1);
+      await expectMergedNextRun(bucket, target);
     });
   });
 });
