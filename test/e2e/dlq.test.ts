@@ -3,7 +3,9 @@
  * aggregator's dead-letter store as the poller would write them: one holds a batch the aggregator
  * had in fact stored (its records read back from the events stream by sequence range), one holds
  * a record that is not an event. Redriving both replays the first without changing a count and
- * sets it aside, refuses the second with the reason and keeps it, and exits 1.
+ * sets it aside, refuses the second with the reason and keeps it, and exits 1. A lake-writer letter
+ * holding events the lake never got puts each of them in the lake once, however often it is
+ * redriven.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -47,13 +49,13 @@ describe('sdp dlq', () => {
     );
   const truth = [0, 1].map((i) => workload.truth.get(FIRST_CAMPAIGN + i));
 
-  function letter(shardId: string, records: DeadLetter['records']): DeadLetter {
+  function letter(shardId: string, records: DeadLetter['records'], functionName = 'aggregator'): DeadLetter {
     const first = records[0];
     const last = records[records.length - 1];
     return {
       version: '1.0',
       timestamp: new Date().toISOString(),
-      requestContext: { requestId: 'test', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:aggregator', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 11 },
+      requestContext: { requestId: 'test', functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`, condition: 'RetryAttemptsExhausted', approximateInvokeCount: 11 },
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       KinesisBatchInfo: {
         shardId,
@@ -107,5 +109,42 @@ describe('sdp dlq', () => {
     expect(await reports()).toEqual(truth);
     const left = JSON.parse((await sdp('dlq', 'list', '--json')).stdout) as { letter: string }[];
     expect(left.map((l) => l.letter)).toEqual([poisonName]);
+  }, 120_000);
+
+  it('redrives a lake-writer letter into the lake, each event once however often it is redriven', async () => {
+    const campaign = FIRST_CAMPAIGN + 50;
+    const lost = generateWorkload({ auctions: 40, campaigns: 1, firstCampaign: campaign, resendRate: 0, seed: 22 });
+    const shardId = 'shardId-000000000001';
+    // Records as the poller read them, at sequence numbers past anything on the stream.
+    const records = lost.events.map((e, i) => {
+      const sequenceNumber = `7${String(i).padStart(55, '0')}`;
+      const event = { ...e.body, type: e.type, received_at: Date.now(), event_time: Date.now() };
+      return {
+        kinesis: { kinesisSchemaVersion: '1.0', partitionKey: String(e.body.tx_id), sequenceNumber, data: Buffer.from(JSON.stringify(event)).toString('base64'), approximateArrivalTimestamp: Date.now() / 1000 },
+        eventSource: 'aws:kinesis',
+        eventVersion: '1.0',
+        eventID: `${shardId}:${sequenceNumber}`,
+        eventName: 'aws:kinesis:record',
+        invokeIdentityArn: 'arn:aws:iam::000000000000:role/lake-writer',
+        awsRegion: 'us-east-1',
+        eventSourceARN: `arn:aws:kinesis:us-east-1:000000000000:stream/${streams.events.name}`,
+      };
+    }) as DeadLetter['records'];
+    const lakeLetter = letter(shardId, records, 'lake-writer-events');
+    const inLake = async () => {
+      const out = await sdp('query', `SELECT count(*)::INT AS n, count(DISTINCT tx_id || type)::INT AS events FROM raw_bcns WHERE tx_id IN (${lost.events.map((e) => `'${String(e.body.tx_id)}'`).join(', ')})`, '--json');
+      expect(out.code).toBe(0);
+      return (JSON.parse(out.stdout) as { n: number; events: number }[])[0];
+    };
+    expect(await inLake()).toEqual({ n: 0, events: 0 });
+
+    const store = new DeadLetterStore(platform.dataDir, 'lake-writer-events');
+    for (let round = 0; round < 2; round++) {
+      store.put({ ...lakeLetter, timestamp: new Date(Date.now() + round).toISOString() });
+      const redrive = await sdp('dlq', 'redrive', '--all', '--consumer', 'lake-writer-events', '--json');
+      expect(redrive.code).toBe(0);
+      expect(JSON.parse(redrive.stdout)).toEqual([expect.objectContaining({ ok: true, detail: `${records.length} records handed to the lake writer again` })]);
+      expect(await inLake()).toEqual({ n: lost.events.length, events: lost.events.length });
+    }
   }, 120_000);
 });
