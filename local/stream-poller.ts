@@ -40,6 +40,12 @@ export interface PollerOptions {
   region: string;
   /** Sleep between polls of an idle shard. */
   idlePollMs?: number;
+  /**
+   * A batch collects for at least this long, whatever the mapping's window (default 0). Lambda
+   * reads a shard about once a second; this poller reads every idlePollMs, so without a window it
+   * would hand the handler a few records at a time, and every batch costs its fixed writes.
+   */
+  minBatchingWindowMs?: number;
   /** Backoff before retrying a failed batch: base * 2^retries, capped at 5 s. */
   retryBaseDelayMs?: number;
   onError?: (message: string, err: unknown) => void;
@@ -123,7 +129,7 @@ export class StreamPoller {
   private async pollShard(shardId: string): Promise<void> {
     const { mapping, kinesis } = this.options;
     const idlePollMs = this.options.idlePollMs ?? 100;
-    const windowMs = mapping.maxBatchingWindowSeconds * 1000;
+    const windowMs = Math.max(mapping.maxBatchingWindowSeconds * 1000, this.options.minBatchingWindowMs ?? 0);
     const state = this.status.get(shardId)!;
     let lastRead = state.checkpoint;
     let iterator: string | undefined;

@@ -142,8 +142,9 @@ export const lakeWriterMapping = {
 /**
  * Event source mapping settings for the aggregator, shared by CDK and the local poller. No
  * batching window: Lambda reads each shard about once a second and invokes with what it read, so a
- * window would only add its length to every report's freshness (goal p99 ≤ 2 s); under load the
- * batches fill up anyway (locally, at 2,500 events/s, 0.22 DynamoDB requests per record).
+ * window would only add its length to every report's freshness (goal p99 ≤ 2 s). The local poller,
+ * which reads far more often than once a second, collects batches for at least 250 ms instead
+ * (local/consumer-worker.ts).
  */
 export const aggregatorMapping = {
   batchSize: 1000,

@@ -90,6 +90,7 @@ describe('StreamPoller against kinesalite', () => {
     settings: MappingSettings,
     answer: (records: Invocation, invocation: number) => KinesisStreamBatchResponse | void = () => undefined,
     checkpoints = new CheckpointStore(dataDir, CONSUMER),
+    minBatchingWindowMs?: number,
   ) {
     const invocations: Invocation[] = [];
     const deadLetters = new DeadLetterStore(dataDir, CONSUMER);
@@ -102,6 +103,7 @@ describe('StreamPoller against kinesalite', () => {
       deadLetters,
       region: 'us-east-1',
       idlePollMs: 20,
+      minBatchingWindowMs,
       onError: (message) => errors.push(message),
       handler: async (event: KinesisStreamEvent) => {
         const got = event.Records.map((r) => ({
@@ -151,6 +153,17 @@ describe('StreamPoller against kinesalite', () => {
       expect(got.filter((d) => d.shardId === shardId)).toEqual(expected);
     }
     expect(errors).toEqual([]);
+  });
+
+  it('with a minimum batching window, collects records read at different times into one batch', async () => {
+    await setup(1);
+    const { poller: p, invocations } = poller(mapping({ maxBatchingWindowSeconds: 0 }), undefined, undefined, 1500);
+    await p.start();
+    await put(0, 5);
+    await until('the first records read', () => p.shards()[0].pending === 5);
+    await put(5, 10);
+    await until('all 10 records delivered', () => delivered(invocations).size === 10);
+    expect(invocations.map((batch) => batch.length)).toEqual([10]);
   });
 
   it('hands the handler Lambda-shaped Kinesis records', async () => {
