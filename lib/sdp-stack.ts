@@ -146,25 +146,13 @@ export class SdpStack extends Stack {
     for (const [key, value] of Object.entries(resourceNames)) {
       new CfnOutput(this, key, { value, description: `Read by sdp commands that run handler code against this stack (${resourceOutputs[key as keyof typeof resourceOutputs]})` });
     }
-    new CfnOutput(this, 'AggregatorDeadLetterQueueUrl', {
-      value: this.aggregator.deadLetterQueue.queueUrl,
-      description: 'Batches the aggregator gave up on (sdp dlq list/redrive --aws)',
-    });
-    new CfnOutput(this, 'LakeWriterDeadLetterQueueUrl', {
-      value: this.lakeWriter.deadLetterQueue.queueUrl,
-      description: 'Batches the lake writer gave up on (sdp dlq list/redrive --aws)',
-    });
-    new CfnOutput(this, 'AthenaWorkGroup', {
-      value: this.analytics.workGroup.ref,
-      description: 'Athena workgroup for SQL over the lake (sdp query)',
-    });
-    new CfnOutput(this, 'GlueDatabase', {
-      value: this.analytics.database.ref,
-      description: 'Glue database of the lake tables (raw_<table>, parquet_<table>)',
-    });
-    new CfnOutput(this, 'AlarmTopicArn', {
-      value: this.observability.alarmTopic.topicArn,
-      description: 'SNS topic every alarm notifies (subscribe more endpoints here)',
-    });
+    const operations: [id: string, value: string, description: string][] = [
+      ['AggregatorDeadLetterQueueUrl', this.aggregator.deadLetterQueue.queueUrl, 'Batches the aggregator gave up on (sdp dlq list/redrive --aws)'],
+      ['LakeWriterDeadLetterQueueUrl', this.lakeWriter.deadLetterQueue.queueUrl, 'Batches the lake writer gave up on (sdp dlq list/redrive --aws)'],
+      ['AthenaWorkGroup', this.analytics.workGroup.ref, 'Athena workgroup for SQL over the lake (sdp query)'],
+      ['GlueDatabase', this.analytics.database.ref, 'Glue database of the lake tables (raw_<table>, parquet_<table>)'],
+      ['AlarmTopicArn', this.observability.alarmTopic.topicArn, 'SNS topic every alarm notifies (subscribe more endpoints here)'],
+    ];
+    for (const [id, value, description] of operations) new CfnOutput(this, id, { value, description });
   }
 }

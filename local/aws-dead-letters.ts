@@ -11,6 +11,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { resourceOutputs } from '../schemas/resources';
 import type { DeadLetter } from './dead-letters';
+import { toLambdaRecord } from './lambda-records';
 
 export type StackOutputs = Record<string, string>;
 
@@ -95,22 +96,7 @@ export async function readBatchRecords(kinesis: Pick<KinesisClient, 'send'>, inf
     const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
     for (const r of out.Records ?? []) {
       if (BigInt(r.SequenceNumber!) > end) return checked(records, info);
-      records.push({
-        kinesis: {
-          kinesisSchemaVersion: '1.0',
-          partitionKey: r.PartitionKey!,
-          sequenceNumber: r.SequenceNumber!,
-          data: Buffer.from(r.Data!).toString('base64'),
-          approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp?.getTime() ?? 0) / 1000,
-        },
-        eventSource: 'aws:kinesis',
-        eventVersion: '1.0',
-        eventID: `${info.shardId}:${r.SequenceNumber}`,
-        eventName: 'aws:kinesis:record',
-        invokeIdentityArn: '',
-        awsRegion: region,
-        eventSourceARN: info.streamArn,
-      });
+      records.push(toLambdaRecord(r, { shardId: info.shardId, streamArn: info.streamArn, region, invokeIdentityArn: '' }));
     }
     if ((out.Records ?? []).length === 0 && out.MillisBehindLatest === 0) break;
     iterator = out.NextShardIterator;

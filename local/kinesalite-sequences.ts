@@ -6,6 +6,7 @@
  * path does not recognise (anything but a plain decimal string or integer) goes to kinesalite's
  * own function, so its errors and edge cases are unchanged.
  */
+import { createHash } from 'node:crypto';
 
 /** The functions of `kinesalite/db` that this module replaces. */
 export interface KinesaliteSequenceFunctions {
@@ -131,8 +132,6 @@ class HashKey {
 /** Replaces the sequence and hash-key functions of kinesalite's `db` module in place. */
 export function useBigIntSequences(db: KinesaliteSequenceFunctions): void {
   const original = { parseSequence: db.parseSequence, stringifySequence: db.stringifySequence };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   const parseSequence = (seq: string) => (typeof seq === 'string' && DECIMAL.test(seq) ? parseFast(seq) : original.parseSequence(seq));
   const stringifySequence = (obj: SequenceObject) => (fastStringifiable(obj) ? stringifyFast(obj) : original.stringifySequence(obj));
   db.parseSequence = parseSequence;

@@ -15,6 +15,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { aggregatorMapping, lakeBucket, lakeWriterMapping, modelEndpoint, readSetting, settings, streams, tables } from '../schemas/resources';
 import { ApiServer, type Route } from './api-server';
 import { ConsumerThread } from './consumers';
+import type { ConsumerWorkerData } from './consumer-worker';
 import { Scheduler } from './scheduler';
 import { jobRuns } from './jobs';
 import { ModelServer } from './model-server';
@@ -188,21 +189,13 @@ export class LocalPlatform {
     const onError = (message: string, err: unknown) => this.log(`error: ${message}: ${(err as Error)?.message ?? err}`);
     // One thread per consuming function, as each is its own Lambda in AWS: the aggregator's batches
     // do not wait behind the lake writer's Parquet encoding, so reports stay fresh under load.
-    const log = (line: string) => this.log(line);
+    const thread = (name: string, consumers: ConsumerWorkerData['consumers']) => ConsumerThread.start(name, { dataDir, region: REGION, consumers }, (line) => this.log(line));
     const started = await Promise.allSettled([
-      ConsumerThread.start('aggregator', {
-        dataDir,
-        region: REGION,
-        consumers: [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }],
-      }, log),
-      ConsumerThread.start('lake-writer', {
-        dataDir,
-        region: REGION,
-        consumers: [
-          { name: 'lake-writer-events', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.events.name, mapping: lakeWriterMapping },
-          { name: 'lake-writer-aggregates', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.aggregates.name, mapping: lakeWriterMapping },
-        ],
-      }, log),
+      thread('aggregator', [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }]),
+      thread('lake-writer', [
+        { name: 'lake-writer-events', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.events.name, mapping: lakeWriterMapping },
+        { name: 'lake-writer-aggregates', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.aggregates.name, mapping: lakeWriterMapping },
+      ]),
     ]);
     this.consumers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { CheckpointStore } from './checkpoints';
+import { toLambdaRecord } from './lambda-records';
 import type { DeadLetterStore } from './dead-letters';
 
 export type KinesisHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse | void>;
@@ -68,11 +69,14 @@ export class StreamPoller {
   private readonly status = new Map<string, ShardStatus>();
   private readonly wake = new Set<() => void>();
   readonly streamArn: string;
+  /** The function's execution role, named in every record delivered. */
+  private readonly roleArn: string;
   invocations = 0;
   deadLettered = 0;
 
   constructor(private readonly options: PollerOptions) {
     this.streamArn = `arn:aws:kinesis:${options.region}:000000000000:stream/${options.streamName}`;
+    this.roleArn = `arn:aws:iam::000000000000:role/${options.functionName}`;
   }
 
   async start(): Promise<void> {
@@ -165,7 +169,8 @@ export class StreamPoller {
           if (buffer.length > 0) bufferSince = Date.now();
           inDelivery = batch.length;
           updatePending();
-          delivering = this.deliver(shardId, batch.map((r) => this.toLambdaRecord(shardId, r))).finally(() => {
+          const source = { shardId, streamArn: this.streamArn, region: this.options.region, invokeIdentityArn: this.roleArn };
+          delivering = this.deliver(shardId, batch.map((r) => toLambdaRecord(r, source))).finally(() => {
             inDelivery = 0;
             updatePending();
           });
@@ -186,25 +191,6 @@ export class StreamPoller {
       }
     }
     await delivering;
-  }
-
-  private toLambdaRecord(shardId: string, r: _Record): KinesisStreamRecord {
-    return {
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: r.PartitionKey!,
-        sequenceNumber: r.SequenceNumber!,
-        data: Buffer.from(r.Data!).toString('base64'),
-        approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
-      },
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `${shardId}:${r.SequenceNumber}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: `arn:aws:iam::000000000000:role/${this.options.functionName}`,
-      awsRegion: this.options.region,
-      eventSourceARN: this.streamArn,
-    };
   }
 
   /** Delivers one batch until it is done: processed, or dead-lettered after its retries. */

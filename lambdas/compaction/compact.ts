@@ -190,14 +190,14 @@ class Lake {
    * Deletes objects, 1000 a call, each with an ETag only if it still has it; deleting a key that is
    * gone already is not an error. Returns the keys kept because their ETag changed.
    */
-  async deleteMany(deletions: readonly (string | Deletion)[]): Promise<string[]> {
-    const kept: string[] = [];
+  async deleteMany(deletions: readonly (string | Deletion)[]): Promise<Set<string>> {
+    const kept = new Set<string>();
     const all = deletions.map((d) => (typeof d === 'string' ? { key: d } : d));
     for (let i = 0; i < all.length; i += DELETE_BATCH) {
       const part = all.slice(i, i + DELETE_BATCH);
       const Objects = part.map((d) => (d.etag ? { Key: d.key, ETag: d.etag } : { Key: d.key }));
       const res = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects, Quiet: true } }));
-      for (const e of res.Errors ?? []) if (e.Code === 'PreconditionFailed' && e.Key) kept.push(e.Key);
+      for (const e of res.Errors ?? []) if (e.Code === 'PreconditionFailed' && e.Key) kept.add(e.Key);
       const errors = (res.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey' && e.Code !== 'PreconditionFailed');
       if (errors.length > 0) throw new Error(`compaction: could not delete ${errors.length} objects, e.g. ${errors[0].Key}: ${errors[0].Code} ${errors[0].Message}`);
     }
@@ -319,7 +319,7 @@ class Run {
       if (action === 'finish') {
         const kept = await this.lake.deleteMany(manifest.inputs.map((k) => ({ key: k, etag: manifest.inputETags?.[k] })));
         this.report.kept.push(...kept);
-        for (const k of manifest.inputs) if (!kept.includes(k)) this.objects.delete(k);
+        for (const k of manifest.inputs) if (!kept.has(k)) this.objects.delete(k);
       } else {
         const written = manifest.outputs.filter((k) => this.objects.has(k));
         await this.lake.deleteMany(written);
@@ -392,8 +392,8 @@ class Run {
     await this.lake.put(manifestKey, JSON.stringify(manifest), 'application/json'); // (a)
     for (const o of outputs) await this.lake.put(o.key, o.body, o.contentType); // (b)
     const id = partitionId(format, table, partition);
-    const now = await this.lake.list(partitionPrefix(format, table, partition));
-    if (inputs.some((k) => now.get(k)?.etag !== inputETags[k])) {
+    const current = await this.lake.list(partitionPrefix(format, table, partition));
+    if (inputs.some((k) => current.get(k)?.etag !== inputETags[k])) {
       // An input was rewritten (or removed) since it was read: undo (a) and (b), compact next run.
       await this.lake.deleteMany(manifest.outputs);
       await this.lake.deleteOne(manifestKey);
@@ -403,13 +403,13 @@ class Run {
     }
     const kept = await this.lake.deleteMany(inputs.map((k) => ({ key: k, etag: inputETags[k] }))); // (c)
     await this.lake.deleteOne(manifestKey); // (d)
-    if (kept.length > 0) {
+    if (kept.size > 0) {
       this.report.kept.push(...kept);
-      this.progress('compact', `${id}: ${kept.length} input(s) rewritten just before their delete, kept; compacted again next run`);
+      this.progress('compact', `${id}: ${kept.size} input(s) rewritten just before their delete, kept; compacted again next run`);
     }
 
     const written = Date.now();
-    for (const k of inputs) if (!kept.includes(k)) this.objects.delete(k);
+    for (const k of inputs) if (!kept.has(k)) this.objects.delete(k);
     for (const o of outputs) this.objects.set(o.key, { size: o.body.byteLength, lastModified: written });
     const detail: PartitionReport = {
       format,

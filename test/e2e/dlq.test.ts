@@ -16,6 +16,7 @@ import { generateWorkload } from '../../local/workload';
 import { sendEvents } from '../../local/send';
 import { DeadLetterStore, type DeadLetter } from '../../local/dead-letters';
 import { readBatchRecords } from '../../local/aws-dead-letters';
+import { toLambdaRecord } from '../../local/lambda-records';
 import { streams } from '../../schemas/resources';
 import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
 
@@ -116,20 +117,18 @@ describe('sdp dlq', () => {
     const lost = generateWorkload({ auctions: 40, campaigns: 1, firstCampaign: campaign, resendRate: 0, seed: 22 });
     const shardId = 'shardId-000000000001';
     // Records as the poller read them, at sequence numbers past anything on the stream.
-    const records = lost.events.map((e, i) => {
-      const sequenceNumber = `7${String(i).padStart(55, '0')}`;
-      const event = { ...e.body, type: e.type, received_at: Date.now(), event_time: Date.now() };
-      return {
-        kinesis: { kinesisSchemaVersion: '1.0', partitionKey: String(e.body.tx_id), sequenceNumber, data: Buffer.from(JSON.stringify(event)).toString('base64'), approximateArrivalTimestamp: Date.now() / 1000 },
-        eventSource: 'aws:kinesis',
-        eventVersion: '1.0',
-        eventID: `${shardId}:${sequenceNumber}`,
-        eventName: 'aws:kinesis:record',
-        invokeIdentityArn: 'arn:aws:iam::000000000000:role/lake-writer',
-        awsRegion: 'us-east-1',
-        eventSourceARN: `arn:aws:kinesis:us-east-1:000000000000:stream/${streams.events.name}`,
-      };
-    }) as DeadLetter['records'];
+    const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${streams.events.name}`;
+    const records = lost.events.map((e, i) =>
+      toLambdaRecord(
+        {
+          PartitionKey: String(e.body.tx_id),
+          SequenceNumber: `7${String(i).padStart(55, '0')}`,
+          Data: Buffer.from(JSON.stringify({ ...e.body, type: e.type, received_at: Date.now(), event_time: Date.now() })),
+          ApproximateArrivalTimestamp: new Date(),
+        },
+        { shardId, streamArn, region: 'us-east-1', invokeIdentityArn: 'arn:aws:iam::000000000000:role/lake-writer' },
+      ),
+    );
     const lakeLetter = letter(shardId, records, 'lake-writer-events');
     const inLake = async () => {
       const out = await sdp('query', `SELECT count(*)::INT AS n, count(DISTINCT tx_id || type)::INT AS events FROM raw_bcns WHERE tx_id IN (${lost.events.map((e) => `'${String(e.body.tx_id)}'`).join(', ')})`, '--json');

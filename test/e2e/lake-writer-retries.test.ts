@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { startEmulator, type Emulator } from '../../local/emulators';
+import { toLambdaRecord } from '../../local/lambda-records';
 import { ensureBucket, ensureTable } from '../../local/provision';
 import { LakeSql, localLakeRoot } from '../../local/lake-sql';
 import { lakeBucket, tables } from '../../schemas/resources';
@@ -19,19 +20,12 @@ type Handler = typeof import('../../lambdas/lake-writer/handler');
 let seq = 49_000_000_000;
 function batch(events: Record<string, unknown>[]): KinesisStreamEvent {
   return {
-    Records: events.map((e) => {
-      const sequenceNumber = String(seq++);
-      return {
-        kinesis: { kinesisSchemaVersion: '1.0', partitionKey: String(e.tx_id), sequenceNumber, data: Buffer.from(JSON.stringify(e)).toString('base64'), approximateArrivalTimestamp: 0 },
-        eventSource: 'aws:kinesis',
-        eventVersion: '1.0',
-        eventID: `shardId-000000000000:${sequenceNumber}`,
-        eventName: 'aws:kinesis:record',
-        invokeIdentityArn: 'arn',
-        awsRegion: 'us-east-1',
-        eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/events',
-      };
-    }),
+    Records: events.map((e) =>
+      toLambdaRecord(
+        { PartitionKey: String(e.tx_id), SequenceNumber: String(seq++), Data: Buffer.from(JSON.stringify(e)), ApproximateArrivalTimestamp: new Date(0) },
+        { shardId: 'shardId-000000000000', streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/events', region: 'us-east-1', invokeIdentityArn: 'arn' },
+      ),
+    ),
   };
 }
 
