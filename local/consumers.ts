@@ -1,9 +1,7 @@
 /** The main thread's handle on a consumer worker thread (consumer-worker.ts): start, status, stop. */
-import { Worker } from 'node:worker_threads';
-import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from './threads';
 import type { ConsumerMessage, ConsumerRequest, ConsumerStatus, ConsumerWorkerData } from './consumer-worker';
-
-const tsxHook = require.resolve('tsx/cjs');
 
 export class ConsumerThread {
   private nextId = 0;
@@ -22,7 +20,7 @@ export class ConsumerThread {
   }
 
   static start(name: string, data: ConsumerWorkerData, log: (line: string) => void): Promise<ConsumerThread> {
-    const worker = new Worker(join(__dirname, 'consumer-worker.ts'), { workerData: data, execArgv: ['--require', tsxHook] });
+    const worker = startThread('consumer-worker.ts', data);
     worker.on('message', (msg: ConsumerMessage) => {
       if (msg.type === 'log') log(msg.line);
     });

@@ -9,7 +9,11 @@
  *    run synchronously instead (LevelDB serves them from memory or the page cache);
  *  - every item written as its own LevelDB write: the puts and deletes issued in one turn of the
  *    event loop are written as one batch, in the order they were issued, each caller answered
- *    when the batch is written. Writes were not synced to disk before either.
+ *    when the batch is written. Writes were not synced to disk before either;
+ *  - every item key computed afresh, an MD5 digest each time (the same key several times per
+ *    item: validation, lock, read, write): kept per table description, which is immutable;
+ *  - every put reading the item it replaces, even when nothing needs it: a put with no condition,
+ *    no ALL_OLD, no consumed capacity on a table with no secondary index writes without reading.
  */
 
 import { dirname } from 'node:path';
@@ -129,10 +133,99 @@ export function useCoalescedWrites(proto: ClassicLevelPrototype): void {
   };
 }
 
-/** Applies every speed-up to dynalite stores created from now on in this thread. */
+interface KeyTable {
+  KeySchema: { AttributeName: string }[];
+  LocalSecondaryIndexes?: unknown[];
+  GlobalSecondaryIndexes?: unknown[];
+}
+type Item = Record<string, Record<string, unknown>>;
+type CreateKey = (item: Item, table: KeyTable, keySchema?: unknown) => string;
+
+/** Past this many keys a table's memo starts again, so memory stays bounded. */
+const KEY_MEMO_LIMIT = 100_000;
+
+/**
+ * `createKey` remembered per table description object (the table cache keeps one per table until
+ * the table changes). Keys are a pure function of the table's key schema and the key attributes'
+ * values; anything unusual (an index's key schema, a missing or non-string value) is computed as before.
+ */
+export function memoizedCreateKey(createKey: CreateKey): CreateKey {
+  const memos = new WeakMap<KeyTable, Map<string, string>>();
+  return (item, table, keySchema) => {
+    if (keySchema != null && keySchema !== table.KeySchema) return createKey(item, table, keySchema);
+    let id = '';
+    for (const { AttributeName } of table.KeySchema) {
+      const attr = item[AttributeName];
+      const type = attr && Object.keys(attr)[0];
+      const value = type && attr[type];
+      if (typeof value !== 'string') return createKey(item, table, keySchema);
+      id += `${type}${value.length}:${value}`;
+    }
+    let memo = memos.get(table);
+    if (!memo || memo.size >= KEY_MEMO_LIMIT) memos.set(table, (memo = new Map()));
+    let key = memo.get(id);
+    if (key === undefined) memo.set(id, (key = createKey(item, table, keySchema)));
+    return key;
+  };
+}
+
+interface PutItemRequest {
+  TableName: string;
+  Item: Item;
+  ReturnValues?: string;
+  ReturnConsumedCapacity?: string;
+  Expected?: unknown;
+  _condition?: unknown;
+}
+type Done = (err: unknown, result?: object) => void;
+type PutItemAction = (store: ItemStore, data: PutItemRequest, cb: Done) => void;
+interface ItemStore {
+  getTable(name: string, cb: (err: unknown, table?: KeyTable) => void): void;
+  getItemDb(name: string): {
+    lock(key: string, fn: (release: (cb: Done) => Done) => void): void;
+    put(key: string, item: Item, cb: (err?: unknown) => void): void;
+  };
+}
+interface DynaliteDb {
+  create(options: unknown): DynaliteStore;
+  createKey: CreateKey;
+  validateItem(item: Item, table: KeyTable): unknown;
+}
+
+/**
+ * dynalite's PutItem action, except that a put whose answer and effect cannot depend on the item
+ * it replaces (no condition, no ALL_OLD, no consumed capacity, no secondary index to update) does
+ * not read that item first; it still takes the item's lock, so it stays ordered with updates.
+ */
+export function blindPuts(putItem: PutItemAction, db: DynaliteDb): PutItemAction {
+  return (store, data, cb) => {
+    const needsOldItem = data._condition != null || data.Expected != null || data.ReturnValues === 'ALL_OLD' || data.ReturnConsumedCapacity != null;
+    if (needsOldItem) return putItem(store, data, cb);
+    store.getTable(data.TableName, (err, table) => {
+      if (err) return cb(err);
+      if (table!.LocalSecondaryIndexes || table!.GlobalSecondaryIndexes) return putItem(store, data, cb);
+      const invalid = db.validateItem(data.Item, table!);
+      if (invalid != null) return cb(invalid);
+      const itemDb = store.getItemDb(data.TableName);
+      const key = db.createKey(data.Item, table!);
+      itemDb.lock(key, (release) => {
+        const done = release(cb);
+        itemDb.put(key, data.Item, (putErr) => (putErr ? done(putErr) : done(null, {})));
+      });
+    });
+  };
+}
+
+/** Applies every speed-up to dynalite stores created from now on in this thread (call it before requiring dynalite). */
 export function speedUpDynalite(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynaliteDb = require('dynalite/db') as { create(options: unknown): DynaliteStore };
+  const dynaliteDb = require('dynalite/db') as DynaliteDb;
+  dynaliteDb.createKey = memoizedCreateKey(dynaliteDb.createKey);
+  // The actions (and BatchWriteItem, which calls PutItem's module) take PutItem from the module cache.
+  const putItemPath = require.resolve('dynalite/actions/putItem');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const putItem = require(putItemPath) as PutItemAction;
+  require.cache[putItemPath]!.exports = blindPuts(putItem, dynaliteDb);
   const create = dynaliteDb.create;
   dynaliteDb.create = (options) => {
     const store = create(options);

@@ -1,5 +1,6 @@
 /** Starts the AWS API emulators, each in its own worker thread with its data under the data dir. */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from './threads';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -31,13 +32,11 @@ export class Emulator {
   }
 }
 
-const tsxHook = require.resolve('tsx/cjs');
-
 export function startEmulator(kind: EmulatorKind, dataDir: string, port = 0, speedups = true): Promise<Emulator> {
   const path = join(dataDir, kind);
   mkdirSync(path, { recursive: true });
   const workerData: EmulatorWorkerData = { kind, path, port, speedups };
-  const worker = new Worker(join(__dirname, 'emulator-worker.ts'), { workerData, execArgv: ['--require', tsxHook] });
+  const worker = startThread('emulator-worker.ts', workerData);
   return new Promise((resolve, reject) => {
     const onMessage = (msg: EmulatorMessage) => {
       if (msg.type === 'listening') {

@@ -2,8 +2,7 @@
  * The local stand-in for EventBridge schedules: invokes each scheduled handler every interval in a
  * worker thread (job-worker.ts), one run at a time per job (jobs.ts), and records every run.
  */
-import { Worker } from 'node:worker_threads';
-import { join } from 'node:path';
+import { startThread } from './threads';
 import { JobBusyError, runJob } from './jobs';
 
 export interface ScheduledJob {
@@ -13,12 +12,10 @@ export interface ScheduledJob {
   intervalMs: number;
 }
 
-const tsxHook = require.resolve('tsx/cjs');
-
 /** Invokes a scheduled handler once in a worker thread and resolves with what it returned. */
 export function invokeInWorker(handlerModule: string): Promise<object> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(join(__dirname, 'job-worker.ts'), { workerData: { handlerModule }, execArgv: ['--require', tsxHook] });
+    const worker = startThread('job-worker.ts', { handlerModule });
     worker.once('message', (msg: { ok: boolean; result?: object; error?: string }) => {
       void worker.terminate();
       if (msg.ok) resolve(msg.result ?? {});

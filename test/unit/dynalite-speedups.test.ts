@@ -2,7 +2,9 @@
  * Unit tests for local/dynalite-speedups.ts, on a dynalite with its data on disk as the platform
  * runs it: with table descriptions cached, item calls follow a table deleted and created again with
  * another key; with synchronous reads and coalesced writes, concurrent puts, deletes and batch
- * writes leave exactly what a model of them holds, and reads see every acknowledged write.
+ * writes leave exactly what a model of them holds, and reads see every acknowledged write; puts
+ * that need the item they replace (a condition, ALL_OLD, consumed capacity) still get it, and keys
+ * are remembered per table description and per key value, numbers compared as numbers.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,8 +21,9 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { speedUpDynalite } from '../../local/dynalite-speedups';
+import { memoizedCreateKey, speedUpDynalite } from '../../local/dynalite-speedups';
 
 speedUpDynalite();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -136,4 +139,71 @@ it('leaves exactly what concurrent puts, deletes and batch writes say, and reads
     for (const item of out.Responses?.[TableName] ?? []) stored.set(item.k.S!, Number(item.n.N));
   }
   expect(stored).toEqual(model);
+});
+
+it('answers puts that need the item they replace as before, and blind puts replace it', async () => {
+  const TableName = 'puts';
+  await createTable('k', TableName);
+  await waitUntil(async () => (await client.send(new DescribeTableCommand({ TableName }))).Table?.TableStatus === 'ACTIVE');
+  const Item = { k: { S: 'a' }, n: { N: '1' } };
+  await client.send(new PutItemCommand({ TableName, Item }));
+  await expect(client.send(new PutItemCommand({ TableName, Item: { ...Item, n: { N: '2' } }, ConditionExpression: 'attribute_not_exists(k)' }))).rejects.toThrow(/conditional/i);
+  const old = await client.send(new PutItemCommand({ TableName, Item: { ...Item, n: { N: '3' } }, ReturnValues: 'ALL_OLD', ReturnConsumedCapacity: 'TOTAL' }));
+  expect(old.Attributes?.n).toEqual({ N: '1' });
+  expect(old.ConsumedCapacity?.CapacityUnits).toBeGreaterThan(0);
+  const blind = await client.send(new PutItemCommand({ TableName, Item: { ...Item, n: { N: '4' } } }));
+  expect(blind.Attributes).toBeUndefined();
+  await client.send(new UpdateItemCommand({ TableName, Key: { k: { S: 'a' } }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } } }));
+  const got = await client.send(new GetItemCommand({ TableName, Key: { k: { S: 'a' } }, ConsistentRead: true }));
+  expect(got.Item?.n).toEqual({ N: '5' });
+});
+
+it('finds an item by a numeric key written another way (1.0 and 1 are one key)', async () => {
+  const TableName = 'numbers';
+  await client.send(
+    new CreateTableCommand({
+      TableName,
+      AttributeDefinitions: [{ AttributeName: 'h', AttributeType: 'N' }, { AttributeName: 'r', AttributeType: 'N' }],
+      KeySchema: [{ AttributeName: 'h', KeyType: 'HASH' }, { AttributeName: 'r', KeyType: 'RANGE' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await waitUntil(async () => (await client.send(new DescribeTableCommand({ TableName }))).Table?.TableStatus === 'ACTIVE');
+  await client.send(new PutItemCommand({ TableName, Item: { h: { N: '1.0' }, r: { N: '20' }, v: { S: 'x' } } }));
+  const got = await client.send(new GetItemCommand({ TableName, Key: { h: { N: '1' }, r: { N: '2E1' } }, ConsistentRead: true }));
+  expect(got.Item?.v).toEqual({ S: 'x' });
+});
+
+describe('memoizedCreateKey', () => {
+  const table = { KeySchema: [{ AttributeName: 'id' }, { AttributeName: 'at' }] };
+  const counting = () => {
+    const calls: string[] = [];
+    const createKey = memoizedCreateKey((item) => {
+      const key = `${String(item.id.S)}|${String(item.at.N)}`;
+      calls.push(key);
+      return key;
+    });
+    return { calls, createKey };
+  };
+
+  it('computes a key once per table description and key values, and again for another table or index', () => {
+    const { calls, createKey } = counting();
+    const item = (id: string, at: string) => ({ id: { S: id }, at: { N: at }, other: { S: 'ignored' } });
+    expect(createKey(item('a', '1'), table)).toBe('a|1');
+    expect(createKey({ ...item('a', '1'), other: { S: 'changed' } }, table)).toBe('a|1');
+    expect(createKey(item('a', '2'), table)).toBe('a|2');
+    expect(calls).toEqual(['a|1', 'a|2']);
+    // Values that only concatenate alike stay apart.
+    expect(createKey({ id: { S: 'a1' }, at: { N: '' } }, table)).toBe('a1|');
+    const recreated = { KeySchema: [...table.KeySchema] };
+    createKey(item('a', '1'), recreated);
+    createKey(item('a', '1'), table, [{ AttributeName: 'at' }]);
+    expect(calls).toEqual(['a|1', 'a|2', 'a1|', 'a|1', 'a|1']);
+  });
+
+  it('leaves keys it cannot read to dynalite, errors included', () => {
+    const { calls, createKey } = counting();
+    expect(() => createKey({ id: { S: 'a' } } as never, table)).toThrow(TypeError);
+    expect(calls).toEqual([]);
+  });
 });
