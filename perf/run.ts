@@ -46,14 +46,15 @@ const benches: Record<string, Bench<never>> = {
     run: runIngest,
   } satisfies Bench<typeof ingestDefaults> as unknown as Bench<never>,
   pipeline: {
-    description: 'end to end: sustained events/s, report freshness, DynamoDB requests per event (~1-2 min)',
+    description: 'end to end: sustained events/s unthrottled, then report freshness at a steady rate; DynamoDB requests per event (~2 min)',
     defaults: pipelineDefaults,
     flags: {
       events: { key: 'events', help: 'events to send (resends included)' },
       campaigns: { key: 'campaigns', help: 'campaigns in the workload' },
       'batch-size': { key: 'batchSize', help: 'events per request' },
       concurrency: { key: 'concurrency', help: 'concurrent requests of the sender' },
-      rate: { key: 'rate', help: 'offered load in events/s (0: as fast as accepted)', allowZero: true },
+      rate: { key: 'rate', help: 'offered load in events/s for a single run (0: as fast as accepted, then a second run at --freshness-rate)', allowZero: true },
+      'freshness-rate': { key: 'freshnessRate', help: 'events/s of the second run, which holds freshness to its goal (0: no second run)', allowZero: true },
       'group-window': { key: 'groupWindow', help: 'sort events by type within windows of this many so arrays fill up (1: keep order)' },
       'probe-ms': { key: 'probeMs', help: 'interval between freshness probes' },
       'idle-probe-seconds': { key: 'idleProbeSeconds', help: 'seconds of probes on the idle platform before the load', allowZero: true },
