@@ -4,6 +4,7 @@
  * to measure it: the outputs, emulator request counts, CPU figures by thread, and a clean stop.
  * It can also profile the platform's main thread over chosen phases (V8's sampling profiler).
  */
+import { PLATFORM_V8_FLAGS } from '../../local/v8-flags';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,7 @@ export class PlatformProcess {
   static async start(options: PlatformProcessOptions = {}): Promise<PlatformProcess> {
     const dataDir = mkdtempSync(join(tmpdir(), 'sdp-bench-'));
     const log = options.log ?? ((line: string) => process.stderr.write(`  [platform] ${line}\n`));
-    const execArgv = ['--require', require.resolve('tsx/cjs')];
+    const execArgv = [...PLATFORM_V8_FLAGS, '--require', require.resolve('tsx/cjs')];
     const child = fork(join(__dirname, 'platform-child.ts'), [dataDir, String(options.shards ?? 2), options.emulatorSpeedups === false ? 'published-emulators' : 'sped-up-emulators'], {
       execArgv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

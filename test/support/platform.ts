@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlatformOutputs } from '../../local/platform';
 import { waitFor } from '../../local/wait';
+import { PLATFORM_V8_FLAGS } from '../../local/v8-flags';
 
 export interface RunningPlatform {
   outputs: PlatformOutputs;
@@ -37,7 +38,7 @@ export interface StartOptions {
 
 export function startPlatform(options: StartOptions = {}): Promise<RunningPlatform> {
   const dataDir = options.dataDir ?? tempDataDir();
-  const child = spawn(process.execPath, [SDP, 'local', '--port', String(options.port ?? 0), '--data-dir', dataDir, '--json', ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...PLATFORM_V8_FLAGS, SDP, 'local', '--port', String(options.port ?? 0), '--data-dir', dataDir, '--json', ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SDP_DATA_DIR: '', ...options.env },
   });
