@@ -2,13 +2,17 @@
  * Bench `ingest`: how close the ingestion API comes to the stream's own ceiling.
  *  (a) kinesalite's PutRecords ceiling here: a kinesalite emulator started as the platform starts
  *      it (with its speed-ups), PutRecords of 500 stamped bids from a few concurrent callers,
- *      records/s per second; then the same against kinesalite as published, for comparison;
+ *      records/s per second; then the same against kinesalite as published, for comparison; and,
+ *      for reference, PutRecords of one record from as many callers as the load has connections
+ *      (the single events' own shape), and a bare node:http server under the same load (the floor
+ *      of any Node HTTP API here: what the goal's ratio can reach at best);
  *  (b) the local platform (its own emulators; the standalone one is stopped first) under
  *      autocannon: single-event POST /bid, then arrays of 100 events; accepted req/s (median of
  *      per-second samples), latency p50/p99, non-2xx, and the ratio to the ceiling.
  * Goals: single-event req/s ≥ 0.8 × ceiling, p99 ≤ 50 ms.
  */
 import { DEFAULT_SHARDS } from '../local/platform';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -55,7 +59,7 @@ export const ingestDefaults: IngestOptions = {
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 /** (a) kinesalite's own PutRecords ceiling, records/s. */
-async function measureCeiling(options: IngestOptions, speedups: boolean) {
+async function measureCeiling(options: IngestOptions, speedups: boolean, shape = { callers: options.callers, records: 500 }) {
   const dir = mkdtempSync(join(tmpdir(), 'sdp-bench-kinesalite-'));
   const emulator = await startEmulator('kinesis', dir, 0, speedups);
   try {
@@ -75,7 +79,7 @@ async function measureCeiling(options: IngestOptions, speedups: boolean) {
     const end = Date.now() + warmupMs + options.ceilingSeconds * 1000;
     const caller = async () => {
       while (Date.now() < end) {
-        const Records = Array.from({ length: 500 }, () => {
+        const Records = Array.from({ length: shape.records }, () => {
           const data = stampedBid();
           return { Data: data, PartitionKey: JSON.parse(data.toString()).tx_id as string };
         });
@@ -88,8 +92,8 @@ async function measureCeiling(options: IngestOptions, speedups: boolean) {
         }
       }
     };
-    progress(`ceiling: ${options.callers} callers × PutRecords(500) against a standalone kinesalite (${speedups ? "with the platform's speed-ups" : 'as published'}) for ${options.ceilingSeconds} s (+1 s warm-up)`);
-    const running = Promise.all(Array.from({ length: options.callers }, caller));
+    progress(`ceiling: ${shape.callers} callers × PutRecords(${shape.records}) against a standalone kinesalite (${speedups ? "with the platform's speed-ups" : 'as published'}) for ${options.ceilingSeconds} s (+1 s warm-up)`);
+    const running = Promise.all(Array.from({ length: shape.callers }, caller));
     await sleep(warmupMs);
     measuring = true;
     perSecond.start();
@@ -108,6 +112,21 @@ async function measureCeiling(options: IngestOptions, speedups: boolean) {
   } finally {
     await emulator.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Single-event POSTs against a bare node:http server in its own process, as the platform is loaded. */
+async function measureBareHttp(options: IngestOptions): Promise<CannonResult> {
+  const child = fork(join(__dirname, 'support', 'bare-http-child.ts'), [], { execArgv: ['--require', require.resolve('tsx/cjs')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('message', (msg: { port: number }) => resolve(msg.port));
+      child.once('exit', (code) => reject(new Error(`bare HTTP server exited with ${code}`)));
+    });
+    progress(`bare node:http server: ${options.connections} connections for ${options.ceilingSeconds} s`);
+    return await cannon({ url: `http://127.0.0.1:${port}`, path: '/bid', connections: options.connections, seconds: options.ceilingSeconds, bodyFor: () => JSON.stringify(bid()) });
+  } finally {
+    child.disconnect();
   }
 }
 
@@ -155,6 +174,8 @@ export async function runIngest(options: IngestOptions): Promise<BenchResult> {
   const ceiling = await measureCeiling(options, !options.publishedEmulators);
   const published = options.publishedEmulators ? ceiling : await measureCeiling(options, false);
   progress(`ceiling: ${Math.round(ceiling.recordsPerSecond)} records/s (median; as published ${Math.round(published.recordsPerSecond)}); standalone kinesalite stopped`);
+  const singleRecord = await measureCeiling(options, !options.publishedEmulators, { callers: options.connections, records: 1 });
+  const bare = await measureBareHttp(options);
 
   const profileDir = options.cpuProfile ? mkdtempSync(join(tmpdir(), 'sdp-bench-prof-')) : undefined;
   progress(`starting the local platform (${options.shards} shards)${profileDir ? `; profiling its main thread over the measured phases into ${profileDir}` : ''}`);
@@ -182,6 +203,8 @@ export async function runIngest(options: IngestOptions): Promise<BenchResult> {
   const figures: Figure[] = [
     { key: 'kinesalite_ceiling', label: 'kinesalite PutRecords ceiling', value: ceiling.recordsPerSecond, unit: 'records/s', note: `median of ${ceiling.samples.length} s, ${options.callers} callers × 500 records; kinesalite ${options.publishedEmulators ? 'as published' : "with the platform's speed-ups"}` },
     ...(published === ceiling ? [] : [{ key: 'kinesalite_published_ceiling', label: '  kinesalite as published', value: published.recordsPerSecond, unit: 'records/s', note: `same calls; single events ${round(s.medianPerSecond / published.recordsPerSecond)} × this` }]),
+    { key: 'kinesalite_single_record', label: '  one record per call', value: singleRecord.recordsPerSecond, unit: 'records/s', note: `${options.connections} callers × PutRecords(1), the single events' shape; single events ${round(s.medianPerSecond / singleRecord.recordsPerSecond)} × this` },
+    { key: 'bare_http_req_per_s', label: 'bare node:http server, same load', value: bare.medianPerSecond, unit: 'req/s', note: `answers a constant; the most any Node HTTP API does here: ${round(bare.medianPerSecond / ceiling.recordsPerSecond)} × the ceiling; p99 ${bare.latencyP99} ms` },
     { key: 'single_req_per_s', label: 'POST /bid single event', value: s.medianPerSecond, unit: 'req/s', note: `2xx only, median of ${s.samples.length} per-second samples, ${options.connections} connections` },
     { key: 'single_ratio', label: '  ratio to ceiling', value: ratio, unit: '×', goal: { op: '>=', target: 0.8, text: '≥ 0.8 × ceiling' } },
     { key: 'single_p50_ms', label: '  latency p50', value: s.latencyP50, unit: 'ms' },
@@ -209,6 +232,8 @@ export async function runIngest(options: IngestOptions): Promise<BenchResult> {
     notes,
     details: {
       options,
+      singleRecordCeiling: { samples: singleRecord.samples, calls: singleRecord.calls },
+      bareHttp: { samples: bare.samples, latencyP99Ms: bare.latencyP99 },
       ceiling: { samples: ceiling.samples, rejected: ceiling.rejected, kinesaliteBusy: round(ceiling.kinesaliteBusy), benchCores: round(ceiling.benchCores), otherCores: round(ceiling.otherCores) },
       single: { samples: s.samples, statusCodes: s.statusCodes, latencyMaxMs: s.latencyMax, putRecords: single.putRecords, cpu: single.cpu, benchCores: round(single.benchCores), otherCores: round(single.otherCores), drainMs: single.drainMs, accepted: s.accepted },
       arrays: { samples: a.samples, statusCodes: a.statusCodes, latencyP50Ms: a.latencyP50, putRecords: arrays.putRecords, cpu: arrays.cpu, benchCores: round(arrays.benchCores), otherCores: round(arrays.otherCores), drainMs: arrays.drainMs, acceptedEvents: a.accepted * options.arraySize },
