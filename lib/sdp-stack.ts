@@ -5,6 +5,7 @@ import { resourceOutputs, settings } from '../schemas/resources';
 import { Aggregator } from './aggregator';
 import { Analytics } from './analytics';
 import { Compaction } from './compaction';
+import { ConsoleSite } from './console-site';
 import { DataLake } from './data-lake';
 import { DataStream } from './data-stream';
 import { IngestionApi } from './ingestion-api';
@@ -27,6 +28,7 @@ export class SdpStack extends Stack {
   public readonly compaction: Compaction;
   public readonly analytics: Analytics;
   public readonly observability: Observability;
+  public readonly consoleSite: ConsoleSite;
   public readonly retraining: Retraining;
   public readonly predictionsApi: PredictionsApi;
 
@@ -121,7 +123,9 @@ export class SdpStack extends Stack {
     });
 
     const baseUrl = this.ingestionApi.restApi.url;
+    this.consoleSite = new ConsoleSite(this, 'Console', { apiBaseUrl: baseUrl, accessLogsBucket: this.dataLake.accessLogsBucket });
     new CfnOutput(this, 'UrlForAPI', { value: baseUrl, description: 'Base URL of the API' });
+    new CfnOutput(this, 'UrlForConsole', { value: this.consoleSite.url, description: 'The live console (a static site polling the reports and model routes)' });
     new CfnOutput(this, 'UrlForReports', {
       value: `${baseUrl}${REPORTS_PATH}/`,
       description: 'Base URL of the campaign reports; append a campaign_item_id',

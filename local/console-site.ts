@@ -7,10 +7,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { CONSOLE_CONTENT_SECURITY_POLICY, CONSOLE_DIR } from '../schemas/console';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Route } from './api-server';
 
-export const CONSOLE_DIR = join(__dirname, '..', 'console');
 export const CONSOLE_PATH = '/console/';
 
 const TYPES: Record<string, string> = {
@@ -23,8 +23,7 @@ const TYPES: Record<string, string> = {
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-  // The page may read any API (its base URL is configurable), but runs only its own script.
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src *; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy': CONSOLE_CONTENT_SECURITY_POLICY,
 };
 
 const notFound = (name: string): APIGatewayProxyResult => ({

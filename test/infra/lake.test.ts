@@ -9,7 +9,7 @@ import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, LAKE_TABLES, PARTITION
 import { lakeBucket, lakeWriterMapping, settings, streams, tables } from '../../schemas/resources';
 import { readNamedQueries } from '../../lib/analytics';
 import type { SdpStack } from '../../lib/sdp-stack';
-import { synthesize, type Json, type Statement } from './synth';
+import { isCdkDeploymentHandler, synthesize, type Json, type Statement } from './synth';
 
 
 let stack: SdpStack;
@@ -108,9 +108,10 @@ describe('buckets', () => {
     accessLogs: stack.dataLake.accessLogsBucket,
     athenaResults: stack.analytics.resultsBucket,
     trainingSets: stack.retraining.trainingBucket,
+    console: stack.consoleSite.bucket,
   });
 
-  it('are the lake, its access logs, the Athena results and the retraining sets', () => {
+  it("are the lake, its access logs, the Athena results, the retraining sets and the console's files", () => {
     expect(ofType('AWS::S3::Bucket').map(([logicalId]) => logicalId).sort()).toEqual(Object.values(all()).map(id).sort());
   });
 
@@ -142,19 +143,20 @@ describe('buckets', () => {
     );
   });
 
-  it('access logs: delivered by the logging service from the lake, results and training-set buckets only, expired after 90 days', () => {
+  it("access logs: delivered by the logging service from the lake, results, training-set and console buckets only, expired after 90 days", () => {
     const logs = stack.dataLake.accessLogsBucket;
     const allows = ofType('AWS::S3::BucketPolicy')
       .filter(([, p]) => same(p.Properties.Bucket, { Ref: id(logs) }))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[])
       .filter((s) => s.Effect === 'Allow');
     const sources = allows.map((s: Json) => [s.Principal, s.Action, s.Condition.ArnLike['aws:SourceArn']]);
-    expect(sources).toHaveLength(3);
+    expect(sources).toHaveLength(4);
     expect(sources).toEqual(
       expect.arrayContaining([
         [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.dataLake.bucket)],
         [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.analytics.resultsBucket)],
         [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.retraining.trainingBucket)],
+        [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.consoleSite.bucket)],
       ]),
     );
     expect(resources[id(logs)].Properties.LifecycleConfiguration.Rules).toContainEqual(
@@ -458,7 +460,9 @@ describe('outputs', () => {
 
 describe('least privilege', () => {
   const identityStatements = (): Statement[] => [
-    ...ofType('AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
+    ...ofType('AWS::IAM::Policy')
+      .filter(([logicalId]) => !isCdkDeploymentHandler(logicalId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
     ...ofType('AWS::IAM::ManagedPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
     ...ofType('AWS::IAM::Role').flatMap(([, r]) => ((r.Properties.Policies ?? []) as Json[]).flatMap((p) => p.PolicyDocument.Statement)),
   ];

@@ -22,6 +22,14 @@ export interface Statement {
   Condition?: Json;
 }
 
+/**
+ * CDK's own BucketDeployment function (one per stack) copies the console's files into their bucket
+ * with the grants CDK gives it: wildcard S3 actions on the asset and site buckets, CloudFront
+ * invalidations on "*". The least-privilege checks are about the platform's own roles;
+ * console-site.test.ts pins what this one may touch.
+ */
+export const isCdkDeploymentHandler = (logicalId: string): boolean => logicalId.startsWith('CustomCDKBucketDeployment');
+
 export interface Violation {
   plugin: string;
   ruleName: string;
