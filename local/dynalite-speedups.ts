@@ -141,11 +141,8 @@ interface KeyTable {
 type Item = Record<string, Record<string, unknown>>;
 type CreateKey = (item: Item, table: KeyTable, keySchema?: unknown) => string;
 
-/**
- * Past this many keys a table's memo starts again, so it stays within a few MB. Its hits are one
- * item's key within a request (validation, lock, write) and a key read just before it is written.
- */
-const KEY_MEMO_LIMIT = 10_000;
+/** Past this many keys a table's memo starts again, so memory stays bounded. */
+const KEY_MEMO_LIMIT = 100_000;
 
 /**
  * `createKey` remembered per table description object (the table cache keeps one per table until
