@@ -124,8 +124,12 @@ function queryParameters(url: URL): Record<string, string> | null {
   return any ? out : null;
 }
 
+/** How long close() lets requests in flight finish before it ends their connections. */
+const CLOSE_GRACE_MS = 3000;
+
 export class ApiServer {
   private readonly server: Server;
+  private closing = false;
   private readonly routes: CompiledRoute[];
   private readonly keyMatches?: (presented: string | string[] | undefined) => boolean;
 
@@ -145,14 +149,23 @@ export class ApiServer {
     });
   }
 
-  close(): Promise<void> {
+  /**
+   * Stops taking connections and resolves once every one has ended. Requests in flight get their
+   * answers, each with `connection: close`; a client that keeps a connection busy past the grace
+   * period (a browser page polling or reconnecting over keep-alive) is cut off: at worst it sees
+   * a network error, never an answer for work that was not done.
+   */
+  close(graceMs = CLOSE_GRACE_MS): Promise<void> {
+    this.closing = true;
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
+      setTimeout(() => this.server.closeAllConnections(), graceMs).unref();
     });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.closing) res.setHeader('connection', 'close');
     try {
       const path = (req.url ?? '/').split('?')[0].replace(/(.)\/+$/, '$1');
       const stream = this.options.streamRoutes?.find((r) => r.path === path);
