@@ -1,7 +1,7 @@
 // The live console deployed as a static site: console/ in a private bucket behind CloudFront, with
 // a config.json naming the API it reads. The page needs no live stream: against a deployed API it
 // polls the public read-only routes (reports, models/current), which answer any web origin.
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -89,7 +89,7 @@ function acknowledgeDeploymentHandler(deployment: s3deploy.BucketDeployment, sit
   const handler = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
   if (!handler) return;
   const copies = 'CDK\'s deployment function reads the console files from the CDK asset bucket and writes them to the site bucket, which takes';
-  const siteObjects = `${stack.resolve(siteBucket.bucketArn)['Fn::GetAtt'][0]}.Arn`;
+  const siteObjects = `${stack.getLogicalId(siteBucket.node.defaultChild as CfnElement)}.Arn`;
   Validations.of(handler).acknowledge(
     { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: "CDK's own deployment function, which only writes its logs with the AWS-managed basic execution policy" },
     { id: 'AwsSolutions-L1', reason: 'The runtime of the deployment function is chosen by the CDK release that synthesizes the stack, and moves with it' },

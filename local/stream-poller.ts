@@ -135,6 +135,7 @@ export class StreamPoller {
     const idlePollMs = this.options.idlePollMs ?? 100;
     const windowMs = Math.max(mapping.maxBatchingWindowSeconds * 1000, this.options.minBatchingWindowMs ?? 0);
     const state = this.status.get(shardId)!;
+    const source = { shardId, streamArn: this.streamArn, region: this.options.region, invokeIdentityArn: this.roleArn };
     let lastRead = state.checkpoint;
     let iterator: string | undefined;
     let buffer: _Record[] = [];
@@ -169,7 +170,6 @@ export class StreamPoller {
           if (buffer.length > 0) bufferSince = Date.now();
           inDelivery = batch.length;
           updatePending();
-          const source = { shardId, streamArn: this.streamArn, region: this.options.region, invokeIdentityArn: this.roleArn };
           delivering = this.deliver(shardId, batch.map((r) => toLambdaRecord(r, source))).finally(() => {
             inDelivery = 0;
             updatePending();

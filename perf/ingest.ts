@@ -4,8 +4,8 @@
  *      it (with its speed-ups), PutRecords of 500 stamped bids from a few concurrent callers,
  *      records/s per second; then the same against kinesalite as published, for comparison; and,
  *      for reference, PutRecords of one record from as many callers as the load has connections
- *      (the single events' own shape), and a bare node:http server under the same load (the floor
- *      of any Node HTTP API here: what the goal's ratio can reach at best);
+ *      (the single events' own shape), and a bare node:http server under the same load (the most
+ *      any Node HTTP API serves here: what the goal's ratio can reach at best);
  *  (b) the local platform (its own emulators; the standalone one is stopped first) under
  *      autocannon: single-event POST /bid, then arrays of 100 events; accepted req/s (median of
  *      per-second samples), latency p50/p99, non-2xx, and the ratio to the ceiling.

@@ -1,5 +1,5 @@
 /**
- * The floor of any Node HTTP API on this machine: a node:http server in a process of its own that
+ * The most any Node HTTP API serves on this machine: a node:http server in a process of its own that
  * reads each request's body and answers a constant JSON body, nothing else. Tells the parent its
  * port over IPC; ends when the parent disconnects.
  */

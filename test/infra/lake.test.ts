@@ -9,7 +9,7 @@ import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, LAKE_TABLES, PARTITION
 import { lakeBucket, lakeWriterMapping, settings, streams, tables } from '../../schemas/resources';
 import { readNamedQueries } from '../../lib/analytics';
 import type { SdpStack } from '../../lib/sdp-stack';
-import { isCdkDeploymentHandler, synthesize, type Json, type Statement } from './synth';
+import { platformIdentityStatements, synthesize, type Json, type Statement } from './synth';
 
 
 let stack: SdpStack;
@@ -459,13 +459,7 @@ describe('outputs', () => {
 });
 
 describe('least privilege', () => {
-  const identityStatements = (): Statement[] => [
-    ...ofType('AWS::IAM::Policy')
-      .filter(([logicalId]) => !isCdkDeploymentHandler(logicalId))
-      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
-    ...ofType('AWS::IAM::ManagedPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
-    ...ofType('AWS::IAM::Role').flatMap(([, r]) => ((r.Properties.Policies ?? []) as Json[]).flatMap((p) => p.PolicyDocument.Statement)),
-  ];
+  const identityStatements = () => platformIdentityStatements(resources);
 
   it('no identity policy in the stack grants a wildcard action', () => {
     expect(identityStatements().flatMap(actions).filter((a) => a.includes('*'))).toEqual([]);

@@ -5,7 +5,7 @@ import type { IConstruct } from 'constructs';
 import { EVENT_TYPES } from '../../schemas/events';
 import { aggregatorMapping, resourceOutputs, settings, streams, tables, type TableDef } from '../../schemas/resources';
 import type { SdpStack } from '../../lib/sdp-stack';
-import { isCdkDeploymentHandler, synthesize, type Json, type Statement } from './synth';
+import { isCdkDeploymentHandler, platformIdentityStatements, synthesize, type Json, type Statement } from './synth';
 
 
 let stack: SdpStack;
@@ -324,15 +324,7 @@ describe('outputs', () => {
 });
 
 describe('least privilege', () => {
-  const identityStatements = (): Statement[] => [
-    ...ofType('AWS::IAM::Policy')
-      .filter(([logicalId]) => !isCdkDeploymentHandler(logicalId))
-      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
-    ...ofType('AWS::IAM::ManagedPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
-    ...ofType('AWS::IAM::Role').flatMap(([, r]) =>
-      ((r.Properties.Policies ?? []) as Json[]).flatMap((p) => p.PolicyDocument.Statement),
-    ),
-  ];
+  const identityStatements = () => platformIdentityStatements(resources);
 
   it('no identity policy grants a wildcard action', () => {
     const statements = identityStatements();

@@ -30,6 +30,21 @@ export interface Statement {
  */
 export const isCdkDeploymentHandler = (logicalId: string): boolean => logicalId.startsWith('CustomCDKBucketDeployment');
 
+/**
+ * Every statement of the identity policies in a template (attached policies, managed policies,
+ * roles' inline policies), but those of CDK's deployment function: what the platform's own roles may do.
+ */
+export function platformIdentityStatements(resources: Record<string, { Type: string; Properties: Json }>): Statement[] {
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  return [
+    ...ofType('AWS::IAM::Policy')
+      .filter(([logicalId]) => !isCdkDeploymentHandler(logicalId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
+    ...ofType('AWS::IAM::ManagedPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
+    ...ofType('AWS::IAM::Role').flatMap(([, r]) => ((r.Properties.Policies ?? []) as Json[]).flatMap((p) => p.PolicyDocument.Statement)),
+  ];
+}
+
 export interface Violation {
   plugin: string;
   ruleName: string;
