@@ -21,6 +21,7 @@ import { StreamPoller, type KinesisHandler, type PollerOptions } from './stream-
 import { CheckpointStore } from './checkpoints';
 import { DeadLetterStore } from './dead-letters';
 import type { Counts, Workload } from './workload';
+import { waitFor } from './wait';
 
 export interface AggregatorRig {
   dataDir: string;
@@ -37,6 +38,8 @@ export interface AggregatorRig {
   putWorkload(workload: Workload): Promise<void>;
   /** A poller feeding `handler` from the events stream like Lambda's event source mapping, fast-paced for tests. */
   poller(consumer: string, handler: KinesisHandler, mapping: Partial<PollerOptions['mapping']>): StreamPoller;
+  /** Runs such a poller until it has consumed the stream (within `timeoutMs`), then stops it. */
+  consume(consumer: string, handler: KinesisHandler, mapping: Partial<PollerOptions['mapping']>, timeoutMs?: number): Promise<StreamPoller>;
   /** Aggregate rows of campaigns firstCampaign .. firstCampaign + campaigns - 1. */
   campaignRows(firstCampaign: number, campaigns: number): Promise<AggregateRow[]>;
   stop(): Promise<void>;
@@ -86,6 +89,20 @@ export async function startAggregatorRig(options: { shards: number; dataDirPrefi
   injectFaults(clients.kinesis(), faults, 'Kinesis');
   const writer = new StreamWriter(kinesis, streams.events.name);
 
+  const poller: AggregatorRig['poller'] = (consumer, handler, mapping) =>
+    new StreamPoller({
+      kinesis,
+      streamName: streams.events.name,
+      functionName: consumer,
+      handler,
+      mapping: { batchSize: 100, maxBatchingWindowSeconds: 0.05, bisectBatchOnError: true, reportBatchItemFailures: true, retryAttempts: 1000, ...mapping },
+      checkpoints: new CheckpointStore(dataDir, consumer),
+      deadLetters: new DeadLetterStore(dataDir, consumer),
+      region: 'us-east-1',
+      idlePollMs: 20,
+      retryBaseDelayMs: 5,
+    });
+
   return {
     dataDir,
     kinesisEmulator,
@@ -103,19 +120,16 @@ export async function startAggregatorRig(options: { shards: number; dataDirPrefi
       });
       for (let i = 0; i < records.length; i += 500) await writer.put(records.slice(i, i + 500));
     },
-    poller(consumer, handler, mapping) {
-      return new StreamPoller({
-        kinesis,
-        streamName: streams.events.name,
-        functionName: consumer,
-        handler,
-        mapping: { batchSize: 100, maxBatchingWindowSeconds: 0.05, bisectBatchOnError: true, reportBatchItemFailures: true, retryAttempts: 1000, ...mapping },
-        checkpoints: new CheckpointStore(dataDir, consumer),
-        deadLetters: new DeadLetterStore(dataDir, consumer),
-        region: 'us-east-1',
-        idlePollMs: 20,
-        retryBaseDelayMs: 5,
-      });
+    poller,
+    async consume(consumer, handler, mapping, timeoutMs = 240_000) {
+      const running = poller(consumer, handler, mapping);
+      try {
+        await running.start();
+        await waitFor(() => `the stream to be consumed (shards ${JSON.stringify(running.shards())})`, async () => running.idle(), timeoutMs, 200);
+      } finally {
+        await running.stop();
+      }
+      return running;
     },
     async campaignRows(firstCampaign, campaigns) {
       const rows: AggregateRow[] = [];

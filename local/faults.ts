@@ -13,14 +13,17 @@ export class FaultInjector {
   enabled = false;
   private rnd: () => number = random(0);
   private probability = 0;
-  reset(seed: number, probability: number): void {
+  private commands: ReadonlySet<string> | undefined;
+  /** `commands`: only these (e.g. `PutItemCommand`) fail; by default any. */
+  reset(seed: number, probability: number, commands?: readonly string[]): void {
     this.rnd = random(seed);
     this.probability = probability;
+    this.commands = commands && new Set(commands);
     this.injected = { before: 0, after: 0, invocation: 0 };
   }
-  decide(): 'before' | 'after' | undefined {
+  decide(command = ''): 'before' | 'after' | undefined {
     this.calls++;
-    if (!this.enabled || this.rnd() >= this.probability) return undefined;
+    if (!this.enabled || (this.commands && !this.commands.has(command)) || this.rnd() >= this.probability) return undefined;
     return this.rnd() < 0.5 ? 'before' : 'after';
   }
   failInvocation(): boolean {
@@ -30,7 +33,7 @@ export class FaultInjector {
 
 export function injectFaults(client: { middlewareStack: { add: (...args: never[]) => void } }, faults: FaultInjector, service: string): void {
   const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-    const fault = faults.decide();
+    const fault = faults.decide(context.commandName);
     if (fault === 'before') {
       faults.injected.before++;
       throw new Error(`injected fault before ${service} ${context.commandName}`);

@@ -12,6 +12,7 @@
 import { EVENT_TYPES, type StreamEvent } from '../../schemas/events';
 import { zeroTotals, type Counter, type Totals } from '../../schemas/aggregates';
 import { windowStart } from './window';
+import type { RedriveMark } from './redrive';
 
 export type { Counter, Totals } from '../../schemas/aggregates';
 
@@ -35,6 +36,8 @@ export interface TxState {
   bid_redrive_at?: string;
   impression_redrive_at?: string;
   click_redrive_at?: string;
+  /** Per dead letter a replay wrote this state for: what the change owes the rows, and the run that made it. */
+  redrives?: Record<string, RedriveMark>;
   expires_at?: number;
 }
 

@@ -10,11 +10,16 @@
  *   finished (no evidence of an unfinished one, or evidence that a later one finished), or if an
  *   attempt's evidence shows the row's fence at or above it (journal.ts); the replay adds the others;
  * - or it does not: no attempt got past the states, so none reached a row; the replay puts the
- *   records into the state as it is now, joined with whatever came later, and adds the counts
- *   of the new state that the stored one did not have.
+ *   records into the state as it is now, joined with whatever came later, and owes the rows the
+ *   counts of the new state that the stored one did not have.
+ *
+ * A replayed state is written before its counts, only if nobody changed the state since it was
+ * read, and it carries them (its mark, under the letter's id): so an interrupted replay that is
+ * run again, even after new events changed its auctions, adds the counts of the states it wrote
+ * (under the marker of the run that wrote them, once per row) and plans only the others afresh.
  */
 import { EVENT_TYPES } from '../../schemas/events';
-import { zeroTotals, type Counter, type Totals } from '../../schemas/aggregates';
+import { COUNTERS, zeroTotals, type Counter, type Totals } from '../../schemas/aggregates';
 import { pairsCompletedBy, planBatch, rowKey, type FencedEvent, type PlanSettings, type TxState } from './plan';
 import { covers, overlaps, type Evidence, type SeqRange } from './journal';
 
@@ -28,12 +33,71 @@ export interface RedriveState {
   state: TxState;
   /** The stored state's fence when it was read (undefined: there was none): the write's condition. */
   expectedSeq: string | undefined;
+  /** The counts the change owes the rows, due once the state is written. */
+  owed: RedriveRow[];
+}
+
+/** What a replay leaves on a state it wrote, under the letter's id (`TxState.redrives`). */
+export interface RedriveMark {
+  /** The run of the replay that wrote the state: its rows' marker. */
+  run: string;
+  owed: RedriveRow[];
 }
 
 export interface RedrivePlan {
+  /** Counts owed by records whose states the batch's attempts stored: rows only. */
   rows: RedriveRow[];
   states: RedriveState[];
   stats: { auctions: number; alreadyStored: number; replayed: number };
+}
+
+/** Signed counts summed per (campaign, window) row. */
+export class RowSums {
+  private readonly sums = new Map<string, RedriveRow>();
+
+  add(campaign: number, period: number, counter: Counter, n: number): void {
+    const key = rowKey(campaign, period);
+    let row = this.sums.get(key);
+    if (!row) this.sums.set(key, (row = { campaign_item_id: campaign, period, delta: zeroTotals() }));
+    row.delta[counter] += n;
+  }
+
+  addRows(rows: readonly RedriveRow[]): void {
+    for (const row of rows) for (const c of COUNTERS) this.add(row.campaign_item_id, row.period, c, row.delta[c]);
+  }
+
+  /** The rows whose sum is not zero. */
+  rows(): RedriveRow[] {
+    return [...this.sums.values()].filter((r) => COUNTERS.some((c) => r.delta[c] !== 0));
+  }
+}
+
+/** The state to write for `s`, marked with what it owes under the letter's id. */
+export function markedState(s: RedriveState, letter: string, run: string): TxState {
+  const mark: RedriveMark = { run, owed: s.owed };
+  return { ...s.state, redrives: { ...s.state.redrives, [letter]: mark } };
+}
+
+/**
+ * Splits a letter's records: the auctions whose state a replay of the letter already wrote
+ * (what they owe, summed per run that wrote them), and the records of the others.
+ */
+export function writtenEarlier(records: readonly FencedEvent[], current: ReadonlyMap<string, TxState>, letter: string): { owedByRun: Map<string, RedriveRow[]>; auctions: number; rest: FencedEvent[] } {
+  const sums = new Map<string, RowSums>();
+  const marked = new Set<string>();
+  for (const txId of new Set(records.map((r) => r.event.tx_id))) {
+    const mark = current.get(txId)?.redrives?.[letter];
+    if (!mark) continue;
+    marked.add(txId);
+    let runSums = sums.get(mark.run);
+    if (!runSums) sums.set(mark.run, (runSums = new RowSums()));
+    runSums.addRows(mark.owed);
+  }
+  return {
+    owedByRun: new Map([...sums].map(([run, s]) => [run, s.rows()])),
+    auctions: marked.size,
+    rest: records.filter((r) => !marked.has(r.event.tx_id)),
+  };
 }
 
 const seqsOf = (state: TxState) => EVENT_TYPES.map((kind) => state[`${kind}_seq`]).filter((s): s is string => s !== undefined);
@@ -84,13 +148,7 @@ export function planRedrive(
     else byAuction.set(record.event.tx_id, [record]);
   }
 
-  const rows = new Map<string, RedriveRow>();
-  const add = (campaign: number, period: number, counter: Counter, n: number) => {
-    const key = rowKey(campaign, period);
-    let row = rows.get(key);
-    if (!row) rows.set(key, (row = { campaign_item_id: campaign, period, delta: zeroTotals() }));
-    row.delta[counter] += n;
-  };
+  const rows = new RowSums();
   const counter = (pair: { counter: Exclude<Counter, 'late_events'>; late: boolean }): Counter => (pair.late ? 'late_events' : pair.counter);
   const states: RedriveState[] = [];
   const stats = { auctions: byAuction.size, alreadyStored: 0, replayed: 0 };
@@ -104,7 +162,7 @@ export function planRedrive(
       for (const pair of countsOf(seenBy(stored, range), settings.periodSeconds)) {
         if (!inRange(pair.seq)) continue;
         const fence = fenceOf(rowKey(pair.campaign_item_id, pair.period));
-        if (fence === undefined || fence < pair.seq) add(pair.campaign_item_id, pair.period, counter(pair), 1);
+        if (fence === undefined || fence < pair.seq) rows.add(pair.campaign_item_id, pair.period, counter(pair), 1);
       }
       continue;
     }
@@ -113,12 +171,13 @@ export function planRedrive(
     const after = replay.states[0];
     stats.replayed += replay.stats.applied;
     if (!after) continue; // every record a duplicate of what the state holds
-    for (const pair of countsOf(after, settings.periodSeconds)) add(pair.campaign_item_id, pair.period, counter(pair), 1);
-    for (const pair of countsOf(before, settings.periodSeconds)) add(pair.campaign_item_id, pair.period, counter(pair), -1);
+    const owed = new RowSums();
+    for (const pair of countsOf(after, settings.periodSeconds)) owed.add(pair.campaign_item_id, pair.period, counter(pair), 1);
+    for (const pair of countsOf(before, settings.periodSeconds)) owed.add(pair.campaign_item_id, pair.period, counter(pair), -1);
     const lastSeq = auctionRecords[auctionRecords.length - 1].seq;
     const state: TxState = { ...after, seq: stored && stored.seq > lastSeq ? stored.seq : lastSeq };
     for (const kind of EVENT_TYPES) if (before[`${kind}_time`] === undefined && state[`${kind}_time`] !== undefined) state[`${kind}_redrive_at`] = redriveAt;
-    states.push({ state, expectedSeq: stored?.seq });
+    states.push({ state, expectedSeq: stored?.seq, owed: owed.rows() });
   }
-  return { rows: [...rows.values()].filter((r) => Object.values(r.delta).some((n) => n !== 0)), states, stats };
+  return { rows: rows.rows(), states, stats };
 }

@@ -1,13 +1,16 @@
 /**
  * Replays a dead-lettered batch of the events stream into the aggregates (`sdp dlq redrive`),
  * against the live tables, beside a running aggregator: the evidence of what the batch stored
- * (journal.ts), the plan of what it still owes (redrive.ts), then the rows, each changed once
- * under the redrive's marker, their new revisions on the aggregates stream, and the join states,
- * each written only if no event changed it meanwhile. An auction that changed is planned again
- * against its new state, and only the difference from what was already added goes to the rows.
+ * (journal.ts), the plan of what it still owes (redrive.ts), then the join states, each written
+ * only if no event changed it meanwhile and marked with the counts its change owes, then those
+ * counts and the ones owed by states the batch's attempts stored, each row changed once under its
+ * marker, and the rows' new revisions on the aggregates stream. An auction that changed is
+ * planned again against its new state. Run again after an interruption, even once new events
+ * changed its auctions, a replay adds what the states it wrote owe and plans only the others.
  */
+import { randomUUID } from 'node:crypto';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { zeroTotals, COUNTERS } from '../../schemas/aggregates';
+import { zeroTotals, COUNTERS, type AggregateRow } from '../../schemas/aggregates';
 import { readSetting, resourceName, streams, tables } from '../../schemas/resources';
 import { dynamo, kinesis } from '../commons/clients';
 import { mapBounded } from '../commons/dynamo-batch';
@@ -15,8 +18,8 @@ import { fence } from '../commons/sequence';
 import { StreamWriter } from '../commons/stream-writer';
 import { decodeRecord } from './decode';
 import { AggregatorJournal } from './journal';
-import { rowKey, type FencedEvent, type PlanSettings, type TxState } from './plan';
-import { planRedrive, type RedrivePlan, type RedriveRow } from './redrive';
+import { rowKey, type FencedEvent, type PlanSettings } from './plan';
+import { markedState, planRedrive, writtenEarlier, RowSums, type RedriveRow } from './redrive';
 import { AggregatorStore, ROW_UPDATE_CONCURRENCY } from './store';
 
 export interface ReplayReport {
@@ -26,6 +29,8 @@ export interface ReplayReport {
   alreadyStored: number;
   /** Records that changed a join state. */
   replayed: number;
+  /** Auctions whose state an earlier, interrupted run of this replay had written: their counts are added now if they were not then. */
+  resumed: number;
   /** Rows changed, and the net counts added to them. */
   rowsChanged: number;
   added: Record<string, number>;
@@ -65,50 +70,51 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   const position = (await journal.journal(shardId))?.last;
   const redriveAt = position !== undefined && position > range.last ? position : range.last;
 
-  const report: ReplayReport = { records: records.length, auctions: 0, alreadyStored: 0, replayed: 0, rowsChanged: 0, added: { ...zeroTotals() }, evidence: evidence.length };
-  const changedRows = new Set<string>();
+  const report: ReplayReport = { records: records.length, auctions: 0, alreadyStored: 0, replayed: 0, resumed: 0, rowsChanged: 0, added: { ...zeroTotals() }, evidence: evidence.length };
+  const letter = `${shardId}_${records[0].kinesis.sequenceNumber}`;
+  const run = randomUUID();
+  /** What the written states owe, per run that wrote them. */
+  const owed = new Map<string, RowSums>();
+  const owe = (by: string, rows: readonly RedriveRow[]) => {
+    let sums = owed.get(by);
+    if (!sums) owed.set(by, (sums = new RowSums()));
+    sums.addRows(rows);
+  };
+  let storedOwed: RedriveRow[] = [];
   let pending = decoded;
-  let applied = new Map<string, TxState>(); // per auction, the state the rows were last planned against
   for (let round = 0; pending.length > 0; round++) {
     if (round === MAX_ROUNDS) throw new ReplayError(`${new Set(pending.map((p) => p.event.tx_id)).size} auctions kept changing while the batch was replayed; run the redrive again`);
     const current = await store.getTxStates([...new Set(pending.map((p) => p.event.tx_id))]);
-    const plan = planRedrive(pending, range, current, evidence, settings, redriveAt);
-    // Rows already carry what this redrive planned against the states of the previous round.
-    const owed = round === 0 ? plan.rows : difference(plan, planRedrive(pending, range, applied, evidence, settings, redriveAt));
-    if (round === 0) Object.assign(report, { auctions: plan.stats.auctions, alreadyStored: plan.stats.alreadyStored });
+    const earlier = writtenEarlier(pending, current, letter);
+    for (const [by, rows] of earlier.owedByRun) owe(by, rows);
+    report.resumed += earlier.auctions;
+    const plan = planRedrive(earlier.rest, range, current, evidence, settings, redriveAt);
+    if (round === 0) {
+      Object.assign(report, { auctions: plan.stats.auctions + earlier.auctions, alreadyStored: plan.stats.alreadyStored });
+      storedOwed = plan.rows;
+    }
     report.replayed += plan.stats.replayed;
+    const written = await mapBounded(plan.states, ROW_UPDATE_CONCURRENCY, (s) => store.putTxStateIfUnchanged(markedState(s, letter, run), s.expectedSeq));
+    plan.states.forEach((s, i) => written[i] && owe(run, s.owed));
+    const changed = new Set(plan.states.filter((_, i) => !written[i]).map((s) => s.state.tx_id));
+    pending = earlier.rest.filter((p) => changed.has(p.event.tx_id));
+  }
 
-    const marker = `redrive_${shardId}_${records[0].kinesis.sequenceNumber}${round > 0 ? `_${round}` : ''}`;
-    const updated = await mapBounded(owed, ROW_UPDATE_CONCURRENCY, (row) => store.addRedriveDelta(row, marker, now));
-    await aggregates.put(
-      updated
-        .filter((row) => row !== undefined)
-        .map((row) => ({ partitionKey: String(row.campaign_item_id), data: Buffer.from(JSON.stringify({ ...row, period_seconds: settings.periodSeconds })) })),
-    );
-    for (const row of owed) {
+  // Each set of counts goes to its rows once, under its own marker.
+  const marker = `redrive_${letter}`;
+  const owedSets = [{ marker, rows: storedOwed }, ...[...owed].map(([by, sums]) => ({ marker: `${marker}_${by}`, rows: sums.rows() }))];
+  const changedRows = new Set<string>();
+  const touched: AggregateRow[] = [];
+  for (const set of owedSets) {
+    const outcomes = await mapBounded(set.rows, ROW_UPDATE_CONCURRENCY, (row) => store.addRedriveDelta(row, set.marker, now));
+    set.rows.forEach((row, i) => {
+      touched.push(outcomes[i].row);
+      if (!outcomes[i].added) return;
       changedRows.add(rowKey(row.campaign_item_id, row.period));
       for (const c of COUNTERS) report.added[c] += row.delta[c];
-    }
-
-    const written = await mapBounded(plan.states, ROW_UPDATE_CONCURRENCY, (s) => store.putTxStateIfUnchanged(s.state, s.expectedSeq));
-    const changed = new Set(plan.states.filter((_, i) => !written[i]).map((s) => s.state.tx_id));
-    applied = new Map([...current].filter(([txId]) => changed.has(txId)));
-    pending = pending.filter((p) => changed.has(p.event.tx_id));
+    });
   }
+  await aggregates.put(touched.map((row) => ({ partitionKey: String(row.campaign_item_id), data: Buffer.from(JSON.stringify({ ...row, period_seconds: settings.periodSeconds })) })));
   report.rowsChanged = changedRows.size;
   return report;
-}
-
-/** Row deltas of `plan` minus those of `before`, per row. */
-function difference(plan: RedrivePlan, before: RedrivePlan): RedriveRow[] {
-  const rows = new Map<string, RedriveRow>();
-  const add = (row: RedriveRow, sign: 1 | -1) => {
-    const key = rowKey(row.campaign_item_id, row.period);
-    let out = rows.get(key);
-    if (!out) rows.set(key, (out = { campaign_item_id: row.campaign_item_id, period: row.period, delta: zeroTotals() }));
-    for (const c of COUNTERS) out.delta[c] += sign * row.delta[c];
-  };
-  for (const row of plan.rows) add(row, 1);
-  for (const row of before.rows) add(row, -1);
-  return [...rows.values()].filter((r) => COUNTERS.some((c) => r.delta[c] !== 0));
 }

@@ -61,9 +61,11 @@ export class AggregatorStore {
 
   /**
    * Adds a redrive's signed delta to a row once: the row keeps the redrive's marker, and a row
-   * that has it already is left alone. Resolves with the row as it now stands.
+   * that has it already is left alone. Resolves with the row as it now stands, and whether this
+   * call changed it.
    */
-  async addRedriveDelta(row: { campaign_item_id: number; period: number; delta: Totals }, marker: string, now: number): Promise<AggregateRow | undefined> {
+  async addRedriveDelta(row: { campaign_item_id: number; period: number; delta: Totals }, marker: string, now: number): Promise<{ row: AggregateRow; added: boolean }> {
+    const key = { campaign_item_id: row.campaign_item_id, period: row.period };
     const adds = COUNTERS.map((c) => `${c} :${c}`).join(', ');
     const addValues = Object.fromEntries(COUNTERS.map((c) => [`:${c}`, row.delta[c]]));
     try {
@@ -71,7 +73,7 @@ export class AggregatorStore {
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.aggregatesTable,
-          Key: { campaign_item_id: row.campaign_item_id, period: row.period },
+          Key: key,
           UpdateExpression: `ADD ${adds}, revision :one SET #marker = :true, updated_at = :now`,
           ConditionExpression: 'attribute_not_exists(#marker)',
           ExpressionAttributeNames: { '#marker': marker },
@@ -79,11 +81,14 @@ export class AggregatorStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return toRow(out.Attributes!);
+      return { row: toRow(out.Attributes!), added: true };
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return undefined;
-      throw err;
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
+    // An earlier run added it, and may have stopped before publishing the row: it is read to be published again.
+    this.rowRequests++;
+    const current = await this.db.send(new GetCommand({ TableName: this.aggregatesTable, Key: key, ConsistentRead: true }));
+    return { row: toRow(current.Item!), added: false };
   }
 
   /** Writes a join state only if the stored one still has the fence it had when read (none: absent). */

@@ -7,7 +7,6 @@
  * the same letters again changes nothing.
  */
 import { listDeadLetters } from '../../local/dead-letters';
-import { waitFor } from '../../local/wait';
 import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../../local/aggregator-rig';
 import { generateWorkload } from '../../local/workload';
 import type { ReplayReport } from '../../lambdas/aggregator/replay';
@@ -33,17 +32,9 @@ describe('sdp dlq redrive for the aggregator', () => {
     faults.enabled = true;
 
     const consumer = 'aggregator-redrive';
-    const poller = rig.poller(consumer, rig.faultyHandler, { batchSize: 50, retryAttempts: 1 });
     try {
-      await poller.start();
-      await waitFor(
-        () => `the stream to be consumed (shards ${JSON.stringify(poller.shards())})`,
-        async () => poller.idle(),
-        240_000,
-        200,
-      );
+      await rig.consume(consumer, rig.faultyHandler, { batchSize: 50, retryAttempts: 1 });
     } finally {
-      await poller.stop();
       faults.enabled = false;
     }
     const letters = listDeadLetters(rig.dataDir).filter((l) => l.consumer === consumer);

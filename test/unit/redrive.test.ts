@@ -5,10 +5,11 @@
  * writes, split in halves and retried as the event source mapping does, some halves abandoned,
  * and the shard goes on with later batches (resends, joins to missing bids). Then every abandoned
  * batch is replayed from the evidence, in any order: the rows must equal those of a run where
- * nothing failed.
+ * nothing failed, also when replays are interrupted and run again after later batches changed
+ * their auctions.
  */
 import { planBatch, rowKey, totalsAbove, type FencedEvent, type PlanSettings, type TxState } from '../../lambdas/aggregator/plan';
-import { planRedrive } from '../../lambdas/aggregator/redrive';
+import { markedState, planRedrive, RowSums, writtenEarlier } from '../../lambdas/aggregator/redrive';
 import { covers, overlaps, type Evidence, type SeqRange } from '../../lambdas/aggregator/journal';
 import { fence } from '../../lambdas/commons/sequence';
 import { COUNTERS, zeroTotals, type Totals } from '../../schemas/aggregates';
@@ -18,7 +19,7 @@ import type { StreamEvent } from '../../schemas/events';
 const T0 = Date.parse('2024-05-01T12:00:00Z');
 const SETTINGS: PlanSettings = { periodSeconds: 60, allowedLatenessMs: 30 * 60_000, expiresAt: 2_000_000_000 };
 
-interface ModelRow { totals: Totals; fence?: string }
+interface ModelRow { totals: Totals; fence?: string; markers?: Set<string> }
 type Cut = { statesReached: (txId: string) => boolean; rowsReached: (key: string) => boolean; failsAfter?: boolean };
 
 /** One shard's rows, join states and journal, written the way the aggregator writes them. */
@@ -104,21 +105,38 @@ function batches(records: FencedEvent[], rnd: () => number): FencedEvent[][] {
   return out;
 }
 
-/** Applies a redrive plan to the model shard, as replay.ts applies it to the tables. */
-function redrive(shard: ModelShard, batch: FencedEvent[], position: string): void {
+/**
+ * Replays a letter on the model shard as replay.ts does on the tables: marked states first, then
+ * each set of owed counts once per row under its marker. `stopAfter` writes, it is interrupted.
+ * Resolves whether it finished.
+ */
+function redrive(shard: ModelShard, batch: FencedEvent[], position: string, run = 'run', stopAfter = Infinity): boolean {
   const range = { first: batch[0].seq, last: batch[batch.length - 1].seq };
   if (shard.journal && !shard.journal.done && overlaps(shard.journal.range, range)) shard.capture();
-  const plan = planRedrive(batch, range, shard.states, shard.evidence, SETTINGS, position);
-  for (const row of plan.rows) {
-    const key = rowKey(row.campaign_item_id, row.period);
-    const stored = shard.rows.get(key) ?? { totals: zeroTotals() };
-    for (const c of COUNTERS) stored.totals[c] += row.delta[c];
-    shard.rows.set(key, stored);
+  const letter = batch[0].seq;
+  let writes = 0;
+  const earlier = writtenEarlier(batch, shard.states, letter);
+  const plan = planRedrive(earlier.rest, range, shard.states, shard.evidence, SETTINGS, position);
+  const owed = new RowSums();
+  for (const s of plan.states) {
+    if (writes++ === stopAfter) return false;
+    expect(shard.states.get(s.state.tx_id)?.seq).toBe(s.expectedSeq);
+    shard.states.set(s.state.tx_id, markedState(s, letter, run));
+    owed.addRows(s.owed);
   }
-  for (const { state, expectedSeq } of plan.states) {
-    expect(shard.states.get(state.tx_id)?.seq).toBe(expectedSeq);
-    shard.states.set(state.tx_id, state);
+  const sets = [{ marker: letter, rows: plan.rows }, { marker: `${letter}_${run}`, rows: owed.rows() }, ...[...earlier.owedByRun].map(([by, rows]) => ({ marker: `${letter}_${by}`, rows }))];
+  for (const { marker, rows } of sets) {
+    for (const row of rows) {
+      if (writes++ === stopAfter) return false;
+      const key = rowKey(row.campaign_item_id, row.period);
+      const stored = shard.rows.get(key) ?? { totals: zeroTotals() };
+      if (stored.markers?.has(marker)) continue;
+      for (const c of COUNTERS) stored.totals[c] += row.delta[c];
+      (stored.markers ??= new Set()).add(marker);
+      shard.rows.set(key, stored);
+    }
   }
+  return true;
 }
 
 /**
@@ -160,6 +178,28 @@ describe('planRedrive', () => {
       for (const letter of letters.sort(() => rnd() - 0.5)) redrive(shard, letter, records[records.length - 1].seq);
       expect({ seed, rows: shard.totals() }).toEqual({ seed, rows: expected.totals() });
     }
+  });
+
+  it('counts each event once when replays are interrupted and run again after later batches changed their auctions', () => {
+    let interrupted = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const records = workload(seed);
+      const rnd = random(seed * 104_729);
+      const split = batches(records, rnd);
+      const expected = new ModelShard();
+      for (const b of split) expected.process(b);
+
+      // Batches of the first half fail; their letters are replayed part way, the shard goes on, then they are replayed again.
+      const half = Math.ceil(split.length / 2);
+      const failing = new Set(Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => Math.floor(rnd() * half)));
+      const shard = new ModelShard();
+      const letters = split.slice(0, half).flatMap((b, i) => (failing.has(i) ? deliver(shard, b, () => rnd() < 0.7, () => anyCut(rnd)) : (shard.process(b), [])));
+      for (const letter of letters) if (!redrive(shard, letter, letter[letter.length - 1].seq, 'first', Math.floor(rnd() * 3))) interrupted++;
+      for (const b of split.slice(half)) shard.process(b);
+      for (const letter of letters.sort(() => rnd() - 0.5)) expect(redrive(shard, letter, records[records.length - 1].seq, 'second')).toBe(true);
+      expect({ seed, rows: shard.totals() }).toEqual({ seed, rows: expected.totals() });
+    }
+    expect(interrupted).toBeGreaterThan(30);
   });
 
   it('adds the counts of a batch whose states were stored but whose rows were not', () => {

@@ -1,0 +1,68 @@
+/**
+ * Dead letters replayed exactly when the replays themselves are interrupted: batches are abandoned
+ * under injected faults as in redrive.test.ts, their replays are cut short by faults in their
+ * writes (before or after one was applied), impressions and clicks of their auctions are then consumed,
+ * and the replays run again: the rows equal the ground truth, and a further replay changes nothing.
+ * A file of its own: the handler's clients are per process, and point at one rig's emulators.
+ */
+import { listDeadLetters } from '../../local/dead-letters';
+import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../../local/aggregator-rig';
+import { generateWorkload } from '../../local/workload';
+import type { ReplayReport } from '../../lambdas/aggregator/replay';
+
+describe('sdp dlq redrive for the aggregator, interrupted', () => {
+  let rig: AggregatorRig;
+
+  beforeAll(async () => {
+    rig = await startAggregatorRig({ shards: 2, dataDirPrefix: 'sdp-redrive-interrupted-' });
+  });
+
+  afterAll(async () => {
+    await rig?.stop();
+  });
+
+  it('counts each event once when interrupted replays run again after later events changed their auctions', async () => {
+    const firstCampaign = 6000;
+    const campaigns = 8;
+    const workload = generateWorkload({ auctions: 800, campaigns, firstCampaign, resendRate: 0.15, reorderRate: 0.4, seed: 12, timeSpreadMs: 10 * 60_000 });
+    // Half the auctions' impressions and clicks come after their bids were abandoned.
+    const heldBack = (e: (typeof workload.events)[number]) => e.type !== 'bid' && Number(String(e.body.tx_id).split('-').pop()) % 2 === 0;
+    const early = workload.events.filter((e) => !heldBack(e));
+    const later = workload.events.filter(heldBack);
+    const { faults } = rig;
+    const consumer = 'aggregator-interrupted';
+    const consume = () => rig.consume(consumer, rig.faultyHandler, { batchSize: 50, retryAttempts: 1 });
+
+    await rig.putWorkload({ ...workload, events: early });
+    faults.reset(12, 0.15);
+    faults.enabled = true;
+    try {
+      await consume();
+    } finally {
+      faults.enabled = false;
+    }
+    const letters = listDeadLetters(rig.dataDir).filter((l) => l.consumer === consumer);
+    expect(letters.length).toBeGreaterThan(3);
+
+    const { replayAggregatorBatch } = await import('../../lambdas/aggregator/replay');
+    let interrupted = 0;
+    faults.reset(13, 0.5, ['UpdateItemCommand', 'PutItemCommand', 'PutRecordsCommand']); // the replays' writes
+    faults.enabled = true;
+    try {
+      for (const { letter } of letters) await replayAggregatorBatch(letter.KinesisBatchInfo.shardId, letter.records).catch(() => interrupted++);
+    } finally {
+      faults.enabled = false;
+    }
+    expect(interrupted).toBeGreaterThan(1);
+
+    await rig.putWorkload({ ...workload, events: later });
+    await consume();
+    const reports: ReplayReport[] = [];
+    for (const { letter } of letters) reports.push(await replayAggregatorBatch(letter.KinesisBatchInfo.shardId, letter.records));
+    expect(reports.some((r) => r.resumed > 0)).toBe(true);
+    expect(Object.fromEntries(countedByCampaign(await rig.campaignRows(firstCampaign, campaigns)))).toEqual(Object.fromEntries(workload.truth));
+
+    for (const { letter } of letters) await replayAggregatorBatch(letter.KinesisBatchInfo.shardId, letter.records);
+    expect(Object.fromEntries(countedByCampaign(await rig.campaignRows(firstCampaign, campaigns)))).toEqual(Object.fromEntries(workload.truth));
+  }, 300_000);
+});
