@@ -30,7 +30,8 @@ const replayAggregator: Replayer = async (letter) => {
   const { replayAggregatorBatch } = require('../lambdas/aggregator/replay') as typeof import('../lambdas/aggregator/replay');
   const r = await replayAggregatorBatch(letter.KinesisBatchInfo.shardId, letter.records);
   const net = Object.entries(r.added).filter(([, n]) => n !== 0).map(([c, n]) => `${c} ${n > 0 ? '+' : ''}${n}`).join(', ');
-  return `${r.auctions} auctions: ${r.alreadyStored} already stored, ${r.replayed} records replayed; ${r.rowsChanged} rows changed${net ? ` (${net})` : ''}`;
+  const resumed = r.resumed > 0 ? `, ${r.resumed} written by an interrupted run` : '';
+  return `${r.auctions} auctions: ${r.alreadyStored} already stored, ${r.replayed} records replayed${resumed}; ${r.rowsChanged} rows changed${net ? ` (${net})` : ''}`;
 };
 
 const replayLakeWriter: Replayer = async (letter) => {

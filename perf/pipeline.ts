@@ -406,6 +406,7 @@ async function runOnce(options: PipelineOptions): Promise<BenchResult> {
       { key: 'freshness_p50_ms', label: 'freshness p50 under load (probe POST → report)', value: percentile(latencies, 50), unit: 'ms', note: `${latencies.length} probes from first send until reports exact, one per ≥ ${options.probeMs} ms` },
       { key: 'freshness_p99_ms', label: 'freshness p99 under load', value: percentile(latencies, 99), unit: 'ms', ...(paced ? { goal: { op: '<=', target: FRESHNESS_P99_GOAL_MS } } : {}), note: `max ${Math.round(Math.max(...latencies))} ms` },
       { key: 'dynamodb_requests_per_event', label: 'DynamoDB requests per stream record', value: perRecord, unit: 'req/record', goal: { op: '<=', target: REQUESTS_PER_RECORD_GOAL }, note: `${aggregatorRequests} requests / ${records} records on the stream` },
+      { key: 'platform_peak_rss_mb', label: 'platform peak memory (RSS)', value: cpuAfter.peakRssBytes / 2 ** 20, unit: 'MB', note: 'the platform process (API, emulators, consumers), from its start to the end of the run' },
     ];
     const perK = (op: string) => `${op} ${dynamo[op] ?? 0} (${round(((dynamo[op] ?? 0) / records) * 1000)}/1k)`;
     const busy = Object.entries(cpu.busy).map(([t, b]) => `${t} ${Math.round(b * 100)}%`).join(', ');
@@ -456,7 +457,7 @@ async function runOnce(options: PipelineOptions): Promise<BenchResult> {
 /** The paced run's figures and notes, told apart from the unthrottled run's. */
 function pacedPart(result: BenchResult, rate: number): Pick<BenchResult, 'figures' | 'notes'> {
   const prefix = `at ${rate.toLocaleString('en-US')} events/s: `;
-  const kept = new Set(['sustained_events_per_s', 'freshness_idle_p50_ms', 'freshness_p50_ms', 'freshness_p99_ms', 'dynamodb_requests_per_event']);
+  const kept = new Set(['sustained_events_per_s', 'freshness_idle_p50_ms', 'freshness_p50_ms', 'freshness_p99_ms', 'dynamodb_requests_per_event', 'platform_peak_rss_mb']);
   return {
     figures: result.figures.filter((f) => kept.has(f.key)).map((f) => ({ ...f, key: `paced_${f.key}`, label: `${prefix}${f.label.trim()}` })),
     notes: (result.notes ?? []).map((line) => `${prefix}${line}`),

@@ -27,6 +27,8 @@ export interface CpuSnapshot {
   elu: Record<string, { idle: number; active: number }>;
   /** Main thread event-loop delay since the channel's previous snapshot, ms: how late timers ran. */
   loopDelay: { p50: number; p99: number; max: number };
+  /** The process's peak resident set size since it started (all threads), bytes. */
+  peakRssBytes: number;
 }
 
 const RESOLUTION_MS = 10;
@@ -67,7 +69,7 @@ function cpu(channel = 'default'): CpuSnapshot {
   const fresh = loopDelay.count === 0;
   const delay = fresh ? { p50: 0, p99: 0, max: 0 } : { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
   loopDelay.reset();
-  return { at: Date.now(), cpuUser: usage.user, cpuSystem: usage.system, elu, loopDelay: delay };
+  return { at: Date.now(), cpuUser: usage.user, cpuSystem: usage.system, elu, loopDelay: delay, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
 }
 
 /** V8's sampling profiler on the main thread, started and stopped on the benchmark's request. */
