@@ -67,6 +67,21 @@ export interface BatchPlan {
   stats: { applied: number; duplicates: number; replayed: number; pending: number; late: number };
 }
 
+/**
+ * The state as records from `first` on saw it when they were stored: without the fields a redrive
+ * added later (stamped with a position at or after `first`).
+ */
+export function seenBy(state: TxState, first: string): TxState {
+  const seen: TxState = { ...state };
+  for (const kind of EVENT_TYPES) {
+    const at = state[`${kind}_redrive_at`];
+    if (at === undefined || at < first) continue;
+    for (const field of [`${kind}_time`, `${kind}_seq`, `${kind}_late`, `${kind}_redrive_at`] as const) delete seen[field];
+    if (kind === 'bid') delete seen.campaign_item_id;
+  }
+  return seen;
+}
+
 export function rowKey(campaign: number, period: number): string {
   return `${campaign}#${period}`;
 }
@@ -102,9 +117,10 @@ export function planBatch(records: readonly FencedEvent[], stored: ReadonlyMap<s
   for (const { seq, event } of records) {
     const previous = states.get(event.tx_id) ?? stored.get(event.tx_id);
     if (previous && previous.seq >= seq) {
-      // Stored by an earlier attempt, before its rows: count again what the record counted.
+      // Stored by an earlier attempt, before its rows: count again what the record counted then,
+      // without what a redrive added to the state since (the redrive counted that).
       stats.replayed++;
-      for (const c of pairsCompletedBy(previous, seq, periodSeconds)) count(previous, c.counter, c.late, c.time, seq);
+      for (const c of pairsCompletedBy(seenBy(previous, seq), seq, periodSeconds)) count(previous, c.counter, c.late, c.time, seq);
       continue;
     }
     const state: TxState = previous ? { ...previous, seq, expires_at: expiresAt } : { tx_id: event.tx_id, seq, expires_at: expiresAt };

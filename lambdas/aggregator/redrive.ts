@@ -20,7 +20,7 @@
  */
 import { EVENT_TYPES } from '../../schemas/events';
 import { COUNTERS, zeroTotals, type Counter, type Totals } from '../../schemas/aggregates';
-import { pairsCompletedBy, planBatch, rowKey, type FencedEvent, type PlanSettings, type TxState } from './plan';
+import { pairsCompletedBy, planBatch, rowKey, seenBy, type FencedEvent, type PlanSettings, type TxState } from './plan';
 import { covers, overlaps, type Evidence, type SeqRange } from './journal';
 
 export interface RedriveRow {
@@ -102,18 +102,6 @@ export function writtenEarlier(records: readonly FencedEvent[], current: Readonl
 
 const seqsOf = (state: TxState) => EVENT_TYPES.map((kind) => state[`${kind}_seq`]).filter((s): s is string => s !== undefined);
 
-/** The state as the batch's attempts saw it: without the fields a redrive added after them. */
-function seenBy(state: TxState, range: SeqRange): TxState {
-  const seen: TxState = { ...state };
-  for (const kind of EVENT_TYPES) {
-    const at = state[`${kind}_redrive_at`];
-    if (at === undefined || at < range.first) continue;
-    for (const field of [`${kind}_time`, `${kind}_seq`, `${kind}_late`, `${kind}_redrive_at`] as const) delete seen[field];
-    if (kind === 'bid') delete seen.campaign_item_id;
-  }
-  return seen;
-}
-
 /** Every count a state holds, by the record that owes it. */
 function countsOf(state: TxState, periodSeconds: number) {
   return seqsOf(state).flatMap((seq) => pairsCompletedBy(state, seq, periodSeconds).map((pair) => ({ ...pair, seq })));
@@ -159,7 +147,7 @@ export function planRedrive(
     if (stored && seqsOf(stored).some(inRange)) {
       stats.alreadyStored++;
       if (complete) continue;
-      for (const pair of countsOf(seenBy(stored, range), settings.periodSeconds)) {
+      for (const pair of countsOf(seenBy(stored, range.first), settings.periodSeconds)) {
         if (!inRange(pair.seq)) continue;
         const fence = fenceOf(rowKey(pair.campaign_item_id, pair.period));
         if (fence === undefined || fence < pair.seq) rows.add(pair.campaign_item_id, pair.period, counter(pair), 1);

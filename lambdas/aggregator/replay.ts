@@ -7,6 +7,9 @@
  * marker, and the rows' new revisions on the aggregates stream. An auction that changed is
  * planned again against its new state. Run again after an interruption, even once new events
  * changed its auctions, a replay adds what the states it wrote owe and plans only the others.
+ * Each field a round sets is stamped with the shard's journaled position, read after the states:
+ * a batch begun by then, retried later, counts again only what it counted without the field
+ * (plan.ts seenBy), since the replay counted the rest.
  */
 import { randomUUID } from 'node:crypto';
 import type { KinesisStreamRecord } from 'aws-lambda';
@@ -67,8 +70,11 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   const journal = new AggregatorJournal(db, resourceName(tables.aggregatorJournal), resourceName(tables.aggregates));
   const aggregates = new StreamWriter(kinesis(), resourceName(streams.aggregates));
   const evidence = await journal.evidenceFor(shardId, range);
-  const position = (await journal.journal(shardId))?.last;
-  const redriveAt = position !== undefined && position > range.last ? position : range.last;
+  /** The shard's latest journaled position, stamped on the fields a round sets: read after the states it plans against. */
+  const positionNow = async () => {
+    const position = (await journal.journal(shardId))?.last;
+    return position !== undefined && position > range.last ? position : range.last;
+  };
 
   const report: ReplayReport = { records: records.length, auctions: 0, alreadyStored: 0, replayed: 0, resumed: 0, rowsChanged: 0, added: { ...zeroTotals() }, evidence: evidence.length };
   const letter = `${shardId}_${records[0].kinesis.sequenceNumber}`;
@@ -85,6 +91,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   for (let round = 0; pending.length > 0; round++) {
     if (round === MAX_ROUNDS) throw new ReplayError(`${new Set(pending.map((p) => p.event.tx_id)).size} auctions kept changing while the batch was replayed; run the redrive again`);
     const current = await store.getTxStates([...new Set(pending.map((p) => p.event.tx_id))]);
+    const redriveAt = await positionNow();
     const earlier = writtenEarlier(pending, current, letter);
     for (const [by, rows] of earlier.owedByRun) owe(by, rows);
     report.resumed += earlier.auctions;

@@ -181,6 +181,21 @@ describe('planBatch', () => {
     expect(again.stats).toMatchObject({ applied: 0, replayed: 3 });
   });
 
+  it('counts again, for a retried record, only what it counted then: not a bid a redrive added to its state since', () => {
+    const seq = sequencer();
+    const abandonedBid = seq(); // in a dead letter
+    const imp = { seq: seq(), event: impression('a', T0) };
+    const stored = withStates(new Map(), planBatch([imp], new Map(), SETTINGS)); // pending: no bid yet; its rows were not reached
+    const redriveAt = seq(); // the shard's journaled position when the redrive wrote the bid (and counted the impression)
+    const redriven: TxState = { ...stored.get('a')!, campaign_item_id: 7, bid_time: T0, bid_seq: abandonedBid, bid_redrive_at: redriveAt };
+    expect(planBatch([imp], new Map([['a', redriven]]), SETTINGS).rows).toEqual([]);
+
+    // A record stored after the redrive saw the bid, and counts the impression it joined.
+    const later = { seq: seq(), event: impression('b', T0) };
+    const seenLater: TxState = { tx_id: 'b', seq: later.seq, campaign_item_id: 7, bid_time: T0, bid_seq: abandonedBid, bid_redrive_at: redriveAt, impression_time: T0, impression_seq: later.seq };
+    expect(rowTotals(planBatch([later], new Map([['b', seenLater]]), SETTINGS).rows)).toEqual(new Map([[rowKey(7, win(T0)), counts(0, 1, 0)]]));
+  });
+
   it('applies a record above the fence even when earlier ones of the same auction are replayed', () => {
     const seq = sequencer();
     const r1 = { seq: seq(), event: bid('a', 1, T0) };
