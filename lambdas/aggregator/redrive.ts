@@ -52,7 +52,7 @@ export interface RedrivePlan {
 }
 
 /** Signed counts summed per (campaign, window) row. */
-export class RowSums {
+class RowSums {
   private readonly sums = new Map<string, RedriveRow>();
 
   add(campaign: number, period: number, counter: Counter, n: number): void {
@@ -78,26 +78,30 @@ export function markedState(s: RedriveState, letter: string, run: string): TxSta
   return { ...s.state, redrives: { ...s.state.redrives, [letter]: mark } };
 }
 
-/**
- * Splits a letter's records: the auctions whose state a replay of the letter already wrote
- * (what they owe, summed per run that wrote them), and the records of the others.
- */
-export function writtenEarlier(records: readonly FencedEvent[], current: ReadonlyMap<string, TxState>, letter: string): { owedByRun: Map<string, RedriveRow[]>; auctions: number; rest: FencedEvent[] } {
-  const sums = new Map<string, RowSums>();
-  const marked = new Set<string>();
-  for (const txId of new Set(records.map((r) => r.event.tx_id))) {
-    const mark = current.get(txId)?.redrives?.[letter];
-    if (!mark) continue;
-    marked.add(txId);
-    let runSums = sums.get(mark.run);
-    if (!runSums) sums.set(mark.run, (runSums = new RowSums()));
-    runSums.addRows(mark.owed);
+/** Counts owed by written states, summed per run that wrote them: each run's go to the rows under a marker of their own. */
+export class OwedByRun {
+  private readonly byRun = new Map<string, RowSums>();
+
+  add(run: string, rows: readonly RedriveRow[]): void {
+    let sums = this.byRun.get(run);
+    if (!sums) this.byRun.set(run, (sums = new RowSums()));
+    sums.addRows(rows);
   }
-  return {
-    owedByRun: new Map([...sums].map(([run, s]) => [run, s.rows()])),
-    auctions: marked.size,
-    rest: records.filter((r) => !marked.has(r.event.tx_id)),
-  };
+
+  /** Each run's rows, with `marker` suffixed by the run. */
+  sets(marker: string): { marker: string; rows: RedriveRow[] }[] {
+    return [...this.byRun].map(([run, sums]) => ({ marker: `${marker}_${run}`, rows: sums.rows() }));
+  }
+}
+
+/** Splits a letter's records: the marks of the auctions whose state a replay of the letter already wrote, and the records of the others. */
+export function writtenEarlier(records: readonly FencedEvent[], current: ReadonlyMap<string, TxState>, letter: string): { marks: RedriveMark[]; rest: FencedEvent[] } {
+  const marks = new Map<string, RedriveMark>();
+  for (const { event } of records) {
+    const mark = current.get(event.tx_id)?.redrives?.[letter];
+    if (mark) marks.set(event.tx_id, mark);
+  }
+  return { marks: [...marks.values()], rest: records.filter((r) => !marks.has(r.event.tx_id)) };
 }
 
 const seqsOf = (state: TxState) => EVENT_TYPES.map((kind) => state[`${kind}_seq`]).filter((s): s is string => s !== undefined);

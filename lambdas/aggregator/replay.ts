@@ -22,7 +22,7 @@ import { StreamWriter } from '../commons/stream-writer';
 import { decodeRecord } from './decode';
 import { AggregatorJournal } from './journal';
 import { rowKey, type FencedEvent, type PlanSettings } from './plan';
-import { markedState, planRedrive, writtenEarlier, RowSums, type RedriveRow } from './redrive';
+import { markedState, planRedrive, writtenEarlier, OwedByRun, type RedriveRow } from './redrive';
 import { AggregatorStore, ROW_UPDATE_CONCURRENCY } from './store';
 
 export interface ReplayReport {
@@ -79,13 +79,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   const report: ReplayReport = { records: records.length, auctions: 0, alreadyStored: 0, replayed: 0, resumed: 0, rowsChanged: 0, added: { ...zeroTotals() }, evidence: evidence.length };
   const letter = `${shardId}_${records[0].kinesis.sequenceNumber}`;
   const run = randomUUID();
-  /** What the written states owe, per run that wrote them. */
-  const owed = new Map<string, RowSums>();
-  const owe = (by: string, rows: readonly RedriveRow[]) => {
-    let sums = owed.get(by);
-    if (!sums) owed.set(by, (sums = new RowSums()));
-    sums.addRows(rows);
-  };
+  const owed = new OwedByRun();
   let storedOwed: RedriveRow[] = [];
   let pending = decoded;
   for (let round = 0; pending.length > 0; round++) {
@@ -93,23 +87,23 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
     const current = await store.getTxStates([...new Set(pending.map((p) => p.event.tx_id))]);
     const redriveAt = await positionNow();
     const earlier = writtenEarlier(pending, current, letter);
-    for (const [by, rows] of earlier.owedByRun) owe(by, rows);
-    report.resumed += earlier.auctions;
+    for (const mark of earlier.marks) owed.add(mark.run, mark.owed);
+    report.resumed += earlier.marks.length;
     const plan = planRedrive(earlier.rest, range, current, evidence, settings, redriveAt);
     if (round === 0) {
-      Object.assign(report, { auctions: plan.stats.auctions + earlier.auctions, alreadyStored: plan.stats.alreadyStored });
+      Object.assign(report, { auctions: plan.stats.auctions + earlier.marks.length, alreadyStored: plan.stats.alreadyStored });
       storedOwed = plan.rows;
     }
     report.replayed += plan.stats.replayed;
     const written = await mapBounded(plan.states, ROW_UPDATE_CONCURRENCY, (s) => store.putTxStateIfUnchanged(markedState(s, letter, run), s.expectedSeq));
-    plan.states.forEach((s, i) => written[i] && owe(run, s.owed));
+    plan.states.forEach((s, i) => written[i] && owed.add(run, s.owed));
     const changed = new Set(plan.states.filter((_, i) => !written[i]).map((s) => s.state.tx_id));
     pending = earlier.rest.filter((p) => changed.has(p.event.tx_id));
   }
 
   // Each set of counts goes to its rows once, under its own marker.
   const marker = `redrive_${letter}`;
-  const owedSets = [{ marker, rows: storedOwed }, ...[...owed].map(([by, sums]) => ({ marker: `${marker}_${by}`, rows: sums.rows() }))];
+  const owedSets = [{ marker, rows: storedOwed }, ...owed.sets(marker)];
   const changedRows = new Set<string>();
   const touched: AggregateRow[] = [];
   for (const set of owedSets) {

@@ -9,7 +9,7 @@
  * their auctions.
  */
 import { planBatch, rowKey, totalsAbove, type FencedEvent, type PlanSettings, type TxState } from '../../lambdas/aggregator/plan';
-import { markedState, planRedrive, RowSums, writtenEarlier } from '../../lambdas/aggregator/redrive';
+import { markedState, OwedByRun, planRedrive, writtenEarlier } from '../../lambdas/aggregator/redrive';
 import { covers, overlaps, type Evidence, type SeqRange } from '../../lambdas/aggregator/journal';
 import { fence } from '../../lambdas/commons/sequence';
 import { COUNTERS, zeroTotals, type Totals } from '../../schemas/aggregates';
@@ -119,14 +119,15 @@ function redrive(shard: ModelShard, batch: FencedEvent[], run = 'run', stopAfter
   let writes = 0;
   const earlier = writtenEarlier(batch, shard.states, letter);
   const plan = planRedrive(earlier.rest, range, shard.states, shard.evidence, SETTINGS, position);
-  const owed = new RowSums();
+  const owed = new OwedByRun();
+  for (const mark of earlier.marks) owed.add(mark.run, mark.owed);
   for (const s of plan.states) {
     if (writes++ === stopAfter) return false;
     expect(shard.states.get(s.state.tx_id)?.seq).toBe(s.expectedSeq);
     shard.states.set(s.state.tx_id, markedState(s, letter, run));
-    owed.addRows(s.owed);
+    owed.add(run, s.owed);
   }
-  const sets = [{ marker: letter, rows: plan.rows }, { marker: `${letter}_${run}`, rows: owed.rows() }, ...[...earlier.owedByRun].map(([by, rows]) => ({ marker: `${letter}_${by}`, rows }))];
+  const sets = [{ marker: letter, rows: plan.rows }, ...owed.sets(letter)];
   for (const { marker, rows } of sets) {
     for (const row of rows) {
       if (writes++ === stopAfter) return false;
@@ -153,6 +154,15 @@ function deliver(shard: ModelShard, batch: FencedEvent[], fails: () => boolean, 
   return halves.filter((part) => !attempt(part) && !attempt(part));
 }
 
+/** A seed's workload cut into batches, and the shard they leave when nothing fails; `rnd` goes on from the cut. */
+function scenario(seed: number, salt: number) {
+  const rnd = random(seed * salt);
+  const split = batches(workload(seed), rnd);
+  const expected = new ModelShard();
+  for (const b of split) expected.process(b);
+  return { rnd, split, expected };
+}
+
 describe('planRedrive', () => {
   const cuts = {
     'no write reached the tables': () => ({ statesReached: () => false, rowsReached: () => false }),
@@ -164,11 +174,7 @@ describe('planRedrive', () => {
 
   it.each([...Object.keys(cuts), 'attempts fail in any of these ways'])('replays abandoned batches exactly when %s', (cutName) => {
     for (let seed = 1; seed <= 200; seed++) {
-      const records = workload(seed);
-      const rnd = random(seed * 7919);
-      const split = batches(records, rnd);
-      const expected = new ModelShard();
-      for (const b of split) expected.process(b);
+      const { rnd, split, expected } = scenario(seed, 7919);
 
       // Some batches fail: split in halves and retried, some halves abandoned; the shard goes on.
       const failing = new Set(Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => Math.floor(rnd() * split.length)));
@@ -186,11 +192,7 @@ describe('planRedrive', () => {
     let interrupted = 0;
     let pendingRetries = 0;
     for (let seed = 1; seed <= 200; seed++) {
-      const records = workload(seed);
-      const rnd = random(seed * 104_729);
-      const split = batches(records, rnd);
-      const expected = new ModelShard();
-      for (const b of split) expected.process(b);
+      const { rnd, split, expected } = scenario(seed, 104_729);
 
       // Batches of the first half fail; their letters are replayed part way, the shard goes on, then they are replayed again.
       const half = Math.ceil(split.length / 2);
