@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { aggregatorMapping, settings, streams, tables } from '../schemas/resources';
+import { aggregatorMapping, aggregatorTimeoutSeconds, settings, streams, tables } from '../schemas/resources';
 import { grantPutRecords } from './data-stream';
 import { deadLetterQueue } from './dead-letter-queue';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
@@ -40,7 +40,7 @@ export class Aggregator extends Construct {
     this.aggregatorFunction = new HandlerFunction(this, 'Aggregator', {
       handlerName: 'aggregator',
       memorySize: 512,
-      timeout: Duration.minutes(1),
+      timeout: Duration.seconds(aggregatorTimeoutSeconds),
       ...props.functionProps,
       environment: {
         [tables.txState.env]: props.txStateTable.tableName,

@@ -14,16 +14,20 @@ export class FaultInjector {
   private rnd: () => number = random(0);
   private probability = 0;
   private commands: ReadonlySet<string> | undefined;
-  /** `commands`: only these (e.g. `PutItemCommand`) fail; by default any. */
+  /**
+   * `commands`: only these fail (by default any): a command's name (`PutItemCommand`), or its name
+   * and the table it writes (`UpdateItemCommand@aggregates`).
+   */
   reset(seed: number, probability: number, commands?: readonly string[]): void {
     this.rnd = random(seed);
     this.probability = probability;
     this.commands = commands && new Set(commands);
     this.injected = { before: 0, after: 0, invocation: 0 };
   }
-  decide(command = ''): 'before' | 'after' | undefined {
+  decide(command = '', table?: string): 'before' | 'after' | undefined {
     this.calls++;
-    if (!this.enabled || (this.commands && !this.commands.has(command)) || this.rnd() >= this.probability) return undefined;
+    const chosen = !this.commands || this.commands.has(command) || this.commands.has(`${command}@${table}`);
+    if (!this.enabled || !chosen || this.rnd() >= this.probability) return undefined;
     return this.rnd() < 0.5 ? 'before' : 'after';
   }
   failInvocation(): boolean {
@@ -33,7 +37,7 @@ export class FaultInjector {
 
 export function injectFaults(client: { middlewareStack: { add: (...args: never[]) => void } }, faults: FaultInjector, service: string): void {
   const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-    const fault = faults.decide(context.commandName);
+    const fault = faults.decide(context.commandName, (args as { input?: { TableName?: string } }).input?.TableName);
     if (fault === 'before') {
       faults.injected.before++;
       throw new Error(`injected fault before ${service} ${context.commandName}`);

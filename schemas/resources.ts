@@ -139,6 +139,9 @@ export const lakeWriterMapping = {
   parallelizationFactor: 1,
 } as const;
 
+/** How long one aggregator invocation may run (the Lambda function's timeout). */
+export const aggregatorTimeoutSeconds = 60;
+
 /**
  * Event source mapping settings for the aggregator, shared by CDK and the local poller. No
  * batching window: Lambda reads each shard about once a second and invokes with what it read, so a

@@ -5,13 +5,14 @@
  * again from the states an earlier attempt stored, and the per-shard fences on rows drop what
  * was added already: nothing counts twice, and every revision reaches the aggregates stream at
  * least once. The shard's journal (journal.ts) brackets the writes, so a batch abandoned to the
- * dead-letter queue can be replayed exactly later (redrive.ts). Undecodable records are reported as batch item failures; only the
+ * dead-letter queue can be replayed exactly later (redrive.ts); a batch whose states a replay
+ * rewrote after it read them reads them again before it begins. Undecodable records are reported as batch item failures; only the
  * records before the first failure are applied, so the retry starts exactly where this one stopped.
  */
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { BatchProcessorSync, EventType, processPartialResponseSync } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { readSetting, resourceName, streams, tables } from '../../schemas/resources';
+import { aggregatorTimeoutSeconds, readSetting, resourceName, streams, tables } from '../../schemas/resources';
 import { dynamo, kinesis } from '../commons/clients';
 import { StreamWriter } from '../commons/stream-writer';
 import { logger, metrics } from '../commons/observability';
@@ -35,6 +36,26 @@ const aggregatorJournal = () =>
 let aggregatesWriter: StreamWriter | undefined;
 const aggregatesStream = () => (aggregatesWriter ??= new StreamWriter(kinesis(), resourceName(streams.aggregates)));
 
+/**
+ * Plans the batch against the stored join states and, when it has anything to write, records it in
+ * the shard's journal; reads the states again when a redrive rewrote them meanwhile.
+ */
+async function planAndBegin(shardId: string, applicable: FencedEvent[], now: number, deadline: number) {
+  const db = aggregatorStore();
+  const log = aggregatorJournal();
+  const txIds = [...new Set(applicable.map((d) => d.event.tx_id))];
+  const settings = { periodSeconds, allowedLatenessMs, expiresAt: Math.floor(now / 1000) + ttlSeconds };
+  if (applicable.length === 0) return { plan: planBatch(applicable, new Map(), settings) };
+  const range = { first: applicable[0].seq, last: applicable[applicable.length - 1].seq };
+  for (;;) {
+    await log.ready(shardId, deadline);
+    const plan = planBatch(applicable, await db.getTxStates(txIds), settings);
+    if (plan.rows.length === 0 && plan.states.length === 0) return { plan };
+    const begun = await log.begin(shardId, range, plan.rows);
+    if (begun !== 'read again') return { plan, begun: { range, recovering: begun.recovering } };
+  }
+}
+
 export async function handler(event: KinesisStreamEvent, context?: Context): Promise<KinesisStreamBatchResponse> {
   if (event.Records.length === 0) return { batchItemFailures: [] };
   const decoded: FencedEvent[] = [];
@@ -48,21 +69,23 @@ export async function handler(event: KinesisStreamEvent, context?: Context): Pro
 
   const shardId = shardOf(event.Records[0].eventID);
   const db = aggregatorStore();
-  const requestsBefore = db.requests;
-  const now = Date.now();
-  const stored = await db.getTxStates([...new Set(applicable.map((d) => d.event.tx_id))]);
-  const plan = planBatch(applicable, stored, { periodSeconds, allowedLatenessMs, expiresAt: Math.floor(now / 1000) + ttlSeconds });
-  const range = applicable.length > 0 ? { first: applicable[0].seq, last: applicable[applicable.length - 1].seq } : undefined;
   const log = aggregatorJournal();
-  const journalRequestsBefore = log.requests;
-  const writes = range !== undefined && (plan.rows.length > 0 || plan.states.length > 0);
-  const recovering = writes && (await log.begin(shardId, range, plan.rows));
-  await db.putTxStates(plan.states);
-  const rows = await db.applyRows(plan.rows, shardId, now);
-  await aggregatesStream().put(
-    rows.map((row) => ({ partitionKey: String(row.campaign_item_id), data: Buffer.from(JSON.stringify({ ...row, period_seconds: periodSeconds })) })),
-  );
-  if (writes) await log.finish(shardId, range, recovering);
+  const requestsBefore = db.requests + log.requests;
+  const now = Date.now();
+  const deadline = now + (context?.getRemainingTimeInMillis?.() ?? aggregatorTimeoutSeconds * 1000) - 10_000;
+  const { plan, begun } = await planAndBegin(shardId, applicable, now, deadline);
+  try {
+    await db.putTxStates(plan.states);
+    const rows = await db.applyRows(plan.rows, shardId, now);
+    await aggregatesStream().put(
+      rows.map((row) => ({ partitionKey: String(row.campaign_item_id), data: Buffer.from(JSON.stringify({ ...row, period_seconds: periodSeconds })) })),
+    );
+    if (begun) await log.finish(shardId, begun.range, begun.recovering);
+  } catch (err) {
+    // A redrive waiting for this batch need not wait for the invocation's timeout.
+    if (begun) await log.stoppedWriting(shardId, begun.range).catch(() => {});
+    throw err;
+  }
 
   metrics.addMetric('RecordsProcessed', MetricUnit.Count, applicable.length);
   metrics.addMetric('BatchSize', MetricUnit.Count, event.Records.length);
@@ -74,7 +97,7 @@ export async function handler(event: KinesisStreamEvent, context?: Context): Pro
   metrics.addMetric('DuplicatesDropped', MetricUnit.Count, plan.stats.duplicates);
   metrics.addMetric('RecordsReplayed', MetricUnit.Count, plan.stats.replayed);
   metrics.addMetric('LateEvents', MetricUnit.Count, plan.stats.late);
-  metrics.addMetric('DynamoDBRequests', MetricUnit.Count, db.requests - requestsBefore + log.requests - journalRequestsBefore);
+  metrics.addMetric('DynamoDBRequests', MetricUnit.Count, db.requests + log.requests - requestsBefore);
   metrics.publishStoredMetrics();
   return response;
 }

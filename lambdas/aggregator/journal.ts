@@ -17,6 +17,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { batchGet } from '../commons/dynamo-batch';
+import { aggregatorTimeoutSeconds } from '../../schemas/resources';
 import { fenceAttribute } from './store';
 import { rowKey } from './plan';
 
@@ -37,6 +38,23 @@ export interface JournalEntry extends SeqRange {
   expires_at: number;
 }
 
+/** What the journal item says of redrives and of the batch writing now (redrive-lease.ts). */
+export interface ShardHold {
+  /** Set from a batch's begin to its finish; a batch cannot write for longer than an invocation runs. */
+  in_flight_until?: number;
+  /** The redrive holding the shard, and until when (epoch ms). */
+  lease_holder?: string;
+  lease_until?: number;
+  /** Incremented each time a redrive takes the shard. */
+  redrive_epoch?: number;
+}
+
+/** The journal item: a batch's entry, or only a redrive's hold on a shard no batch has begun on yet. */
+export type JournalItem = ShardHold & Pick<JournalEntry, 'shard_id' | 'entry'> & Partial<JournalEntry>;
+
+/** How a batch's begin went: it may write, or it must read its states again (a redrive rewrote them). */
+export type Begun = { recovering: boolean } | 'read again';
+
 export interface Evidence extends SeqRange {
   shard_id: string;
   entry: string;
@@ -48,7 +66,7 @@ export interface Evidence extends SeqRange {
   expires_at: number;
 }
 
-const JOURNAL = 'journal';
+export const JOURNAL_ENTRY = 'journal';
 const EVIDENCE = 'evidence#';
 /** Evidence outlives the events stream's retention (7 days), after which no batch can be replayed. */
 const EVIDENCE_TTL_SECONDS = 8 * 24 * 3600;
@@ -61,6 +79,23 @@ export function overlaps(a: SeqRange, b: SeqRange): boolean {
   return a.first <= b.last && b.first <= a.last;
 }
 
+/** The batch the journal item names, if one began on the shard. */
+export function batchOf(item: JournalItem | undefined): JournalEntry | undefined {
+  return item?.first !== undefined ? (item as JournalEntry) : undefined;
+}
+
+export function redriveHolds(item: JournalItem | undefined, now: number): boolean {
+  return item?.lease_until !== undefined && item.lease_until >= now;
+}
+
+/** Condition that no redrive holds the shard (`:now`) and none took it since `epoch` (`:epoch`). */
+export function noRedriveSince(epoch: number): string {
+  return `(attribute_not_exists(lease_until) OR lease_until < :now) AND ${epoch === 0 ? 'attribute_not_exists(redrive_epoch)' : 'redrive_epoch = :epoch'}`;
+}
+
+/** A batch that began this long ago is no longer writing: its invocation has timed out. */
+export const IN_FLIGHT_MS = (aggregatorTimeoutSeconds + 10) * 1000;
+const REDRIVE_POLL_MS = 100;
 const expiry = () => Math.floor(Date.now() / 1000) + EVIDENCE_TTL_SECONDS;
 
 export class AggregatorJournal {
@@ -72,41 +107,90 @@ export class AggregatorJournal {
     private readonly aggregatesTable: string,
   ) {}
 
+  /** The redrive epoch per shard that this environment's states were read under. */
+  private readonly epochs = new Map<string, number>();
+
+  /**
+   * Call before reading a batch's states: waits while a redrive holds the shard (until `deadline`,
+   * epoch ms) and learns its redrive epoch, unless known from an earlier batch.
+   */
+  async ready(shardId: string, deadline: number): Promise<void> {
+    if (this.epochs.has(shardId)) return;
+    for (;;) {
+      const item = await this.journal(shardId);
+      if (!redriveHolds(item, Date.now())) {
+        this.epochs.set(shardId, item?.redrive_epoch ?? 0);
+        return;
+      }
+      if (Date.now() >= deadline) throw new Error(`sdp dlq redrive still holds shard ${shardId}; the batch is retried`);
+      await new Promise((r) => setTimeout(r, REDRIVE_POLL_MS));
+    }
+  }
+
   /**
    * Records the batch about to be written, first keeping evidence of an unfinished batch it does
    * not cover. Resolves whether it retries records of an unfinished attempt (a retry, or a half of
-   * a split batch): then `finish` keeps evidence that it completed.
+   * a split batch): then `finish` keeps evidence that it completed. Resolves 'read again' when a
+   * redrive holds the shard or took it since `ready`: the states read may be stale.
    */
-  async begin(shardId: string, range: SeqRange, rows: readonly { campaign_item_id: number; period: number }[]): Promise<boolean> {
+  async begin(shardId: string, range: SeqRange, rows: readonly { campaign_item_id: number; period: number }[]): Promise<Begun> {
+    const epoch = this.epochs.get(shardId);
+    if (epoch === undefined) throw new Error(`begin on shard ${shardId} before ready`);
     const rowKeys = rows.map((r) => rowKey(r.campaign_item_id, r.period));
+    const now = Date.now();
+    const hold = { ':now': now, ...(epoch !== 0 && { ':epoch': epoch }) };
     try {
       this.requests++;
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { shard_id: shardId, entry: JOURNAL },
-          UpdateExpression: 'SET #first = :first, #last = :last, #rows = :rows, #done = :false, expires_at = :expires',
-          ConditionExpression: 'attribute_not_exists(shard_id) OR #done = :true',
+          Key: { shard_id: shardId, entry: JOURNAL_ENTRY },
+          UpdateExpression: 'SET #first = :first, #last = :last, #rows = :rows, #done = :false, expires_at = :expires, in_flight_until = :inFlight',
+          ConditionExpression: `(attribute_not_exists(#done) OR #done = :true) AND ${noRedriveSince(epoch)}`,
           ExpressionAttributeNames: { '#first': 'first', '#last': 'last', '#rows': 'rows', '#done': 'done' },
-          ExpressionAttributeValues: { ':first': range.first, ':last': range.last, ':rows': rowKeys, ':false': false, ':true': true, ':expires': expiry() },
+          ExpressionAttributeValues: { ':first': range.first, ':last': range.last, ':rows': rowKeys, ':false': false, ':true': true, ':expires': expiry(), ':inFlight': now + IN_FLIGHT_MS, ...hold },
           ReturnValues: 'ALL_OLD',
         }),
       );
-      const recoverUntil = (out.Attributes as JournalEntry | undefined)?.recover_until;
-      return recoverUntil !== undefined && range.first <= recoverUntil;
+      const recoverUntil = (out.Attributes as JournalItem | undefined)?.recover_until;
+      return { recovering: recoverUntil !== undefined && range.first <= recoverUntil };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
-    const previous = await this.journal(shardId);
-    let recoverUntil = previous?.recover_until;
-    if (previous && !previous.done) {
+    const current = await this.journal(shardId);
+    const previous = batchOf(current);
+    if (redriveHolds(current, Date.now()) || (current?.redrive_epoch ?? 0) !== epoch || !previous) return this.readAgain(shardId);
+    let recoverUntil = previous.recover_until;
+    if (!previous.done) {
       if (!covers(range, previous)) await this.captureEvidence(previous);
       if (recoverUntil === undefined || previous.last > recoverUntil) recoverUntil = previous.last;
     }
-    const item: JournalEntry = { shard_id: shardId, entry: JOURNAL, ...range, done: false, rows: rowKeys, expires_at: expiry(), ...(recoverUntil !== undefined && { recover_until: recoverUntil }) };
-    this.requests++;
-    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
-    return recoverUntil !== undefined && range.first <= recoverUntil;
+    const item: JournalItem = {
+      shard_id: shardId, entry: JOURNAL_ENTRY, ...range, done: false, rows: rowKeys, expires_at: expiry(), in_flight_until: Date.now() + IN_FLIGHT_MS,
+      ...(recoverUntil !== undefined && { recover_until: recoverUntil }),
+      ...(epoch !== 0 && { redrive_epoch: epoch }),
+    };
+    try {
+      this.requests++;
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: `#first = :previousFirst AND #last = :previousLast AND ${noRedriveSince(epoch)}`,
+          ExpressionAttributeNames: { '#first': 'first', '#last': 'last' },
+          ExpressionAttributeValues: { ':previousFirst': previous.first, ':previousLast': previous.last, ...hold, ':now': Date.now() },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      return this.readAgain(shardId);
+    }
+    return { recovering: recoverUntil !== undefined && range.first <= recoverUntil };
+  }
+
+  private readAgain(shardId: string): 'read again' {
+    this.epochs.delete(shardId);
+    return 'read again';
   }
 
   /** Marks the batch done (after keeping evidence that it completed, when it follows an unfinished attempt). */
@@ -116,16 +200,26 @@ export class AggregatorJournal {
       const evidence: Evidence = { shard_id: shardId, entry: `${evidenceEntry(range)}#complete`, ...range, fences: {}, complete: true, captured_at: Date.now(), expires_at: expiry() };
       await this.db.send(new PutCommand({ TableName: this.table, Item: evidence }));
     }
+    await this.updateIfCurrent(shardId, range, 'SET #done = :true REMOVE in_flight_until', { '#done': 'done' }, { ':true': true });
+  }
+
+  /** Says that the batch, which failed, is no longer writing. */
+  async stoppedWriting(shardId: string, range: SeqRange): Promise<void> {
+    await this.updateIfCurrent(shardId, range, 'REMOVE in_flight_until');
+  }
+
+  /** Updates the shard's journal if it still names the batch `range`. */
+  private async updateIfCurrent(shardId: string, range: SeqRange, expression: string, names: Record<string, string> = {}, values: Record<string, unknown> = {}): Promise<void> {
     try {
       this.requests++;
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { shard_id: shardId, entry: JOURNAL },
-          UpdateExpression: 'SET #done = :true',
+          Key: { shard_id: shardId, entry: JOURNAL_ENTRY },
+          UpdateExpression: expression,
           ConditionExpression: '#first = :first AND #last = :last',
-          ExpressionAttributeNames: { '#first': 'first', '#last': 'last', '#done': 'done' },
-          ExpressionAttributeValues: { ':true': true, ':first': range.first, ':last': range.last },
+          ExpressionAttributeNames: { '#first': 'first', '#last': 'last', ...names },
+          ExpressionAttributeValues: { ':first': range.first, ':last': range.last, ...values },
         }),
       );
     } catch (err) {
@@ -133,10 +227,10 @@ export class AggregatorJournal {
     }
   }
 
-  async journal(shardId: string): Promise<JournalEntry | undefined> {
+  async journal(shardId: string): Promise<JournalItem | undefined> {
     this.requests++;
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { shard_id: shardId, entry: JOURNAL }, ConsistentRead: true }));
-    return out.Item as JournalEntry | undefined;
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { shard_id: shardId, entry: JOURNAL_ENTRY }, ConsistentRead: true }));
+    return out.Item as JournalItem | undefined;
   }
 
   /**
@@ -172,7 +266,7 @@ export class AggregatorJournal {
    */
   async evidenceFor(shardId: string, range: SeqRange): Promise<Evidence[]> {
     const found: Evidence[] = [];
-    const current = await this.journal(shardId);
+    const current = batchOf(await this.journal(shardId));
     if (current && !current.done && overlaps(current, range)) found.push(await this.captureEvidence(current));
     let start: Record<string, unknown> | undefined;
     do {

@@ -8,6 +8,7 @@
 import { listDeadLetters } from '../../local/dead-letters';
 import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../../local/aggregator-rig';
 import { generateWorkload } from '../../local/workload';
+import { tables } from '../../schemas/resources';
 import type { ReplayReport } from '../../lambdas/aggregator/replay';
 
 describe('sdp dlq redrive for the aggregator, interrupted', () => {
@@ -46,7 +47,7 @@ describe('sdp dlq redrive for the aggregator, interrupted', () => {
 
     const { replayAggregatorBatch } = await import('../../lambdas/aggregator/replay');
     let interrupted = 0;
-    faults.reset(13, 0.5, ['UpdateItemCommand', 'PutItemCommand', 'PutRecordsCommand']); // the replays' writes
+    faults.reset(13, 0.5, [`PutItemCommand@${tables.txState.name}`, `UpdateItemCommand@${tables.aggregates.name}`, 'PutRecordsCommand']); // the replays' writes of states and rows
     faults.enabled = true;
     try {
       for (const { letter } of letters) await replayAggregatorBatch(letter.KinesisBatchInfo.shardId, letter.records).catch(() => interrupted++);

@@ -1,0 +1,104 @@
+/**
+ * A redrive's hold on a shard (`sdp dlq redrive`, replay.ts), kept on the shard's journal item.
+ *
+ * The live aggregator writes join states without a condition, from states it read before it began
+ * (journal.ts). A replay that rewrote one of those states in between would see its write undone.
+ * So a replay takes the shard before it reads the states it rewrites, and lets go after writing
+ * them: taking it increments the shard's redrive epoch, so no batch begins while it is held, and a
+ * batch that read its states before it was taken reads them again. It then waits until the batch
+ * writing when it was taken (if any) has finished. The hold is renewed while the replay runs and
+ * lapses `holdMs` after the last renewal, so a replay that dies stops the shard no longer than
+ * that; a replay whose hold lapsed must not trust what it wrote meanwhile (`held`).
+ */
+import { randomUUID } from 'node:crypto';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { JOURNAL_ENTRY, type JournalItem } from './journal';
+
+const POLL_MS = 100;
+
+export class ShardBusyError extends Error {}
+
+export class RedriveLease {
+  private readonly holder = randomUUID();
+  private until = 0;
+  private renewal: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly shardId: string,
+    private readonly holdMs = 10_000,
+  ) {}
+
+  /**
+   * Takes the shard, then waits until no batch is writing on it (until `deadline`, epoch ms).
+   * Resolves with the last sequence number the shard's aggregator had begun by then, if any.
+   */
+  async take(deadline: number): Promise<string | undefined> {
+    await this.retryUntil(deadline, () =>
+      this.update('SET lease_holder = :me, lease_until = :until ADD redrive_epoch :one', 'attribute_not_exists(lease_until) OR lease_until < :now OR lease_holder = :me', { ':one': 1 }),
+    );
+    this.renewal = setInterval(() => void this.update('SET lease_until = :until', 'lease_holder = :me').catch(() => {}), this.holdMs / 4);
+    this.renewal.unref();
+    const quiet = await this.retryUntil(deadline, () =>
+      this.update('SET lease_until = :until', 'lease_holder = :me AND (attribute_not_exists(in_flight_until) OR in_flight_until < :now)'),
+    );
+    return quiet.last;
+  }
+
+  /** Whether the hold has not lapsed (with a margin for clocks): what was written under it stands. */
+  held(marginMs = 5_000): boolean {
+    return Date.now() < this.until - marginMs;
+  }
+
+  /** Lets go of the shard. If this fails, the hold lapses `holdMs` later. */
+  async release(): Promise<void> {
+    clearInterval(this.renewal);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { shard_id: this.shardId, entry: JOURNAL_ENTRY },
+          UpdateExpression: 'REMOVE lease_holder, lease_until',
+          ConditionExpression: 'lease_holder = :me',
+          ExpressionAttributeValues: { ':me': this.holder },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+    this.until = 0;
+  }
+
+  /** Sets the hold to last `holdMs` from now, along with `expression`, if `condition` holds. */
+  private async update(expression: string, condition: string, values: Record<string, unknown> = {}): Promise<JournalItem> {
+    const now = Date.now();
+    const out = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { shard_id: this.shardId, entry: JOURNAL_ENTRY },
+        UpdateExpression: expression,
+        ConditionExpression: condition,
+        ExpressionAttributeValues: { ':me': this.holder, ':now': now, ':until': now + this.holdMs, ...values },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    this.until = now + this.holdMs;
+    return out.Attributes as JournalItem;
+  }
+
+  private async retryUntil(deadline: number, attempt: () => Promise<JournalItem>): Promise<JournalItem> {
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+      if (Date.now() >= deadline) {
+        throw new ShardBusyError(`shard ${this.shardId} stayed busy (another redrive, or a batch still writing); run the redrive again`);
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Dead letters replayed beside the live aggregator: a replay that rewrites join states between a
+ * batch's read of them and its write must not see its rewrite undone, and a batch must not write
+ * over a replay's states. The protocol (journal.ts, redrive-lease.ts) runs against dynalite, then
+ * the whole race on the emulators: a replay runs while a live batch holds the same auctions'
+ * states, read before the replay.
+ * A file of its own: the handler's clients are per process, and point at one rig's emulators.
+ */
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { listDeadLetters } from '../../local/dead-letters';
+import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../../local/aggregator-rig';
+import { generateWorkload, type WorkloadEvent } from '../../local/workload';
+import { waitFor } from '../../local/wait';
+import { tables } from '../../schemas/resources';
+import { AggregatorJournal } from '../../lambdas/aggregator/journal';
+import { RedriveLease } from '../../lambdas/aggregator/redrive-lease';
+import type { ReplayReport } from '../../lambdas/aggregator/replay';
+
+type Middleware = (next: (args: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => (args: { input: Record<string, unknown> }) => Promise<unknown>;
+
+describe('sdp dlq redrive beside the live aggregator', () => {
+  let rig: AggregatorRig;
+
+  beforeAll(async () => {
+    rig = await startAggregatorRig({ shards: 1, dataDirPrefix: 'sdp-redrive-concurrent-' });
+  });
+
+  afterAll(async () => {
+    await rig?.stop();
+  });
+
+  it('holds a shard for a replay: batches wait for it, it waits for the batch writing, and a batch that read before it reads again', async () => {
+    const shard = 'shardId-protocol';
+    const journal = () => new AggregatorJournal(rig.db, tables.aggregatorJournal.name, tables.aggregates.name);
+    const writing = journal();
+    const range = { first: '00000000000000000000000000000000000000000000000000000000000100', last: '00000000000000000000000000000000000000000000000000000000000200' };
+    const deadline = () => Date.now() + 20_000;
+    await writing.ready(shard, deadline());
+    expect(await writing.begin(shard, range, [])).toEqual({ recovering: false });
+    const other = journal(); // an environment that read its states before the replay took the shard
+    await other.ready(shard, deadline());
+
+    const lease = new RedriveLease(rig.db, tables.aggregatorJournal.name, shard);
+    let taken = false;
+    const take = lease.take(deadline()).then((position) => {
+      taken = true;
+      return position;
+    });
+    await waitFor('the replay to hold the shard', async () => (await writing.journal(shard))?.lease_holder !== undefined, 10_000, 20);
+    expect(taken).toBe(false); // the batch in flight is still writing
+    await writing.finish(shard, range, false);
+    await expect(take).resolves.toBe(range.last);
+
+    // While the replay holds the shard, no batch begins, and a fresh environment waits before it reads.
+    const next = { first: '00000000000000000000000000000000000000000000000000000000000201', last: '00000000000000000000000000000000000000000000000000000000000300' };
+    expect(await writing.begin(shard, next, [])).toBe('read again');
+    const fresh = journal();
+    let ready = false;
+    const waiting = fresh.ready(shard, deadline()).then(() => (ready = true));
+    expect(ready).toBe(false);
+    await lease.release();
+    await waiting;
+
+    // Once it let go, a batch that read its states before it took the shard reads them again.
+    expect(await other.begin(shard, next, [])).toBe('read again');
+    expect(await fresh.begin(shard, next, [])).toEqual({ recovering: false });
+  }, 60_000);
+
+  it('counts every event once when a replay rewrites the states a live batch read before it', async () => {
+    const campaign = 7000;
+    const workload = generateWorkload({ auctions: 40, campaigns: 1, firstCampaign: campaign, impressionRate: 1, clickRate: 1, resendRate: 0, reorderRate: 0, seed: 21 });
+    const auction = (e: WorkloadEvent) => Number(String(e.body.tx_id).split('-').pop());
+    const abandoned = (e: WorkloadEvent) => e.type === 'bid' && auction(e) % 2 === 0;
+    const eventOf = (r: KinesisStreamRecord) => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()) as { type: string; tx_id: string };
+    const consumer = 'aggregator-concurrent';
+    const consume = (handler = rig.handler) => rig.consume(consumer, handler, { batchSize: 100, retryAttempts: 1 });
+
+    // Half the bids are abandoned to dead letters; their impressions then wait in their join states.
+    await rig.putWorkload({ ...workload, events: workload.events.filter((e) => e.type === 'bid') });
+    await consume(async (event: KinesisStreamEvent, context) => {
+      if (event.Records.some((r) => eventOf(r).type === 'bid' && Number(eventOf(r).tx_id.split('-').pop()) % 2 === 0)) throw new Error('bid rejected');
+      return rig.handler(event, context);
+    });
+    const letters = listDeadLetters(rig.dataDir).filter((l) => l.consumer === consumer);
+    expect(letters.flatMap((l) => l.letter.records)).toHaveLength(workload.events.filter(abandoned).length);
+    await rig.putWorkload({ ...workload, events: workload.events.filter((e) => e.type === 'impression') });
+    await consume();
+
+    // The clicks' batch reads its states; the replays run before it writes.
+    const { replayAggregatorBatch } = await import('../../lambdas/aggregator/replay');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { dynamo } = require('../../lambdas/commons/clients') as typeof import('../../lambdas/commons/clients');
+    const reports: ReplayReport[] = [];
+    let armed = true;
+    const replayAfterStatesRead: Middleware = (next, context) => async (args) => {
+      const result = await next(args);
+      const readsStates = context.commandName === 'BatchGetItemCommand' && tables.txState.name in (args.input.RequestItems as object);
+      if (armed && readsStates) {
+        armed = false;
+        for (const { letter } of letters) reports.push(await replayAggregatorBatch(letter.KinesisBatchInfo.shardId, letter.records));
+      }
+      return result;
+    };
+    dynamo().middlewareStack.add(replayAfterStatesRead as never, { step: 'initialize', name: 'replayAfterStatesRead' });
+    try {
+      await rig.putWorkload({ ...workload, events: workload.events.filter((e) => e.type === 'click') });
+      await consume();
+    } finally {
+      dynamo().middlewareStack.remove('replayAfterStatesRead');
+    }
+    expect(armed).toBe(false);
+    expect(reports.reduce((n, r) => n + r.added.impressions, 0)).toBe(workload.events.filter(abandoned).length);
+    expect(Object.fromEntries(countedByCampaign(await rig.campaignRows(campaign, 1)))).toEqual(Object.fromEntries(workload.truth));
+  }, 120_000);
+});
