@@ -19,8 +19,9 @@ export class ConsumerThread {
     });
   }
 
-  static start(name: string, data: ConsumerWorkerData, log: (line: string) => void): Promise<ConsumerThread> {
-    const worker = startThread('consumer-worker.ts', data);
+  /** `background`: consumers whose lag matters less than the API's and the reports' (threads.ts). */
+  static start(name: string, data: ConsumerWorkerData, log: (line: string) => void, options: { background?: boolean } = {}): Promise<ConsumerThread> {
+    const worker = startThread('consumer-worker.ts', data, options);
     worker.on('message', (msg: ConsumerMessage) => {
       if (msg.type === 'log') log(msg.line);
     });

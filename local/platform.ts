@@ -188,14 +188,16 @@ export class LocalPlatform {
 
     const onError = (message: string, err: unknown) => this.log(`error: ${message}: ${(err as Error)?.message ?? err}`);
     // One thread per consuming function, as each is its own Lambda in AWS: the aggregator's batches
-    // do not wait behind the lake writer's Parquet encoding, so reports stay fresh under load.
-    const thread = (name: string, consumers: ConsumerWorkerData['consumers']) => ConsumerThread.start(name, { dataDir, region: REGION, consumers }, (line) => this.log(line));
+    // do not wait behind the lake writer's Parquet encoding, so reports stay fresh under load. The
+    // lake writer runs in the background: when the cores are all busy, it yields to the reports.
+    const thread = (name: string, consumers: ConsumerWorkerData['consumers'], background = false) =>
+      ConsumerThread.start(name, { dataDir, region: REGION, consumers }, (line) => this.log(line), { background });
     const started = await Promise.allSettled([
       thread('aggregator', [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }]),
       thread('lake-writer', [
         { name: 'lake-writer-events', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.events.name, mapping: lakeWriterMapping },
         { name: 'lake-writer-aggregates', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.aggregates.name, mapping: lakeWriterMapping },
-      ]),
+      ], true),
     ]);
     this.consumers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');

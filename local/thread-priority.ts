@@ -1,0 +1,16 @@
+/**
+ * Preloaded into every worker thread (threads.ts): a thread started with SDP_THREAD_NICENESS in
+ * its environment lowers its own scheduling priority to that niceness. On Linux a thread has a
+ * priority of its own, set through its thread id (/proc/thread-self); elsewhere nothing changes.
+ */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+
+const niceness = Number(process.env.SDP_THREAD_NICENESS ?? 0);
+if (niceness > 0) {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), niceness);
+  } catch {
+    // No per-thread priority here: the thread runs at the process's priority.
+  }
+}
