@@ -8,21 +8,14 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { waitFor } from '../../local/wait';
-import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../../local/aggregator-rig';
+import { countedByCampaign } from '../../local/aggregator-rig';
+import { aggregatorRigForFile } from '../support/aggregator-rig';
 import { generateWorkload } from '../../local/workload';
 import { streams } from '../../schemas/resources';
 import { COUNTERS, type AggregateRow } from '../../schemas/aggregates';
 
 describe('the aggregator under injected faults', () => {
-  let rig: AggregatorRig;
-
-  beforeAll(async () => {
-    rig = await startAggregatorRig({ shards: 2, dataDirPrefix: 'sdp-faults-' });
-  });
-
-  afterAll(async () => {
-    await rig?.stop();
-  });
+  const rig = aggregatorRigForFile({ shards: 2, dataDirPrefix: 'sdp-faults-' });
 
   async function latestPublished(): Promise<Map<string, AggregateRow>> {
     const latest = new Map<string, AggregateRow>();

@@ -8,7 +8,8 @@
  */
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { listDeadLetters } from '../../local/dead-letters';
-import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../../local/aggregator-rig';
+import { countedByCampaign } from '../../local/aggregator-rig';
+import { aggregatorRigForFile } from '../support/aggregator-rig';
 import { generateWorkload, type WorkloadEvent } from '../../local/workload';
 import { waitFor } from '../../local/wait';
 import { tables } from '../../schemas/resources';
@@ -19,15 +20,7 @@ import type { ReplayReport } from '../../lambdas/aggregator/replay';
 type Middleware = (next: (args: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => (args: { input: Record<string, unknown> }) => Promise<unknown>;
 
 describe('sdp dlq redrive beside the live aggregator', () => {
-  let rig: AggregatorRig;
-
-  beforeAll(async () => {
-    rig = await startAggregatorRig({ shards: 1, dataDirPrefix: 'sdp-redrive-concurrent-' });
-  });
-
-  afterAll(async () => {
-    await rig?.stop();
-  });
+  const rig = aggregatorRigForFile({ shards: 1, dataDirPrefix: 'sdp-redrive-concurrent-' });
 
   it('holds a shard for a replay: batches wait for it, it waits for the batch writing, and a batch that read before it reads again', async () => {
     const shard = 'shardId-protocol';

@@ -6,21 +6,14 @@
  * A file of its own: the handler's clients are per process, and point at one rig's emulators.
  */
 import { listDeadLetters } from '../../local/dead-letters';
-import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../../local/aggregator-rig';
+import { countedByCampaign } from '../../local/aggregator-rig';
+import { aggregatorRigForFile } from '../support/aggregator-rig';
 import { generateWorkload } from '../../local/workload';
 import { tables } from '../../schemas/resources';
 import type { ReplayReport } from '../../lambdas/aggregator/replay';
 
 describe('sdp dlq redrive for the aggregator, interrupted', () => {
-  let rig: AggregatorRig;
-
-  beforeAll(async () => {
-    rig = await startAggregatorRig({ shards: 2, dataDirPrefix: 'sdp-redrive-interrupted-' });
-  });
-
-  afterAll(async () => {
-    await rig?.stop();
-  });
+  const rig = aggregatorRigForFile({ shards: 2, dataDirPrefix: 'sdp-redrive-interrupted-' });
 
   it('counts each event once when interrupted replays run again after later events changed their auctions', async () => {
     const firstCampaign = 6000;

@@ -7,20 +7,13 @@
  * the same letters again changes nothing.
  */
 import { listDeadLetters } from '../../local/dead-letters';
-import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../../local/aggregator-rig';
+import { countedByCampaign } from '../../local/aggregator-rig';
+import { aggregatorRigForFile } from '../support/aggregator-rig';
 import { generateWorkload } from '../../local/workload';
 import type { ReplayReport } from '../../lambdas/aggregator/replay';
 
 describe('sdp dlq redrive for the aggregator', () => {
-  let rig: AggregatorRig;
-
-  beforeAll(async () => {
-    rig = await startAggregatorRig({ shards: 2, dataDirPrefix: 'sdp-redrive-' });
-  });
-
-  afterAll(async () => {
-    await rig?.stop();
-  });
+  const rig = aggregatorRigForFile({ shards: 2, dataDirPrefix: 'sdp-redrive-' });
 
   it('replays every abandoned batch so that each event counts once', async () => {
     const firstCampaign = 5000;
