@@ -47,6 +47,8 @@ export interface ShardHold {
   lease_until?: number;
   /** Incremented each time a redrive takes the shard. */
   redrive_epoch?: number;
+  /** Set by a batch waiting for a redrive to let go, refreshed as it waits: it begins before the next redrive takes the shard. */
+  batch_waiting?: number;
 }
 
 /** The journal item: a batch's entry, or only a redrive's hold on a shard no batch has begun on yet. */
@@ -93,6 +95,8 @@ export function noRedriveSince(epoch: number): string {
   return `(attribute_not_exists(lease_until) OR lease_until < :now) AND ${epoch === 0 ? 'attribute_not_exists(redrive_epoch)' : 'redrive_epoch = :epoch'}`;
 }
 
+/** A waiting batch's mark older than this is of a batch that no longer waits. */
+export const WAITING_FRESH_MS = 5_000;
 /** A batch that began this long ago is no longer writing: its invocation has timed out. */
 export const IN_FLIGHT_MS = (aggregatorTimeoutSeconds + 10) * 1000;
 const REDRIVE_POLL_MS = 100;
@@ -116,15 +120,27 @@ export class AggregatorJournal {
    */
   async ready(shardId: string, deadline: number): Promise<void> {
     if (this.epochs.has(shardId)) return;
-    for (;;) {
-      const item = await this.journal(shardId);
-      if (!redriveHolds(item, Date.now())) {
-        this.epochs.set(shardId, item?.redrive_epoch ?? 0);
-        return;
-      }
+    let item = await this.journal(shardId);
+    while (redriveHolds(item, Date.now())) {
       if (Date.now() >= deadline) throw new Error(`sdp dlq redrive still holds shard ${shardId}; the batch is retried`);
+      await this.markWaiting(shardId);
       await new Promise((r) => setTimeout(r, REDRIVE_POLL_MS));
+      item = await this.journal(shardId);
     }
+    this.epochs.set(shardId, item?.redrive_epoch ?? 0);
+  }
+
+  /** Says a batch waits for the shard, so that a redrive working through many letters lets it in between them. */
+  private async markWaiting(shardId: string): Promise<void> {
+    this.requests++;
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { shard_id: shardId, entry: JOURNAL_ENTRY },
+        UpdateExpression: 'SET batch_waiting = :now',
+        ExpressionAttributeValues: { ':now': Date.now() },
+      }),
+    );
   }
 
   /**
@@ -145,7 +161,7 @@ export class AggregatorJournal {
         new UpdateCommand({
           TableName: this.table,
           Key: { shard_id: shardId, entry: JOURNAL_ENTRY },
-          UpdateExpression: 'SET #first = :first, #last = :last, #rows = :rows, #done = :false, expires_at = :expires, in_flight_until = :inFlight',
+          UpdateExpression: 'SET #first = :first, #last = :last, #rows = :rows, #done = :false, expires_at = :expires, in_flight_until = :inFlight REMOVE batch_waiting',
           ConditionExpression: `(attribute_not_exists(#done) OR #done = :true) AND ${noRedriveSince(epoch)}`,
           ExpressionAttributeNames: { '#first': 'first', '#last': 'last', '#rows': 'rows', '#done': 'done' },
           ExpressionAttributeValues: { ':first': range.first, ':last': range.last, ':rows': rowKeys, ':false': false, ':true': true, ':expires': expiry(), ':inFlight': now + IN_FLIGHT_MS, ...hold },

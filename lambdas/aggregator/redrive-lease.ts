@@ -6,14 +6,15 @@
  * So a replay takes the shard before it reads the states it rewrites, and lets go after writing
  * them: taking it increments the shard's redrive epoch, so no batch begins while it is held, and a
  * batch that read its states before it was taken reads them again. It then waits until the batch
- * writing when it was taken (if any) has finished. The hold is renewed while the replay runs and
+ * writing when it was taken (if any) has finished. A batch that waited for a redrive to let go
+ * begins before the shard is taken again, so reports keep moving while many letters are replayed. The hold is renewed while the replay runs and
  * lapses `holdMs` after the last renewal, so a replay that dies stops the shard no longer than
  * that; a replay whose hold lapsed must not trust what it wrote meanwhile (`held`).
  */
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { JOURNAL_ENTRY, type JournalItem } from './journal';
+import { JOURNAL_ENTRY, WAITING_FRESH_MS, type JournalItem } from './journal';
 
 const POLL_MS = 100;
 
@@ -37,7 +38,11 @@ export class RedriveLease {
    */
   async take(deadline: number): Promise<string | undefined> {
     await this.retryUntil(deadline, () =>
-      this.update('SET lease_holder = :me, lease_until = :until ADD redrive_epoch :one', 'attribute_not_exists(lease_until) OR lease_until < :now OR lease_holder = :me', { ':one': 1 }),
+      this.update(
+        'SET lease_holder = :me, lease_until = :until ADD redrive_epoch :one',
+        '(attribute_not_exists(lease_until) OR lease_until < :now OR lease_holder = :me) AND (attribute_not_exists(batch_waiting) OR batch_waiting < :waitingBefore)',
+        { ':one': 1, ':waitingBefore': Date.now() - WAITING_FRESH_MS },
+      ),
     );
     this.renewal = setInterval(() => void this.update('SET lease_until = :until', 'lease_holder = :me').catch(() => {}), this.holdMs / 4);
     this.renewal.unref();

@@ -50,13 +50,20 @@ describe('sdp dlq redrive beside the live aggregator', () => {
     const fresh = journal();
     let ready = false;
     const waiting = fresh.ready(shard, deadline()).then(() => (ready = true));
+    await waitFor('the fresh batch to say it waits', async () => (await writing.journal(shard))?.batch_waiting !== undefined, 10_000, 20);
     expect(ready).toBe(false);
-    await lease.release();
-    await waiting;
 
-    // Once it let go, a batch that read its states before it took the shard reads them again.
+    // The replay lets go and another takes the shard at once (the next letter): the waiting batch begins first.
+    await lease.release();
+    const second = new RedriveLease(rig.db, tables.aggregatorJournal.name, shard);
+    const takeAgain = second.take(deadline());
+    await waiting;
+    // A batch that read its states before the first replay took the shard reads them again.
     expect(await other.begin(shard, next, [])).toBe('read again');
     expect(await fresh.begin(shard, next, [])).toEqual({ recovering: false });
+    await fresh.finish(shard, next, false);
+    await expect(takeAgain).resolves.toBe(next.last);
+    await second.release();
   }, 60_000);
 
   it('counts every event once when a replay rewrites the states a live batch read before it', async () => {
