@@ -1,9 +1,10 @@
 /**
  * Dead letters replayed beside the live aggregator: a replay that rewrites join states between a
  * batch's read of them and its write must not see its rewrite undone, and a batch must not write
- * over a replay's states. The protocol (journal.ts, redrive-lease.ts) runs against dynalite, then
- * the whole race on the emulators: a replay runs while a live batch holds the same auctions'
- * states, read before the replay.
+ * over a replay's states. The protocol (journal.ts, redrive-lease.ts) runs against dynalite; then,
+ * on the emulators, a replay runs while a live batch holds the same auctions' states, read before
+ * the replay; and letters abandoned under faults are replayed while the aggregator consumes later
+ * events of their auctions.
  * A file of its own: the handler's clients are per process, and point at one rig's emulators.
  */
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
@@ -112,4 +113,37 @@ describe('sdp dlq redrive beside the live aggregator', () => {
     expect(reports.reduce((n, r) => n + r.added.impressions, 0)).toBe(workload.events.filter(abandoned).length);
     expect(Object.fromEntries(countedByCampaign(await rig.campaignRows(campaign, 1)))).toEqual(Object.fromEntries(workload.truth));
   }, 120_000);
+
+  it('counts every event once when batches abandoned under faults are replayed while the aggregator consumes later events', async () => {
+    const firstCampaign = 7100;
+    const campaigns = 4;
+    const workload = generateWorkload({ auctions: 600, campaigns, firstCampaign, resendRate: 0.1, reorderRate: 0.3, seed: 22, timeSpreadMs: 10 * 60_000 });
+    const later = (e: WorkloadEvent) => e.type !== 'bid' && Number(String(e.body.tx_id).split('-').pop()) % 2 === 0;
+    const consumer = 'aggregator-live';
+    await rig.putWorkload({ ...workload, events: workload.events.filter((e) => !later(e)) });
+    rig.faults.reset(22, 0.15);
+    rig.faults.enabled = true;
+    try {
+      await rig.consume(consumer, rig.faultyHandler, { batchSize: 40, retryAttempts: 1 });
+    } finally {
+      rig.faults.enabled = false;
+    }
+    const letters = listDeadLetters(rig.dataDir).filter((l) => l.consumer === consumer);
+    expect(letters.length).toBeGreaterThan(1);
+
+    // The later impressions and clicks are consumed in small batches while every letter is replayed:
+    // batches and replays take turns on the shard, neither is kept out, and each event counts once.
+    const { replayAggregatorBatch } = await import('../../lambdas/aggregator/replay');
+    const live = rig.poller(consumer, rig.handler, { batchSize: 10 });
+    await live.start();
+    try {
+      const sending = rig.putWorkload({ ...workload, events: workload.events.filter(later) });
+      for (const { letter } of letters) await replayAggregatorBatch(letter.KinesisBatchInfo.shardId, letter.records);
+      await sending;
+      await waitFor('the later events to be consumed', async () => live.idle(), 120_000, 100);
+    } finally {
+      await live.stop();
+    }
+    expect(Object.fromEntries(countedByCampaign(await rig.campaignRows(firstCampaign, campaigns)))).toEqual(Object.fromEntries(workload.truth));
+  }, 300_000);
 });
