@@ -6,8 +6,9 @@
  * was added already: nothing counts twice, and every revision reaches the aggregates stream at
  * least once. The shard's journal (journal.ts) brackets the writes, so a batch abandoned to the
  * dead-letter queue can be replayed exactly later (redrive.ts); a batch whose states a replay
- * rewrote after it read them reads them again before it begins. Undecodable records are reported as batch item failures; only the
- * records before the first failure are applied, so the retry starts exactly where this one stopped.
+ * rewrote after it read them reads them again before it begins. Undecodable records are reported
+ * as batch item failures; only the records before the first failure are applied, so the retry
+ * starts exactly where this one stopped.
  */
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { BatchProcessorSync, EventType, processPartialResponseSync } from '@aws-lambda-powertools/batch';
