@@ -361,15 +361,18 @@ awsOptions(
   const progress = (o: RedriveOutcome) => {
     if (!opts.json) process.stderr.write(`${o.ok ? 'replayed' : 'FAILED  '} ${basename(o.file)}: ${o.detail}\n`);
   };
+  const notice = (line: string) => {
+    if (!opts.json) process.stderr.write(`${line}\n`);
+  };
   let outcomes: RedriveOutcome[];
   if (opts.aws) {
-    outcomes = await redriveDeployedDeadLetters(stackOutputs(opts), deployedClients(), wanted, progress);
+    outcomes = await redriveDeployedDeadLetters(stackOutputs(opts), deployedClients(), wanted, progress, notice);
   } else {
     const outputs = requireRunningPlatform(opts.dataDir);
     const known = new Set(deadLetterSummaries(outputs.DataDir).map((l) => basename(l.file)));
     const unknown = names.filter((n) => !known.has(n));
     if (unknown.length > 0) throw new UserError(`no such dead letter: ${unknown.join(', ')}`);
-    outcomes = await redriveDeadLetters(outputs, (consumer, file) => wanted(consumer, basename(file)), progress);
+    outcomes = await redriveDeadLetters(outputs, (consumer, file) => wanted(consumer, basename(file)), progress, notice);
   }
   const replayed = outcomes.filter((o) => o.ok).length;
   if (opts.json) process.stdout.write(`${JSON.stringify(outcomes.map((o) => ({ ...o, letter: basename(o.file) })), null, 2)}\n`);

@@ -22,13 +22,14 @@ export interface RedriveOutcome {
   detail: string;
 }
 
-type Replayer = (letter: DeadLetter) => Promise<string>;
+/** `notice`: what a replay waits for, as it happens. */
+type Replayer = (letter: DeadLetter, notice: (line: string) => void) => Promise<string>;
 
-const replayAggregator: Replayer = async (letter) => {
+const replayAggregator: Replayer = async (letter, notice) => {
   // Loaded once the environment names the platform's resources: handler modules read it when loaded.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { replayAggregatorBatch } = require('../lambdas/aggregator/replay') as typeof import('../lambdas/aggregator/replay');
-  const r = await replayAggregatorBatch(letter.KinesisBatchInfo.shardId, letter.records);
+  const r = await replayAggregatorBatch(letter.KinesisBatchInfo.shardId, letter.records, { onWait: notice });
   const net = Object.entries(r.added).filter(([, n]) => n !== 0).map(([c, n]) => `${c} ${n > 0 ? '+' : ''}${n}`).join(', ');
   const resumed = r.resumed > 0 ? `, ${r.resumed} written by an interrupted run` : '';
   return `${r.auctions} auctions: ${r.alreadyStored} already stored, ${r.replayed} records replayed${resumed}; ${r.rowsChanged} rows changed${net ? ` (${net})` : ''}`;
@@ -49,23 +50,24 @@ const replayers: Record<string, Replayer> = {
 };
 
 /** Replays one letter with its consumer's code; resolves with what the replay did. */
-export async function replayLetter(consumer: string, letter: DeadLetter): Promise<string> {
+export async function replayLetter(consumer: string, letter: DeadLetter, notice: (line: string) => void = () => {}): Promise<string> {
   const replay = replayers[consumer];
   if (!replay) throw new Error(`no replay is known for the consumer ${consumer}`);
-  return replay(letter);
+  return replay(letter, notice);
 }
 
 export async function redriveDeadLetters(
   platform: PlatformOutputs,
   select: (consumer: string, file: string) => boolean,
   onProgress: (outcome: RedriveOutcome) => void = () => {},
+  onNotice: (line: string) => void = () => {},
 ): Promise<RedriveOutcome[]> {
   Object.assign(process.env, handlerEnvironment(platform, { aggregationPeriodSeconds: platform.AggregationPeriodSeconds }));
   const outcomes: RedriveOutcome[] = [];
   for (const { consumer, file, letter } of listDeadLetters(platform.DataDir).filter((l) => select(l.consumer, l.file))) {
     const base = { consumer, file, shard: letter.KinesisBatchInfo.shardId, records: letter.records.length };
     const outcome = await attempt(base, async () => {
-      const detail = await replayLetter(consumer, letter);
+      const detail = await replayLetter(consumer, letter, onNotice);
       markRedriven(file);
       return detail;
     });
@@ -85,6 +87,7 @@ export async function redriveDeployedDeadLetters(
   clients: { kinesis: Pick<KinesisClient, 'send'>; sqs: Pick<SQSClient, 'send'>; region: string },
   select: (consumer: DeployedConsumer, messageId: string) => boolean,
   onProgress: (outcome: RedriveOutcome) => void = () => {},
+  onNotice: (line: string) => void = () => {},
 ): Promise<RedriveOutcome[]> {
   Object.assign(process.env, deployedEnvironment(outputs));
   const outcomes: RedriveOutcome[] = [];
@@ -98,7 +101,7 @@ export async function redriveDeployedDeadLetters(
       const outcome = await attempt(base, async () => {
         if (!info) throw new Error('the message is not a Lambda on-failure record of a Kinesis batch');
         const records = await readBatchRecords(clients.kinesis, info, clients.region);
-        const detail = await replayLetter(consumer, { ...queued.letter, records });
+        const detail = await replayLetter(consumer, { ...queued.letter, records }, onNotice);
         await deleteLetter(clients.sqs, queueUrl, queued);
         return detail;
       });

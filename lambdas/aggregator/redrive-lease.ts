@@ -33,21 +33,27 @@ export class RedriveLease {
   ) {}
 
   /**
-   * Takes the shard, then waits until no batch is writing on it (until `deadline`, epoch ms).
-   * Resolves with the last sequence number the shard's aggregator had begun by then, if any.
+   * Takes the shard, then waits until no batch is writing on it (until `deadline`, epoch ms),
+   * saying once through `onWait` what it waits for, if it has to. Resolves with the last sequence
+   * number the shard's aggregator had begun by then, if any.
    */
-  async take(deadline: number): Promise<string | undefined> {
-    await this.retryUntil(deadline, () =>
-      this.update(
-        'SET lease_holder = :me, lease_until = :until ADD redrive_epoch :one',
-        '(attribute_not_exists(lease_until) OR lease_until < :now OR lease_holder = :me) AND (attribute_not_exists(batch_waiting) OR batch_waiting < :waitingBefore)',
-        { ':one': 1, ':waitingBefore': Date.now() - WAITING_FRESH_MS },
-      ),
+  async take(deadline: number, onWait: (why: string) => void = () => {}): Promise<string | undefined> {
+    await this.retryUntil(
+      deadline,
+      () =>
+        this.update(
+          'SET lease_holder = :me, lease_until = :until ADD redrive_epoch :one',
+          '(attribute_not_exists(lease_until) OR lease_until < :now OR lease_holder = :me) AND (attribute_not_exists(batch_waiting) OR batch_waiting < :waitingBefore)',
+          { ':one': 1, ':waitingBefore': Date.now() - WAITING_FRESH_MS },
+        ),
+      () => onWait(`waiting for shard ${this.shardId}: another redrive holds it, or a batch is about to run on it`),
     );
     this.renewal = setInterval(() => void this.update('SET lease_until = :until', 'lease_holder = :me').catch(() => {}), this.holdMs / 4);
     this.renewal.unref();
-    const quiet = await this.retryUntil(deadline, () =>
-      this.update('SET lease_until = :until', 'lease_holder = :me AND (attribute_not_exists(in_flight_until) OR in_flight_until < :now)'),
+    const quiet = await this.retryUntil(
+      deadline,
+      () => this.update('SET lease_until = :until', 'lease_holder = :me AND (attribute_not_exists(in_flight_until) OR in_flight_until < :now)'),
+      () => onWait(`waiting for the batch running on shard ${this.shardId} to finish`),
     );
     return quiet.last;
   }
@@ -93,8 +99,8 @@ export class RedriveLease {
     return out.Attributes as JournalItem;
   }
 
-  private async retryUntil(deadline: number, attempt: () => Promise<JournalItem>): Promise<JournalItem> {
-    for (;;) {
+  private async retryUntil(deadline: number, attempt: () => Promise<JournalItem>, onFirstWait: () => void): Promise<JournalItem> {
+    for (let waited = false; ; waited = true) {
       try {
         return await attempt();
       } catch (err) {
@@ -103,6 +109,7 @@ export class RedriveLease {
       if (Date.now() >= deadline) {
         throw new ShardBusyError(`shard ${this.shardId} stayed busy (another redrive, or a batch still writing); run the redrive again`);
       }
+      if (!waited) onFirstWait();
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   }

@@ -50,7 +50,13 @@ const MAX_ROUNDS = 5;
 /** How long to wait to take a shard: a batch writing on it may run for a whole invocation. */
 const TAKE_TIMEOUT_MS = IN_FLIGHT_MS + 10_000;
 
-export async function replayAggregatorBatch(shardId: string, records: readonly KinesisStreamRecord[], now = Date.now()): Promise<ReplayReport> {
+export interface ReplayOptions {
+  /** Told what the replay waits for when the live aggregator or another replay holds it up. */
+  onWait?: (why: string) => void;
+}
+
+export async function replayAggregatorBatch(shardId: string, records: readonly KinesisStreamRecord[], options: ReplayOptions = {}): Promise<ReplayReport> {
+  const now = Date.now();
   if (records.length === 0) throw new ReplayError('the dead letter holds no records');
   const decoded: FencedEvent[] = [];
   const invalid: string[] = [];
@@ -88,7 +94,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
     // The shard is held while its states are read and rewritten: the live aggregator's blind writes
     // of states read earlier would undo the rewrites (redrive-lease.ts).
     try {
-      const position = await lease.take(Date.now() + TAKE_TIMEOUT_MS);
+      const position = await lease.take(Date.now() + TAKE_TIMEOUT_MS, options.onWait);
       const current = await store.getTxStates([...new Set(pending.map((p) => p.event.tx_id))]);
       const redriveAt = position !== undefined && position > range.last ? position : range.last;
       const earlier = writtenEarlier(pending, current, letter);

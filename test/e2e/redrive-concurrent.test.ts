@@ -36,7 +36,8 @@ describe('sdp dlq redrive beside the live aggregator', () => {
 
     const lease = new RedriveLease(rig.db, tables.aggregatorJournal.name, shard);
     let taken = false;
-    const take = lease.take(deadline()).then((position) => {
+    const waits: string[] = [];
+    const take = lease.take(deadline(), (why) => waits.push(why)).then((position) => {
       taken = true;
       return position;
     });
@@ -44,6 +45,7 @@ describe('sdp dlq redrive beside the live aggregator', () => {
     expect(taken).toBe(false); // the batch in flight is still writing
     await writing.finish(shard, range, false);
     await expect(take).resolves.toBe(range.last);
+    expect(waits).toEqual([`waiting for the batch running on shard ${shard} to finish`]); // what sdp dlq redrive prints
 
     // While the replay holds the shard, no batch begins, and a fresh environment waits before it reads.
     const next = { first: '00000000000000000000000000000000000000000000000000000000000201', last: '00000000000000000000000000000000000000000000000000000000000300' };
@@ -57,13 +59,15 @@ describe('sdp dlq redrive beside the live aggregator', () => {
     // The replay lets go and another takes the shard at once (the next letter): the waiting batch begins first.
     await lease.release();
     const second = new RedriveLease(rig.db, tables.aggregatorJournal.name, shard);
-    const takeAgain = second.take(deadline());
+    const secondWaits: string[] = [];
+    const takeAgain = second.take(deadline(), (why) => secondWaits.push(why));
     await waiting;
     // A batch that read its states before the first replay took the shard reads them again.
     expect(await other.begin(shard, next, [])).toBe('read again');
     expect(await fresh.begin(shard, next, [])).toEqual({ recovering: false });
     await fresh.finish(shard, next, false);
     await expect(takeAgain).resolves.toBe(next.last);
+    expect(secondWaits[0]).toBe(`waiting for shard ${shard}: another redrive holds it, or a batch is about to run on it`);
     await second.release();
   }, 60_000);
 
