@@ -51,7 +51,10 @@ async function planAndBegin(shardId: string, applicable: FencedEvent[], now: num
   for (;;) {
     await log.ready(shardId, deadline);
     const plan = planBatch(applicable, await db.getTxStates(txIds), settings);
-    if (plan.rows.length === 0 && plan.states.length === 0) return { plan };
+    if (plan.rows.length === 0 && plan.states.length === 0) {
+      await log.notWaiting(shardId);
+      return { plan };
+    }
     const begun = await log.begin(shardId, range, plan.rows);
     if (begun !== 'read again') return { plan, begun: { range, recovering: begun.recovering } };
   }

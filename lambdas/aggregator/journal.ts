@@ -113,6 +113,8 @@ export class AggregatorJournal {
 
   /** The redrive epoch per shard that this environment's states were read under. */
   private readonly epochs = new Map<string, number>();
+  /** Shards on which this environment marked that a batch waits. */
+  private readonly waiting = new Set<string>();
 
   /**
    * Call before reading a batch's states: waits while a redrive holds the shard (until `deadline`,
@@ -124,10 +126,20 @@ export class AggregatorJournal {
     while (redriveHolds(item, Date.now())) {
       if (Date.now() >= deadline) throw new Error(`sdp dlq redrive still holds shard ${shardId}; the batch is retried`);
       await this.markWaiting(shardId);
+      this.waiting.add(shardId);
       await new Promise((r) => setTimeout(r, REDRIVE_POLL_MS));
       item = await this.journal(shardId);
     }
     this.epochs.set(shardId, item?.redrive_epoch ?? 0);
+  }
+
+  /** Takes back this environment's mark that a batch waits, when the batch had nothing to write after all (`begin` clears it otherwise). */
+  async notWaiting(shardId: string): Promise<void> {
+    if (!this.waiting.delete(shardId)) return;
+    this.requests++;
+    await this.db.send(
+      new UpdateCommand({ TableName: this.table, Key: { shard_id: shardId, entry: JOURNAL_ENTRY }, UpdateExpression: 'REMOVE batch_waiting' }),
+    );
   }
 
   /** Says a batch waits for the shard, so that a redrive working through many letters lets it in between them. */
@@ -168,6 +180,7 @@ export class AggregatorJournal {
           ReturnValues: 'ALL_OLD',
         }),
       );
+      this.waiting.delete(shardId);
       const recoverUntil = (out.Attributes as JournalItem | undefined)?.recover_until;
       return { recovering: recoverUntil !== undefined && range.first <= recoverUntil };
     } catch (err) {
@@ -201,6 +214,7 @@ export class AggregatorJournal {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
       return this.readAgain(shardId);
     }
+    this.waiting.delete(shardId);
     return { recovering: recoverUntil !== undefined && range.first <= recoverUntil };
   }
 

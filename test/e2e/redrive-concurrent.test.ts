@@ -69,6 +69,17 @@ describe('sdp dlq redrive beside the live aggregator', () => {
     await expect(takeAgain).resolves.toBe(next.last);
     expect(secondWaits[0]).toBe(`waiting for shard ${shard}: another redrive holds it, or a batch is about to run on it`);
     await second.release();
+
+    // A batch that waited but had nothing to write takes its mark back: the next replay need not wait for it.
+    const third = new RedriveLease(rig.db, tables.aggregatorJournal.name, shard);
+    await third.take(deadline());
+    const idle = journal();
+    const idleReady = idle.ready(shard, deadline());
+    await waitFor('the idle batch to say it waits', async () => (await writing.journal(shard))?.batch_waiting !== undefined, 10_000, 20);
+    await third.release();
+    await idleReady;
+    await idle.notWaiting(shard);
+    expect((await writing.journal(shard))?.batch_waiting).toBeUndefined();
   }, 60_000);
 
   it('counts every event once when a replay rewrites the states a live batch read before it', async () => {
