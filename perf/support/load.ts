@@ -109,14 +109,19 @@ export async function aggregatorLag(apiUrl: string): Promise<{ millisBehind: num
  * the backlog a load phase left is processed. Resolves with the time it took, or undefined if it
  * did not catch up within the timeout.
  */
-export async function waitForAggregator(apiUrl: string, timeoutMs = 60_000): Promise<number | undefined> {
+export function waitForAggregator(apiUrl: string, timeoutMs = 60_000): Promise<number | undefined> {
+  return waitForConsumer(apiUrl, 'aggregator', timeoutMs);
+}
+
+/** The same for any of the platform's stream consumers, by its function name (e.g. `lake-writer-events`). */
+export async function waitForConsumer(apiUrl: string, consumer: string, timeoutMs = 60_000): Promise<number | undefined> {
   const started = Date.now();
   let previous = '';
   let stableReads = 0;
   while (Date.now() - started < timeoutMs) {
     try {
       const health = (await (await fetch(`${apiUrl}health`)).json()) as Health;
-      const shards = health.components?.aggregator?.shards ?? [];
+      const shards = health.components?.[consumer]?.shards ?? [];
       const caughtUp = shards.length > 0 && shards.every((s) => s.millisBehindLatest === 0);
       const checkpoints = JSON.stringify(shards.map((s) => s.checkpoint));
       stableReads = caughtUp && checkpoints === previous ? stableReads + 1 : 0;
