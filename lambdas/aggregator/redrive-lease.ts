@@ -7,9 +7,10 @@
  * them: taking it increments the shard's redrive epoch, so no batch begins while it is held, and a
  * batch that read its states before it was taken reads them again. It then waits until the batch
  * writing when it was taken (if any) has finished. A batch that waited for a redrive to let go
- * begins before the shard is taken again, so reports keep moving while many letters are replayed. The hold is renewed while the replay runs and
- * lapses `holdMs` after the last renewal, so a replay that dies stops the shard no longer than
- * that; a replay whose hold lapsed must not trust what it wrote meanwhile (`held`).
+ * begins before the shard is taken again, so reports keep moving while many letters are
+ * replayed. The hold is renewed while the replay runs and lapses `holdMs` after the last renewal,
+ * so a replay that dies stops the shard no longer than that; a replay whose hold lapsed must not
+ * trust what it wrote meanwhile (`held`).
  */
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
