@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { JOURNAL_ENTRY, WAITING_FRESH_MS, type JournalItem } from './journal';
+import { shardTaking, type HeldShard } from './shard-map';
 
 const POLL_MS = 100;
 
@@ -113,5 +114,38 @@ export class RedriveLease {
       if (!waited) onFirstWait();
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+  }
+}
+
+/**
+ * The holds of every shard a replay of one letter needs (shard-map.ts), taken in a fixed order so
+ * that two replays never wait on each other, and let go together.
+ */
+export class ShardHolds {
+  private readonly leases: { shard: HeldShard; lease: RedriveLease }[];
+
+  constructor(
+    db: DynamoDBDocumentClient,
+    table: string,
+    private readonly shards: readonly HeldShard[],
+    private readonly letterShard: string,
+  ) {
+    this.leases = shards.map((shard) => ({ shard, lease: new RedriveLease(db, table, shard.shardId) }));
+  }
+
+  /** Takes them all; resolves with each partition key's shard's position when it was taken (see RedriveLease.take). */
+  async take(deadline: number, onWait?: (why: string) => void): Promise<(partitionKey: string) => string | undefined> {
+    const positions = new Map<string, string | undefined>();
+    for (const { shard, lease } of this.leases) positions.set(shard.shardId, await lease.take(deadline, onWait));
+    return (partitionKey) => positions.get(shardTaking(partitionKey, this.shards, this.letterShard));
+  }
+
+  held(): boolean {
+    return this.leases.every(({ lease }) => lease.held());
+  }
+
+  /** Lets go of every shard; one that fails lapses by itself. */
+  async release(): Promise<void> {
+    await Promise.all(this.leases.map(({ lease }) => lease.release().catch(() => {})));
   }
 }

@@ -7,11 +7,12 @@
  * marker, and the rows' new revisions on the aggregates stream. An auction that changed is
  * planned again against its new state. Run again after an interruption, even once new events
  * changed its auctions, a replay adds what the states it wrote owe and plans only the others.
- * Each round holds the shard while it reads and rewrites the states (redrive-lease.ts), so the
- * live aggregator does not write over them with states it read earlier. Each field a round sets
- * is stamped with the shard's journaled position when the round took it: a batch begun by then,
- * retried later, counts again only what it counted without the field (plan.ts seenBy), since the
- * replay counted the rest.
+ * Each round holds the shard, and the shards that took over its hash keys if the stream was
+ * resharded (shard-map.ts), while it reads and rewrites the states (redrive-lease.ts), so the live
+ * aggregator does not write over them with states it read earlier. Each field a round sets is
+ * stamped with the journaled position, when the round took it, of the shard taking the auction's
+ * events: a batch begun by then, retried later, counts again only what it counted without the
+ * field (plan.ts seenBy), since the replay counted the rest.
  */
 import { randomUUID } from 'node:crypto';
 import type { KinesisStreamRecord } from 'aws-lambda';
@@ -23,7 +24,8 @@ import { fence } from '../commons/sequence';
 import { StreamWriter } from '../commons/stream-writer';
 import { decodeRecord } from './decode';
 import { AggregatorJournal, IN_FLIGHT_MS } from './journal';
-import { RedriveLease } from './redrive-lease';
+import { ShardHolds } from './redrive-lease';
+import { shardsToHold } from './shard-map';
 import { rowKey, type FencedEvent, type PlanSettings } from './plan';
 import { markedState, planRedrive, writtenEarlier, OwedByRun, type RedriveRow } from './redrive';
 import { AggregatorStore, ROW_UPDATE_CONCURRENCY } from './store';
@@ -81,7 +83,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   const journal = new AggregatorJournal(db, resourceName(tables.aggregatorJournal), resourceName(tables.aggregates));
   const aggregates = new StreamWriter(kinesis(), resourceName(streams.aggregates));
   const evidence = await journal.evidenceFor(shardId, range);
-  const lease = new RedriveLease(db, resourceName(tables.aggregatorJournal), shardId);
+  const holds = new ShardHolds(db, resourceName(tables.aggregatorJournal), await shardsToHold(kinesis(), resourceName(streams.events), shardId), shardId);
 
   const report: ReplayReport = { records: records.length, auctions: 0, alreadyStored: 0, replayed: 0, resumed: 0, rowsChanged: 0, added: { ...zeroTotals() }, evidence: evidence.length };
   const letter = `${shardId}_${records[0].kinesis.sequenceNumber}`;
@@ -91,12 +93,15 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   let pending = decoded;
   for (let round = 0; pending.length > 0; round++) {
     if (round === MAX_ROUNDS) throw new ReplayError(`${new Set(pending.map((p) => p.event.tx_id)).size} auctions kept changing while the batch was replayed; run the redrive again`);
-    // The shard is held while its states are read and rewritten: the live aggregator's blind writes
-    // of states read earlier would undo the rewrites (redrive-lease.ts).
+    // The shards are held while the states are read and rewritten: the live aggregator's blind
+    // writes of states read earlier would undo the rewrites (redrive-lease.ts).
     try {
-      const position = await lease.take(Date.now() + TAKE_TIMEOUT_MS, options.onWait);
+      const positionOf = await holds.take(Date.now() + TAKE_TIMEOUT_MS, options.onWait);
       const current = await store.getTxStates([...new Set(pending.map((p) => p.event.tx_id))]);
-      const redriveAt = position !== undefined && position > range.last ? position : range.last;
+      const redriveAt = (txId: string) => {
+        const position = positionOf(txId);
+        return position !== undefined && position > range.last ? position : range.last;
+      };
       const earlier = writtenEarlier(pending, current, letter);
       for (const mark of earlier.marks) owed.add(mark.run, mark.owed);
       report.resumed += earlier.marks.length;
@@ -107,12 +112,12 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
       }
       report.replayed += plan.stats.replayed;
       const written = await mapBounded(plan.states, ROW_UPDATE_CONCURRENCY, (s) => store.putTxStateIfUnchanged(markedState(s, letter, run), s.expectedSeq));
-      if (!lease.held()) throw new ReplayError(`lost the hold on shard ${shardId} while writing its join states; run the redrive again: it resumes where this run stopped`);
+      if (!holds.held()) throw new ReplayError(`lost the hold on shard ${shardId} while writing its join states; run the redrive again: it resumes where this run stopped`);
       plan.states.forEach((s, i) => written[i] && owed.add(run, s.owed));
       const changed = new Set(plan.states.filter((_, i) => !written[i]).map((s) => s.state.tx_id));
       pending = earlier.rest.filter((p) => changed.has(p.event.tx_id));
     } finally {
-      await lease.release().catch(() => {}); // the hold then lapses by itself
+      await holds.release();
     }
   }
 

@@ -8,17 +8,23 @@
  * A file of its own: the handler's clients are per process, and point at one rig's emulators.
  */
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { ListShardsCommand, SplitShardCommand, type Shard } from '@aws-sdk/client-kinesis';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { listDeadLetters } from '../../local/dead-letters';
 import { countedByCampaign } from '../../local/aggregator-rig';
 import { aggregatorRigForFile } from '../support/aggregator-rig';
 import { generateWorkload, type WorkloadEvent } from '../../local/workload';
 import { waitFor } from '../../local/wait';
-import { tables } from '../../schemas/resources';
+import { streams, tables } from '../../schemas/resources';
+import { fence } from '../../lambdas/commons/sequence';
+import { shardTaking, shardsOverlapping } from '../../lambdas/aggregator/shard-map';
 import { AggregatorJournal } from '../../lambdas/aggregator/journal';
 import { RedriveLease } from '../../lambdas/aggregator/redrive-lease';
 import type { ReplayReport } from '../../lambdas/aggregator/replay';
 
 type Middleware = (next: (args: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => (args: { input: Record<string, unknown> }) => Promise<unknown>;
+
+const eventOf = (r: KinesisStreamRecord) => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()) as { type: string; tx_id: string };
 
 describe('sdp dlq redrive beside the live aggregator', () => {
   const rig = aggregatorRigForFile({ shards: 1, dataDirPrefix: 'sdp-redrive-concurrent-' });
@@ -87,7 +93,6 @@ describe('sdp dlq redrive beside the live aggregator', () => {
     const workload = generateWorkload({ auctions: 40, campaigns: 1, firstCampaign: campaign, impressionRate: 1, clickRate: 1, resendRate: 0, reorderRate: 0, seed: 21 });
     const auction = (e: WorkloadEvent) => Number(String(e.body.tx_id).split('-').pop());
     const abandoned = (e: WorkloadEvent) => e.type === 'bid' && auction(e) % 2 === 0;
-    const eventOf = (r: KinesisStreamRecord) => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()) as { type: string; tx_id: string };
     const consumer = 'aggregator-concurrent';
     const consume = (handler = rig.handler) => rig.consume(consumer, handler, { batchSize: 100, retryAttempts: 1 });
 
@@ -161,4 +166,43 @@ describe('sdp dlq redrive beside the live aggregator', () => {
     }
     expect(Object.fromEntries(countedByCampaign(await rig.campaignRows(firstCampaign, campaigns)))).toEqual(Object.fromEntries(workload.truth));
   }, 300_000);
+
+  // Last: it reshards the rig's stream.
+  it("holds the shards that took over a resharded letter's shard, and stamps what it adds with their position", async () => {
+    const campaign = 7200;
+    const workload = generateWorkload({ auctions: 1, campaigns: 1, firstCampaign: campaign, impressionRate: 0, clickRate: 0, resendRate: 0, reorderRate: 0, seed: 23 });
+    const txId = String(workload.events[0].body.tx_id);
+    const consumer = 'aggregator-resharded';
+    await rig.putWorkload(workload);
+    // Only this auction's bid is abandoned; the consumer skips what earlier tests put on the stream.
+    await rig.consume(consumer, async (event: KinesisStreamEvent) => {
+      if (event.Records.some((r) => eventOf(r).tx_id === txId)) throw new Error('bid rejected');
+      return { batchItemFailures: [] };
+    }, { batchSize: 1000, retryAttempts: 0 });
+    const [{ letter }] = listDeadLetters(rig.dataDir).filter((l) => l.consumer === consumer);
+    const parent = letter.KinesisBatchInfo.shardId;
+
+    await rig.kinesis.send(new SplitShardCommand({ StreamName: streams.events.name, ShardToSplit: parent, NewStartingHashKey: String(2n ** 127n) }));
+    let shards: Shard[] = [];
+    await waitFor('the split to finish', async () => {
+      shards = (await rig.kinesis.send(new ListShardsCommand({ StreamName: streams.events.name }))).Shards ?? [];
+      return shards.filter((s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined).length === 2;
+    }, 30_000, 100);
+    const child = shardTaking(txId, shardsOverlapping(shards, parent), parent);
+    expect(child).not.toBe(parent);
+
+    // A batch is writing on the child that now takes the auction's events: the replay waits for it.
+    const childJournal = new AggregatorJournal(rig.db, tables.aggregatorJournal.name, tables.aggregates.name);
+    const childBatch = { first: fence('9'.repeat(59) + '1'), last: fence('9'.repeat(59) + '5') };
+    await childJournal.ready(child, Date.now() + 20_000);
+    expect(await childJournal.begin(child, childBatch, [])).toEqual({ recovering: false });
+    const { replayAggregatorBatch } = await import('../../lambdas/aggregator/replay');
+    const waits: string[] = [];
+    const replay = replayAggregatorBatch(parent, letter.records, { onWait: (why) => waits.push(why) });
+    await waitFor('the replay to wait for the child', async () => waits.includes(`waiting for the batch running on shard ${child} to finish`), 20_000, 20);
+    await childJournal.finish(child, childBatch, false);
+    expect((await replay).added.bids).toBe(1);
+    const state = await rig.db.send(new GetCommand({ TableName: tables.txState.name, Key: { tx_id: txId } }));
+    expect(state.Item?.bid_redrive_at).toBe(childBatch.last);
+  }, 120_000);
 });
