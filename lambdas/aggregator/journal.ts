@@ -82,16 +82,16 @@ export function overlaps(a: SeqRange, b: SeqRange): boolean {
 }
 
 /** The batch the journal item names, if one began on the shard. */
-export function batchOf(item: JournalItem | undefined): JournalEntry | undefined {
+function batchOf(item: JournalItem | undefined): JournalEntry | undefined {
   return item?.first !== undefined ? (item as JournalEntry) : undefined;
 }
 
-export function redriveHolds(item: JournalItem | undefined, now: number): boolean {
+function redriveHolds(item: JournalItem | undefined, now: number): boolean {
   return item?.lease_until !== undefined && item.lease_until >= now;
 }
 
 /** Condition that no redrive holds the shard (`:now`) and none took it since `epoch` (`:epoch`). */
-export function noRedriveSince(epoch: number): string {
+function noRedriveSince(epoch: number): string {
   return `(attribute_not_exists(lease_until) OR lease_until < :now) AND ${epoch === 0 ? 'attribute_not_exists(redrive_epoch)' : 'redrive_epoch = :epoch'}`;
 }
 

@@ -20,7 +20,7 @@ import { shardTaking, type HeldShard } from './shard-map';
 
 const POLL_MS = 100;
 
-export class ShardBusyError extends Error {}
+class ShardBusyError extends Error {}
 
 export class RedriveLease {
   private readonly holder = randomUUID();
