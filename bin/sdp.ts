@@ -358,12 +358,10 @@ awsOptions(
 ).action(async (names: string[], opts: { all?: boolean; consumer?: string; dataDir: string; json?: boolean; aws?: boolean; outputs: string; stack?: string }) => {
   if (!opts.all && names.length === 0) throw new UserError('name the letters to replay (see sdp dlq list), or pass --all');
   const wanted = (consumer: string, letter: string) => (opts.consumer === undefined || consumer === opts.consumer) && (opts.all || names.includes(letter));
-  const progress = (o: RedriveOutcome) => {
-    if (!opts.json) process.stderr.write(`${o.ok ? 'replayed' : 'FAILED  '} ${basename(o.file)}: ${o.detail}\n`);
-  };
   const notice = (line: string) => {
     if (!opts.json) process.stderr.write(`${line}\n`);
   };
+  const progress = (o: RedriveOutcome) => notice(`${o.ok ? 'replayed' : 'FAILED  '} ${basename(o.file)}: ${o.detail}`);
   let outcomes: RedriveOutcome[];
   if (opts.aws) {
     outcomes = await redriveDeployedDeadLetters(stackOutputs(opts), deployedClients(), wanted, progress, notice);

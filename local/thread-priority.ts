@@ -6,10 +6,15 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
+/** The calling thread's id (Linux: /proc/thread-self links to /proc/<pid>/task/<tid>); throws elsewhere. */
+export function ownThreadId(): number {
+  return Number(readlinkSync('/proc/thread-self').split('/').pop());
+}
+
 const niceness = Number(process.env.SDP_THREAD_NICENESS ?? 0);
 if (niceness > 0) {
   try {
-    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), niceness);
+    setPriority(ownThreadId(), niceness);
   } catch {
     // No per-thread priority here: the thread runs at the process's priority.
   }

@@ -14,9 +14,10 @@
  * that is whole. `sdp dlq redrive` replays a batch against that evidence (redrive.ts).
  * Cost: two writes a batch; reads and a write more only after a failure.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { batchGet } from '../commons/dynamo-batch';
+import { unlessConditionFails } from '../commons/dynamo-conditions';
 import { aggregatorTimeoutSeconds } from '../../schemas/resources';
 import { fenceAttribute } from './store';
 import { rowKey } from './plan';
@@ -68,7 +69,7 @@ export interface Evidence extends SeqRange {
   expires_at: number;
 }
 
-export const JOURNAL_ENTRY = 'journal';
+const JOURNAL_ENTRY = 'journal';
 const EVIDENCE = 'evidence#';
 /** Evidence outlives the events stream's retention (7 days), after which no batch can be replayed. */
 const EVIDENCE_TTL_SECONDS = 8 * 24 * 3600;
@@ -79,6 +80,11 @@ export function covers(outer: SeqRange, inner: SeqRange): boolean {
 
 export function overlaps(a: SeqRange, b: SeqRange): boolean {
   return a.first <= b.last && b.first <= a.last;
+}
+
+/** An update of a shard's journal item (`input` without its table and key). */
+export function updateJournalItem(table: string, shardId: string, input: Omit<UpdateCommandInput, 'TableName' | 'Key'>): UpdateCommand {
+  return new UpdateCommand({ TableName: table, Key: { shard_id: shardId, entry: JOURNAL_ENTRY }, ...input });
 }
 
 /** The batch the journal item names, if one began on the shard. */
@@ -127,7 +133,7 @@ export class AggregatorJournal {
       if (Date.now() >= deadline) throw new Error(`sdp dlq redrive still holds shard ${shardId}; the batch is retried`);
       await this.markWaiting(shardId);
       this.waiting.add(shardId);
-      await new Promise((r) => setTimeout(r, REDRIVE_POLL_MS));
+      await sleep(REDRIVE_POLL_MS);
       item = await this.journal(shardId);
     }
     this.epochs.set(shardId, item?.redrive_epoch ?? 0);
@@ -137,22 +143,13 @@ export class AggregatorJournal {
   async notWaiting(shardId: string): Promise<void> {
     if (!this.waiting.delete(shardId)) return;
     this.requests++;
-    await this.db.send(
-      new UpdateCommand({ TableName: this.table, Key: { shard_id: shardId, entry: JOURNAL_ENTRY }, UpdateExpression: 'REMOVE batch_waiting' }),
-    );
+    await this.db.send(updateJournalItem(this.table, shardId, { UpdateExpression: 'REMOVE batch_waiting' }));
   }
 
   /** Says a batch waits for the shard, so that a redrive working through many letters lets it in between them. */
   private async markWaiting(shardId: string): Promise<void> {
     this.requests++;
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { shard_id: shardId, entry: JOURNAL_ENTRY },
-        UpdateExpression: 'SET batch_waiting = :now',
-        ExpressionAttributeValues: { ':now': Date.now() },
-      }),
-    );
+    await this.db.send(updateJournalItem(this.table, shardId, { UpdateExpression: 'SET batch_waiting = :now', ExpressionAttributeValues: { ':now': Date.now() } }));
   }
 
   /**
@@ -167,24 +164,22 @@ export class AggregatorJournal {
     const rowKeys = rows.map((r) => rowKey(r.campaign_item_id, r.period));
     const now = Date.now();
     const hold = { ':now': now, ...(epoch !== 0 && { ':epoch': epoch }) };
-    try {
-      this.requests++;
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { shard_id: shardId, entry: JOURNAL_ENTRY },
+    this.requests++;
+    const out = await unlessConditionFails(
+      this.db.send(
+        updateJournalItem(this.table, shardId, {
           UpdateExpression: 'SET #first = :first, #last = :last, #rows = :rows, #done = :false, expires_at = :expires, in_flight_until = :inFlight REMOVE batch_waiting',
           ConditionExpression: `(attribute_not_exists(#done) OR #done = :true) AND ${noRedriveSince(epoch)}`,
           ExpressionAttributeNames: { '#first': 'first', '#last': 'last', '#rows': 'rows', '#done': 'done' },
           ExpressionAttributeValues: { ':first': range.first, ':last': range.last, ':rows': rowKeys, ':false': false, ':true': true, ':expires': expiry(), ':inFlight': now + IN_FLIGHT_MS, ...hold },
           ReturnValues: 'ALL_OLD',
         }),
-      );
+      ),
+    );
+    if (out) {
       this.waiting.delete(shardId);
       const recoverUntil = (out.Attributes as JournalItem | undefined)?.recover_until;
       return { recovering: recoverUntil !== undefined && range.first <= recoverUntil };
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
     const current = await this.journal(shardId);
     const previous = batchOf(current);
@@ -199,9 +194,9 @@ export class AggregatorJournal {
       ...(recoverUntil !== undefined && { recover_until: recoverUntil }),
       ...(epoch !== 0 && { redrive_epoch: epoch }),
     };
-    try {
-      this.requests++;
-      await this.db.send(
+    this.requests++;
+    const put = await unlessConditionFails(
+      this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: item,
@@ -209,11 +204,9 @@ export class AggregatorJournal {
           ExpressionAttributeNames: { '#first': 'first', '#last': 'last' },
           ExpressionAttributeValues: { ':previousFirst': previous.first, ':previousLast': previous.last, ...hold, ':now': Date.now() },
         }),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      return this.readAgain(shardId);
-    }
+      ),
+    );
+    if (!put) return this.readAgain(shardId);
     this.waiting.delete(shardId);
     return { recovering: recoverUntil !== undefined && range.first <= recoverUntil };
   }
@@ -240,21 +233,17 @@ export class AggregatorJournal {
 
   /** Updates the shard's journal if it still names the batch `range`. */
   private async updateIfCurrent(shardId: string, range: SeqRange, expression: string, names: Record<string, string> = {}, values: Record<string, unknown> = {}): Promise<void> {
-    try {
-      this.requests++;
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { shard_id: shardId, entry: JOURNAL_ENTRY },
+    this.requests++;
+    await unlessConditionFails(
+      this.db.send(
+        updateJournalItem(this.table, shardId, {
           UpdateExpression: expression,
           ConditionExpression: '#first = :first AND #last = :last',
           ExpressionAttributeNames: { '#first': 'first', '#last': 'last', ...names },
           ExpressionAttributeValues: { ':first': range.first, ':last': range.last, ...values },
         }),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+      ),
+    );
   }
 
   async journal(shardId: string): Promise<JournalItem | undefined> {
@@ -278,15 +267,10 @@ export class AggregatorJournal {
     const fences: Record<string, string | null> = Object.fromEntries(journal.rows.map((key) => [key, null]));
     for (const item of items) fences[rowKey(item.campaign_item_id as number, item.period as number)] = (item[attribute] as string | undefined) ?? null;
     const evidence: Evidence = { shard_id: journal.shard_id, entry: evidenceEntry(journal), first: journal.first, last: journal.last, fences, captured_at: Date.now(), expires_at: expiry() };
-    try {
-      this.requests++;
-      await this.db.send(new PutCommand({ TableName: this.table, Item: evidence, ConditionExpression: 'attribute_not_exists(shard_id)' }));
-      return evidence;
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      const stored = await this.db.send(new GetCommand({ TableName: this.table, Key: { shard_id: journal.shard_id, entry: evidence.entry }, ConsistentRead: true }));
-      return stored.Item as Evidence;
-    }
+    this.requests++;
+    if (await unlessConditionFails(this.db.send(new PutCommand({ TableName: this.table, Item: evidence, ConditionExpression: 'attribute_not_exists(shard_id)' })))) return evidence;
+    const stored = await this.db.send(new GetCommand({ TableName: this.table, Key: { shard_id: journal.shard_id, entry: evidence.entry }, ConsistentRead: true }));
+    return stored.Item as Evidence;
   }
 
   /**

@@ -13,9 +13,10 @@
  * trust what it wrote meanwhile (`held`).
  */
 import { randomUUID } from 'node:crypto';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { JOURNAL_ENTRY, WAITING_FRESH_MS, type JournalItem } from './journal';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unlessConditionFails } from '../commons/dynamo-conditions';
+import { updateJournalItem, WAITING_FRESH_MS, type JournalItem } from './journal';
 import { shardTaking, type HeldShard } from './shard-map';
 
 const POLL_MS = 100;
@@ -68,51 +69,48 @@ export class RedriveLease {
   /** Lets go of the shard. If this fails, the hold lapses `holdMs` later. */
   async release(): Promise<void> {
     clearInterval(this.renewal);
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { shard_id: this.shardId, entry: JOURNAL_ENTRY },
+    await unlessConditionFails(
+      this.db.send(
+        updateJournalItem(this.table, this.shardId, {
           UpdateExpression: 'REMOVE lease_holder, lease_until',
           ConditionExpression: 'lease_holder = :me',
           ExpressionAttributeValues: { ':me': this.holder },
         }),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+      ),
+    );
     this.until = 0;
   }
 
-  /** Sets the hold to last `holdMs` from now, along with `expression`, if `condition` holds. */
-  private async update(expression: string, condition: string, values: Record<string, unknown> = {}): Promise<JournalItem> {
+  /**
+   * Sets the hold to last `holdMs` from now, along with `expression`, if `condition` holds;
+   * resolves with the journal item, or undefined if the condition did not hold.
+   */
+  private async update(expression: string, condition: string, values: Record<string, unknown> = {}): Promise<JournalItem | undefined> {
     const now = Date.now();
-    const out = await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { shard_id: this.shardId, entry: JOURNAL_ENTRY },
-        UpdateExpression: expression,
-        ConditionExpression: condition,
-        ExpressionAttributeValues: { ':me': this.holder, ':now': now, ':until': now + this.holdMs, ...values },
-        ReturnValues: 'ALL_NEW',
-      }),
+    const out = await unlessConditionFails(
+      this.db.send(
+        updateJournalItem(this.table, this.shardId, {
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ':me': this.holder, ':now': now, ':until': now + this.holdMs, ...values },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
     );
+    if (!out) return undefined;
     this.until = now + this.holdMs;
     return out.Attributes as JournalItem;
   }
 
-  private async retryUntil(deadline: number, attempt: () => Promise<JournalItem>, onFirstWait: () => void): Promise<JournalItem> {
+  private async retryUntil(deadline: number, attempt: () => Promise<JournalItem | undefined>, onFirstWait: () => void): Promise<JournalItem> {
     for (let waited = false; ; waited = true) {
-      try {
-        return await attempt();
-      } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      }
+      const item = await attempt();
+      if (item) return item;
       if (Date.now() >= deadline) {
         throw new ShardBusyError(`shard ${this.shardId} stayed busy (another redrive, or a batch still writing); run the redrive again`);
       }
       if (!waited) onFirstWait();
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await sleep(POLL_MS);
     }
   }
 }

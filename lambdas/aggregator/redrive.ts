@@ -121,7 +121,7 @@ export function planRedrive(
    * The journaled position, when the states were read, of the shard taking an auction's events
    * (by tx_id): stamped on the fields the replay sets in its state.
    */
-  redriveAt: string | ((txId: string) => string) = range.last,
+  redriveAt: (txId: string) => string = () => range.last,
 ): RedrivePlan {
   const relevant = evidence.filter((e) => overlaps(e, range));
   // Every attempt that stored states either left evidence when it did not finish, or finished;
@@ -171,8 +171,7 @@ export function planRedrive(
     for (const pair of countsOf(before, settings.periodSeconds)) owed.add(pair.campaign_item_id, pair.period, counter(pair), -1);
     const lastSeq = auctionRecords[auctionRecords.length - 1].seq;
     const state: TxState = { ...after, seq: stored && stored.seq > lastSeq ? stored.seq : lastSeq };
-    const stamp = typeof redriveAt === 'string' ? redriveAt : redriveAt(txId);
-    for (const kind of EVENT_TYPES) if (before[`${kind}_time`] === undefined && state[`${kind}_time`] !== undefined) state[`${kind}_redrive_at`] = stamp;
+    for (const kind of EVENT_TYPES) if (before[`${kind}_time`] === undefined && state[`${kind}_time`] !== undefined) state[`${kind}_redrive_at`] = redriveAt(txId);
     states.push({ state, expectedSeq: stored?.seq, owed: owed.rows() });
   }
   return { rows: rows.rows(), states, stats };

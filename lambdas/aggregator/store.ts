@@ -4,9 +4,9 @@
  * requests it makes, the figure the pipeline benchmark holds to its goal.
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { COUNTERS, totalsOf, type AggregateRow, type Totals } from '../../schemas/aggregates';
 import { KeyedItems, mapBounded } from '../commons/dynamo-batch';
+import { unlessConditionFails } from '../commons/dynamo-conditions';
 import { totalsAbove, type RowDelta, type TxState } from './plan';
 
 export const ROW_UPDATE_CONCURRENCY = 16;
@@ -24,6 +24,11 @@ function toRow(item: Record<string, unknown>): AggregateRow {
 /** The fence attribute of a shard on an aggregate row. */
 export function fenceAttribute(shardId: string): string {
   return `fence_${shardId}`;
+}
+
+/** An update's `ADD` clause for every counter of `totals`, and its values. */
+function counterAdds(totals: Totals): { expression: string; values: Record<string, number> } {
+  return { expression: COUNTERS.map((c) => `${c} :${c}`).join(', '), values: Object.fromEntries(COUNTERS.map((c) => [`:${c}`, totals[c]])) };
 }
 
 export class AggregatorStore {
@@ -66,25 +71,22 @@ export class AggregatorStore {
    */
   async addRedriveDelta(row: { campaign_item_id: number; period: number; delta: Totals }, marker: string, now: number): Promise<{ row: AggregateRow; added: boolean }> {
     const key = { campaign_item_id: row.campaign_item_id, period: row.period };
-    const adds = COUNTERS.map((c) => `${c} :${c}`).join(', ');
-    const addValues = Object.fromEntries(COUNTERS.map((c) => [`:${c}`, row.delta[c]]));
-    try {
-      this.rowRequests++;
-      const out = await this.db.send(
+    const adds = counterAdds(row.delta);
+    this.rowRequests++;
+    const out = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.aggregatesTable,
           Key: key,
-          UpdateExpression: `ADD ${adds}, revision :one SET #marker = :true, updated_at = :now`,
+          UpdateExpression: `ADD ${adds.expression}, revision :one SET #marker = :true, updated_at = :now`,
           ConditionExpression: 'attribute_not_exists(#marker)',
           ExpressionAttributeNames: { '#marker': marker },
-          ExpressionAttributeValues: { ...addValues, ':one': 1, ':true': true, ':now': now },
+          ExpressionAttributeValues: { ...adds.values, ':one': 1, ':true': true, ':now': now },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return { row: toRow(out.Attributes!), added: true };
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+      ),
+    );
+    if (out) return { row: toRow(out.Attributes!), added: true };
     // An earlier run added it, and may have stopped before publishing the row: it is read to be published again.
     this.rowRequests++;
     const current = await this.db.send(new GetCommand({ TableName: this.aggregatesTable, Key: key, ConsistentRead: true }));
@@ -93,31 +95,25 @@ export class AggregatorStore {
 
   /** Writes a join state only if the stored one still has the fence it had when read (none: absent). */
   async putTxStateIfUnchanged(state: TxState, expectedSeq: string | undefined): Promise<boolean> {
-    try {
-      this.rowRequests++;
-      await this.db.send(
+    this.rowRequests++;
+    const out = await unlessConditionFails(
+      this.db.send(
         new PutCommand({
           TableName: this.txTable,
           Item: state,
           ConditionExpression: expectedSeq === undefined ? 'attribute_not_exists(tx_id)' : 'seq = :expected',
           ...(expectedSeq !== undefined && { ExpressionAttributeValues: { ':expected': expectedSeq } }),
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+      ),
+    );
+    return out !== undefined;
   }
 
   private async applyRow(row: RowDelta, shardId: string, now: number): Promise<AggregateRow> {
     const first = row.contributions[0].seq;
-    try {
-      // The usual case: nothing of this batch is on the row yet, one conditional update adds it all.
-      return (await this.addToRow(row, shardId, undefined, `attribute_not_exists(#fence) OR #fence < :first`, { ':first': first }, now))!;
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+    // The usual case: nothing of this batch is on the row yet, one conditional update adds it all.
+    const added = await unlessConditionFails(this.addToRow(row, shardId, undefined, `attribute_not_exists(#fence) OR #fence < :first`, { ':first': first }, now));
+    if (added) return added;
     // A previous attempt stored part of this batch: add only what lies above the row's fence.
     this.rowRequests++;
     const current = await this.db.send(
@@ -146,16 +142,15 @@ export class AggregatorStore {
     const { totals, last } = totalsAbove(row, fence);
     if (last === undefined) return undefined;
     this.rowRequests++;
-    const adds = COUNTERS.map((c) => `${c} :${c}`).join(', ');
-    const addValues = Object.fromEntries(COUNTERS.map((c) => [`:${c}`, totals[c]]));
+    const adds = counterAdds(totals);
     const out = await this.db.send(
       new UpdateCommand({
         TableName: this.aggregatesTable,
         Key: { campaign_item_id: row.campaign_item_id, period: row.period },
-        UpdateExpression: `ADD ${adds}, revision :one SET #fence = :last, updated_at = :now`,
+        UpdateExpression: `ADD ${adds.expression}, revision :one SET #fence = :last, updated_at = :now`,
         ConditionExpression: condition,
         ExpressionAttributeNames: { '#fence': fenceAttribute(shardId) },
-        ExpressionAttributeValues: { ...conditionValues, ...addValues, ':one': 1, ':last': last, ':now': now },
+        ExpressionAttributeValues: { ...conditionValues, ...adds.values, ':one': 1, ':last': last, ':now': now },
         ReturnValues: 'ALL_NEW',
       }),
     );

@@ -118,7 +118,7 @@ function redrive(shard: ModelShard, batch: FencedEvent[], run = 'run', stopAfter
   const letter = batch[0].seq;
   let writes = 0;
   const earlier = writtenEarlier(batch, shard.states, letter);
-  const plan = planRedrive(earlier.rest, range, shard.states, shard.evidence, SETTINGS, position);
+  const plan = planRedrive(earlier.rest, range, shard.states, shard.evidence, SETTINGS, () => position);
   const owed = new OwedByRun();
   for (const mark of earlier.marks) owed.add(mark.run, mark.owed);
   for (const s of plan.states) {
