@@ -21,7 +21,8 @@ import { deadLetterSummaries, type DeadLetter } from '../local/dead-letters';
 import { redriveDeadLetters, redriveDeployedDeadLetters, type RedriveOutcome } from '../local/redrive';
 import { deadLetterQueueOutputs, readStackOutputs, receiveLetters, type DeployedConsumer, type StackOutputs } from '../local/aws-dead-letters';
 import { compactLake, type CompactionReport } from '../lambdas/compaction/compact';
-import { lakeBucket, settings } from '../schemas/resources';
+import { lakeBucket, settings, streams } from '../schemas/resources';
+import { reshardUniform } from '../local/reshard';
 import { trainModel, type TrainingReport } from '../local/trainer';
 import { TRAINING_JOB, trainingSummary } from '../local/training-job';
 import { LakeSql, localLakeRoot, type QueryResult } from '../local/lake-sql';
@@ -106,14 +107,14 @@ program
   .description('run the whole platform on this machine (emulated Kinesis, DynamoDB and S3; no AWS account)')
   .addOption(dataDirOption())
   .addOption(new Option('--port <port>', 'HTTP port of the local API').env('PORT').default(3000).argParser(port))
-  .addOption(new Option('--shards <n>', 'shards of the events stream').default(DEFAULT_SHARDS).argParser(positiveInt('shards')))
+  .addOption(new Option('--shards <n>', `shards of the events stream (default: ${DEFAULT_SHARDS} for a new stream, an existing one unchanged; another count reshards it)`).argParser(positiveInt('shards')))
   .addOption(new Option('--aggregation-period <seconds>', 'aggregation window length').env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
   .addOption(new Option('--compaction-interval <minutes>', 'minutes between scheduled lake compactions (0: off)').default(10).argParser(nonNegativeInt('compaction interval')))
   .addOption(new Option('--retrain-interval <minutes>', 'minutes between checks for retraining the bid-win model (0: off)').default(30).argParser(nonNegativeInt('retrain interval')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
   .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
   .option('--json', 'print the outputs as one JSON line once ready')
-  .action(async (opts: { dataDir: string; port: number; shards: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; port: number; shards?: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
     const platform = new LocalPlatform({
       apiKey: opts.apiKey,
       compactionIntervalMinutes: opts.compactionInterval,
@@ -283,6 +284,23 @@ program
     if (mismatches.length > 0) {
       throw new UserError(`${mismatches.length} hour(s) do not reconcile${pending > 0 ? ` (${pending} records were still in flight after ${opts.wait} s)` : ''}`);
     }
+  });
+
+program
+  .command('reshard')
+  .description("reshard the running local platform's events stream to equal shards, as a deploy with another StreamShardCount does in AWS; consumers read the old shards to their ends before the new ones")
+  .addOption(new Option('--shards <n>', 'open shards wanted').makeOptionMandatory().argParser(positiveInt('shards')))
+  .addOption(dataDirOption())
+  .option('--json', 'print the outcome as JSON')
+  .action(async (opts: { shards: number; dataDir: string; json?: boolean }) => {
+    const outputs = requireRunningPlatform(opts.dataDir);
+    const kinesis = new KinesisClient({ region: 'us-east-1', endpoint: outputs.KinesisEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestHandler: new NodeHttpHandler() });
+    const outcome = await reshardUniform(kinesis, streams.events.name, opts.shards, (step) => process.stderr.write(`${step}\n`)).catch((err: Error) => {
+      throw new UserError(`could not reshard the events stream: ${err.message}`);
+    });
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ...outcome, to: opts.shards })}\n`);
+    else if (outcome.splits + outcome.merges === 0) console.log(`the events stream already has ${opts.shards} equal shards`);
+    else console.log(`events stream resharded from ${outcome.from} to ${opts.shards} shards (${outcome.splits} splits, ${outcome.merges} merges)`);
   });
 
 const dlq = program.command('dlq').description('dead letters: batches a stream consumer gave up on after its retries');

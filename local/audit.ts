@@ -6,7 +6,8 @@
  * on the stream (the aggregator counts them when the bid arrives), late events included (counted
  * apart, in their own window).
  */
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { listShards } from '../lambdas/commons/shards';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { COUNTERS } from '../schemas/aggregates';
 import { partitionOf, partitionPath } from '../schemas/lake';
@@ -54,11 +55,10 @@ export function expectedFromStream(events: readonly StreamEventSummary[]): Map<s
   return out;
 }
 
-/** Every record on the events stream, from the oldest it retains to its tip now. */
+/** Every record on the events stream, from the oldest it retains to its tip now; closed shards (a reshard's parents) included. */
 export async function readEventsStream(kinesis: KinesisClient): Promise<StreamEventSummary[]> {
   const out: StreamEventSummary[] = [];
-  const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streams.events.name }));
-  for (const shard of Shards) {
+  for (const shard of await listShards(kinesis, streams.events.name)) {
     let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streams.events.name, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
     while (iterator) {
       const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));

@@ -28,6 +28,7 @@ import { CONSOLE_PATH, consoleRoutes } from './console-site';
 import { LiveChannel } from './live';
 import { operationsStatus } from './operations-status';
 import { RejectionLog, recordingRejections } from './rejections';
+import { reshardUniform } from './reshard';
 import { kinesis as kinesisClient, dynamo as dynamoClient } from '../lambdas/commons/clients';
 
 /** Shards of the local events stream: each is consumed in parallel, so more keep both cores busy. */
@@ -37,7 +38,12 @@ const REGION = 'us-east-1';
 export interface PlatformOptions {
   dataDir: string;
   port: number;
-  shards: number;
+  /**
+   * Shards of the events stream: a new stream is created with this many (DEFAULT_SHARDS when
+   * unset); an existing one with another count is resharded to it, as a deploy with another
+   * StreamShardCount does. Unset keeps an existing stream as it is.
+   */
+  shards?: number;
   aggregationPeriodSeconds?: number;
   logLevel?: string;
   /** Minutes between scheduled compactions of the lake; 0 turns the schedule off. */
@@ -145,6 +151,16 @@ export class LocalPlatform {
     (this.options.log ?? console.log)(line);
   }
 
+  private async reshardEvents(kinesis: KinesisClient, shards: number): Promise<void> {
+    let announced = false;
+    const { from } = await reshardUniform(kinesis, streams.events.name, shards, (step) => {
+      if (!announced) this.log(`resharding the events stream to ${shards} shards`);
+      announced = true;
+      this.log(`  ${step}`);
+    });
+    if (announced) this.log(`events stream resharded from ${from} to ${shards} shards; its consumers read the old shards to their ends first`);
+  }
+
   async start(): Promise<PlatformOutputs> {
     const dataDir = resolve(this.options.dataDir);
     mkdirSync(dataDir, { recursive: true });
@@ -169,7 +185,8 @@ export class LocalPlatform {
 
     const clientConfig = { region: REGION, requestHandler: new NodeHttpHandler() };
     const kinesis = new KinesisClient(clientConfig);
-    await ensureStream(kinesis, streams.events, this.options.shards);
+    await ensureStream(kinesis, streams.events, this.options.shards ?? DEFAULT_SHARDS);
+    if (this.options.shards !== undefined) await this.reshardEvents(kinesis, this.options.shards);
     await ensureStream(kinesis, streams.aggregates, 1);
     const dynamo = new DynamoDBClient(clientConfig);
     await Promise.all(Object.values(tables).map((t) => ensureTable(dynamo, t)));

@@ -15,20 +15,22 @@ import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/
 import type { StreamDef, TableDef } from '../schemas/resources';
 import { waitFor } from './wait';
 
+/** The stream's status (CREATING, ACTIVE, UPDATING, ...), or undefined when there is no such stream. */
+export async function streamStatus(client: KinesisClient, streamName: string): Promise<string | undefined> {
+  try {
+    const out = await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    return out.StreamDescriptionSummary?.StreamStatus;
+  } catch (err) {
+    if ((err as Error).name === 'ResourceNotFoundException') return undefined;
+    throw err;
+  }
+}
+
 export async function ensureStream(client: KinesisClient, def: StreamDef, shardCount: number): Promise<void> {
-  const status = async () => {
-    try {
-      const out = await client.send(new DescribeStreamSummaryCommand({ StreamName: def.name }));
-      return out.StreamDescriptionSummary?.StreamStatus;
-    } catch (err) {
-      if ((err as Error).name === 'ResourceNotFoundException') return undefined;
-      throw err;
-    }
-  };
-  if ((await status()) === undefined) {
+  if ((await streamStatus(client, def.name)) === undefined) {
     await client.send(new CreateStreamCommand({ StreamName: def.name, ShardCount: shardCount }));
   }
-  await waitFor(`stream ${def.name} to become active`, async () => (await status()) === 'ACTIVE', 30_000);
+  await waitFor(`stream ${def.name} to become active`, async () => (await streamStatus(client, def.name)) === 'ACTIVE', 30_000);
 }
 
 export async function ensureTable(client: DynamoDBClient, def: TableDef): Promise<void> {

@@ -6,19 +6,19 @@
  *   count as a retry); a partial batch response retries from the lowest failed record;
  * - after `retryAttempts` retries the batch goes to the on-failure destination and the shard moves on;
  * - the checkpoint advances only past records the handler finished with, so a crash or restart
- *   redelivers what was not finished (at least once, in order, per shard).
+ *   redelivers what was not finished (at least once, in order, per shard);
+ * - after a reshard, a shard's children are read only once it was read to its end (both parents'
+ *   ends, after a merge), so each partition key's records still arrive in order.
  */
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  type KinesisClient,
-  type _Record,
-} from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { CheckpointStore } from './checkpoints';
 import { toLambdaRecord } from './lambda-records';
 import type { DeadLetterStore } from './dead-letters';
+import { listShards } from '../lambdas/commons/shards';
+
+/** The checkpoint of a shard that a reshard closed and that was read and delivered to its end. */
+export const SHARD_END = 'SHARD_END';
 
 export type KinesisHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse | void>;
 
@@ -67,6 +67,7 @@ export class StreamPoller {
   private running = false;
   private readonly loops: Promise<void>[] = [];
   private readonly status = new Map<string, ShardStatus>();
+  private readonly reading = new Set<string>();
   private readonly wake = new Set<() => void>();
   readonly streamArn: string;
   /** The function's execution role, named in every record delivered. */
@@ -80,14 +81,8 @@ export class StreamPoller {
   }
 
   async start(): Promise<void> {
-    const { kinesis, streamName } = this.options;
-    const shards = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
     this.running = true;
-    for (const shard of shards.Shards ?? []) {
-      const shardId = shard.ShardId!;
-      this.status.set(shardId, { shardId, checkpoint: this.options.checkpoints.get(shardId), retrying: false, pending: 0 });
-      this.loops.push(this.pollShard(shardId));
-    }
+    await this.readReadyShards();
   }
 
   /** Stops after the batches in progress finish and are checkpointed. */
@@ -113,6 +108,37 @@ export class StreamPoller {
       const timer = setTimeout(done, ms);
       this.wake.add(done);
     });
+  }
+
+  /** Starts reading each shard not read yet whose parents, if the stream still lists them, were read to their ends. */
+  private async readReadyShards(): Promise<void> {
+    const shards = await listShards(this.options.kinesis, this.options.streamName);
+    const listed = new Set(shards.map((s) => s.ShardId!));
+    const ended = (shardId: string) => this.options.checkpoints.get(shardId) === SHARD_END;
+    for (const shard of shards) {
+      const shardId = shard.ShardId!;
+      if (!this.running || this.reading.has(shardId) || ended(shardId)) continue;
+      const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => p !== undefined && listed.has(p));
+      if (!parents.every(ended)) continue;
+      this.reading.add(shardId);
+      this.status.set(shardId, { shardId, checkpoint: this.options.checkpoints.get(shardId), retrying: false, pending: 0 });
+      this.loops.push(this.pollShard(shardId));
+    }
+  }
+
+  /** A closed shard was delivered to its end: its children (once their other parent ended too) are read next. */
+  private async shardEnded(shardId: string): Promise<void> {
+    this.checkpoint(shardId, SHARD_END);
+    while (this.running) {
+      try {
+        await this.readReadyShards();
+        break;
+      } catch (err) {
+        this.options.onError?.(`listing the shards after ${shardId} ended failed; retrying`, err);
+        await this.pause(1000);
+      }
+    }
+    this.status.delete(shardId);
   }
 
   private async iterator(shardId: string, after: string | undefined): Promise<string> {
@@ -142,15 +168,18 @@ export class StreamPoller {
     let bufferSince = 0;
     let delivering: Promise<void> | undefined;
     let inDelivery = 0;
+    /** The shard was closed by a reshard and read to its end: what is buffered is all that is left. */
+    let readToEnd = false;
     const updatePending = () => (state.pending = buffer.length + inDelivery);
     while (this.running) {
       try {
-        iterator ??= await this.iterator(shardId, lastRead);
         let received = 0;
         let caughtUp = false;
-        if (buffer.length < mapping.batchSize) {
+        if (!readToEnd && buffer.length < mapping.batchSize) {
+          iterator ??= await this.iterator(shardId, lastRead);
           const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: mapping.batchSize - buffer.length }));
           iterator = out.NextShardIterator;
+          readToEnd = iterator === undefined;
           state.millisBehindLatest = out.MillisBehindLatest;
           caughtUp = out.MillisBehindLatest === 0;
           const records = out.Records ?? [];
@@ -162,7 +191,7 @@ export class StreamPoller {
             updatePending();
           }
         }
-        const windowClosed = Date.now() - bufferSince >= windowMs;
+        const windowClosed = readToEnd || Date.now() - bufferSince >= windowMs;
         if (buffer.length >= mapping.batchSize || (buffer.length > 0 && windowClosed)) {
           await delivering;
           if (!this.running) break;
@@ -174,16 +203,18 @@ export class StreamPoller {
             inDelivery = 0;
             updatePending();
           });
+        } else if (readToEnd) {
+          break;
         } else if (received === 0 || caughtUp) {
           await this.pause(buffer.length > 0 ? Math.min(idlePollMs, Math.max(1, bufferSince + windowMs - Date.now())) : idlePollMs);
         }
-        if (!iterator) break; // the shard was closed and fully read
       } catch (err) {
         if (!this.running) break;
         this.options.onError?.(`polling ${shardId} failed; retrying`, err);
         // Start over from the checkpoint, once the batch in delivery settled: anything buffered is read again.
         await delivering;
         iterator = undefined;
+        readToEnd = false;
         buffer = [];
         updatePending();
         lastRead = state.checkpoint;
@@ -191,6 +222,8 @@ export class StreamPoller {
       }
     }
     await delivering;
+    // A stop may have cut the last delivery short; then the next poller reads the end again.
+    if (readToEnd && this.running) await this.shardEnded(shardId);
   }
 
   /** Delivers one batch until it is done: processed, or dead-lettered after its retries. */

@@ -4,7 +4,8 @@
  * range overlaps it: their aggregators now take the events of the letter's auctions.
  */
 import { createHash } from 'node:crypto';
-import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';
+import { isOpen, listShards } from '../commons/shards';
 
 export interface HeldShard {
   shardId: string;
@@ -25,7 +26,7 @@ export function shardsOverlapping(shards: readonly Shard[], shardId: string): He
   if (!own?.HashKeyRange) return [{ shardId }];
   const range = rangeOf(own);
   const open = shards
-    .filter((s) => s.ShardId !== shardId && s.SequenceNumberRange?.EndingSequenceNumber === undefined && s.HashKeyRange)
+    .filter((s) => s.ShardId !== shardId && isOpen(s) && s.HashKeyRange)
     .map(rangeOf)
     .filter((s) => s.start! <= range.end! && range.start! <= s.end!);
   return [range, ...open].sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
@@ -39,12 +40,5 @@ export function shardTaking(partitionKey: string, held: readonly HeldShard[], le
 }
 
 export async function shardsToHold(kinesis: Pick<KinesisClient, 'send'>, streamName: string, shardId: string): Promise<HeldShard[]> {
-  const shards: Shard[] = [];
-  let next: string | undefined;
-  do {
-    const out = await kinesis.send(new ListShardsCommand(next ? { NextToken: next } : { StreamName: streamName }));
-    shards.push(...(out.Shards ?? []));
-    next = out.NextToken;
-  } while (next);
-  return shardsOverlapping(shards, shardId);
+  return shardsOverlapping(await listShards(kinesis, streamName), shardId);
 }

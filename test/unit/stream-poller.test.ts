@@ -1,7 +1,8 @@
 /**
  * The local event source mapping (local/stream-poller.ts) against a real kinesalite: ordered
  * delivery per shard, retries with and without bisection, partial batch responses, poison records
- * to the dead-letter store, and checkpoints that a new poller resumes from.
+ * to the dead-letter store, checkpoints that a new poller resumes from, and shards read after
+ * their parents once the stream is resharded.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,8 @@ import { startEmulator, type Emulator } from '../../local/emulators';
 import { ensureStream } from '../../local/provision';
 import { CheckpointStore } from '../../local/checkpoints';
 import { DeadLetterStore, type DeadLetter } from '../../local/dead-letters';
-import { StreamPoller, type MappingSettings } from '../../local/stream-poller';
+import { SHARD_END, StreamPoller, type MappingSettings } from '../../local/stream-poller';
+import { reshardUniform } from '../../local/reshard';
 
 jest.setTimeout(30_000);
 
@@ -88,7 +90,7 @@ describe('StreamPoller against kinesalite', () => {
   /** A poller whose handler records what it got and answers as `answer` decides. */
   function poller(
     settings: MappingSettings,
-    answer: (records: Invocation, invocation: number) => KinesisStreamBatchResponse | void = () => undefined,
+    answer: (records: Invocation, invocation: number) => KinesisStreamBatchResponse | void | Promise<void> = () => undefined,
     checkpoints = new CheckpointStore(dataDir, CONSUMER),
     minBatchingWindowMs?: number,
   ) {
@@ -365,5 +367,70 @@ describe('StreamPoller against kinesalite', () => {
     await until('the redelivery', () => delivered(b.invocations).size === 5);
     expect(b.invocations.flat().map((d) => d.seq)).toEqual(puts.map((x) => x.seq));
     expect(new DeadLetterStore(dataDir, CONSUMER).count()).toBe(0);
+  });
+
+  describe('after a reshard', () => {
+    const shardIds = (puts: Put[]) => [...new Set(puts.map((x) => x.shardId))].sort();
+
+    it("delivers all the parent holds, its last records too, before any record of its children", async () => {
+      await setup(1);
+      const parentPuts = await put(0, 5);
+      await reshardUniform(kinesis, STREAM, 2);
+      const childPuts = await put(5, 30);
+      const children = shardIds(childPuts);
+      expect(children).toHaveLength(2);
+      // The window never closes here: the children deliver full batches only, and the parent's 5
+      // records (fewer than a batch) are delivered because its end was reached.
+      const { poller: p, invocations, checkpoints } = poller(mapping({ batchSize: 10, maxBatchingWindowSeconds: 300 }));
+      await p.start();
+      const fullBatches = children.reduce((n, c) => n + Math.floor(childPuts.filter((x) => x.shardId === c).length / 10) * 10, 0);
+      await until("the parent's records and the children's full batches", () => invocations.flat().length === parentPuts.length + fullBatches);
+      expect(invocations[0].map((d) => d.n)).toEqual([0, 1, 2, 3, 4]);
+      expect(invocations.slice(1).every((inv) => inv.length === 10 && children.includes(inv[0].shardId))).toBe(true);
+      expect(checkpoints.get(parentPuts[0].shardId)).toBe(SHARD_END);
+      expect(p.shards().map((s) => s.shardId).sort()).toEqual(children);
+    });
+
+    it('reads a merged shard only once both parents were read to their ends', async () => {
+      await setup(2);
+      const parentPuts = await put(0, 20);
+      const parents = shardIds(parentPuts);
+      expect(parents).toHaveLength(2);
+      await reshardUniform(kinesis, STREAM, 1);
+      const childPuts = await put(20, 30);
+      const [fast, slow] = parents;
+      let release!: () => void;
+      const blocked = new Promise<void>((r) => (release = r));
+      const { poller: p, invocations, checkpoints } = poller(mapping(), async (records) => {
+        if (records[0].shardId === slow) await blocked;
+      });
+      await p.start();
+      // Once a parent ended, the poller lists the shards again before it lets the parent go.
+      await until('the fast parent to end', () => checkpoints.get(fast) === SHARD_END && !p.shards().some((s) => s.shardId === fast));
+      expect(p.shards().map((s) => s.shardId)).toEqual([slow]);
+      release();
+      await until('every record', () => delivered(invocations).size === 30);
+      const child = childPuts[0].shardId;
+      const firstOfChild = invocations.findIndex((inv) => inv[0].shardId === child);
+      const lastOfParents = Math.max(...parents.map((shard) => invocations.map((inv) => inv[0].shardId).lastIndexOf(shard)));
+      expect(firstOfChild).toBeGreaterThan(lastOfParents);
+      await until('the slow parent to end', () => checkpoints.get(slow) === SHARD_END);
+    });
+
+    it('a poller started later skips the parents read to their ends and resumes the children', async () => {
+      await setup(1);
+      await put(0, 10);
+      await reshardUniform(kinesis, STREAM, 2);
+      await put(10, 20);
+      const a = poller(mapping());
+      await a.poller.start();
+      await until('every record', () => delivered(a.invocations).size === 20);
+      await a.poller.stop();
+      const more = await put(20, 30);
+      const b = poller(mapping(), undefined, new CheckpointStore(dataDir, CONSUMER));
+      await b.poller.start();
+      await until('the new records', () => more.every((x) => delivered(b.invocations).has(x.n)));
+      expect(b.invocations.flat().map((d) => d.n).sort((x, y) => x - y)).toEqual(more.map((x) => x.n));
+    });
   });
 });
