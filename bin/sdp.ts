@@ -79,7 +79,7 @@ function describeComponent(c: Record<string, unknown>): string {
     const shards = c.shards as { millisBehindLatest?: number; pending: number }[];
     const lag = Math.max(0, ...shards.map((s) => s.millisBehindLatest ?? 0));
     const pending = shards.reduce((n, s) => n + s.pending, 0);
-    return `${shards.length} shards, ${lag} ms behind, ${pending} records in flight, ${c.deadLettered} dead-lettered`;
+    return `${shards.length} shard${shards.length === 1 ? '' : 's'}, ${lag} ms behind, ${pending} records in flight, ${c.deadLettered} dead-lettered`;
   }
   if (c.lastRun) {
     const run = c.lastRun as { ended_at: string; outcome: string };

@@ -1,6 +1,6 @@
 /** The main thread's handle on a consumer worker thread (consumer-worker.ts): start, status, stop. */
 import type { Worker } from 'node:worker_threads';
-import { startThread } from './threads';
+import { startThread, type ThreadPriority } from './threads';
 import type { ConsumerMessage, ConsumerRequest, ConsumerStatus, ConsumerWorkerData } from './consumer-worker';
 
 export class ConsumerThread {
@@ -19,8 +19,8 @@ export class ConsumerThread {
     });
   }
 
-  /** `background`: consumers whose lag matters less than the API's and the reports' (threads.ts). */
-  static start(name: string, data: ConsumerWorkerData, log: (line: string) => void, options: { background?: boolean } = {}): Promise<ConsumerThread> {
+  /** `priority`: how the consumers' work ranks against the API's and the other consumers' (threads.ts). */
+  static start(name: string, data: ConsumerWorkerData, log: (line: string) => void, options: { priority: ThreadPriority }): Promise<ConsumerThread> {
     const worker = startThread('consumer-worker.ts', data, options);
     worker.on('message', (msg: ConsumerMessage) => {
       if (msg.type === 'log') log(msg.line);

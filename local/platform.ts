@@ -15,6 +15,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { aggregatorMapping, lakeBucket, lakeWriterMapping, modelEndpoint, readSetting, settings, streams, tables } from '../schemas/resources';
 import { ApiServer, type Route } from './api-server';
 import { ConsumerThread } from './consumers';
+import type { ThreadPriority } from './threads';
 import type { ConsumerWorkerData } from './consumer-worker';
 import { Scheduler } from './scheduler';
 import { jobRuns } from './jobs';
@@ -205,16 +206,16 @@ export class LocalPlatform {
 
     const onError = (message: string, err: unknown) => this.log(`error: ${message}: ${(err as Error)?.message ?? err}`);
     // One thread per consuming function, as each is its own Lambda in AWS: the aggregator's batches
-    // do not wait behind the lake writer's Parquet encoding, so reports stay fresh under load. The
-    // lake writer runs in the background: when the cores are all busy, it yields to the reports.
-    const thread = (name: string, consumers: ConsumerWorkerData['consumers'], background = false) =>
-      ConsumerThread.start(name, { dataDir, region: REGION, consumers }, (line) => this.log(line), { background });
+    // do not wait behind the lake writer's Parquet encoding, so reports stay fresh under load. When
+    // the cores are all busy, the API comes first, then the aggregator, then the lake writer.
+    const thread = (name: string, consumers: ConsumerWorkerData['consumers'], priority: ThreadPriority) =>
+      ConsumerThread.start(name, { dataDir, region: REGION, consumers }, (line) => this.log(line), { priority });
     const started = await Promise.allSettled([
-      thread('aggregator', [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }]),
+      thread('aggregator', [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }], 'aggregating'),
       thread('lake-writer', [
         { name: 'lake-writer-events', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.events.name, mapping: lakeWriterMapping },
         { name: 'lake-writer-aggregates', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.aggregates.name, mapping: lakeWriterMapping },
-      ], true),
+      ], 'background'),
     ]);
     this.consumers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');

@@ -15,7 +15,7 @@ export interface ScheduledJob {
 /** Invokes a scheduled handler once in a worker thread and resolves with what it returned. */
 export function invokeInWorker(handlerModule: string): Promise<object> {
   return new Promise((resolve, reject) => {
-    const worker = startThread('job-worker.ts', { handlerModule }, { background: true });
+    const worker = startThread('job-worker.ts', { handlerModule }, { priority: 'background' });
     worker.once('message', (msg: { ok: boolean; result?: object; error?: string }) => {
       void worker.terminate();
       if (msg.ok) resolve(msg.result ?? {});
