@@ -23,6 +23,7 @@ import { deadLetterQueueOutputs, readStackOutputs, receiveLetters, type Deployed
 import { compactLake, type CompactionReport } from '../lambdas/compaction/compact';
 import { lakeBucket, settings, streams } from '../schemas/resources';
 import { reshardUniform } from '../local/reshard';
+import { MAX_LOCAL_SHARDS } from '../local/shard-limits';
 import { trainModel, type TrainingReport } from '../local/trainer';
 import { TRAINING_JOB, trainingSummary } from '../local/training-job';
 import { LakeSql, localLakeRoot, type QueryResult } from '../local/lake-sql';
@@ -45,6 +46,12 @@ function nonNegativeInt(name: string) {
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number, 0 or more`);
     return n;
   };
+}
+
+function shardCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LOCAL_SHARDS) throw new InvalidArgumentError(`shards must be a whole number from 1 to ${MAX_LOCAL_SHARDS} locally`);
+  return n;
 }
 
 function port(value: string): number {
@@ -107,7 +114,7 @@ program
   .description('run the whole platform on this machine (emulated Kinesis, DynamoDB and S3; no AWS account)')
   .addOption(dataDirOption())
   .addOption(new Option('--port <port>', 'HTTP port of the local API').env('PORT').default(3000).argParser(port))
-  .addOption(new Option('--shards <n>', `shards of the events stream (default: ${DEFAULT_SHARDS} for a new stream, an existing one unchanged; another count reshards it)`).argParser(positiveInt('shards')))
+  .addOption(new Option('--shards <n>', `shards of the events stream (default: ${DEFAULT_SHARDS} for a new stream, an existing one unchanged; another count reshards it)`).argParser(shardCount))
   .addOption(new Option('--aggregation-period <seconds>', 'aggregation window length').env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
   .addOption(new Option('--compaction-interval <minutes>', 'minutes between scheduled lake compactions (0: off)').default(10).argParser(nonNegativeInt('compaction interval')))
   .addOption(new Option('--retrain-interval <minutes>', 'minutes between checks for retraining the bid-win model (0: off)').default(30).argParser(nonNegativeInt('retrain interval')))
@@ -289,7 +296,7 @@ program
 program
   .command('reshard')
   .description("reshard the running local platform's events stream to equal shards, as a deploy with another StreamShardCount does in AWS; consumers read the old shards to their ends before the new ones")
-  .addOption(new Option('--shards <n>', 'open shards wanted').makeOptionMandatory().argParser(positiveInt('shards')))
+  .addOption(new Option('--shards <n>', `open shards wanted (1 to ${MAX_LOCAL_SHARDS})`).makeOptionMandatory().argParser(shardCount))
   .addOption(dataDirOption())
   .option('--json', 'print the outcome as JSON')
   .action(async (opts: { shards: number; dataDir: string; json?: boolean }) => {

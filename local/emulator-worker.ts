@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { speedUpDynalite } from './dynalite-speedups';
 import { useBigIntSequences } from './kinesalite-sequences';
 import { useConditionalDeletes } from './s3rver-conditional-deletes';
+import { KINESALITE_SHARD_LIMIT } from './shard-limits';
 
 export type EmulatorKind = 'kinesis' | 'dynamodb' | 's3';
 export interface EmulatorWorkerData {
@@ -71,7 +72,7 @@ async function start(): Promise<number> {
     if (speedups) useBigIntSequences(require('kinesalite/db'));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const kinesalite = require('kinesalite');
-    const server: Server = kinesalite({ path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
+    const server: Server = kinesalite({ path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: KINESALITE_SHARD_LIMIT });
     countRequests(server);
     return listen(server);
   }

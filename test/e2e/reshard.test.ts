@@ -44,6 +44,7 @@ describe('resharding the local events stream', () => {
     ]);
     expect(JSON.parse(resharded.stdout)).toEqual({ from: 1, splits: 2, merges: 0, to: 3 });
     await pollUntil('the aggregator to read the three new shards only', aggregatorShards, (shards) => shards.length === 3 && !shards.includes('shardId-000000000000'));
+    await expect(sdp('reshard', '--shards', '65')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/shards must be a whole number from 1 to 64 locally/) });
     await platform.stop();
 
     platform = await startPlatform({ dataDir, args: ['--shards', '2'] });
