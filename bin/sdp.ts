@@ -83,10 +83,13 @@ function readQuery(sql: string | undefined, file: string | undefined): string {
 /** One line on a component of the health report: lag and dead letters of a consumer, a job's last run. */
 function describeComponent(c: Record<string, unknown>): string {
   if (Array.isArray(c.shards)) {
-    const shards = c.shards as { millisBehindLatest?: number; pending: number }[];
+    const shards = c.shards as { millisBehindLatest?: number; pending: number; waitingFor?: string[] }[];
     const lag = Math.max(0, ...shards.map((s) => s.millisBehindLatest ?? 0));
     const pending = shards.reduce((n, s) => n + s.pending, 0);
-    return `${shards.length} shard${shards.length === 1 ? '' : 's'}, ${lag} ms behind, ${pending} records in flight, ${c.deadLettered} dead-lettered`;
+    const waiting = shards.filter((s) => s.waitingFor).length;
+    const read = shards.length - waiting;
+    const waitingNote = waiting > 0 ? ` (${waiting} more waiting for their parents)` : '';
+    return `${read} shard${read === 1 ? '' : 's'}${waitingNote}, ${lag} ms behind, ${pending} records in flight, ${c.deadLettered} dead-lettered`;
   }
   if (c.lastRun) {
     const run = c.lastRun as { ended_at: string; outcome: string };

@@ -23,7 +23,9 @@ function componentDetail(component) {
     const shards = /** @type {any[]} */ (component.shards);
     const lag = Math.max(0, ...shards.map((s) => s.millisBehindLatest ?? 0));
     const pending = shards.reduce((n, s) => n + (s.pending ?? 0), 0);
-    return `${shards.length} shard${shards.length === 1 ? '' : 's'} · lag ${formatDuration(lag)} · ${formatCount(pending)} pending · ${formatCount(component.deadLettered ?? 0)} dead-lettered`;
+    const waiting = shards.filter((s) => s.waitingFor).length;
+    const read = shards.length - waiting;
+    return `${read} shard${read === 1 ? '' : 's'}${waiting > 0 ? ` (${waiting} more waiting for their parents)` : ''} · lag ${formatDuration(lag)} · ${formatCount(pending)} pending · ${formatCount(component.deadLettered ?? 0)} dead-lettered`;
   }
   if (component.lastRun) return `last run ${formatTime(component.lastRun.ended_at)}: ${component.lastRun.outcome}`;
   return component.endpoint ?? '';

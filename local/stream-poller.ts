@@ -61,6 +61,8 @@ export interface ShardStatus {
   retrying: boolean;
   /** Records read from the shard and not yet checkpointed (buffered or being delivered). */
   pending: number;
+  /** Set while the shard is not read yet: its parents that have still to be read to their ends. */
+  waitingFor?: string[];
 }
 
 export class StreamPoller {
@@ -68,6 +70,8 @@ export class StreamPoller {
   private readonly loops: Promise<void>[] = [];
   private readonly status = new Map<string, ShardStatus>();
   private readonly reading = new Set<string>();
+  /** Shards not read yet, and the parents each waits for. */
+  private readonly waiting = new Map<string, string[]>();
   private readonly wake = new Set<() => void>();
   readonly streamArn: string;
   /** The function's execution role, named in every record delivered. */
@@ -92,8 +96,10 @@ export class StreamPoller {
     await Promise.all(this.loops);
   }
 
+  /** The shards being read, then those waiting for their parents. */
   shards(): ShardStatus[] {
-    return [...this.status.values()].map((s) => ({ ...s }));
+    const waiting = [...this.waiting].map(([shardId, parents]) => ({ shardId, retrying: false, pending: 0, waitingFor: [...parents] }));
+    return [...[...this.status.values()].map((s) => ({ ...s })), ...waiting];
   }
 
   /** True when every shard was read to its tip and everything read was delivered. */
@@ -118,8 +124,12 @@ export class StreamPoller {
     for (const shard of shards) {
       const shardId = shard.ShardId!;
       if (!this.running || this.reading.has(shardId) || ended(shardId)) continue;
-      const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => p !== undefined && listed.has(p));
-      if (!parents.every(ended)) continue;
+      const unread = [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => p !== undefined && listed.has(p) && !ended(p));
+      if (unread.length > 0) {
+        this.waiting.set(shardId, unread);
+        continue;
+      }
+      this.waiting.delete(shardId);
       this.reading.add(shardId);
       this.status.set(shardId, { shardId, checkpoint: this.options.checkpoints.get(shardId), retrying: false, pending: 0 });
       this.loops.push(this.pollShard(shardId));

@@ -407,10 +407,12 @@ describe('StreamPoller against kinesalite', () => {
       await p.start();
       // Once a parent ended, the poller lists the shards again before it lets the parent go.
       await until('the fast parent to end', () => checkpoints.get(fast) === SHARD_END && !p.shards().some((s) => s.shardId === fast));
-      expect(p.shards().map((s) => s.shardId)).toEqual([slow]);
+      expect(p.shards().map((s) => [s.shardId, s.waitingFor])).toEqual([[slow, undefined], [childPuts[0].shardId, [slow]]]);
+      expect(p.idle()).toBe(false);
       release();
       await until('every record', () => delivered(invocations).size === 30);
       const child = childPuts[0].shardId;
+      await until('the child to be read', () => p.shards().some((s) => s.shardId === child && s.waitingFor === undefined));
       const firstOfChild = invocations.findIndex((inv) => inv[0].shardId === child);
       const lastOfParents = Math.max(...parents.map((shard) => invocations.map((inv) => inv[0].shardId).lastIndexOf(shard)));
       expect(firstOfChild).toBeGreaterThan(lastOfParents);
