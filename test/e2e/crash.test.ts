@@ -1,8 +1,10 @@
 /**
  * Crash safety: while a generated workload (with client resends) is being sent, the local platform
  * is SIGKILLed at 20+ random moments and restarted on the same port and data dir each time. The
- * sender resends whatever was not answered 200, as a client would. In the end every campaign's
- * report equals the ground truth: nothing lost, nothing counted twice.
+ * sender resends whatever was not answered 200, as a client would. Halfway, a restart reshards the
+ * events stream from 4 to 6 shards, so the later kills also land while the consumers read the
+ * closed shards to their ends. In the end every campaign's report equals the ground truth: nothing
+ * lost, nothing counted twice.
  */
 import { createServer } from 'node:net';
 import { generateWorkload, random, type Counts } from '../../local/workload';
@@ -10,6 +12,7 @@ import { sendEvents } from '../../local/send';
 import { pollUntil, startPlatform, tempDataDir, type RunningPlatform } from '../support/platform';
 
 const KILLS = 20;
+const RESHARD_TO = 6;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,6 +29,11 @@ async function report(base: string, campaign: number): Promise<Counts> {
   const res = await fetch(`${base}${campaign}`);
   const body = (await res.json()) as Counts;
   return { bids: body.bids, impressions: body.impressions, clicks: body.clicks };
+}
+
+async function aggregatorShards(base: string): Promise<{ shardId: string; waitingFor?: string[] }[]> {
+  const health = (await (await fetch(`${base}health`)).json()) as { components: { aggregator: { shards: { shardId: string; waitingFor?: string[] }[] } } };
+  return health.components.aggregator.shards;
 }
 
 async function allReports(base: string, campaigns: number[]): Promise<Record<number, Counts>> {
@@ -59,7 +67,7 @@ describe('the local platform killed at random points', () => {
       await new Promise((r) => setTimeout(r, 300 + rnd() * 1700));
       if (!sendingDone) killsWhileSending++;
       await platform.kill();
-      platform = await startPlatform({ dataDir, port });
+      platform = await startPlatform({ dataDir, port, args: kill === KILLS / 2 ? ['--shards', String(RESHARD_TO)] : [] });
     }
     const sent = await sending;
     expect(sent.events).toBe(workload.events.length);
@@ -73,5 +81,6 @@ describe('the local platform killed at random points', () => {
     await sendEvents(base, markers);
     await pollUntil('the markers', () => report(platform!.outputs.UrlForReports, markerCampaign), (r) => r.bids === markers.length);
     expect(await allReports(platform.outputs.UrlForReports, campaigns)).toEqual(expected);
+    await pollUntil('the aggregator to read the new shards only', () => aggregatorShards(base), (shards) => shards.length === RESHARD_TO && shards.every((s) => !s.waitingFor));
   }, 600_000);
 });
