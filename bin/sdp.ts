@@ -8,12 +8,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { bayesOptimalAuc, generateWorkload } from '../local/workload';
 import { sendEvents } from '../local/send';
 import { basename, join, resolve } from 'node:path';
-import { emulatorS3Client } from '../local/emulators';
+import { emulatorClientConfig, emulatorS3Client } from '../local/emulators';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile, type AuditRow } from '../local/audit';
 import { DEFAULT_SHARDS, LocalPlatform, runningPlatformOutputs, type PlatformOutputs } from '../local/platform';
 import { jobRuns, runJob } from '../local/jobs';
@@ -272,10 +271,9 @@ program
       await new Promise((r) => setTimeout(r, 500));
       pending = await inFlight();
     }
-    const clientConfig = { region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestHandler: new NodeHttpHandler() };
     process.stderr.write('reading the events stream, the aggregates and the lake...\n');
-    const events = await readEventsStream(new KinesisClient({ ...clientConfig, endpoint: outputs.KinesisEndpoint }));
-    const aggregated = await aggregatedByHour(DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientConfig, endpoint: outputs.DynamoDBEndpoint })));
+    const events = await readEventsStream(new KinesisClient(emulatorClientConfig(outputs.KinesisEndpoint)));
+    const aggregated = await aggregatedByHour(DynamoDBDocumentClient.from(new DynamoDBClient(emulatorClientConfig(outputs.DynamoDBEndpoint))));
     const lake = await LakeSql.open(localLakeRoot(outputs.DataDir));
     let rows: AuditRow[];
     try {
@@ -304,7 +302,7 @@ program
   .option('--json', 'print the outcome as JSON')
   .action(async (opts: { shards: number; dataDir: string; json?: boolean }) => {
     const outputs = requireRunningPlatform(opts.dataDir);
-    const kinesis = new KinesisClient({ region: 'us-east-1', endpoint: outputs.KinesisEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestHandler: new NodeHttpHandler() });
+    const kinesis = new KinesisClient(emulatorClientConfig(outputs.KinesisEndpoint));
     const outcome = await reshardUniform(kinesis, streams.events.name, opts.shards, (step) => process.stderr.write(`${step}\n`)).catch((err: Error) => {
       throw new UserError(`could not reshard the events stream: ${err.message}`);
     });

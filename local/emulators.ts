@@ -53,13 +53,11 @@ export function startEmulator(kind: EmulatorKind, dataDir: string, port = 0, spe
 }
 
 /** An S3 client for the local s3rver: path-style, its fixed credentials, checksums only where S3 requires them. */
+/** An SDK client configuration for a local emulator at `endpoint` (they accept any credentials). */
+export function emulatorClientConfig(endpoint: string) {
+  return { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestHandler: new NodeHttpHandler() };
+}
+
 export function emulatorS3Client(endpoint: string): S3Client {
-  return new S3Client({
-    region: 'us-east-1',
-    endpoint,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestHandler: new NodeHttpHandler(),
-  });
+  return new S3Client({ ...emulatorClientConfig(endpoint), forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
 }

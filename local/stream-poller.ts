@@ -69,7 +69,6 @@ export class StreamPoller {
   private running = false;
   private readonly loops: Promise<void>[] = [];
   private readonly status = new Map<string, ShardStatus>();
-  private readonly reading = new Set<string>();
   /** Shards not read yet, and the parents each waits for. */
   private readonly waiting = new Map<string, string[]>();
   private readonly wake = new Set<() => void>();
@@ -123,14 +122,13 @@ export class StreamPoller {
     const ended = (shardId: string) => this.options.checkpoints.get(shardId) === SHARD_END;
     for (const shard of shards) {
       const shardId = shard.ShardId!;
-      if (!this.running || this.reading.has(shardId) || ended(shardId)) continue;
+      if (!this.running || this.status.has(shardId) || ended(shardId)) continue;
       const unread = [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => p !== undefined && listed.has(p) && !ended(p));
       if (unread.length > 0) {
         this.waiting.set(shardId, unread);
         continue;
       }
       this.waiting.delete(shardId);
-      this.reading.add(shardId);
       this.status.set(shardId, { shardId, checkpoint: this.options.checkpoints.get(shardId), retrying: false, pending: 0 });
       this.loops.push(this.pollShard(shardId));
     }

@@ -9,7 +9,7 @@
 import { createServer } from 'node:net';
 import { generateWorkload, random, type Counts } from '../../local/workload';
 import { sendEvents } from '../../local/send';
-import { pollUntil, startPlatform, tempDataDir, type RunningPlatform } from '../support/platform';
+import { consumerShards, pollUntil, startPlatform, tempDataDir, type RunningPlatform } from '../support/platform';
 
 const KILLS = 20;
 const RESHARD_TO = 6;
@@ -29,11 +29,6 @@ async function report(base: string, campaign: number): Promise<Counts> {
   const res = await fetch(`${base}${campaign}`);
   const body = (await res.json()) as Counts;
   return { bids: body.bids, impressions: body.impressions, clicks: body.clicks };
-}
-
-async function aggregatorShards(base: string): Promise<{ shardId: string; waitingFor?: string[] }[]> {
-  const health = (await (await fetch(`${base}health`)).json()) as { components: { aggregator: { shards: { shardId: string; waitingFor?: string[] }[] } } };
-  return health.components.aggregator.shards;
 }
 
 async function allReports(base: string, campaigns: number[]): Promise<Record<number, Counts>> {
@@ -81,6 +76,6 @@ describe('the local platform killed at random points', () => {
     await sendEvents(base, markers);
     await pollUntil('the markers', () => report(platform!.outputs.UrlForReports, markerCampaign), (r) => r.bids === markers.length);
     expect(await allReports(platform.outputs.UrlForReports, campaigns)).toEqual(expected);
-    await pollUntil('the aggregator to read the new shards only', () => aggregatorShards(base), (shards) => shards.length === RESHARD_TO && shards.every((s) => !s.waitingFor));
+    await pollUntil('the aggregator to read the new shards only', () => consumerShards(base, 'aggregator'), (shards) => shards.length === RESHARD_TO && shards.every((s) => !s.waitingFor));
   }, 600_000);
 });

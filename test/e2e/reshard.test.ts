@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { generateWorkload, type Counts } from '../../local/workload';
 import { sendEvents } from '../../local/send';
-import { pollUntil, startPlatform, tempDataDir, type RunningPlatform } from '../support/platform';
+import { consumerShards, pollUntil, startPlatform, tempDataDir, type RunningPlatform } from '../support/platform';
 
 const run = promisify(execFile);
 const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
@@ -25,10 +25,7 @@ describe('resharding the local events stream', () => {
   const third = Math.ceil(workload.events.length / 3);
   const [before, during, after] = [0, 1, 2].map((i) => workload.events.slice(i * third, (i + 1) * third));
   const sdp = (...args: string[]) => run(process.execPath, [SDP, ...args, '--data-dir', dataDir]);
-  const aggregatorShards = async () => {
-    const health = JSON.parse((await sdp('status', '--json')).stdout) as { components: { aggregator: { shards: { shardId: string }[] } } };
-    return health.components.aggregator.shards.map((s) => s.shardId);
-  };
+  const aggregatorShards = async () => (await consumerShards(platform!.outputs.UrlForAPI, 'aggregator')).map((s) => s.shardId);
   const report = async (campaign: number): Promise<Counts> => {
     const body = (await (await fetch(`${platform!.outputs.UrlForReports}${campaign}`)).json()) as Counts;
     return { bids: body.bids, impressions: body.impressions, clicks: body.clicks };

@@ -75,3 +75,9 @@ export async function pollUntil<T>(what: string, check: () => Promise<T>, done: 
   await waitFor(() => `${what}; last value: ${JSON.stringify(last)}`, async () => done((last = await check())), timeoutMs, 200);
   return last as T;
 }
+
+/** A stream consumer's shards (e.g. the aggregator's), as the platform's GET /health reports them. */
+export async function consumerShards(apiUrl: string, consumer: string): Promise<{ shardId: string; waitingFor?: string[] }[]> {
+  const health = (await (await fetch(`${apiUrl}health`)).json()) as { components: Record<string, { shards?: { shardId: string; waitingFor?: string[] }[] }> };
+  return health.components[consumer]?.shards ?? [];
+}
