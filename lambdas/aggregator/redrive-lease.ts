@@ -16,10 +16,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unlessConditionFails } from '../commons/dynamo-conditions';
-import { updateJournalItem, WAITING_FRESH_MS, type JournalItem } from './journal';
+import { IN_FLIGHT_MS, updateJournalItem, WAITING_FRESH_MS, type JournalItem } from './journal';
 import { shardTaking, type HeldShard } from './shard-map';
 
 const POLL_MS = 100;
+/** Allowance for the clocks of the redrive and of the aggregator's environments. */
+const CLOCK_MARGIN_MS = 5_000;
 
 class ShardBusyError extends Error {}
 
@@ -36,9 +38,9 @@ export class RedriveLease {
   ) {}
 
   /**
-   * Takes the shard, then waits until no batch is writing on it (until `deadline`, epoch ms),
-   * saying once through `onWait` what it waits for, if it has to. Resolves with the last sequence
-   * number the shard's aggregator had begun by then, if any.
+   * Takes the shard (waiting until `deadline`, epoch ms), then waits until no batch is writing on
+   * it, saying once through `onWait` what it waits for, if it has to. Resolves with the last
+   * sequence number the shard's aggregator had begun by then, if any.
    */
   async take(deadline: number, onWait: (why: string) => void = () => {}): Promise<string | undefined> {
     await this.retryUntil(
@@ -51,10 +53,13 @@ export class RedriveLease {
         ),
       () => onWait(`waiting for shard ${this.shardId}: another redrive holds it, or a batch is about to run on it`),
     );
+    const takenAt = Date.now();
     this.renewal = setInterval(() => void this.update('SET lease_until = :until', 'lease_holder = :me').catch(() => {}), this.holdMs / 4);
     this.renewal.unref();
+    // No batch begins once the shard is taken, so the one writing began before: it finishes, or
+    // its invocation times out, within IN_FLIGHT_MS of now, however long taking the shard took.
     const quiet = await this.retryUntil(
-      deadline,
+      Math.max(deadline, takenAt + IN_FLIGHT_MS + CLOCK_MARGIN_MS),
       () => this.update('SET lease_until = :until', 'lease_holder = :me AND (attribute_not_exists(in_flight_until) OR in_flight_until < :now)'),
       () => onWait(`waiting for the batch running on shard ${this.shardId} to finish`),
     );
@@ -62,7 +67,7 @@ export class RedriveLease {
   }
 
   /** Whether the hold has not lapsed (with a margin for clocks): what was written under it stands. */
-  held(marginMs = 5_000): boolean {
+  held(marginMs = CLOCK_MARGIN_MS): boolean {
     return Date.now() < this.until - marginMs;
   }
 
