@@ -47,7 +47,8 @@ describe('sdp dlq redrive beside the live aggregator', () => {
       taken = true;
       return position;
     });
-    await waitFor('the replay to hold the shard', async () => (await writing.journal(shard))?.lease_holder !== undefined, 10_000, 20);
+    // The batch finishes only once the replay holds the shard and has found it writing.
+    await waitFor('the replay to hold the shard and wait for the batch', async () => waits.length === 1 && (await writing.journal(shard))?.lease_holder !== undefined, 10_000, 20);
     expect(taken).toBe(false); // the batch in flight is still writing
     await writing.finish(shard, range, false);
     await expect(take).resolves.toBe(range.last);
