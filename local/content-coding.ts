@@ -20,7 +20,7 @@
  * is a 413 after at most `maxBytes` of output, never inflated whole.
  */
 import { promisify } from 'node:util';
-import { gunzip, inflate, inflateRaw, type ZlibOptions } from 'node:zlib';
+import { gunzip, inflate, type ZlibOptions } from 'node:zlib';
 import { ACCEPTED_CONTENT_CODINGS as ACCEPTED_CODINGS } from '../lambdas/commons/body';
 
 export type DecodedContent =
@@ -28,19 +28,13 @@ export type DecodedContent =
   | { ok: false; statusCode: 413 | 415; message: string; headers: Record<string, string> };
 
 type Inflate = (data: Buffer, options: ZlibOptions) => Promise<Buffer>;
-const gunzipAsync: Inflate = promisify(gunzip);
-const inflateAsync: Inflate = promisify(inflate);
-const inflateRawAsync: Inflate = promisify(inflateRaw);
 
-/** RFC 9110's deflate is the zlib format (RFC 1950); some clients send raw deflate (RFC 1951) instead. */
-function hasZlibHeader(data: Buffer): boolean {
-  return data.length >= 2 && (data[0] & 0x0f) === 8 && ((data[0] << 8) | data[1]) % 31 === 0;
-}
-
-const inflaters: Record<'gzip' | 'deflate', (data: Buffer, options: ZlibOptions) => Promise<Buffer>> = {
-  gzip: gunzipAsync,
-  deflate: (data, options) => (hasZlibHeader(data) ? inflateAsync : inflateRawAsync)(data, options),
-};
+/**
+ * RFC 9110 §8.4.1.2: deflate is the zlib format (RFC 1950), so a raw deflate stream (RFC 1951),
+ * which some clients send, is refused like any body not in its coding: raw deflate has no header
+ * to tell it from garbage, and inflating garbage may "succeed".
+ */
+const inflaters: Record<'gzip' | 'deflate', Inflate> = { gzip: promisify(gunzip), deflate: promisify(inflate) };
 
 /** The answer's Accept-Encoding header, which RFC 9110 §12.5.3 asks a 415 about codings to carry. */
 const ACCEPT_ENCODING = { 'accept-encoding': ACCEPTED_CODINGS.join(', ') };
