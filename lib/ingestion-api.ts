@@ -156,7 +156,7 @@ function acknowledgeApiFindings(api: apigw.RestApi): void {
   const validations = Validations.of(api);
   validations.acknowledge({
     id: 'AwsSolutions-APIG2',
-    reason: 'Request bodies are validated in the Lambda handlers (zod), which answer 400 naming each bad field; an API Gateway model would only duplicate that with worse messages.',
+    reason: 'Request bodies are validated in the Lambda handlers (zod), which answer 400 naming each bad field; an API Gateway model would only duplicate that with worse messages, and would judge bodies before the handlers decode their charset.',
   });
   validations.acknowledge({
     id: 'AwsSolutions-APIG3',
