@@ -1,10 +1,13 @@
 // The REST API and the ingest Lambda behind POST /bid, /impression, /click, which put events on the stream;
 // those routes require an API key, metered by a usage plan (per-key throttling and a monthly quota).
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+// Request bodies may be gzip or deflate compressed (API Gateway decompresses them) and reach the
+// Lambdas as the exact bytes sent, base64-encoded (every media type is binary): see requestBodies.
+import { RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ACCEPTED_CONTENT_CODINGS } from '../lambdas/commons/body';
 import { EVENT_TYPES } from '../schemas/events';
 import { settings, streams } from '../schemas/resources';
 import { grantPutRecords } from './data-stream';
@@ -33,6 +36,49 @@ export interface IngestionApiProps {
   /** Overrides for the REST API (applied last). */
   readonly restApiProps?: Partial<apigw.RestApiProps>;
 }
+
+/** The content codings API Gateway decompresses (developer guide, "Content codings supported by API Gateway"). */
+const ACCEPTED_CODINGS = ACCEPTED_CONTENT_CODINGS.join(', ');
+
+// How request bodies reach the Lambdas.
+//
+// - Compressed bodies: "The client can submit an API request with a compressed payload and an
+//   appropriate Content-Encoding header for API Gateway to decompress [...] before passing the
+//   request to the integration endpoint." "If the specified coding isn't supported or the supplied
+//   payload isn't compressed with specified coding, API Gateway returns the 415 Unsupported Media
+//   Type error response." And of minimumCompressionSize: "If the payload size is smaller than this
+//   value, compression or decompression are not applied on the payload. Setting it to zero allows
+//   compression for any payload size." (API Gateway developer guide, "Payload compression for REST
+//   APIs", "Call an API method with a compressed payload", "Enable payload compression".) So 0:
+//   a compressed body of any size is decompressed before the Lambda sees it (and answers are
+//   compressed for clients that ask with Accept-Encoding). The handlers cap the decoded size at
+//   MAX_BODY_BYTES (413).
+// - Bytes, not text: "A text payload is a UTF-8-encoded JSON string. A binary payload is anything
+//   other than a text payload." and, for Lambda proxy integrations, "Your API's binaryMediaTypes
+//   configuration is a list of content types that your API treats as binary data [...] */* includes
+//   all content types." (ibid., "Working with binary media types for REST APIs"). With */* every
+//   body reaches the Lambda base64-encoded (isBase64Encoded true), byte for byte, so the handlers
+//   decode it strictly in its declared charset (lambdas/commons/body.ts) instead of receiving text
+//   API Gateway decoded. Answers are unchanged: a proxy Lambda's answer is passed as text unless it
+//   sets isBase64Encoded itself (ibid., "Return binary media from a Lambda proxy integration").
+// - No request validator or model: the handlers validate (zod) and name each bad field; a JSON
+//   schema model would also see a compressed or non-UTF-8 body before the handlers could answer it.
+const requestBodies: Pick<apigw.RestApiProps, 'binaryMediaTypes' | 'minCompressionSize'> = {
+  binaryMediaTypes: ['*/*'],
+  minCompressionSize: Size.bytes(0),
+};
+
+/** API Gateway's 415 (unsupported content coding, or a body not in its coding), naming the accepted codings as the local API server does. */
+const UNSUPPORTED_MEDIA_TYPE: apigw.GatewayResponseOptions = {
+  type: apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE,
+  statusCode: '415',
+  responseHeaders: { 'Accept-Encoding': `'${ACCEPTED_CODINGS}'` },
+  templates: {
+    'application/json': JSON.stringify({
+      error: `the body's content-encoding is not supported, or the body is not encoded with it; accepted content codings: ${ACCEPTED_CODINGS}`,
+    }),
+  },
+};
 
 export class IngestionApi extends Construct {
   /** The platform's REST API; other constructs add their routes to it. */
@@ -77,8 +123,10 @@ export class IngestionApi extends Construct {
         throttlingRateLimit: props.throttlingRateLimit ?? 1000,
         throttlingBurstLimit: props.throttlingBurstLimit ?? 2000,
       },
+      ...requestBodies,
       ...props.restApiProps,
     });
+    this.restApi.addGatewayResponse('UnsupportedMediaType', UNSUPPORTED_MEDIA_TYPE);
 
     const integration = new apigw.LambdaIntegration(this.ingestFunction.lambdaFunction);
     for (const type of EVENT_TYPES) {
@@ -108,7 +156,7 @@ function acknowledgeApiFindings(api: apigw.RestApi): void {
   const validations = Validations.of(api);
   validations.acknowledge({
     id: 'AwsSolutions-APIG2',
-    reason: 'Request bodies are validated in the Lambda handlers (zod), which answer 400 naming each bad field; an API Gateway model would only duplicate that with worse messages.',
+    reason: 'Request bodies are validated in the Lambda handlers (zod), which answer 400 naming each bad field; an API Gateway model would only duplicate that with worse messages, and would judge bodies before the handlers decode their charset.',
   });
   validations.acknowledge({
     id: 'AwsSolutions-APIG3',

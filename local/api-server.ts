@@ -3,12 +3,19 @@
  * turning each request into the API Gateway proxy event the Lambda handlers receive in AWS and
  * their result back into the HTTP response. It enforces the request limits API Gateway would, and,
  * when given a key, API Gateway's API-key check on the routes that require one (apiKeyRequired).
+ *
+ * Request bodies reach the handler as API Gateway hands them over in the deployed API
+ * (lib/ingestion-api.ts): their content coding undone (gzip, deflate; else 415; see
+ * ./content-coding), then base64-encoded with isBase64Encoded true, because the API declares every
+ * media type binary. So the handlers see the exact bytes sent and decode the text themselves
+ * (lambdas/commons/body.ts): nothing here turns bytes into a string.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { MAX_BODY_BYTES } from '../lambdas/ingest/parse';
+import { MAX_BODY_BYTES } from '../lambdas/commons/body';
+import { decodeContentCoding } from './content-coding';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
@@ -92,8 +99,8 @@ function jsonError(status: number, message: string, headers: Record<string, stri
   return { statusCode: status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ error: message }) };
 }
 
-/** Reads the body up to the limit; undefined when it is larger (the caller answers 413). */
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+/** Reads the body's bytes up to the limit; undefined when it is larger (the caller answers 413). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
@@ -109,7 +116,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
       if (size > limit) over = true;
       else if (!over) chunks.push(chunk);
     });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -204,8 +211,14 @@ export class ApiServer {
       req.resume();
       return FORBIDDEN;
     }
-    const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : (req.resume(), null);
-    if (body === undefined) return jsonError(413, `body exceeds ${MAX_BODY_BYTES} bytes`);
+    const raw = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : (req.resume(), null);
+    if (raw === undefined) return jsonError(413, `body exceeds ${MAX_BODY_BYTES} bytes`);
+    let body: Buffer | null = null;
+    if (raw !== null) {
+      const decoded = await decodeContentCoding(raw, req.headers['content-encoding'], MAX_BODY_BYTES);
+      if (!decoded.ok) return jsonError(decoded.statusCode, decoded.message, decoded.headers);
+      body = decoded.body;
+    }
 
     const match = route.pattern.exec(url.pathname)!;
     let pathParameters: Record<string, string> | null = null;
@@ -235,8 +248,8 @@ export class ApiServer {
       multiValueQueryStringParameters: null,
       pathParameters,
       stageVariables: null,
-      body,
-      isBase64Encoded: false,
+      body: body && body.length > 0 ? body.toString('base64') : null,
+      isBase64Encoded: body !== null && body.length > 0,
       requestContext: { requestTimeEpoch: Date.now() },
     } as unknown as APIGatewayProxyEvent;
     return route.handler(event);

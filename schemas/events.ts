@@ -7,17 +7,13 @@
  * fields they must get right.
  */
 import { z } from 'zod';
+import { campaignItemId, id, price, text } from './fields';
 
 export const EVENT_TYPES = ['bid', 'impression', 'click'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-const MAX_ID_LENGTH = 256;
-/** Upper bound for prices: micros of a currency unit fit comfortably, absurd values do not. */
-const MAX_PRICE = 1_000_000_000_000;
-
-const id = z.string().trim().min(1, 'must be a non-empty string').max(MAX_ID_LENGTH);
-const optionalText = z.string().max(MAX_ID_LENGTH).optional();
-const price = z.number().int('must be an integer').min(0).max(MAX_PRICE);
+// Field limits (ids, text, prices, campaign ids) are defined once, in ./fields.
+const optionalText = text().optional();
 
 /** ISO 8601 date-time with an offset (or Z), or epoch milliseconds. */
 export const clientTimestamp = z.union([
@@ -25,19 +21,19 @@ export const clientTimestamp = z.union([
   z.number().int('must be an integer (epoch milliseconds)').min(0).max(8.64e15),
 ]);
 
-const common = { tx_id: id, timestamp: clientTimestamp.optional() };
+const common = { tx_id: id(), timestamp: clientTimestamp.optional() };
 
 export const bidSchema = z.object({
   ...common,
-  app_uid: id,
-  campaign_item_id: z.number().int('must be an integer').min(0).max(Number.MAX_SAFE_INTEGER),
+  app_uid: id(),
+  campaign_item_id: campaignItemId(),
   domain: optionalText,
   creative_id: optionalText,
   creative_category: optionalText,
-  win_price: price.optional(),
+  win_price: price().optional(),
 });
 
-export const impressionSchema = z.object({ ...common, win_price: price });
+export const impressionSchema = z.object({ ...common, win_price: price() });
 
 export const clickSchema = z.object({ ...common });
 

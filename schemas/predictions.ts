@@ -4,16 +4,26 @@
  * names, so `toAuctionFeatures` maps one to the other.
  */
 import { z } from 'zod';
+import { campaignItemId, campaignItemIdFromDigits, FIELD_LIMITS, id, text } from './fields';
 
-const text = z.string().max(256);
+/**
+ * A campaign id as the ingestion API takes it (a number), or as text: text of decimal digits must
+ * name a campaign id within the same limits (else it would round to another campaign's id).
+ */
+const campaignItemIdOrText = z.union([
+  campaignItemId(),
+  id().refine((s) => !/^\d+$/.test(s) || campaignItemIdFromDigits(s) !== undefined, {
+    message: `a campaign id written in digits must be at most ${FIELD_LIMITS.campaignItemId.max}`,
+  }),
+]);
 
 export const predictionRequestSchema = z.object({
-  campaignItemId: z.union([z.string().trim().min(1).max(64), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]),
-  domain: text.optional(),
-  creativeId: text.optional(),
-  creativeCategory: text.optional(),
-  /** The bid price whose chance of winning is asked for. */
-  winPrice: z.number().finite().min(0).max(1_000_000_000_000),
+  campaignItemId: campaignItemIdOrText,
+  domain: text().optional(),
+  creativeId: text().optional(),
+  creativeCategory: text().optional(),
+  /** The bid price whose chance of winning is asked for (the price limits; fractions allowed). */
+  winPrice: z.number().finite().min(FIELD_LIMITS.price.min).max(FIELD_LIMITS.price.max),
 });
 
 export type PredictionRequest = z.infer<typeof predictionRequestSchema>;
@@ -29,6 +39,6 @@ export interface Prediction {
 
 /** The lake's names for the same auction features (lambdas/ml/features.ts). */
 export function toAuctionFeatures(r: PredictionRequest) {
-  const id = typeof r.campaignItemId === 'string' && /^\d+$/.test(r.campaignItemId) ? Number(r.campaignItemId) : r.campaignItemId;
+  const id = typeof r.campaignItemId === 'string' ? (campaignItemIdFromDigits(r.campaignItemId) ?? r.campaignItemId) : r.campaignItemId;
   return { campaign_item_id: id, domain: r.domain ?? null, creative_id: r.creativeId ?? null, creative_category: r.creativeCategory ?? null, bid_price: r.winPrice };
 }

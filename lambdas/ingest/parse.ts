@@ -5,26 +5,17 @@
 import type { z } from 'zod';
 import { clientEventSchemas, type EventType, type StreamEvent } from '../../schemas/events';
 import { resolveEventTime, type EventTimePolicy } from './event-time';
+import { decodeJsonBody, type RawBody } from '../commons/body';
 import type { FieldIssue } from '../commons/http';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { MAX_BODY_BYTES } from '../commons/body';
 export const MAX_EVENTS_PER_REQUEST = 500;
 
 export type ParseResult =
   | { ok: true; events: StreamEvent[] }
   | { ok: false; statusCode: 400 | 413 | 415; message: string; issues?: FieldIssue[] };
 
-export interface RawRequest {
-  body: string | null;
-  isBase64Encoded: boolean;
-  contentType: string | undefined;
-}
-
-function isJsonContentType(contentType: string | undefined): boolean {
-  if (contentType === undefined || contentType.trim() === '') return true;
-  const mediaType = contentType.split(';')[0].trim().toLowerCase();
-  return mediaType === 'application/json' || /^application\/[\w.+-]+\+json$/.test(mediaType);
-}
+export type RawRequest = RawBody;
 
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return 'is required';
@@ -37,20 +28,9 @@ export function parseIngestRequest(
   receivedAt: number,
   policy: EventTimePolicy,
 ): ParseResult {
-  if (!isJsonContentType(request.contentType)) {
-    return { ok: false, statusCode: 415, message: `content-type must be application/json (curl: -H "content-type: application/json"), got "${request.contentType}"` };
-  }
-  const raw = request.body ?? '';
-  const text = request.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
-    return { ok: false, statusCode: 413, message: `body exceeds ${MAX_BODY_BYTES} bytes` };
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, statusCode: 400, message: `body is not valid JSON: ${(err as Error).message}` };
-  }
+  const decoded = decodeJsonBody(request);
+  if (!decoded.ok) return decoded;
+  const body = decoded.value;
   const isArray = Array.isArray(body);
   const items: unknown[] = isArray ? (body as unknown[]) : [body];
   if (items.length === 0) return { ok: false, statusCode: 400, message: 'body is an empty array: send at least one event' };

@@ -8,6 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { MAX_PREDICTIONS_PER_REQUEST, predictionRequestSchema, toAuctionFeatures, type Prediction } from '../../schemas/predictions';
 import { modelEndpoint, resourceName } from '../../schemas/resources';
+import { decodeJsonBody } from '../commons/body';
 import { requestHandler } from '../commons/clients';
 import { error, header, json, type FieldIssue } from '../commons/http';
 import { logger } from '../commons/observability';
@@ -23,16 +24,9 @@ function isNoEndpoint(err: unknown): boolean {
 }
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const contentType = header(event.headers, 'content-type');
-  if (contentType && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType.trim())) {
-    return error(415, `content-type must be application/json, got "${contentType}"`);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body ?? '');
-  } catch (err) {
-    return error(400, `body is not valid JSON: ${(err as Error).message}`);
-  }
+  const decoded = decodeJsonBody({ body: event.body, isBase64Encoded: event.isBase64Encoded, contentType: header(event.headers, 'content-type') });
+  if (!decoded.ok) return error(decoded.statusCode, decoded.message);
+  const body = decoded.value;
   const isArray = Array.isArray(body);
   const items: unknown[] = isArray ? (body as unknown[]) : [body];
   if (items.length === 0) return error(400, 'body is an empty array: send at least one prediction request');

@@ -10,15 +10,16 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { resourceName, tables } from '../../schemas/resources';
 import type { Totals } from '../../schemas/aggregates';
+import { campaignItemIdFromDigits, FIELD_LIMITS } from '../../schemas/fields';
 import { dynamo } from '../commons/clients';
 import { error, json, readableFromAnyOrigin } from '../commons/http';
 import { campaignRows, sumCounts } from './query';
 import { derivedMetrics, rollUp } from './rollup';
 import { parseRollupParams } from './rollup-params';
 
+/** The path's campaign id, within the limits the ingestion API accepts (schemas/fields.ts). */
 export function parseCampaignId(raw: string | undefined): number | undefined {
-  if (raw === undefined || !/^\d{1,15}$/.test(raw)) return undefined;
-  return Number(raw);
+  return campaignItemIdFromDigits(raw);
 }
 
 const withRates = <T extends Totals>(row: T) => ({ ...row, ...derivedMetrics(row) });
@@ -31,7 +32,7 @@ async function report(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
   const raw = event.pathParameters?.campaign_item_id;
   const campaignItemId = parseCampaignId(raw);
   if (campaignItemId === undefined) {
-    return error(400, `campaign_item_id must be a non-negative integer, got "${raw ?? ''}"`, { field: 'campaign_item_id' });
+    return error(400, `campaign_item_id must be an integer from ${FIELD_LIMITS.campaignItemId.min} to ${FIELD_LIMITS.campaignItemId.max}, got "${raw ?? ''}"`, { field: 'campaign_item_id' });
   }
   const table = resourceName(tables.aggregates);
 

@@ -164,6 +164,53 @@ describe('parseIngestRequest', () => {
     });
   });
 
+  describe('text that is not valid Unicode', () => {
+    // Every string field of each event type, with a valid value beside which a bad one is tried.
+    const stringFields: Record<EventType, Record<string, unknown>> = {
+      bid: { tx_id: 't', app_uid: 'u', campaign_item_id: 1, domain: 'd', creative_id: 'c', creative_category: 'k' },
+      impression: { tx_id: 't', win_price: 1 },
+      click: { tx_id: 't' },
+    };
+    const cases = (Object.entries(stringFields) as [EventType, Record<string, unknown>][]).flatMap(([type, good]) =>
+      Object.keys(good)
+        .filter((field) => typeof good[field] === 'string')
+        .flatMap((field) => ['\\ud800', '\\udfff', 'a\\udbff', '\\udc00b', '\\ude00\\ud83d'].map((escape) => [type, field, escape] as const)),
+    );
+
+    it.each(cases)('refuses a %s whose %s holds the lone surrogate %s, naming field and index', (type, field, escape) => {
+      const good = stringFields[type];
+      // Written as JSON text: the escape is valid JSON and parses into a lone surrogate.
+      const bad = JSON.stringify({ ...good, [field]: 'PLACEHOLDER' }).replace('PLACEHOLDER', escape);
+      const body = `[${JSON.stringify(good)},${bad},${JSON.stringify(good)}]`;
+      const out = failure(parse(type, request(body, 'application/json', true)));
+      expect(out.statusCode).toBe(400);
+      expect(out.issues).toEqual([{ index: 1, field, message: expect.stringMatching(/Unicode/) }]);
+    });
+
+    it('accepts the same characters as valid surrogate pairs, escaped or not', () => {
+      const out = success(parse('click', request('[{"tx_id":"\\ud83d\\ude00"},{"tx_id":"😀"}]', 'application/json', true)));
+      expect(out.events.map((e) => e.tx_id)).toEqual(['😀', '😀']);
+    });
+
+    it('refuses a body whose bytes are not UTF-8 with 400, before any event', () => {
+      const body = Buffer.concat([Buffer.from('[{"tx_id":"a"},{"tx_id":"'), Buffer.from([0xff]), Buffer.from('"}]')]);
+      const out = failure(parse('click', { body: body.toString('base64'), isBase64Encoded: true, contentType: 'application/json' }));
+      expect(out.statusCode).toBe(400);
+      expect(out.message).toMatch(/utf-8/);
+    });
+
+    it('accepts a leading UTF-8 byte order mark', () => {
+      const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"tx_id":"a"}')]);
+      expect(success(parse('click', { body: body.toString('base64'), isBase64Encoded: true, contentType: 'application/json' })).events).toHaveLength(1);
+    });
+
+    it('decodes a declared charset: iso-8859-1 "café" is café, not three ids collapsed into "caf\ufffd"', () => {
+      const body = Buffer.from('[{"tx_id":"caf\xe9"},{"tx_id":"caf\xe8"}]', 'latin1');
+      const out = success(parse('click', { body: body.toString('base64'), isBase64Encoded: true, contentType: 'application/json; charset=iso-8859-1' }));
+      expect(out.events.map((e) => e.tx_id)).toEqual(['café', 'cafè']);
+    });
+  });
+
   describe('issues', () => {
     it('has no index for a single object, and names every bad field', () => {
       const out = failure(parse('bid', request({ tx_id: '', campaign_item_id: 4.5 })));
