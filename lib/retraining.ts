@@ -161,8 +161,23 @@ export class Retraining extends Construct {
         resources: logGroupArns,
       }),
     );
-    // No ECR statement: the XGBoost image is an AWS-owned algorithm image that SageMaker pulls with
-    // its own credentials, so the role needs no ecr:GetAuthorizationToken (which takes only Resource "*").
+    // AWS's minimum CreateTrainingJob execution-role policy lists cloudwatch:PutMetricData (training
+    // and endpoint containers publish their metrics with the role's credentials); it supports no
+    // resource-level permission, so it is narrowed by namespace to SageMaker's own.
+    this.sageMakerRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
+      }),
+    );
+    Validations.of(this.sageMakerRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the /aws/sagemaker/* namespaces by the cloudwatch:namespace condition.',
+    });
+    // No ECR statement, though the minimum policy lists the ECR reads: those are for images in the
+    // account's own registry. "SageMaker uses its own SageMaker account credentials to pull and access
+    // built-in algorithms" (API reference, AlgorithmSpecification), and the XGBoost image is one.
     Validations.of(this.sageMakerRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/TrainingJobs:*]`,
       reason: 'Training jobs write one log stream per job into this AWS-named log group; stream names are only known when a job starts.',
@@ -330,7 +345,10 @@ export class Retraining extends Construct {
     const createModel = new ScopedCreateModel(this, 'CreateModel', {
       modelName: sfn.JsonPath.stringAt('$.run.name'),
       role: this.sageMakerRole,
-      enableNetworkIsolation: true,
+      // Off: the model is served by a serverless endpoint, and SageMaker Serverless Inference lists
+      // "VPC configuration and network isolation" among its feature exclusions (a model created with
+      // network isolation never comes up on one). The training job above keeps its isolation.
+      enableNetworkIsolation: false,
       primaryContainer: new tasks.ContainerDefinition({
         image,
         mode: tasks.Mode.SINGLE_MODEL,
@@ -493,6 +511,14 @@ export class Retraining extends Construct {
       new iam.PolicyStatement({
         actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
         resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref })],
+      }),
+    );
+    // The policy Step Functions generates for Athena tasks includes athena:GetDataCatalog on the
+    // catalog the query names (QueryExecutionContext.Catalog: AwsDataCatalog).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:GetDataCatalog'],
+        resources: [stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' })],
       }),
     );
     role.addToPrincipalPolicy(

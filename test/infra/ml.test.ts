@@ -148,6 +148,13 @@ describe('retraining state machine', () => {
     ]);
   });
 
+  it('creates the served model without network isolation, which serverless endpoints exclude; training keeps it', () => {
+    // SageMaker Serverless Inference's feature exclusions list "VPC configuration and network isolation".
+    expect(definition.States.CreateModel.Parameters.EnableNetworkIsolation).toBe(false);
+    expect(definition.States.CreateEndpointConfig.Parameters.ProductionVariants.every((v: Json) => v.ServerlessConfig)).toBe(true);
+    expect(definition.States.TrainModel.Parameters.EnableNetworkIsolation).toBe(true);
+  });
+
   it('creates the endpoint when missing, updates it only when InService, and waits while it is busy', () => {
     const s = definition.States;
     expect(s.DescribeEndpoint.Catch).toEqual([{ ErrorEquals: ['States.TaskFailed'], ResultPath: '$.endpoint', Next: 'CreateEndpoint' }]);
@@ -225,7 +232,18 @@ describe('retraining IAM', () => {
       'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/Endpoints/sdp-bid-win:*',
       'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/TrainingJobs:*',
     ]);
-    expect(st.flatMap(resourcesOf)).not.toContain('*');
+    // "*" only for cloudwatch:PutMetricData (AWS's minimum CreateTrainingJob policy lists it; it has no
+    // resource-level permissions), held to SageMaker's namespaces.
+    const anywhere = st.filter((s) => resourcesOf(s).includes('*'));
+    expect(anywhere.map((s) => [actions(s), s.Condition])).toEqual([[['cloudwatch:PutMetricData'], { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } }]]);
+    // No ECR reads: SageMaker pulls its built-in algorithm images with its own credentials.
+    expect(st.flatMap(actions).filter((a) => a.startsWith('ecr:'))).toEqual([]);
+  });
+
+  it('the state machine may read the AwsDataCatalog its Athena queries name (as the policy Step Functions generates)', () => {
+    const st = roleStatements(stack.retraining.stateMachine.role);
+    expect(definition.States.BuildTrainingSet.Branches.map((b: Json) => b.States[b.StartAt].Parameters.QueryExecutionContext.Catalog)).toEqual(['AwsDataCatalog', 'AwsDataCatalog']);
+    expect(resourcesFor(st, 'athena:GetDataCatalog')).toEqual(['arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:datacatalog/AwsDataCatalog']);
   });
 
   it('no ML role grants a wildcard action', () => {
