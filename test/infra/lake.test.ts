@@ -7,7 +7,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, LAKE_TABLES, PARTITION_KEYS, RAW_JSON_SERDE, glueColumns, sqlTableName, tablePrefix, type LakeFormat } from '../../schemas/lake';
 import { lakeBucket, lakeWriterMapping, settings, streams, tables } from '../../schemas/resources';
-import { readNamedQueries } from '../../lib/analytics';
+import { LAKE_START_DATE_DEFAULT, readNamedQueries } from '../../lib/analytics';
 import type { SdpStack } from '../../lib/sdp-stack';
 import { platformIdentityStatements, synthesize, type Json, type Statement } from './synth';
 
@@ -360,18 +360,23 @@ describe('Glue catalog', () => {
       'projection.enabled': 'true',
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',
-      // NOW+1DAYS, not NOW: an event stamped within the allowed clock skew of midnight UTC lands
-      // in tomorrow's partition.
-      'projection.dt.range': '2024-01-01,NOW+1DAYS',
       'projection.dt.interval': '1',
       'projection.dt.interval.unit': 'DAYS',
       'projection.hour.type': 'integer',
       'projection.hour.range': '0,23',
       'projection.hour.digits': '2',
     });
+    // From the lake's first date (the LakeStartDate parameter), not a fixed early date: a query
+    // without a dt filter lists every projected hour of the range. NOW+1DAYS, not NOW: an event
+    // stamped within the allowed clock skew of midnight UTC lands in tomorrow's partition.
+    expect(render(params['projection.dt.range'])).toBe('${LakeStartDate},NOW+1DAYS');
     expect(render(params['storage.location.template'])).toBe(
       `s3://\${${id(stack.dataLake.bucket)}}/${tablePrefix(format, table)}dt=\${dt}/hour=\${hour}/`,
     );
+  });
+
+  it('LakeStartDate is a deploy parameter: a date, by default this version\'s release', () => {
+    expect(template.toJSON().Parameters.LakeStartDate).toMatchObject({ Type: 'String', Default: LAKE_START_DATE_DEFAULT, AllowedPattern: '^\\d{4}-\\d{2}-\\d{2}$' });
   });
 
   it.each(LAKE_TABLES)('raw_%s: gzip JSON through the Hive JSON SerDe with millisecond timestamps', (table) => {
