@@ -161,8 +161,23 @@ export class Retraining extends Construct {
         resources: logGroupArns,
       }),
     );
-    // No ECR statement: the XGBoost image is an AWS-owned algorithm image that SageMaker pulls with
-    // its own credentials, so the role needs no ecr:GetAuthorizationToken (which takes only Resource "*").
+    // AWS's minimum CreateTrainingJob execution-role policy lists cloudwatch:PutMetricData (training
+    // and endpoint containers publish their metrics with the role's credentials); it supports no
+    // resource-level permission, so it is narrowed by namespace to SageMaker's own.
+    this.sageMakerRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
+      }),
+    );
+    Validations.of(this.sageMakerRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the /aws/sagemaker/* namespaces by the cloudwatch:namespace condition.',
+    });
+    // No ECR statement, though the minimum policy lists the ECR reads: those are for images in the
+    // account's own registry. "SageMaker uses its own SageMaker account credentials to pull and access
+    // built-in algorithms" (API reference, AlgorithmSpecification), and the XGBoost image is one.
     Validations.of(this.sageMakerRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/TrainingJobs:*]`,
       reason: 'Training jobs write one log stream per job into this AWS-named log group; stream names are only known when a job starts.',
@@ -226,22 +241,26 @@ export class Retraining extends Construct {
 
     // --- The states.
     const execution = sfn.JsonPath.stringAt('$$.Execution.Name');
-    const s3Uri = (b: s3.IBucket, prefix: string, suffix: string) => sfn.JsonPath.format(`s3://${b.bucketName}/${prefix}/{}/${suffix}`, execution);
+    // A redriven execution keeps its name and reruns only the states that failed (and only the
+    // failed branches of a Parallel), so whatever a state creates that must be new (an UNLOAD's
+    // empty destination, a training job's unique name) is also named after the attempt:
+    // $$.Execution.RedriveCount, 0 on the first.
+    const attempt = sfn.JsonPath.stringAt('$$.Execution.RedriveCount');
     const nameRun = new sfn.Pass(this, 'NameRun', {
-      comment: 'Names of this run: model version = execution name; job, model and endpoint config = <endpoint>-<version>',
+      comment: 'Names of this run: model version = execution name; model and endpoint config = <endpoint>-<version>',
       parameters: {
         version: execution,
         name: sfn.JsonPath.format(`${endpointName}-{}`, execution),
         endpointName,
-        trainUri: s3Uri(scratch, TRAINING_PREFIX, 'train/'),
-        validationUri: s3Uri(scratch, TRAINING_PREFIX, 'validation/'),
-        outputUri: s3Uri(bucket, MODELS_PREFIX, ''),
+        outputUri: sfn.JsonPath.format(`s3://${bucket.bucketName}/${MODELS_PREFIX}/{}/`, execution),
       },
       resultPath: '$.run',
     });
 
-    const unload = (sid: string, split: 'train' | 'validation') =>
-      new sfn.CustomState(this, sid, {
+    const unload = (sid: string, split: 'train' | 'validation') => {
+      // UNLOAD's destination "must specify a location in Amazon S3 that has no data".
+      const destination = `s3://${scratch.bucketName}/${TRAINING_PREFIX}/{}/attempt-{}/${split}/`;
+      return new sfn.CustomState(this, sid, {
         // The L2 AthenaStartQueryExecution task grants s3:GetObject and s3:CreateBucket on "*",
         // Glue create/delete actions and lakeformation:GetDataAccess; the same .sync integration as
         // a custom state lets the role below get only what these two queries need.
@@ -252,24 +271,29 @@ export class Retraining extends Construct {
           Parameters: {
             'QueryString.$': sfn.JsonPath.format(
               // One line: the query is a string literal inside States.Format.
-              unloadSql(trainingSetSelect({ table: tableName, split }), '{}').replace(/\s+/g, ' '),
-              sfn.JsonPath.stringAt(`$.run.${split === 'train' ? 'trainUri' : 'validationUri'}`),
+              unloadSql(trainingSetSelect({ table: tableName, split }), destination).replace(/\s+/g, ' '),
+              execution,
+              attempt,
             ),
             WorkGroup: this.workGroup.ref,
             QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: databaseName },
           },
-          ResultPath: null,
+          // The branch's output: where this attempt wrote the channel.
+          ResultSelector: { [`${split}Uri.$`]: sfn.JsonPath.format(destination, execution, attempt) },
         },
       });
+    };
     const buildTrainingSet = new sfn.Parallel(this, 'BuildTrainingSet', {
       comment: 'Training and validation channels from parquet_auctions, split by tx_id like isHoldout',
-      resultPath: sfn.JsonPath.DISCARD,
+      resultSelector: { trainUri: sfn.JsonPath.stringAt('$[0].trainUri'), validationUri: sfn.JsonPath.stringAt('$[1].validationUri') },
+      resultPath: '$.sets',
     })
       .branch(unload('UnloadTrainingSet', 'train'))
       .branch(unload('UnloadValidationSet', 'validation'));
 
     const train = new ScopedTrainingJob(this, 'TrainModel', {
-      trainingJobName: sfn.JsonPath.stringAt('$.run.name'),
+      // Training job names are unique in an account and region, failed jobs' too.
+      trainingJobName: sfn.JsonPath.format(`${endpointName}-{}-attempt-{}`, execution, attempt),
       role: this.sageMakerRole,
       enableNetworkIsolation: true,
       algorithmSpecification: { trainingImage: image, trainingInputMode: tasks.InputMode.FILE },
@@ -280,7 +304,7 @@ export class Retraining extends Construct {
           s3DataSource: {
             s3DataType: tasks.S3DataType.S3_PREFIX,
             s3DataDistributionType: tasks.S3DataDistributionType.FULLY_REPLICATED,
-            s3Location: new LakePrefixLocation(scratch, TRAINING_PREFIX, sfn.JsonPath.stringAt(`$.run.${channel}Uri`)),
+            s3Location: new LakePrefixLocation(scratch, TRAINING_PREFIX, sfn.JsonPath.stringAt(`$.sets.${channel}Uri`)),
           },
         },
       })),
@@ -319,7 +343,7 @@ export class Retraining extends Construct {
         trainingJobName: sfn.JsonPath.stringAt('$.training.trainingJobName'),
         modelArtifacts: sfn.JsonPath.stringAt('$.training.modelArtifacts'),
         finalMetrics: sfn.JsonPath.listAt('$.training.finalMetrics'),
-        validationUri: sfn.JsonPath.stringAt('$.run.validationUri'),
+        validationUri: sfn.JsonPath.stringAt('$.sets.validationUri'),
         trainingSeconds: sfn.JsonPath.numberAt('$.training.trainingSeconds'),
         billableSeconds: sfn.JsonPath.numberAt('$.training.billableSeconds'),
       }),
@@ -330,7 +354,10 @@ export class Retraining extends Construct {
     const createModel = new ScopedCreateModel(this, 'CreateModel', {
       modelName: sfn.JsonPath.stringAt('$.run.name'),
       role: this.sageMakerRole,
-      enableNetworkIsolation: true,
+      // Off: the model is served by a serverless endpoint, and SageMaker Serverless Inference lists
+      // "VPC configuration and network isolation" among its feature exclusions (a model created with
+      // network isolation never comes up on one). The training job above keeps its isolation.
+      enableNetworkIsolation: false,
       primaryContainer: new tasks.ContainerDefinition({
         image,
         mode: tasks.Mode.SINGLE_MODEL,
@@ -493,6 +520,14 @@ export class Retraining extends Construct {
       new iam.PolicyStatement({
         actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
         resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref })],
+      }),
+    );
+    // The policy Step Functions generates for Athena tasks includes athena:GetDataCatalog on the
+    // catalog the query names (QueryExecutionContext.Catalog: AwsDataCatalog).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:GetDataCatalog'],
+        resources: [stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' })],
       }),
     );
     role.addToPrincipalPolicy(

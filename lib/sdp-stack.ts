@@ -1,9 +1,9 @@
 // The sdp stack: the ingestion API, the events stream, the aggregator with its tables and the aggregates stream, the reports API, the data lake (lake writer, compaction, Glue catalog, Athena), and observability (alarms to an SNS topic, the sdp dashboard).
-import { CfnOutput, CfnParameter, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { resourceOutputs, settings } from '../schemas/resources';
 import { Aggregator } from './aggregator';
-import { Analytics } from './analytics';
+import { Analytics, LAKE_START_DATE_DEFAULT } from './analytics';
 import { Compaction } from './compaction';
 import { ConsoleSite } from './console-site';
 import { DataLake } from './data-lake';
@@ -14,6 +14,7 @@ import { Observability } from './observability';
 import { PREDICTIONS_PATH, PredictionsApi } from './predictions-api';
 import { REPORTS_PATH, ReportsApi } from './reports-api';
 import { Retraining } from './retraining';
+import { SUPPORTED_REGIONS, unsupportedRegionMessage } from './regions';
 import { StateTables } from './state-tables';
 
 export class SdpStack extends Stack {
@@ -37,6 +38,7 @@ export class SdpStack extends Stack {
       description: 'sdp: streaming data platform (ingestion, events stream, aggregation, aggregates stream, reports, data lake)',
       ...props,
     });
+    this.refuseUnsupportedRegion();
 
     const aggregationPeriod = new CfnParameter(this, 'AggregationPeriod', {
       type: 'Number',
@@ -79,9 +81,18 @@ export class SdpStack extends Stack {
       aggregatesStream: this.aggregatesStream.stream,
     });
     this.compaction = new Compaction(this, 'LakeCompaction', { lakeBucket: this.dataLake.bucket });
+    // Deploys keep the value given first (cdk deploy reuses a parameter's previous value).
+    const lakeStartDate = new CfnParameter(this, 'LakeStartDate', {
+      type: 'String',
+      default: LAKE_START_DATE_DEFAULT,
+      allowedPattern: '^\\d{4}-\\d{2}-\\d{2}$',
+      constraintDescription: 'a date, YYYY-MM-DD',
+      description: "The lake's first date (YYYY-MM-DD; your first deploy's date, less the maximum event age, 7 days): Athena's partition projection starts there, so queries without a dt filter list no empty days before it",
+    });
     this.analytics = new Analytics(this, 'Analytics', {
       lakeBucket: this.dataLake.bucket,
       accessLogsBucket: this.dataLake.accessLogsBucket,
+      projectionStartDate: lakeStartDate.valueAsString,
     });
 
     // The bid-win model: scheduled retraining to a serverless SageMaker endpoint, served at POST /predictions.
@@ -158,5 +169,25 @@ export class SdpStack extends Stack {
       ['AlarmTopicArn', this.observability.alarmTopic.topicArn, 'SNS topic every alarm notifies (subscribe more endpoints here)'],
     ];
     for (const [id, value, description] of operations) new CfnOutput(this, id, { value, description });
+  }
+
+  /**
+   * A region without one of the stack's services fails deep inside a deploy (a missing image map
+   * entry, a resource type that does not exist there): refuse it up front instead, at synth when
+   * the region is known, else by a rule CloudFormation checks before it creates anything.
+   */
+  private refuseUnsupportedRegion(): void {
+    if (!Token.isUnresolved(this.region)) {
+      if (!SUPPORTED_REGIONS.includes(this.region)) throw new Error(unsupportedRegionMessage(this.region));
+      return;
+    }
+    new CfnRule(this, 'SupportedRegion', {
+      assertions: [
+        {
+          assert: Fn.conditionContains([...SUPPORTED_REGIONS], Aws.REGION),
+          assertDescription: `sdp deploys only to these regions: ${SUPPORTED_REGIONS.join(', ')}`,
+        },
+      ],
+    });
   }
 }

@@ -82,21 +82,37 @@ describe('retraining state machine', () => {
     ]);
   });
 
-  it('builds the training and validation sets with Athena UNLOAD (.sync) into training/<execution>/', () => {
+  it('builds the training and validation sets with Athena UNLOAD (.sync) into training/<execution>/attempt-<redrive count>/', () => {
     const branches = definition.States.BuildTrainingSet.Branches as Json[];
     const queries = branches.map((b) => b.States[b.StartAt]);
     expect(queries.map((q) => q.Resource)).toEqual([
       'arn:${AWS::Partition}:states:::athena:startQueryExecution.sync',
       'arn:${AWS::Partition}:states:::athena:startQueryExecution.sync',
     ]);
+    const destination = (split: string) => `s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/attempt-{}/${split}/`;
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(queries.map((q) => q.Parameters['QueryString.$'])).toEqual([
-      expect.stringMatching(/^States\.Format\('UNLOAD \( SELECT .* NOT \(\(from_base.*\) TO \\'\{\}\\' WITH \(format = \\'TEXTFILE\\'.*', \$\.run\.trainUri\)$/),
-      expect.stringMatching(/^States\.Format\('UNLOAD \( SELECT .* AND \(from_base.*\) TO \\'\{\}\\' WITH .*', \$\.run\.validationUri\)$/),
+      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* NOT \\(\\(from_base.*\\) TO \\\\'${escaped(destination('train'))}\\\\' WITH \\(format = \\\\'TEXTFILE\\\\'.*', \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
+      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* AND \\(from_base.*\\) TO \\\\'${escaped(destination('validation'))}\\\\' WITH .*', \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
     ]);
     expect(queries[0].Parameters.WorkGroup).toBe(`\${${stack.getLogicalId(stack.retraining.workGroup)}}`);
-    expect(definition.States.NameRun.Parameters['trainUri.$']).toBe(
-      `States.Format('s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/train/', $$.Execution.Name)`,
-    );
+    // Each branch answers where it wrote; the Parallel gathers both for the training job and the gate.
+    expect(queries.map((q) => q.ResultSelector)).toEqual([
+      { 'trainUri.$': `States.Format('${destination('train')}', $$.Execution.Name, $$.Execution.RedriveCount)` },
+      { 'validationUri.$': `States.Format('${destination('validation')}', $$.Execution.Name, $$.Execution.RedriveCount)` },
+    ]);
+    expect(definition.States.BuildTrainingSet).toMatchObject({
+      ResultSelector: { 'trainUri.$': '$[0].trainUri', 'validationUri.$': '$[1].validationUri' },
+      ResultPath: '$.sets',
+    });
+  });
+
+  it('a redriven execution, which keeps its name and reruns only what failed, writes and trains under names of its own', () => {
+    // UNLOAD refuses a destination that has data, and training job names are unique (failed jobs' too).
+    const s = definition.States;
+    const unloads = (s.BuildTrainingSet.Branches as Json[]).map((b) => b.States[b.StartAt].Parameters['QueryString.$']);
+    for (const q of unloads) expect(q).toContain('$$.Execution.RedriveCount');
+    expect(s.TrainModel.Parameters['TrainingJobName.$']).toBe("States.Format('sdp-bid-win-{}-attempt-{}', $$.Execution.Name, $$.Execution.RedriveCount)");
   });
 
   it('encodes the auctions as features.ts does: same field texts, missing marker, hash, dimension and held-out split', () => {
@@ -121,8 +137,8 @@ describe('retraining state machine', () => {
     expect(XGBOOST_VERSION).toBe('1.7-1');
     expect(trainState.Parameters.HyperParameters).toMatchObject({ objective: 'binary:logistic', eval_metric: 'auc' });
     expect(trainState.Parameters.InputDataConfig.map((c: Json) => [c.ChannelName, c.ContentType, c.DataSource.S3DataSource['S3Uri.$']])).toEqual([
-      ['train', 'text/libsvm', '$.run.trainUri'],
-      ['validation', 'text/libsvm', '$.run.validationUri'],
+      ['train', 'text/libsvm', '$.sets.trainUri'],
+      ['validation', 'text/libsvm', '$.sets.validationUri'],
     ]);
     expect(trainState.ResultSelector['finalMetrics.$']).toBe('$.FinalMetricDataList');
     // The model is served by the same image.
@@ -146,6 +162,13 @@ describe('retraining state machine', () => {
     expect(state.Parameters.ProductionVariants).toEqual([
       { VariantName: 'AllTraffic', 'ModelName.$': '$.run.name', ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } },
     ]);
+  });
+
+  it('creates the served model without network isolation, which serverless endpoints exclude; training keeps it', () => {
+    // SageMaker Serverless Inference's feature exclusions list "VPC configuration and network isolation".
+    expect(definition.States.CreateModel.Parameters.EnableNetworkIsolation).toBe(false);
+    expect(definition.States.CreateEndpointConfig.Parameters.ProductionVariants.every((v: Json) => v.ServerlessConfig)).toBe(true);
+    expect(definition.States.TrainModel.Parameters.EnableNetworkIsolation).toBe(true);
   });
 
   it('creates the endpoint when missing, updates it only when InService, and waits while it is busy', () => {
@@ -225,7 +248,18 @@ describe('retraining IAM', () => {
       'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/Endpoints/sdp-bid-win:*',
       'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/TrainingJobs:*',
     ]);
-    expect(st.flatMap(resourcesOf)).not.toContain('*');
+    // "*" only for cloudwatch:PutMetricData (AWS's minimum CreateTrainingJob policy lists it; it has no
+    // resource-level permissions), held to SageMaker's namespaces.
+    const anywhere = st.filter((s) => resourcesOf(s).includes('*'));
+    expect(anywhere.map((s) => [actions(s), s.Condition])).toEqual([[['cloudwatch:PutMetricData'], { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } }]]);
+    // No ECR reads: SageMaker pulls its built-in algorithm images with its own credentials.
+    expect(st.flatMap(actions).filter((a) => a.startsWith('ecr:'))).toEqual([]);
+  });
+
+  it('the state machine may read the AwsDataCatalog its Athena queries name (as the policy Step Functions generates)', () => {
+    const st = roleStatements(stack.retraining.stateMachine.role);
+    expect(definition.States.BuildTrainingSet.Branches.map((b: Json) => b.States[b.StartAt].Parameters.QueryExecutionContext.Catalog)).toEqual(['AwsDataCatalog', 'AwsDataCatalog']);
+    expect(resourcesFor(st, 'athena:GetDataCatalog')).toEqual(['arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:datacatalog/AwsDataCatalog']);
   });
 
   it('no ML role grants a wildcard action', () => {
@@ -262,7 +296,7 @@ describe('retraining IAM', () => {
     expect(fn.Properties.Environment.Variables.MODEL_ENDPOINT_NAME).toBe('sdp-bid-win');
     expect(fn.Properties).toMatchObject({ Timeout: 300, MemorySize: 1024 });
     // This run's validation channel is passed to the gate.
-    expect(definition.States.ApplyQualityGate.Parameters['validationUri.$']).toBe('$.run.validationUri');
+    expect(definition.States.ApplyQualityGate.Parameters['validationUri.$']).toBe('$.sets.validationUri');
   });
 });
 

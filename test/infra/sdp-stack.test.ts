@@ -333,9 +333,10 @@ describe('least privilege', () => {
     expect(wildcards).toEqual([]);
   });
 
-  it('only X-Ray actions, which have no resource-level permissions, are granted on Resource "*"', () => {
+  it('only actions with no resource-level permissions are granted on Resource "*": X-Ray, and SageMaker\'s metrics held to its namespaces', () => {
     const onStar = identityStatements().filter((s) => resourcesOf(s).includes('*'));
-    expect(onStar.flatMap(actions).filter((a) => !a.startsWith('xray:'))).toEqual([]);
+    const others = onStar.filter((s) => !actions(s).every((a) => a.startsWith('xray:')));
+    expect(others.map((s) => [actions(s), s.Condition])).toEqual([[['cloudwatch:PutMetricData'], { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } }]]);
   });
 
   it('ingest may put records on the events stream, and touch no table and no other stream', () => {
