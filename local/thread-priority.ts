@@ -4,7 +4,7 @@
  * priority of its own, set through its thread id (/proc/thread-self); elsewhere nothing changes.
  */
 import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 
 /** The calling thread's id (Linux: /proc/thread-self links to /proc/<pid>/task/<tid>); throws elsewhere. */
 export function ownThreadId(): number {
@@ -12,7 +12,9 @@ export function ownThreadId(): number {
 }
 
 const niceness = Number(process.env.SDP_THREAD_NICENESS ?? 0);
-if (niceness > 0) {
+// Only ever lower: a platform started under `nice` keeps every thread at least that nice (as root,
+// setting a smaller niceness would raise the thread above the process it belongs to).
+if (niceness > getPriority()) {
   try {
     setPriority(ownThreadId(), niceness);
   } catch {
