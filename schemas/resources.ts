@@ -93,8 +93,14 @@ export const resourceOutputs = {
 /** Settings handlers read from their environment, with their defaults. */
 export const settings = {
   aggregationPeriodSeconds: { env: 'AGGREGATION_PERIOD_SECONDS', default: 60 },
-  /** How long join state is kept after an auction's last event (DynamoDB TTL). */
+  /**
+   * How long join state and lake-seen state are kept after an auction's last event (DynamoDB
+   * TTL). Never shorter than eventsStreamRetentionSeconds: a replay of the stream must find the
+   * state of every event it re-reads (checked at synth, lib/lake-writer.ts).
+   */
   txStateTtlSeconds: { env: 'TX_STATE_TTL_SECONDS', default: 7 * 24 * 3600 },
+  /** How long the events stream keeps a record (its retention period): how far back a replay reaches. */
+  eventsStreamRetentionSeconds: { env: 'EVENTS_STREAM_RETENTION_SECONDS', default: 7 * 24 * 3600 },
   /** A client timestamp further in the future than this is not plausible; received_at is used. */
   maxClockSkewSeconds: { env: 'MAX_CLOCK_SKEW_SECONDS', default: 300 },
   /** An event arriving later than this after its event time is counted as late, not in its window. */
