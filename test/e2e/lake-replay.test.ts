@@ -51,12 +51,18 @@ describe('the lake under a reset or older lake-writer checkpoint', () => {
   let platform: RunningPlatform | undefined;
   let finalCheckpoint = '';
 
-  /** Waits until the lake writer has checkpointed `checkpoint` (the tip) and the lake holds `events` distinct events. */
+  /** The lake writer's shards of the events stream: nothing pending, read to the tip (GET /health). */
+  const writerIdle = async () => {
+    const health = (await (await fetch(`${platform!.outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
+    const shards = health.components['lake-writer-events']?.shards ?? [];
+    return shards.length > 0 && shards.every((s) => s.pending === 0 && s.millisBehindLatest === 0);
+  };
+  /** Waits until the lake writer is idle, has checkpointed `checkpoint` (when given) and the lake holds `events` distinct events. */
   const caughtUp = async (checkpoint: string | undefined, events: number) => {
     await pollUntil(
       'the lake writer at the tip and every event in the lake',
-      async () => ({ checkpoint: readCheckpoint(), lake: await lakeFigures(dataDir) }),
-      (v) => (checkpoint === undefined || v.checkpoint === checkpoint) && v.lake.parquet === events && v.lake.raw === events,
+      async () => ({ idle: await writerIdle(), checkpoint: readCheckpoint(), lake: await lakeFigures(dataDir) }),
+      (v) => v.idle && v.checkpoint !== undefined && (checkpoint === undefined || v.checkpoint === checkpoint) && v.lake.parquet === events && v.lake.raw === events,
       120_000,
     );
   };
