@@ -227,9 +227,16 @@ export class LakeSql {
     this.options.onSkip?.(skipped);
   }
 
+  /** (Re)makes a table's view; making it reads a file's schema, so a file DuckDB cannot read makes its files be read one by one first. */
   private async createView(format: LakeFormat, table: LakeTable): Promise<void> {
-    const files = this.files.get(`${format}/${table}`)!.map((f) => f.read);
-    await this.connection.run(`CREATE OR REPLACE VIEW ${sqlTableName(format, table)} AS ${viewSql(format, table, files)}`);
+    const key: TableKey = `${format}/${table}`;
+    const files = this.files.get(key)!.map((f) => f.read);
+    try {
+      await this.connection.run(`CREATE OR REPLACE VIEW ${sqlTableName(format, table)} AS ${viewSql(format, table, files)}`);
+    } catch (err) {
+      if (this.probed.has(key)) throw err;
+      await this.probe(key);
+    }
   }
 
   /** The path a view reads for a lake file (itself, or a copy without its unreadable lines), or undefined to leave it out. */

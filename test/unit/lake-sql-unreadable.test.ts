@@ -56,6 +56,8 @@ describe('local SQL over a lake with unreadable rows and files', () => {
       parquetGarbled: put(parquetKey('bcns', partition, 'garbled'), garbled),
       parquetNotUtf8: put(parquetKey('bcns', partition, 'not-utf8'), notUtf8),
       parquetGarbage: put(parquetKey('bcns', partition, 'garbage'), Buffer.from('PAR1 not parquet at all')),
+      // Parquet's magic at both ends, garbage between: DuckDB fails as early as making the view.
+      parquetFooter: put(parquetKey('bcns', partition, 'footer'), Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(40, 0x5a), Buffer.from([20, 0, 0, 0]), Buffer.from('PAR1')])),
     };
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -74,14 +76,13 @@ describe('local SQL over a lake with unreadable rows and files', () => {
   it('answers over the raw table with every readable line, leaving out the others by file and line', async () => {
     const { rows, skipped, warned } = await run('SELECT tx_id FROM raw_bcns ORDER BY tx_id');
     expect(rows.map((r) => r.tx_id)).toEqual(['g1', 'g2', 'j1', 'j2', 's1', 's2', 'u1', 'w1']);
-    expect(byPath(skipped)).toEqual({
+    expect(byPath(skipped.filter((s) => s.path.includes('/raw/')))).toEqual({
       [paths.surrogate]: { lines: [2, 4], reason: 'tx_id holds a lone surrogate (not valid Unicode) (and 1 more)' },
       [paths.badUtf8]: { lines: [2], reason: 'not valid UTF-8' },
       [paths.notJson]: { lines: [2], reason: expect.stringMatching(/^not JSON/) },
       [paths.wrongType]: { lines: [2], reason: 'campaign_item_id not an integer' },
       [paths.onlyBad]: { lines: undefined, reason: 'no readable line: tx_id holds a lone surrogate (not valid Unicode)' },
       [paths.truncated]: { lines: undefined, reason: expect.stringMatching(/^not a readable gzip file/) },
-      [paths.parquetGarbage]: { lines: undefined, reason: 'truncated Parquet file (no footer)' },
     });
     expect(warned).toContain(`warning: left out unreadable lines 2, 4 of lake file ${paths.surrogate}: tx_id holds a lone surrogate (not valid Unicode) (and 1 more)`);
     expect(warned).toContain(`warning: left out unreadable lake file ${paths.truncated}: ${skipped.find((s) => s.path === paths.truncated)!.reason}`);
@@ -96,6 +97,7 @@ describe('local SQL over a lake with unreadable rows and files', () => {
     const reasons = byPath(skipped);
     expect(reasons[paths.parquetGarbled]).toEqual({ lines: undefined, reason: expect.stringMatching(/Invalid/) });
     expect(reasons[paths.parquetNotUtf8]).toEqual({ lines: undefined, reason: expect.stringMatching(/not valid UTF8/) });
+    expect(reasons[paths.parquetFooter]).toEqual({ lines: undefined, reason: expect.stringMatching(/Parquet|footer|Invalid/i) });
     expect(reasons[paths.parquetGarbage]).toBeDefined();
   });
 
