@@ -49,8 +49,8 @@ export class LakeWriter extends Construct {
       [def.env]: this.lakeSeen.tableName,
       // Tells a batch of the aggregates stream from one of the events stream (by its ARN's name).
       [streams.aggregates.env]: props.aggregatesStream.streamName,
-      // How long a lake-seen row outlives the auction's last event.
-      [settings.txStateTtlSeconds.env]: String(settings.txStateTtlSeconds.default),
+      // How long a lake-seen row outlives the write of the auction's last event.
+      [settings.lakeSeenTtlSeconds.env]: String(settings.lakeSeenTtlSeconds.default),
       // How long a copy of an event can still be re-read: a state must outlive it (select.ts).
       [settings.eventsStreamRetentionSeconds.env]: String(streamRetentionSeconds(props.eventsStream)),
       ...props.functionProps?.environment,
@@ -114,9 +114,9 @@ function streamRetentionSeconds(stream: kinesis.IStream): number {
  * overrides included) is shorter than the stream's retention.
  */
 function stateOutlivesStream(environment: Record<string, string>, stream: kinesis.IStream): string[] {
-  const ttl = Number(environment[settings.txStateTtlSeconds.env]);
+  const ttl = Number(environment[settings.lakeSeenTtlSeconds.env]);
   const retention = streamRetentionSeconds(stream);
   return ttl >= retention
     ? []
-    : [`lake writer: ${settings.txStateTtlSeconds.env} (${ttl} s) is shorter than the events stream's retention (${retention} s): a replay could re-read events whose lake-seen state expired, and write them twice`];
+    : [`lake writer: ${settings.lakeSeenTtlSeconds.env} (${ttl} s) is shorter than the events stream's retention (${retention} s): a replay could re-read events whose lake-seen state expired, and write them twice`];
 }

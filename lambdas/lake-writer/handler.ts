@@ -22,7 +22,7 @@ import { toNdjsonGzip, toParquet } from './parquet';
 import { aggregateGroups, eventGroups, fileIdFor, type AggregateRecord, type LakeGroup } from './rows';
 import { selectForLake, type LakeSeen, type SequencedEvent } from './select';
 
-const ttlSeconds = readSetting('txStateTtlSeconds');
+const ttlSeconds = readSetting('lakeSeenTtlSeconds');
 const retentionSeconds = readSetting('eventsStreamRetentionSeconds');
 const PUT_CONCURRENCY = 8;
 

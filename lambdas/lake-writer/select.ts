@@ -17,10 +17,11 @@
  * - not stored: write the first copy in the batch.
  * States are stored after the files (handler.ts), so a stored state always names files that exist.
  * A state must outlive every copy of its event on the stream, or a replay of that copy writes the
- * event again: a skipped copy whose state would expire before the copy leaves the stream (it
- * arrived long after the first) refreshes the state's expiry, the only extra write, and only for
- * such late resends. The written copy's state lives txStateTtlSeconds ≥ the stream's retention
- * (checked where both are set, lib/lake-writer.ts).
+ * event again. The written copy's state lives lakeSeenTtlSeconds, a day more than the stream's
+ * retention (at least the retention: checked where both are set, lib/lake-writer.ts); a skipped
+ * copy whose state would expire before the copy leaves the stream (a resend that arrived over a
+ * day after the first copy was written) refreshes the state's expiry: the only extra write, only
+ * for such late resends.
  * What remains: a batch that wrote its files but died before storing its states, re-read with other
  * boundaries, writes those events a second time, into the same partitions (a partition is the
  * event's time); compaction, which keeps each (type, tx_id) once per partition, removes the copy.
@@ -51,7 +52,7 @@ export interface SequencedEvent {
 export interface BatchContext {
   /** The batch's file id (rows.ts fileIdFor). */
   fileId: string;
-  /** Expiry (epoch seconds) of the states this batch stores: now + txStateTtlSeconds. */
+  /** Expiry (epoch seconds) of the states this batch stores: now + lakeSeenTtlSeconds. */
   expiresAt: number;
   /** How long the stream keeps a record: a state must not expire before its copies leave it. */
   retentionSeconds: number;

@@ -250,7 +250,7 @@ describe('lake writer', () => {
       [lakeBucket.env]: { Ref: id(stack.dataLake.bucket) },
       [tables.lakeSeen.env]: { Ref: id(stack.lakeWriter.lakeSeen) },
       [streams.aggregates.env]: { Ref: id(stack.aggregatesStream.stream) },
-      [settings.txStateTtlSeconds.env]: String(settings.txStateTtlSeconds.default),
+      [settings.lakeSeenTtlSeconds.env]: String(settings.lakeSeenTtlSeconds.default),
     });
   });
 
@@ -258,7 +258,7 @@ describe('lake writer', () => {
     const env = resources[id(fn().lambdaFunction)].Properties.Environment.Variables;
     const retentionHours = resources[id(stack.eventsStream.stream)].Properties.RetentionPeriodHours;
     expect(env[settings.eventsStreamRetentionSeconds.env]).toBe(String(retentionHours * 3600));
-    expect(Number(env[settings.txStateTtlSeconds.env])).toBeGreaterThanOrEqual(retentionHours * 3600);
+    expect(Number(env[settings.lakeSeenTtlSeconds.env])).toBeGreaterThanOrEqual(retentionHours * 3600);
   });
 
   it('fails synth when the lake-seen TTL is shorter than the events stream retention (a replay could write events twice)', () => {
@@ -271,9 +271,9 @@ describe('lake writer', () => {
       new LakeWriter(scope, 'Writer', { lakeBucket, eventsStream, aggregatesStream, functionProps: { environment: env } });
       return () => app.synth();
     };
-    expect(build(Duration.days(7))).not.toThrow();
-    expect(build(Duration.days(8))).toThrow(/TX_STATE_TTL_SECONDS \(604800 s\) is shorter than the events stream's retention \(691200 s\)/);
-    expect(build(Duration.hours(24), { [settings.txStateTtlSeconds.env]: '3600' })).toThrow(/shorter than the events stream's retention \(86400 s\)/);
+    expect(build(Duration.days(8))).not.toThrow();
+    expect(build(Duration.days(9))).toThrow(/LAKE_SEEN_TTL_SECONDS \(691200 s\) is shorter than the events stream's retention \(777600 s\)/);
+    expect(build(Duration.hours(24), { [settings.lakeSeenTtlSeconds.env]: '3600' })).toThrow(/shorter than the events stream's retention \(86400 s\)/);
   });
 
   it('may only put objects, under raw/, parquet/ and errors/ (undecodable records): no read, no list, no delete', () => {
