@@ -25,7 +25,7 @@ import { reshardUniform } from '../local/reshard';
 import { MAX_LOCAL_SHARDS } from '../local/shard-limits';
 import { trainModel, type TrainingReport } from '../local/trainer';
 import { TRAINING_JOB, trainingSummary } from '../local/training-job';
-import { LakeSql, localLakeRoot, type QueryResult } from '../local/lake-sql';
+import { LakeSql, localLakeRoot, skippedWarning, type QueryResult } from '../local/lake-sql';
 import { queryAthena } from '../local/athena-sql';
 import { formatCsv, formatJson, formatTable } from '../local/format';
 
@@ -187,8 +187,7 @@ program
     } else {
       const root = localLakeRoot(resolve(opts.dataDir));
       if (!existsSync(root)) throw new UserError(`no local lake under ${resolve(opts.dataDir)}: start the platform (sdp local) and send events first, or pass --data-dir`);
-      const lake = await LakeSql.open(root);
-      for (const s of lake.skipped) process.stderr.write(`warning: left out unreadable lake file ${s.path}: ${s.reason}\n`);
+      const lake = await LakeSql.open(root, { onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
       try {
         result = await lake.query(sql);
       } catch (err) {
@@ -274,7 +273,7 @@ program
     process.stderr.write('reading the events stream, the aggregates and the lake...\n');
     const events = await readEventsStream(new KinesisClient(emulatorClientConfig(outputs.KinesisEndpoint)));
     const aggregated = await aggregatedByHour(DynamoDBDocumentClient.from(new DynamoDBClient(emulatorClientConfig(outputs.DynamoDBEndpoint))));
-    const lake = await LakeSql.open(localLakeRoot(outputs.DataDir));
+    const lake = await LakeSql.open(localLakeRoot(outputs.DataDir), { onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
     let rows: AuditRow[];
     try {
       rows = reconcile(expectedFromStream(events), aggregated, await lakeByHour(lake, 'parquet'), await lakeByHour(lake, 'raw'), {

@@ -1,7 +1,7 @@
 // The lake writer Lambda: fed by the events and the aggregates streams (settings from lakeWriterMapping in schemas/resources.ts), it writes raw and Parquet files under raw/ and parquet/ (undecodable records under errors/) and records what it wrote in the lake-seen table.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -44,23 +44,27 @@ export class LakeWriter extends Construct {
     const def: TableDef = tables.lakeSeen;
     this.lakeSeen = tableFrom(this, 'LakeSeen', def, props.removalPolicy ?? RemovalPolicy.RETAIN, props.lakeSeenProps);
 
+    const environment: Record<string, string> = {
+      [lakeBucket.env]: props.lakeBucket.bucketName,
+      [def.env]: this.lakeSeen.tableName,
+      // Tells a batch of the aggregates stream from one of the events stream (by its ARN's name).
+      [streams.aggregates.env]: props.aggregatesStream.streamName,
+      // How long a lake-seen row outlives the write of the auction's last event.
+      [settings.lakeSeenTtlSeconds.env]: String(settings.lakeSeenTtlSeconds.default),
+      // How long a copy of an event can still be re-read: a state must outlive it (select.ts).
+      [settings.eventsStreamRetentionSeconds.env]: String(streamRetentionSeconds(props.eventsStream)),
+      ...props.functionProps?.environment,
+    };
     this.lakeWriterFunction = new HandlerFunction(this, 'LakeWriter', {
       handlerName: 'lake-writer',
       // A batch of up to lakeWriterMapping.batchSize records becomes Parquet and gzip in memory.
       memorySize: 1024,
       timeout: Duration.minutes(2),
       ...props.functionProps,
-      environment: {
-        [lakeBucket.env]: props.lakeBucket.bucketName,
-        [def.env]: this.lakeSeen.tableName,
-        // Tells a batch of the aggregates stream from one of the events stream (by its ARN's name).
-        [streams.aggregates.env]: props.aggregatesStream.streamName,
-        // How long a lake-seen row outlives the auction's last event.
-        [settings.txStateTtlSeconds.env]: String(settings.txStateTtlSeconds.default),
-        ...props.functionProps?.environment,
-      },
+      environment,
     });
     const fn = this.lakeWriterFunction.lambdaFunction;
+    this.node.addValidation({ validate: () => stateOutlivesStream(environment, props.eventsStream) });
 
     this.deadLetterQueue = deadLetterQueue(this, 'lake writer', props.deadLetterQueueProps);
 
@@ -90,3 +94,29 @@ export class LakeWriter extends Construct {
   }
 }
 
+
+/** The retention of a stream defined in this app (its CfnStream's hours; Kinesis' default, 24 h, when unset). */
+function streamRetentionSeconds(stream: kinesis.IStream): number {
+  const cfn = stream.node.defaultChild;
+  const hours = cfn instanceof kinesis.CfnStream ? cfn.retentionPeriodHours : undefined;
+  if (hours !== undefined && Token.isUnresolved(hours)) throw new Error('lake writer: the events stream\'s retention must be a number known at synth');
+  return (hours ?? 24) * 3600;
+}
+
+/**
+ * The invariant behind "each event in the lake once, whatever is re-read": a lake-seen state lives
+ * at least as long as the stream keeps the records it covers, so a replay reaching back to the
+ * stream's oldest record still finds the state of every event it re-reads (select.ts). DynamoDB
+ * deletes expired items late, never early: "DynamoDB typically deletes expired items within two
+ * days of expiration. [...] Items that have expired and not been deleted will still show up in
+ * reads, queries, and scans." (API reference, UpdateTimeToLive): a state may outlive its TTL, which
+ * is harmless; it is never gone before it. Fails synth when the function's TTL (its environment,
+ * overrides included) is shorter than the stream's retention.
+ */
+function stateOutlivesStream(environment: Record<string, string>, stream: kinesis.IStream): string[] {
+  const ttl = Number(environment[settings.lakeSeenTtlSeconds.env]);
+  const retention = streamRetentionSeconds(stream);
+  return ttl >= retention
+    ? []
+    : [`lake writer: ${settings.lakeSeenTtlSeconds.env} (${ttl} s) is shorter than the events stream's retention (${retention} s): a replay could re-read events whose lake-seen state expired, and write them twice`];
+}

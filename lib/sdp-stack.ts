@@ -56,7 +56,7 @@ export class SdpStack extends Stack {
     this.eventsStream = new DataStream(this, 'Events', {
       shardCount: shardCount.valueAsNumber,
       // A week to replay from: the aggregator's dead-letter queue holds positions, not records.
-      retentionPeriod: Duration.days(7),
+      retentionPeriod: Duration.seconds(settings.eventsStreamRetentionSeconds.default),
     });
     this.aggregatesStream = new DataStream(this, 'Aggregates');
     this.stateTables = new StateTables(this, 'State');

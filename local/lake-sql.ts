@@ -1,14 +1,27 @@
 /**
  * SQL over the local lake with DuckDB: the same table names as the Glue catalog
  * (`parquet_bcns`, `raw_bcns`, `parquet_auctions`, ...), as views over the files s3rver keeps on
- * disk, hive-partitioned by `dt` and `hour` so time filters prune files. A file that is not a
- * readable Parquet or gzip file (truncated by a crash, or foreign) is left out and reported,
- * never fatal.
+ * disk, hive-partitioned by `dt` and `hour` so time filters prune files. What DuckDB cannot read is
+ * left out with a warning naming it, never failing the query:
+ * - a file that is not a readable Parquet or gzip file (truncated by a crash, or foreign), found
+ *   when the views are made (header, footer, gzip stream);
+ * - a raw line DuckDB rejects (a string with a lone surrogate such as "\ud800", bytes that are not
+ *   UTF-8, a line that is not JSON or has a value of the wrong type): only that line is left out,
+ *   the view reads a copy of the file without it (in a scratch folder, removed on close). Lone
+ *   surrogates and bad UTF-8 are looked for when the views are made (cheap: a byte scan; lines are
+ *   parsed only in a file with a suspect escape);
+ * - anything else that makes a query fail while reading data (a Parquet file damaged inside, a
+ *   string that is not UTF-8 in Parquet): the files of the tables the query names are then read
+ *   one by one, those that fail are left out (raw ones line by line, as above), and the query runs
+ *   again. A query wrong in itself (parser, binder, catalog errors) fails as it is.
  */
-import { closeSync, existsSync, openSync, readdirSync, readSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { isUtf8 } from 'node:buffer';
+import { gzipSync } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { gunzipLakeFile, rawLines, UnreadableFile } from '../lambdas/compaction/files';
 import { COMPACTION_PREFIX, LAKE_TABLES, sqlTableName, type CompactionManifest, duckdbJsonColumns, duckdbJsonSelect, duckdbType, lakeTables, tablePrefix, type LakeFormat, type LakeTable } from '../schemas/lake';
 import { lakeBucket } from '../schemas/resources';
 
@@ -18,6 +31,15 @@ const OBJECT_SUFFIX = '._S3rver_object';
 export interface SkippedFile {
   path: string;
   reason: string;
+  /** Set when only these lines (1-based) of a raw file were left out, not the whole file. */
+  lines?: number[];
+}
+
+/** The warning line for what was left out, as `sdp query` and `sdp audit` print it. */
+export function skippedWarning(s: SkippedFile): string {
+  return s.lines
+    ? `warning: left out unreadable line${s.lines.length > 1 ? 's' : ''} ${s.lines.join(', ')} of lake file ${s.path}: ${s.reason}`
+    : `warning: left out unreadable lake file ${s.path}: ${s.reason}`;
 }
 
 export interface QueryResult {
@@ -64,11 +86,16 @@ export function unreadableReason(path: string, format: LakeFormat): string | und
     return undefined;
   }
   try {
-    gunzipSync(readFileSync(path));
+    gunzipLakeFile(readFileSync(path));
     return undefined;
   } catch (err) {
-    return `not a readable gzip file: ${(err as Error).message}`;
+    return (err as Error).message;
   }
+}
+
+/** A raw file's text may hold a lone surrogate escape ("\ud800") or is not UTF-8: worth parsing line by line. */
+function suspectRaw(inflated: Buffer): boolean {
+  return !isUtf8(inflated) || /\\u[dD][89a-fA-F]/.test(inflated.toString('latin1'));
 }
 
 const objectPath = (lakeRoot: string, key: string) => join(lakeRoot, `${key}${OBJECT_SUFFIX}`);
@@ -122,42 +149,173 @@ function plainRow(row: Record<string, unknown>): Record<string, unknown> {
   return plainValue(row) as Record<string, unknown>;
 }
 
+/** A file behind a view: where it is in the lake, and what the view reads (a cleaned copy, when lines were left out). */
+interface ViewFile {
+  path: string;
+  read: string;
+}
+
+type TableKey = `${LakeFormat}/${LakeTable}`;
+
+/** DuckDB errors about the query itself, not the data: nothing to leave out. */
+const QUERY_ERROR = /^(Parser|Binder|Catalog) Error/;
+
+export interface LakeSqlOptions {
+  /** Told of each file or line left out, as it is found (at open, or when a query meets it). */
+  onSkip?: (skipped: SkippedFile) => void;
+}
+
 export class LakeSql {
+  /** Files and lines left out of the views, with the reason. */
+  readonly skipped: SkippedFile[] = [];
+  private readonly files = new Map<TableKey, ViewFile[]>();
+  /** Tables whose every file was read through once (after a query failed on data). */
+  private readonly probed = new Set<TableKey>();
+  private scratch: string | undefined;
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
-    /** Files left out of the views, with the reason. */
-    readonly skipped: SkippedFile[],
+    private readonly lakeRoot: string,
+    private readonly options: LakeSqlOptions,
   ) {}
 
   /** Opens DuckDB with a view per lake table and format over the files under `lakeRoot`. */
-  static async open(lakeRoot: string): Promise<LakeSql> {
+  static async open(lakeRoot: string, options: LakeSqlOptions = {}): Promise<LakeSql> {
     const instance = await DuckDBInstance.create(':memory:');
-    const connection = await instance.connect();
-    const skipped: SkippedFile[] = [];
+    const lake = new LakeSql(instance, await instance.connect(), lakeRoot, options);
     const hidden = hiddenByCompactions(lakeRoot);
     for (const format of ['raw', 'parquet'] as const) {
       for (const table of LAKE_TABLES) {
         const suffix = format === 'parquet' ? '.parquet' : '.json.gz';
-        const files = listObjects(join(lakeRoot, tablePrefix(format, table)), suffix).filter((path) => {
-          if (hidden.has(path)) return false;
-          const reason = unreadableReason(path, format);
-          if (reason) skipped.push({ path, reason });
-          return !reason;
-        });
-        await connection.run(`CREATE VIEW ${sqlTableName(format, table)} AS ${viewSql(format, table, files)}`);
+        const files: ViewFile[] = [];
+        for (const path of listObjects(join(lakeRoot, tablePrefix(format, table)), suffix)) {
+          if (hidden.has(path)) continue;
+          const read = lake.admit(format, table, path);
+          if (read) files.push({ path, read });
+        }
+        lake.files.set(`${format}/${table}`, files);
+        await lake.createView(format, table);
       }
     }
-    return new LakeSql(instance, connection, skipped);
+    return lake;
   }
 
   async query(sql: string): Promise<QueryResult> {
-    const reader = await this.connection.runAndReadAll(sql);
-    return { columns: reader.columnNames(), rows: reader.getRowObjectsJS().map(plainRow) };
+    for (;;) {
+      try {
+        const reader = await this.connection.runAndReadAll(sql);
+        return { columns: reader.columnNames(), rows: reader.getRowObjectsJS().map(plainRow) };
+      } catch (err) {
+        if (QUERY_ERROR.test((err as Error).message)) throw err;
+        // Read the files of the tables the query names one by one, leave out those that fail, and run it again.
+        const named = [...this.files.keys()].filter((key) => !this.probed.has(key) && new RegExp(`\\b${sqlTableName(...(key.split('/') as [LakeFormat, LakeTable]))}\\b`, 'i').test(sql));
+        if (named.length === 0) throw err;
+        for (const key of named) await this.probe(key);
+      }
+    }
   }
 
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();
+    if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
+  }
+
+  private skip(skipped: SkippedFile): void {
+    this.skipped.push(skipped);
+    this.options.onSkip?.(skipped);
+  }
+
+  /** (Re)makes a table's view; making it reads a file's schema, so a file DuckDB cannot read makes its files be read one by one first. */
+  private async createView(format: LakeFormat, table: LakeTable): Promise<void> {
+    const key: TableKey = `${format}/${table}`;
+    const files = this.files.get(key)!.map((f) => f.read);
+    try {
+      await this.connection.run(`CREATE OR REPLACE VIEW ${sqlTableName(format, table)} AS ${viewSql(format, table, files)}`);
+    } catch (err) {
+      if (this.probed.has(key)) throw err;
+      await this.probe(key);
+    }
+  }
+
+  /** The path a view reads for a lake file (itself, or a copy without its unreadable lines), or undefined to leave it out. */
+  private admit(format: LakeFormat, table: LakeTable, path: string): string | undefined {
+    if (format === 'parquet') {
+      const reason = unreadableReason(path, format);
+      if (reason) this.skip({ path, reason });
+      return reason ? undefined : path;
+    }
+    let inflated: Buffer;
+    try {
+      inflated = gunzipLakeFile(readFileSync(path));
+    } catch (err) {
+      if (!(err instanceof UnreadableFile)) throw err;
+      this.skip({ path, reason: err.message });
+      return undefined;
+    }
+    return suspectRaw(inflated) ? this.withoutBadLines(table, path, inflated) : path;
+  }
+
+  /** A raw file without its unreadable lines: the file itself when all are good, a copy in the scratch folder, or undefined when none is. */
+  private withoutBadLines(table: LakeTable, path: string, inflated: Buffer): string | undefined {
+    const lines = rawLines(table, inflated);
+    const bad = lines.filter((l) => l.problem);
+    if (bad.length === 0) return path;
+    const good = lines.filter((l) => !l.problem);
+    const reason = `${bad[0].problem}${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}`;
+    if (good.length === 0) {
+      this.skip({ path, reason: `no readable line: ${reason}` });
+      return undefined;
+    }
+    this.skip({ path, reason, lines: bad.map((l) => l.number) });
+    this.scratch ??= mkdtempSync(join(tmpdir(), 'sdp-lake-sql-'));
+    // The same relative path, so hive partitioning still finds dt= and hour= in it.
+    const copy = join(this.scratch, relative(this.lakeRoot, path));
+    mkdirSync(dirname(copy), { recursive: true });
+    writeFileSync(copy, gzipSync(Buffer.concat(good.flatMap((l) => [l.bytes, Buffer.from('\n')]))));
+    return copy;
+  }
+
+  /** Whether DuckDB reads every row and column of one file as the view does; the error's first line when not. */
+  private async readError(format: LakeFormat, table: LakeTable, file: string): Promise<string | undefined> {
+    try {
+      await this.connection.run(`CREATE OR REPLACE TEMP TABLE sdp_probe AS ${viewSql(format, table, [file])}`);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message.split('\n')[0];
+    } finally {
+      await this.connection.run('DROP TABLE IF EXISTS sdp_probe');
+    }
+  }
+
+  /** Reads every file of a table's view one by one; leaves out what fails (a raw file's bad lines first); remakes the view. */
+  private async probe(key: TableKey): Promise<void> {
+    const [format, table] = key.split('/') as [LakeFormat, LakeTable];
+    const kept: ViewFile[] = [];
+    for (const file of this.files.get(key)!) {
+      let error = await this.readError(format, table, file.read);
+      if (error && format === 'raw' && file.read === file.path) {
+        let read: string | undefined;
+        try {
+          read = this.withoutBadLines(table, file.path, gunzipLakeFile(readFileSync(file.path)));
+        } catch (err) {
+          if (!(err instanceof UnreadableFile)) throw err;
+        }
+        if (read === undefined) continue; // reported by withoutBadLines
+        if (read !== file.path) {
+          error = await this.readError(format, table, read);
+          if (!error) {
+            kept.push({ path: file.path, read });
+            continue;
+          }
+        }
+      }
+      if (error) this.skip({ path: file.path, reason: error });
+      else kept.push(file);
+    }
+    this.files.set(key, kept);
+    this.probed.add(key);
+    await this.createView(format, table);
   }
 }

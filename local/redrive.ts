@@ -3,7 +3,7 @@
  * the handlers' own code and environment, and moves each replayed letter aside. Aggregator letters
  * go through the exact replay (lambdas/aggregator/replay.ts); lake-writer letters are handed to the
  * lake writer again as the same batch, which rewrites the same files and skips every event the
- * lake already holds (its per-event fences do not move past an abandoned batch).
+ * lake-seen states say another batch wrote (only the same batch writes the same files).
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { handlerEnvironment, type PlatformOutputs } from './platform';

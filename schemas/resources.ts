@@ -102,6 +102,16 @@ export const settings = {
   aggregationPeriodSeconds: { env: 'AGGREGATION_PERIOD_SECONDS', default: 60 },
   /** How long join state is kept after an auction's last event (DynamoDB TTL). */
   txStateTtlSeconds: { env: 'TX_STATE_TTL_SECONDS', default: 7 * 24 * 3600 },
+  /**
+   * How long the lake writer's record of an event (lake-seen) is kept after it is written
+   * (DynamoDB TTL). Never shorter than eventsStreamRetentionSeconds: a replay of the stream must
+   * find the record of every event it re-reads (checked at synth, lib/lake-writer.ts). A day
+   * longer than the retention, so a resend arriving within a day of the first copy's write needs
+   * no refresh of the record (lambdas/lake-writer/select.ts): storage for a day more, not a write.
+   */
+  lakeSeenTtlSeconds: { env: 'LAKE_SEEN_TTL_SECONDS', default: 8 * 24 * 3600 },
+  /** How long the events stream keeps a record (its retention period): how far back a replay reaches. */
+  eventsStreamRetentionSeconds: { env: 'EVENTS_STREAM_RETENTION_SECONDS', default: 7 * 24 * 3600 },
   /** A client timestamp further in the future than this is not plausible; received_at is used. */
   maxClockSkewSeconds: { env: 'MAX_CLOCK_SKEW_SECONDS', default: 300 },
   /** An event arriving later than this after its event time is counted as late, not in its window. */

@@ -1,9 +1,9 @@
 /**
  * Lake writer (Lambda on the events stream and on the aggregates stream): writes each batch to the
  * lake bucket twice, raw (NDJSON, gzip) and Parquet (snappy), one file per table and event-time
- * partition, named after the batch's shard and first record. Events are written once per
- * (type, tx_id) (select.ts), and the lake-seen states are stored only after the files, so a
- * retried batch rewrites the same files with the same rows. Aggregate rows are written as they
+ * partition, named after the batch's shard and range of records (rows.ts fileIdFor). Events are
+ * written once per (type, tx_id) whatever is re-read (select.ts), and the lake-seen states are
+ * stored only after the files, so a retried batch rewrites the same files with the same rows. Aggregate rows are written as they
  * come: every revision, the reader keeps the latest. Records that cannot be decoded are written to
  * `errors/` with the reason, never dropped; a failed batch is retried whole (no bisect).
  */
@@ -22,7 +22,8 @@ import { toNdjsonGzip, toParquet } from './parquet';
 import { aggregateGroups, eventGroups, fileIdFor, type AggregateRecord, type LakeGroup } from './rows';
 import { selectForLake, type LakeSeen, type SequencedEvent } from './select';
 
-const ttlSeconds = readSetting('txStateTtlSeconds');
+const ttlSeconds = readSetting('lakeSeenTtlSeconds');
+const retentionSeconds = readSetting('eventsStreamRetentionSeconds');
 const PUT_CONCURRENCY = 8;
 
 let seenStore: KeyedItems<LakeSeen> | undefined;
@@ -66,14 +67,14 @@ async function writeEvents(records: KinesisStreamRecord[], fileId: string): Prom
   const unreadable: Unreadable[] = [];
   for (const r of records) {
     try {
-      decoded.push({ seq: fence(r.kinesis.sequenceNumber), event: streamEventSchema.parse(decodeJson(r)) });
+      decoded.push({ seq: fence(r.kinesis.sequenceNumber), arrivedAt: r.kinesis.approximateArrivalTimestamp, event: streamEventSchema.parse(decodeJson(r)) });
     } catch (err) {
       unreadable.push({ sequenceNumber: r.kinesis.sequenceNumber, data: r.kinesis.data, error: (err as Error).message });
     }
   }
   const store = lakeSeen();
   const seen = await store.getAll([...new Set(decoded.map((d) => d.event.tx_id))]);
-  const { events, states } = selectForLake(decoded, seen, Math.floor(Date.now() / 1000) + ttlSeconds);
+  const { events, states } = selectForLake(decoded, seen, { fileId, expiresAt: Math.floor(Date.now() / 1000) + ttlSeconds, retentionSeconds });
   const files = filesOf(eventGroups(events), fileId);
   if (unreadable.length > 0) files.push(errorFile(fileId, unreadable));
   await putObjects(files);
@@ -109,7 +110,8 @@ async function writeAggregates(records: KinesisStreamRecord[], fileId: string): 
 export async function handler(event: KinesisStreamEvent): Promise<void> {
   if (event.Records.length === 0) return;
   const first = event.Records[0];
-  const fileId = fileIdFor(shardOf(first.eventID), first.kinesis.sequenceNumber);
+  const last = event.Records[event.Records.length - 1];
+  const fileId = fileIdFor(shardOf(first.eventID), first.kinesis.sequenceNumber, last.kinesis.sequenceNumber);
   const fromAggregates = first.eventSourceARN?.endsWith(`/${resourceName(streams.aggregates)}`);
   const written = fromAggregates ? await writeAggregates(event.Records, fileId) : await writeEvents(event.Records, fileId);
   metrics.addMetric('LakeBatchRecords', MetricUnit.Count, event.Records.length);

@@ -174,19 +174,21 @@ const SHARD_ID = /^[A-Za-z0-9_-]+$/;
 const SEQUENCE = /^\d+$/;
 
 /**
- * The id of a batch's files: `<shardId>-<firstSequenceNumber>`, e.g.
- * `shardId-000000000001-49590338271490256608559692538361571095921575989136588898`.
+ * The id of a batch's files: `<shardId>-<firstSequenceNumber>-<lastSequenceNumber>`, e.g.
+ * `shardId-000000000001-49590338271490256608559692538361571095921575989136588898-4959…`.
  *
- * Only the first sequence number, not the last: a batch retried after a failure or a crash
- * starts at the same checkpoint, but may end later (more records had arrived) or earlier (a
- * bisected half). Keyed by its start, the retry overwrites the first attempt's files in every
- * partition it touches; the records beyond its end come again in a later batch. Keyed by start
- * and end, a longer retry would leave the first attempt's files beside its own: every row twice.
- * (A shorter retry can still leave rows twice in partitions it no longer touches, which is why
- * readers and compaction dedupe by (type, tx_id), as they must for client resends anyway.)
+ * The whole range, not only its start: a batch is a run of one shard's records, so the range
+ * names exactly its records, and only a delivery of the very same records (a retry, a redrive)
+ * writes the same keys again, overwriting its own files with the same rows. A read with other
+ * boundaries (a bisected half, a read after a crash or a checkpoint reset, a replay from the
+ * stream's start) writes other keys, and never overwrites with fewer rows a file whose events the
+ * lake-seen states say are written there (select.ts). (Files named after the first record only, by
+ * older versions, are never written again.)
  */
-export function fileIdFor(shardId: string, firstSequenceNumber: string): string {
+export function fileIdFor(shardId: string, firstSequenceNumber: string, lastSequenceNumber: string): string {
   if (!SHARD_ID.test(shardId)) throw new Error(`lake: unexpected shard id "${shardId}"`);
-  if (!SEQUENCE.test(firstSequenceNumber)) throw new Error(`lake: not a sequence number: "${firstSequenceNumber}"`);
-  return `${shardId}-${firstSequenceNumber}`;
+  for (const seq of [firstSequenceNumber, lastSequenceNumber]) {
+    if (!SEQUENCE.test(seq)) throw new Error(`lake: not a sequence number: "${seq}"`);
+  }
+  return `${shardId}-${firstSequenceNumber}-${lastSequenceNumber}`;
 }

@@ -307,6 +307,34 @@ describe('compaction on the local platform', () => {
     expect({ partitions: again.partitions, unreadable: again.unreadable.length }).toEqual({ partitions: 0, unreadable: 2 });
   });
 
+  it('leaves in place a raw file with a line readers cannot read (a lone surrogate) and a truncated gzip file, and compacts the rest', async () => {
+    // Left in place rather than moved to a quarantine prefix: nothing is deleted or rewritten that
+    // compaction cannot read back whole, the readers keep leaving out just the bad lines (with a
+    // warning naming the file, at every query), and the operator decides what to do with it.
+    const bucket = 'surrogate-lake';
+    await copyBucket(PRISTINE, bucket);
+    const s3 = s3Client();
+    const { files } = await layout(bucket);
+    const rawPartition = [...files.keys()].find((id) => id.startsWith('raw/bcns/'))!;
+    const victim = files.get(rawPartition)![0];
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: victim }))).Body!.transformToByteArray();
+    const surrogate = `${rawPartition}/surrogate.json.gz`;
+    const truncated = `${rawPartition}/truncated.json.gz`;
+    const line = '{"type":"bid","tx_id":"\\ud800","app_uid":"u","campaign_item_id":1,"received_at":1,"event_time":1}';
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: surrogate, Body: gzipSync(`${line}\n`) }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: truncated, Body: body.slice(0, Math.floor(body.length / 2)) }));
+
+    const report = await compactLake(options(s3, bucket));
+    expect(Object.fromEntries(report.unreadable.map((u) => [u.key, u.reason]))).toEqual({
+      [surrogate]: 'line 1: tx_id holds a lone surrogate (not valid Unicode)',
+      [truncated]: expect.stringMatching(/^not a readable gzip file/),
+    });
+    // Every good file's rows are still there, once, and the readers answer.
+    expect(await snapshot(bucket)).toEqual(pristine);
+    const after = await layout(bucket);
+    expect(after.files.get(rawPartition)!.sort()).toEqual([expect.stringContaining('/compacted-'), surrogate, truncated].sort());
+  });
+
   const isManifest = (k: string) => k.startsWith(COMPACTION_PREFIX);
   const isOutput = (k: string) => !isManifest(k) && k.includes('/compacted-');
   const kills: [string, ReturnType<typeof nth>][] = [

@@ -1,7 +1,9 @@
 /**
  * The lake writer retried: against real emulated S3 (s3rver) and DynamoDB (dynalite), a batch that
  * fails part way (after some files, or after its files but before its lake-seen states) and is
- * redelivered, and events resent in later batches, leave every event in the lake exactly once.
+ * redelivered, and events resent in later batches, leave every event in the lake exactly once;
+ * so do the same records read again with other batch boundaries (a checkpoint deleted or older, a
+ * replay from the stream's start, a bisected batch).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,4 +114,37 @@ describe('the lake writer under retries and resends', () => {
       typed: 6,
     });
   });
+
+  it('writes each event once when the same records are read again with other boundaries', async () => {
+    // 30 records of 20 auctions in two hours, with resends: bids, and a click for every third.
+    const events = Array.from({ length: 30 }, (_, i) =>
+      i % 10 === 9 ? bid(`r${i - 5}`, now - ((i - 5) % 2) * 3_600_000) : i % 3 === 2 ? click(`r${i - 2}`) : bid(`r${i}`, now - (i % 2) * 3_600_000),
+    );
+    const records = batch(events).Records;
+    const read = async (size: number, from = 0) => {
+      for (let i = from; i < records.length; i += size) await writer.handler({ Records: records.slice(i, i + size) });
+    };
+    const counts = async () => {
+      const lake = await LakeSql.open(localLakeRoot(dataDir));
+      try {
+        const sql = (table: string) => `SELECT type || ':' || tx_id AS k, count(*) AS n FROM ${table} WHERE tx_id LIKE 'r%' GROUP BY ALL ORDER BY k`;
+        return { parquet: (await lake.query(sql('parquet_bcns'))).rows, raw: (await lake.query(sql('raw_bcns'))).rows };
+      } finally {
+        lake.close();
+      }
+    };
+    const distinct = [...new Set(events.map((e) => `${e.type}:${e.tx_id}`))].sort().map((k) => ({ k, n: 1 }));
+
+    await read(4);
+    const first = await counts();
+    expect(first).toEqual({ parquet: distinct, raw: distinct });
+    await read(7); // the checkpoint deleted: from the stream's start, other boundaries
+    await read(3, 10); // an older checkpoint, in the middle of a first read's batch
+    await read(30); // the whole stream in one batch (TRIM_HORIZON)
+    // A batch that stored its states, then failed (a timeout), bisected: its halves.
+    await read(6, 12);
+    await read(3, 12);
+    expect(await counts()).toEqual(first);
+  });
 });
+

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { generateWorkload, type Counts } from '../../local/workload';
@@ -133,4 +134,36 @@ describe('the data lake', () => {
     expect(JSON.parse(stdout)).toEqual([{ n: distinct }]);
     expect(stderr).toMatch(/foreign\.parquet.*truncated Parquet file/);
   });
+
+  it('leaves out a raw line with a lone surrogate, a truncated gzip file and a garbage Parquet file: sdp query and sdp audit succeed, warning of each', async () => {
+    const partition = (format: string) => {
+      const dir = join(localLakeRoot(platform.dataDir), format, 'bcns', 'dt=2020-01-02', 'hour=00');
+      mkdirSync(dir, { recursive: true });
+      return dir;
+    };
+    const surrogate = join(partition('raw'), 'surrogate.json.gz._S3rver_object');
+    const truncated = join(partition('raw'), 'truncated.json.gz._S3rver_object');
+    const garbage = join(partition('parquet'), 'garbage.parquet._S3rver_object');
+    writeFileSync(surrogate, gzipSync('{"type":"bid","tx_id":"\\ud800","app_uid":"u","campaign_item_id":1,"received_at":1,"event_time":1}\n'));
+    writeFileSync(truncated, gzipSync('{"type":"bid","tx_id":"t"}\n'.repeat(50)).subarray(0, 20));
+    // Parquet's magic at both ends, garbage between: only reading it finds out.
+    const junk = Buffer.alloc(200, 0x5a);
+    junk.writeUInt32LE(150, 192);
+    writeFileSync(garbage, Buffer.concat([Buffer.from('PAR1'), junk, Buffer.from('PAR1')]));
+
+    for (const format of ['raw', 'parquet']) {
+      const { stdout, stderr } = await run(process.execPath, [SDP, 'query', `SELECT count(*) AS n FROM ${format}_bcns`, '--data-dir', platform.dataDir, '--json']);
+      expect(JSON.parse(stdout)).toEqual([{ n: distinct }]);
+      if (format === 'raw') {
+        expect(stderr).toContain(`warning: left out unreadable lake file ${surrogate}: no readable line: tx_id holds a lone surrogate (not valid Unicode)`);
+        expect(stderr).toContain(`warning: left out unreadable lake file ${truncated}: not a readable gzip file`);
+      } else expect(stderr).toContain(`warning: left out unreadable lake file ${garbage}: `);
+    }
+    const audit = await run(process.execPath, [SDP, 'audit', '--json', '--wait', '120', '--data-dir', platform.dataDir]).catch((err) => err);
+    expect({ code: audit.code ?? 0, mismatches: JSON.parse(audit.stdout).mismatches }).toEqual({ code: 0, mismatches: 0 });
+    expect(audit.stderr).toContain(surrogate);
+    expect(audit.stderr).toContain(truncated);
+    expect(audit.stderr).toContain(garbage);
+  });
 });
+

@@ -2,7 +2,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CfnElement } from 'aws-cdk-lib';
+import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { DataStream } from '../../lib/data-stream';
+import { LakeWriter } from '../../lib/lake-writer';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, LAKE_TABLES, PARTITION_KEYS, RAW_JSON_SERDE, glueColumns, sqlTableName, tablePrefix, type LakeFormat } from '../../schemas/lake';
@@ -247,8 +250,30 @@ describe('lake writer', () => {
       [lakeBucket.env]: { Ref: id(stack.dataLake.bucket) },
       [tables.lakeSeen.env]: { Ref: id(stack.lakeWriter.lakeSeen) },
       [streams.aggregates.env]: { Ref: id(stack.aggregatesStream.stream) },
-      [settings.txStateTtlSeconds.env]: String(settings.txStateTtlSeconds.default),
+      [settings.lakeSeenTtlSeconds.env]: String(settings.lakeSeenTtlSeconds.default),
     });
+  });
+
+  it("keeps each lake-seen state at least as long as the events stream keeps its records, and tells the handler the retention", () => {
+    const env = resources[id(fn().lambdaFunction)].Properties.Environment.Variables;
+    const retentionHours = resources[id(stack.eventsStream.stream)].Properties.RetentionPeriodHours;
+    expect(env[settings.eventsStreamRetentionSeconds.env]).toBe(String(retentionHours * 3600));
+    expect(Number(env[settings.lakeSeenTtlSeconds.env])).toBeGreaterThanOrEqual(retentionHours * 3600);
+  });
+
+  it('fails synth when the lake-seen TTL is shorter than the events stream retention (a replay could write events twice)', () => {
+    const build = (retention: Duration, env: Record<string, string> = {}) => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const scope = new Stack(app, 'Probe');
+      const lakeBucket = new s3.Bucket(scope, 'Lake');
+      const eventsStream = new DataStream(scope, 'Events', { retentionPeriod: retention }).stream;
+      const aggregatesStream = new DataStream(scope, 'Aggregates').stream;
+      new LakeWriter(scope, 'Writer', { lakeBucket, eventsStream, aggregatesStream, functionProps: { environment: env } });
+      return () => app.synth();
+    };
+    expect(build(Duration.days(8))).not.toThrow();
+    expect(build(Duration.days(9))).toThrow(/LAKE_SEEN_TTL_SECONDS \(691200 s\) is shorter than the events stream's retention \(777600 s\)/);
+    expect(build(Duration.hours(24), { [settings.lakeSeenTtlSeconds.env]: '3600' })).toThrow(/shorter than the events stream's retention \(86400 s\)/);
   });
 
   it('may only put objects, under raw/, parquet/ and errors/ (undecodable records): no read, no list, no delete', () => {

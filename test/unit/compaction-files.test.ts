@@ -10,7 +10,7 @@ jest.mock('hyparquet-writer', () =>
 
 import { gzipSync } from 'node:zlib';
 import type { StreamEvent } from '../../schemas/events';
-import { readLakeFile, readParquetRows, readRawRecords, UnreadableFile } from '../../lambdas/compaction/files';
+import { rawLines, readLakeFile, readParquetRows, readRawRecords, UnreadableFile } from '../../lambdas/compaction/files';
 import { aggregateRow, eventGroups } from '../../lambdas/lake-writer/rows';
 import { toNdjsonGzip, toParquet } from '../../lambdas/lake-writer/parquet';
 
@@ -47,4 +47,33 @@ describe('reading lake files back', () => {
     expect(() => readRawRecords('bcns', gzipSync('{"tx_id":"t1"}\nnot json\n'))).toThrow(UnreadableFile);
     expect(() => readRawRecords('aggregates', gzipSync('{"campaign_item_id":1}\n'))).toThrow(/period/);
   });
+
+  it('names the lines of a raw file that SQL readers cannot read: lone surrogates, bytes not UTF-8, not JSON, wrong types', () => {
+    const good = JSON.stringify(events[0]);
+    const lines = [
+      good,
+      '{"type":"bid","tx_id":"\\ud800","received_at":1,"event_time":1}',
+      '{"type":"bid","tx_id":"a\\udc00b","received_at":1,"event_time":1}',
+      '{"type":"bid","tx_id":"\\ud83d\\ude00","received_at":1,"event_time":1}',
+      '{"type":"bid","tx_id":"x","received_at":1,"event_time":1,"domain":{"\\ud801":1}}',
+      '{"type":"bid","tx_id":',
+      '{"type":"bid","tx_id":"x","received_at":1,"event_time":1,"campaign_item_id":"seven"}',
+    ];
+    const inflated = Buffer.concat([Buffer.from(`${lines.join('\n')}\n`), Buffer.from('{"type":"bid","tx_id":"'), Buffer.from([0xff]), Buffer.from('"}\n')]);
+    const read = rawLines('bcns', inflated);
+    expect(read.map((l) => [l.number, l.problem ?? 'ok'])).toEqual([
+      [1, 'ok'],
+      [2, 'tx_id holds a lone surrogate (not valid Unicode)'],
+      [3, 'tx_id holds a lone surrogate (not valid Unicode)'],
+      [4, 'ok'],
+      [5, 'domain.\\ud801 holds a lone surrogate (not valid Unicode)'],
+      [6, expect.stringMatching(/^not JSON/)],
+      [7, 'campaign_item_id not an integer'],
+      [8, 'not valid UTF-8'],
+    ]);
+    expect(read[0].record).toEqual(events[0]);
+    // Compaction leaves such a file in place: it names the first bad line.
+    expect(() => readRawRecords('bcns', gzipSync(inflated))).toThrow(new UnreadableFile('line 2: tx_id holds a lone surrogate (not valid Unicode)'));
+  });
 });
+

@@ -84,18 +84,24 @@ describe('eventGroups', () => {
 describe('fileIdFor', () => {
   const shard = 'shardId-000000000001';
   const first = '49590338271490256608559692538361571095921575989136588898';
+  const last = '49590338271490256608559692538361571095921575989136599999';
 
-  test('the shard and the first sequence number of the batch', () => {
-    expect(fileIdFor(shard, first)).toBe(`${shard}-${first}`);
-    expect(fileIdFor(shard, first)).toBe(fileIdFor(shard, first));
-    expect(fileIdFor(shard, first)).not.toBe(fileIdFor('shardId-000000000002', first));
-    expect(fileIdFor(shard, first)).not.toBe(fileIdFor(shard, `${first.slice(0, -1)}9`));
+  test('the shard and the first and last sequence numbers of the batch', () => {
+    expect(fileIdFor(shard, first, last)).toBe(`${shard}-${first}-${last}`);
+    expect(fileIdFor(shard, first, last)).toBe(fileIdFor(shard, first, last));
+    expect(fileIdFor(shard, first, last)).not.toBe(fileIdFor('shardId-000000000002', first, last));
+    expect(fileIdFor(shard, first, last)).not.toBe(fileIdFor(shard, `${first.slice(0, -1)}9`, last));
+    // A shorter or longer read from the same first record (a bisected half, a read after a crash) names other files.
+    expect(fileIdFor(shard, first, last)).not.toBe(fileIdFor(shard, first, `${last.slice(0, -1)}8`));
+    // Never a name of the older lake writer's, which named files after the first record only.
+    expect(fileIdFor(shard, first, first)).not.toBe(`${shard}-${first}`);
   });
 
   test('refuses what is not a shard id or a sequence number', () => {
-    expect(() => fileIdFor('shard/1', first)).toThrow(/shard id/);
-    expect(() => fileIdFor(shard, '12a')).toThrow(/sequence number/);
-    expect(() => fileIdFor(shard, '')).toThrow(/sequence number/);
+    expect(() => fileIdFor('shard/1', first, last)).toThrow(/shard id/);
+    expect(() => fileIdFor(shard, '12a', last)).toThrow(/sequence number/);
+    expect(() => fileIdFor(shard, '', last)).toThrow(/sequence number/);
+    expect(() => fileIdFor(shard, first, 'x')).toThrow(/sequence number/);
   });
 });
 
