@@ -10,7 +10,8 @@ export class StateError extends Error {
     problem: string,
     recovery: string,
   ) {
-    super(`${path}: ${problem}; ${recovery}`);
+    // One line whatever the damage holds: control characters and undecodable bytes quoted from a file are replaced.
+    super(`${path}: ${problem}; ${recovery}`.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '?'));
     this.name = 'StateError';
   }
 }
