@@ -379,7 +379,7 @@ describe('StreamPoller against kinesalite', () => {
     const db = require('kinesalite/db') as { parseSequence(s: string): { seqIx: string }; stringifySequence(o: object): string };
     const parsed = db.parseSequence(last.seq);
     const ahead = db.stringifySequence({ ...parsed, seqIx: String(BigInt(parsed.seqIx) + 5n) });
-    const file = join(dataDir, 'checkpoints', `${CONSUMER}.json`);
+    const file = new CheckpointStore(dataDir, CONSUMER).file;
     const refusal = async (positions: Record<string, string>) => {
       writeFileSync(file, JSON.stringify(positions));
       return poller(mapping()).poller.start().then(() => 'started', (err: Error) => err.message);
