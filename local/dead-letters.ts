@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { KinesisStreamRecord } from 'aws-lambda';
+import { StateError } from './state-error';
 
 export interface DeadLetter {
   version: '1.0';
@@ -23,6 +24,27 @@ export interface DeadLetter {
   };
   /** Local extension: the failed records, ready to replay. */
   records: KinesisStreamRecord[];
+}
+
+/**
+ * A dead letter file's letter, or a StateError naming the file: a letter holds records still to
+ * redrive, so a damaged one is for the operator to restore or set aside, never skipped silently.
+ */
+export function parseDeadLetter(file: string, text: string): DeadLetter {
+  const refuse = (problem: string) =>
+    new StateError(file, problem, `restore it from a backup, or move it out of ${dirname(file)} (its records are then not redriven; the stream holds them for its retention, 24 hours)`);
+  let letter: Partial<DeadLetter> | null;
+  try {
+    letter = JSON.parse(text) as Partial<DeadLetter> | null;
+  } catch (err) {
+    throw refuse(`the dead letter is not valid JSON (${(err as Error).message})`);
+  }
+  const info = letter?.KinesisBatchInfo;
+  if (typeof letter !== 'object' || letter === null || typeof letter.timestamp !== 'string' || typeof info?.shardId !== 'string' || typeof info.startSequenceNumber !== 'string' || !Array.isArray(letter.records)) {
+    throw refuse('not a dead letter (it needs timestamp, KinesisBatchInfo with shardId and startSequenceNumber, and records)');
+  }
+  if (letter.records.some((r) => typeof r?.kinesis?.data !== 'string' || typeof r.kinesis.sequenceNumber !== 'string')) throw refuse('a record of the dead letter has no kinesis data or sequence number');
+  return letter as DeadLetter;
 }
 
 export class DeadLetterStore {
@@ -49,7 +71,7 @@ export class DeadLetterStore {
 /** Every dead letter under a data dir, oldest first, with the consumer it came from. */
 export function listDeadLetters(dataDir: string): { consumer: string; file: string; letter: DeadLetter }[] {
   return letterFiles(dataDir)
-    .map(({ consumer, file }) => ({ consumer, file, letter: JSON.parse(readFileSync(file, 'utf8')) as DeadLetter }))
+    .map(({ consumer, file }) => ({ consumer, file, letter: parseDeadLetter(file, readFileSync(file, 'utf8')) }))
     .sort((a, b) => a.letter.timestamp.localeCompare(b.letter.timestamp));
 }
 
@@ -64,7 +86,7 @@ export function deadLetterSummaries(dataDir: string): { consumer: string; file: 
     .map(({ consumer, file }) => {
       let letter = summaries.get(file);
       if (!letter) {
-        const { records: _records, ...summary } = JSON.parse(readFileSync(file, 'utf8')) as DeadLetter;
+        const { records: _records, ...summary } = parseDeadLetter(file, readFileSync(file, 'utf8'));
         summaries.set(file, (letter = summary));
       }
       return { consumer, file, letter };

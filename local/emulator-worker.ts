@@ -14,6 +14,7 @@ import { speedUpDynalite } from './dynalite-speedups';
 import { useBigIntSequences } from './kinesalite-sequences';
 import { useConditionalDeletes } from './s3rver-conditional-deletes';
 import { KINESALITE_SHARD_LIMIT } from './shard-limits';
+import { checkLevelStore } from './level-store-check';
 
 export type EmulatorKind = 'kinesis' | 'dynamodb' | 's3';
 export interface EmulatorWorkerData {
@@ -67,6 +68,7 @@ function listen(server: Server): Promise<number> {
 }
 
 async function start(): Promise<number> {
+  if (kind === 'kinesis' || kind === 'dynamodb') await checkLevelStore(kind, path);
   if (kind === 'kinesis') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     if (speedups) useBigIntSequences(require('kinesalite/db'));

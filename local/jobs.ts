@@ -70,18 +70,31 @@ export async function runJob<T extends object>(dataDir: string, job: string, tri
   }
 }
 
-/** Recorded runs of a job, oldest first. */
-export function jobRuns(dataDir: string, job: string): JobRun[] {
+/** A line of a job's record parsed, or undefined when it is not a run (cut short by a crash, or damaged). */
+function parseRun(line: string): JobRun | undefined {
+  let run: Partial<JobRun> | null;
+  try {
+    run = JSON.parse(line) as Partial<JobRun> | null;
+  } catch {
+    return undefined;
+  }
+  const times = [run?.started_at, run?.ended_at];
+  if (typeof run?.job !== 'string' || times.some((t) => typeof t !== 'string' || Number.isNaN(Date.parse(t))) || (run.outcome !== 'succeeded' && run.outcome !== 'failed')) return undefined;
+  return run as JobRun;
+}
+
+function runLines(dataDir: string, job: string): string[] {
   const file = join(dataDir, 'jobs', `${job}.jsonl`);
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as JobRun];
-      } catch {
-        return []; // a line cut short by a crash
-      }
-    });
+  return readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() !== '');
+}
+
+/** Recorded runs of a job, oldest first; lines that are not runs (a crash cut one short, damage) are left out. */
+export function jobRuns(dataDir: string, job: string): JobRun[] {
+  return runLines(dataDir, job).flatMap((line) => parseRun(line) ?? []);
+}
+
+/** How many lines of a job's record jobRuns leaves out. */
+export function unreadableRunLines(dataDir: string, job: string): number {
+  return runLines(dataDir, job).filter((line) => parseRun(line) === undefined).length;
 }

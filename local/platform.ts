@@ -31,6 +31,9 @@ import { operationsStatus } from './operations-status';
 import { RejectionLog, recordingRejections } from './rejections';
 import { reshardUniform } from './reshard';
 import { kinesis as kinesisClient, dynamo as dynamoClient } from '../lambdas/commons/clients';
+import { s3 as s3Client } from '../lambdas/commons/s3';
+import { checkStateFiles, checkStores } from './state-check';
+import { StateError } from './state-error';
 
 /** Shards of the local events stream: each is consumed in parallel, so more keep both cores busy. */
 export const DEFAULT_SHARDS = 4;
@@ -66,10 +69,22 @@ export function runningPlatformOutputs(dataDir: string): PlatformOutputs | undef
   try {
     const pid = Number(readFileSync(join(dir, 'sdp.pid'), 'utf8'));
     process.kill(pid, 0);
-    return JSON.parse(readFileSync(join(dir, OUTPUTS_FILE), 'utf8'));
   } catch {
     return undefined;
   }
+  const file = join(dir, OUTPUTS_FILE);
+  let outputs: Partial<PlatformOutputs> | null;
+  try {
+    outputs = JSON.parse(readFileSync(file, 'utf8')) as Partial<PlatformOutputs> | null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // the platform is still starting
+    throw new StateError(file, `unreadable (${(err as Error).message})`, 'restart the platform: it writes the file anew once ready');
+  }
+  const urls = ['UrlForAPI', 'KinesisEndpoint', 'DynamoDBEndpoint', 'S3Endpoint'] as const;
+  if (typeof outputs !== 'object' || outputs === null || urls.some((k) => typeof outputs?.[k] !== 'string') || typeof outputs.DataDir !== 'string') {
+    throw new StateError(file, `not the outputs of a platform (it needs ${urls.join(', ')} and DataDir)`, 'restart the platform: it writes the file anew once ready');
+  }
+  return outputs as PlatformOutputs;
 }
 
 export interface PlatformOutputs {
@@ -175,6 +190,7 @@ export class LocalPlatform {
   }
 
   private async startIn(dataDir: string): Promise<PlatformOutputs> {
+    for (const warning of checkStateFiles(dataDir)) this.log(warning);
     this.log(`starting emulators in ${dataDir}`);
     const [kinesisEmu, dynamoEmu, s3Emu] = await Promise.all([
       startEmulator('kinesis', dataDir, 0, this.options.emulatorSpeedups),
@@ -183,6 +199,7 @@ export class LocalPlatform {
     ]);
     this.emulators = [kinesisEmu, dynamoEmu, s3Emu];
     this.configureEnvironment(kinesisEmu.endpoint, dynamoEmu.endpoint, s3Emu.endpoint, dataDir);
+    await checkStores(dataDir, { dynamo: dynamoClient(), s3: s3Client() });
 
     const clientConfig = { region: REGION, requestHandler: new NodeHttpHandler() };
     const kinesis = new KinesisClient(clientConfig);

@@ -12,13 +12,13 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { CheckpointStore } from './checkpoints';
+import { SHARD_END, type CheckpointStore } from './checkpoints';
+import { checkPositions } from './checkpoint-positions';
 import { toLambdaRecord } from './lambda-records';
 import type { DeadLetterStore } from './dead-letters';
 import { listShards } from '../lambdas/commons/shards';
 
-/** The checkpoint of a shard that a reshard closed and that was read and delivered to its end. */
-export const SHARD_END = 'SHARD_END';
+export { SHARD_END };
 
 export type KinesisHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse | void>;
 
@@ -83,7 +83,9 @@ export class StreamPoller {
     this.roleArn = `arn:aws:iam::000000000000:role/${options.functionName}`;
   }
 
+  /** Refuses to start (a StateError naming the checkpoint file) when a checkpoint is not a position in the stream. */
   async start(): Promise<void> {
+    await checkPositions(this.options.kinesis, this.options.streamName, this.options.checkpoints);
     this.running = true;
     await this.readReadyShards();
   }

@@ -50,9 +50,25 @@ async function putJson(s3: S3Client, bucket: string, key: string, body: string):
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
 }
 
+/** models/current.json's record, or an error saying what is wrong with it (it is damaged, or not a record). */
+export function parseCurrentModel(text: string): CurrentModel {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${modelRegistry.current} is not valid JSON (${(err as Error).message})`);
+  }
+  const record = value as Partial<CurrentModel> | null;
+  const missing = (['version', 'createdAt', 'deployedAt'] as const).filter((k) => typeof record?.[k] !== 'string' || record[k] === '');
+  if (typeof value !== 'object' || value === null || missing.length > 0 || typeof record?.metrics !== 'object' || typeof record?.decision !== 'object') {
+    throw new Error(`${modelRegistry.current} is not a deployed model's record (${missing.length > 0 ? `no ${missing.join(', ')}` : 'no metrics or decision'})`);
+  }
+  return value as CurrentModel;
+}
+
 export async function readCurrentModel(s3: S3Client, bucket: string): Promise<CurrentModel | undefined> {
   const text = await getText(s3, bucket, modelRegistry.current);
-  return text === undefined ? undefined : (JSON.parse(text) as CurrentModel);
+  return text === undefined ? undefined : parseCurrentModel(text);
 }
 
 export async function readModelText(s3: S3Client, bucket: string, version: string): Promise<string> {

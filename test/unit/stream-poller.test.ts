@@ -4,7 +4,7 @@
  * to the dead-letter store, checkpoints that a new poller resumes from, and shards read after
  * their parents once the stream is resharded.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
@@ -367,6 +367,33 @@ describe('StreamPoller against kinesalite', () => {
     await until('the redelivery', () => delivered(b.invocations).size === 5);
     expect(b.invocations.flat().map((d) => d.seq)).toEqual(puts.map((x) => x.seq));
     expect(new DeadLetterStore(dataDir, CONSUMER).count()).toBe(0);
+  });
+
+  it('refuses to start, naming the checkpoint file, when a checkpoint is not a position its stream has', async () => {
+    await setup(1);
+    const puts = await put(0, 5);
+    const last = puts[puts.length - 1];
+    // A well-formed sequence number of this shard five records past its last: what a checkpoint
+    // holds when the stream's store is an older copy than the checkpoint.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const db = require('kinesalite/db') as { parseSequence(s: string): { seqIx: string }; stringifySequence(o: object): string };
+    const parsed = db.parseSequence(last.seq);
+    const ahead = db.stringifySequence({ ...parsed, seqIx: String(BigInt(parsed.seqIx) + 5n) });
+    const file = new CheckpointStore(dataDir, CONSUMER).file;
+    const refusal = async (positions: Record<string, string>) => {
+      writeFileSync(file, JSON.stringify(positions));
+      return poller(mapping()).poller.start().then(() => 'started', (err: Error) => err.message);
+    };
+    expect(await refusal({ [last.shardId]: ahead })).toMatch(new RegExp(`^${file}: holds ${ahead} for ${last.shardId}, past the last record of that shard in stream events .*; delete ${file} to have the consumer re-read`));
+    expect(await refusal({ 'shardId-000000000007': last.seq })).toMatch(/names shardId-000000000007, a shard stream events does not have/);
+    expect(await refusal({ [last.shardId]: SHARD_END })).toMatch(/marks shardId-000000000000 as read to its end, but that shard is still open/);
+    expect(await refusal({ [last.shardId]: '1' })).toMatch(/holds 1 for shardId-000000000000, which stream events refuses/);
+    // At its last record the checkpoint is a position the shard has: the poller starts and delivers nothing again.
+    const { poller: p, invocations } = poller(mapping(), undefined, (writeFileSync(file, JSON.stringify({ [last.shardId]: last.seq })), new CheckpointStore(dataDir, CONSUMER)));
+    await p.start();
+    await put(5, 6);
+    await until('the new record delivered', () => delivered(invocations).size === 1);
+    expect([...delivered(invocations)]).toEqual([5]);
   });
 
   describe('after a reshard', () => {
