@@ -35,6 +35,20 @@ export const XGBOOST_REPOSITORY = 'sagemaker-xgboost';
 export const XGBOOST_VERSION = '1.7-1';
 
 /**
+ * The training job's XGBoost hyperparameters (the props may override them). test/infra/xgboost.test.ts
+ * trains the real XGBoost 1.7.4 with these on the state machine's channels.
+ */
+export const RETRAINING_HYPERPARAMETERS: Readonly<Record<string, string>> = {
+  objective: 'binary:logistic',
+  eval_metric: 'auc',
+  num_round: '200',
+  early_stopping_rounds: '20',
+  max_depth: '6',
+  eta: '0.2',
+  subsample: '0.8',
+};
+
+/**
  * The account of SageMaker's XGBoost 1.x images per region (the documented registry paths, the same
  * table the SageMaker Python SDK's image_uri_config/xgboost.json holds for 1.0-1 to 1.7-1).
  */
@@ -306,16 +320,7 @@ export class Retraining extends Construct {
         volumeSize: Size.gibibytes(10),
       },
       stoppingCondition: { maxRuntime: Duration.hours(1) },
-      hyperparameters: {
-        objective: 'binary:logistic',
-        eval_metric: 'auc',
-        num_round: '200',
-        early_stopping_rounds: '20',
-        max_depth: '6',
-        eta: '0.2',
-        subsample: '0.8',
-        ...props.hyperparameters,
-      },
+      hyperparameters: { ...RETRAINING_HYPERPARAMETERS, ...props.hyperparameters },
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
       resultSelector: {
         trainingJobName: sfn.JsonPath.stringAt('$.TrainingJobName'),
