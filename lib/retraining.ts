@@ -125,6 +125,8 @@ export class Retraining extends Construct {
   public readonly trainingBucket: s3.Bucket;
   public readonly gateFunction: HandlerFunction;
   public readonly promoteFunction: HandlerFunction;
+  /** Copies each split's UNLOAD output (gzip) to its training channel, uncompressed (lambdas/retraining/channels.ts). */
+  public readonly channelsFunction: HandlerFunction;
   /** Workgroup of the training-set queries; its results stay in the lake under training/_athena/. */
   public readonly workGroup: athena.CfnWorkGroup;
   public readonly endpointName: string;
@@ -224,6 +226,8 @@ export class Retraining extends Construct {
       environment: { [modelEndpoint.env]: endpointName },
     });
     this.promoteFunction = stepFunction('Promote', 'retraining/promote');
+    // Streams each split through gunzip into a multipart upload: bound by S3 throughput, not memory.
+    this.channelsFunction = stepFunction('Channels', 'retraining/channels', { timeout: Duration.minutes(15), memorySize: 1024 });
     // The registry: read the deployed record, write records and current.json.
     for (const fn of [this.gateFunction, this.promoteFunction]) {
       grantLakeObjects(bucket, fn.lambdaFunction, ['list', 'read', 'put'], [MODELS_PREFIX]);
@@ -231,6 +235,9 @@ export class Retraining extends Construct {
     // The gate also reads the runs' validation channels (training/<execution>/validation/; the
     // execution name is only known at run time) and invokes this endpoint, to re-score the deployed model.
     grantLakeObjects(this.trainingBucket, this.gateFunction.lambdaFunction, ['list', 'read'], [`${TRAINING_PREFIX}/*/validation`]);
+    // The channels step reads the UNLOADs' output and writes the channels (multipart: put covers it).
+    grantLakeObjects(this.trainingBucket, this.channelsFunction.lambdaFunction, ['list', 'read'], [`${TRAINING_PREFIX}/*/unload`]);
+    grantLakeObjects(this.trainingBucket, this.channelsFunction.lambdaFunction, ['put'], [`${TRAINING_PREFIX}/*/train`, `${TRAINING_PREFIX}/*/validation`]);
     iam.Grant.addToPrincipal({ grantee: this.gateFunction.lambdaFunction, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [endpointArn] });
 
     // --- Athena: its own workgroup, whose query metadata stays with the training sets, so the
@@ -262,6 +269,9 @@ export class Retraining extends Construct {
         version: execution,
         name: sfn.JsonPath.format(`${endpointName}-{}`, execution),
         endpointName,
+        // Athena writes text gzip-compressed; the training job reads these prefixes' uncompressed copies.
+        unloadTrainUri: s3Uri(scratch, TRAINING_PREFIX, 'unload/train/'),
+        unloadValidationUri: s3Uri(scratch, TRAINING_PREFIX, 'unload/validation/'),
         trainUri: s3Uri(scratch, TRAINING_PREFIX, 'train/'),
         validationUri: s3Uri(scratch, TRAINING_PREFIX, 'validation/'),
         outputUri: s3Uri(bucket, MODELS_PREFIX, ''),
@@ -282,7 +292,7 @@ export class Retraining extends Construct {
             'QueryString.$': sfn.JsonPath.format(
               // One line: the query is a string literal inside States.Format.
               unloadSql(trainingSetSelect({ table: tableName, split }), '{}').replace(/\s+/g, ' '),
-              sfn.JsonPath.stringAt(`$.run.${split === 'train' ? 'trainUri' : 'validationUri'}`),
+              sfn.JsonPath.stringAt(`$.run.${split === 'train' ? 'unloadTrainUri' : 'unloadValidationUri'}`),
             ),
             WorkGroup: this.workGroup.ref,
             QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: databaseName },
@@ -290,12 +300,23 @@ export class Retraining extends Construct {
           ResultPath: null,
         },
       });
+    const decompress = (sid: string, split: 'train' | 'validation') =>
+      new tasks.LambdaInvoke(this, sid, {
+        comment: `The ${split === 'train' ? 'training' : 'validation'} channel: the UNLOAD's gzip text, uncompressed (SageMaker's XGBoost reads libsvm files as text)`,
+        lambdaFunction: this.channelsFunction.lambdaFunction,
+        payload: sfn.TaskInput.fromObject({
+          unloadUri: sfn.JsonPath.stringAt(`$.run.${split === 'train' ? 'unloadTrainUri' : 'unloadValidationUri'}`),
+          channelUri: sfn.JsonPath.stringAt(`$.run.${split === 'train' ? 'trainUri' : 'validationUri'}`),
+        }),
+        payloadResponseOnly: true,
+        resultPath: sfn.JsonPath.DISCARD,
+      });
     const buildTrainingSet = new sfn.Parallel(this, 'BuildTrainingSet', {
       comment: 'Training and validation channels from parquet_auctions, split by tx_id like isHoldout',
       resultPath: sfn.JsonPath.DISCARD,
     })
-      .branch(unload('UnloadTrainingSet', 'train'))
-      .branch(unload('UnloadValidationSet', 'validation'));
+      .branch(unload('UnloadTrainingSet', 'train').next(decompress('DecompressTrainingSet', 'train')))
+      .branch(unload('UnloadValidationSet', 'validation').next(decompress('DecompressValidationSet', 'validation')));
 
     const train = new ScopedTrainingJob(this, 'TrainModel', {
       trainingJobName: sfn.JsonPath.stringAt('$.run.name'),
@@ -305,6 +326,9 @@ export class Retraining extends Construct {
       inputDataConfig: (['train', 'validation'] as const).map((channel) => ({
         channelName: channel,
         contentType: 'text/libsvm',
+        // Uncompressed (the channels step gunzips Athena's output): "CompressionType is used only in
+        // Pipe input mode. In File mode, leave this field unset or set it to None" (API reference, Channel).
+        compressionType: tasks.CompressionType.NONE,
         dataSource: {
           s3DataSource: {
             s3DataType: tasks.S3DataType.S3_PREFIX,
@@ -549,7 +573,7 @@ export class Retraining extends Construct {
         `Each run creates its own ${kind} named <endpoint>-<execution name>: names known only when the execution starts, all under this prefix.`,
       );
     }
-    for (const fn of [this.gateFunction, this.promoteFunction]) {
+    for (const fn of [this.gateFunction, this.promoteFunction, this.channelsFunction]) {
       const logicalId = stack.resolve((fn.lambdaFunction.node.defaultChild as lambda.CfnFunction).logicalId) as string;
       acknowledge(`<${logicalId}.Arn>:*`, 'LambdaInvoke grants the function and its versions (<arn>:*), so a qualified invoke works; it is still this one function.');
     }

@@ -85,10 +85,13 @@ export function trainingSetSelect(options: { table: string; split: 'train' | 'va
 }
 
 /**
- * UNLOAD of a training-set SELECT as uncompressed text (one line per row, what SageMaker's XGBoost
- * reads as `text/libsvm`) to `location`, which the state machine fills in per execution: pass
- * `'{}'` to get a States.Format template.
+ * UNLOAD of a training-set SELECT as text (one line per row) to `location`, which the state machine
+ * fills in per execution: pass `'{}'` to get a States.Format template. No `compression` property:
+ * Athena's UNLOAD documentation gives it for ORC and Parquet only ("This option is specific to the
+ * ORC and Parquet formats ... Athena uses gzip for the JSON and TEXTFILE formats"), so asking for
+ * 'NONE' was at best ignored and at worst refused. The output is gzip; the state machine's channels
+ * step (lambdas/retraining/channels.ts) writes the uncompressed copy the training job reads.
  */
 export function unloadSql(select: string, location: string): string {
-  return `UNLOAD (\n${select}\n)\nTO '${location}'\nWITH (format = 'TEXTFILE', compression = 'NONE')`;
+  return `UNLOAD (\n${select}\n)\nTO '${location}'\nWITH (format = 'TEXTFILE')`;
 }

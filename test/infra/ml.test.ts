@@ -90,13 +90,36 @@ describe('retraining state machine', () => {
       'arn:${AWS::Partition}:states:::athena:startQueryExecution.sync',
     ]);
     expect(queries.map((q) => q.Parameters['QueryString.$'])).toEqual([
-      expect.stringMatching(/^States\.Format\('UNLOAD \( SELECT .* NOT \(\(from_base.*\) TO \\'\{\}\\' WITH \(format = \\'TEXTFILE\\'.*', \$\.run\.trainUri\)$/),
-      expect.stringMatching(/^States\.Format\('UNLOAD \( SELECT .* AND \(from_base.*\) TO \\'\{\}\\' WITH .*', \$\.run\.validationUri\)$/),
+      expect.stringMatching(/^States\.Format\('UNLOAD \( SELECT .* NOT \(\(from_base.*\) TO \\'\{\}\\' WITH \(format = \\'TEXTFILE\\'.*', \$\.run\.unloadTrainUri\)$/),
+      expect.stringMatching(/^States\.Format\('UNLOAD \( SELECT .* AND \(from_base.*\) TO \\'\{\}\\' WITH .*', \$\.run\.unloadValidationUri\)$/),
     ]);
     expect(queries[0].Parameters.WorkGroup).toBe(`\${${stack.getLogicalId(stack.retraining.workGroup)}}`);
     expect(definition.States.NameRun.Parameters['trainUri.$']).toBe(
       `States.Format('s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/train/', $$.Execution.Name)`,
     );
+  });
+
+  it('UNLOADs text with no compression property (Athena: gzip for TEXTFILE), then writes each channel uncompressed', () => {
+    const branches = definition.States.BuildTrainingSet.Branches as Json[];
+    for (const b of branches) expect(b.States[b.StartAt].Parameters['QueryString.$']).toMatch(/WITH \(format = \\'TEXTFILE\\'\)', \$/);
+    expect(branches.map((b) => pathOf(b.States, b.StartAt))).toEqual([
+      ['UnloadTrainingSet', 'DecompressTrainingSet'],
+      ['UnloadValidationSet', 'DecompressValidationSet'],
+    ]);
+    expect(branches.map((b) => b.States[pathOf(b.States, b.StartAt)[1]].Parameters)).toEqual([
+      { 'unloadUri.$': '$.run.unloadTrainUri', 'channelUri.$': '$.run.trainUri' },
+      { 'unloadUri.$': '$.run.unloadValidationUri', 'channelUri.$': '$.run.validationUri' },
+    ]);
+    expect(definition.States.NameRun.Parameters['unloadTrainUri.$']).toBe(
+      `States.Format('s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/unload/train/', $$.Execution.Name)`,
+    );
+    // File mode reads the files as they are: CompressionType None ("used only in Pipe input mode").
+    expect(definition.States.TrainModel.Parameters.InputDataConfig.map((c: Json) => c.CompressionType)).toEqual(['None', 'None']);
+    // The channels step reads the UNLOADs and writes the channels, nothing else of the training sets.
+    const sets = `\${${id(stack.retraining.trainingBucket)}.Arn}`;
+    const st = roleStatements(stack.retraining.channelsFunction.role);
+    expect(resourcesFor(st, 's3:GetObject')).toEqual([`${sets}/training/*/unload/*`]);
+    expect(resourcesFor(st, 's3:PutObject').sort()).toEqual([`${sets}/training/*/train/*`, `${sets}/training/*/validation/*`]);
   });
 
   it('encodes the auctions as features.ts does: same field texts, missing marker, hash, dimension and held-out split', () => {
@@ -252,6 +275,7 @@ describe('retraining IAM', () => {
       stack.retraining.sageMakerRole,
       stack.retraining.gateFunction.role,
       stack.retraining.promoteFunction.role,
+      stack.retraining.channelsFunction.role,
       stack.predictionsApi.predictFunction.role,
       stack.predictionsApi.modelsFunction.role,
     ];
