@@ -2,9 +2,10 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  transform: { '^.+\\.(t|j)s$': ['@swc/jest'] },
-  // hyparquet and hyparquet-writer ship ES modules only: let swc turn them into CommonJS too.
-  transformIgnorePatterns: ['/node_modules/(?!(hyparquet|hyparquet-writer)/)'],
+  transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest'] },
+  // hyparquet, hyparquet-writer and dt-sql-parser (with its antlr4ng runtime) ship ES modules only:
+  // let swc turn them into CommonJS too.
+  transformIgnorePatterns: ['/node_modules/(?!(hyparquet|hyparquet-writer|dt-sql-parser|antlr4ng|antlr4-c3)/)'],
   testTimeout: 120000,
   maxWorkers: 2,
 };

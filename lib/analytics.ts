@@ -76,6 +76,14 @@ export function readNamedQueries(dir: string = QUERIES_DIR): NamedQueryFile[] {
     .filter((q) => q.sql.length > 0);
 }
 
+/**
+ * The lake's first date when the deployer does not say: this version's release. Athena's partition
+ * projection "looks only for existing partitions" when the range "matches your data as closely as
+ * possible" (its documentation); a fixed early start made every query without a dt filter list
+ * every hour since then (about 25,000 partitions after three years, growing).
+ */
+export const LAKE_START_DATE_DEFAULT = '2026-12-01';
+
 export interface AnalyticsProps {
   readonly lakeBucket: s3.IBucket;
   /** Where the results bucket writes its server access logs. @default none (acknowledged) */
@@ -88,7 +96,11 @@ export interface AnalyticsProps {
   readonly bytesScannedCutoffPerQuery?: number;
   /** Query results are deleted after this. @default Duration.days(7) */
   readonly resultsExpiration?: Duration;
-  /** First date (YYYY-MM-DD) of the projected `dt` partitions. @default '2024-01-01' */
+  /**
+   * First date (YYYY-MM-DD) of the projected `dt` partitions: Athena lists every projected
+   * partition from it to now for a query that does not filter on dt, so it should be the lake's
+   * first date. May be a token (SdpStack's LakeStartDate parameter). @default LAKE_START_DATE_DEFAULT
+   */
   readonly projectionStartDate?: string;
   /** Named queries' folder. @default QUERIES_DIR (queries/ at the repository root) */
   readonly queriesDir?: string;
@@ -121,7 +133,7 @@ export class Analytics extends Construct {
     });
 
     const bucketName = props.lakeBucket.bucketName;
-    const start = props.projectionStartDate ?? '2024-01-01';
+    const start = props.projectionStartDate ?? LAKE_START_DATE_DEFAULT;
     for (const format of Object.keys(LAKE_PREFIXES) as LakeFormat[]) {
       for (const table of LAKE_TABLES) {
         const name = sqlTableName(format, table);

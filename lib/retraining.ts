@@ -262,25 +262,28 @@ export class Retraining extends Construct {
 
     // --- The states.
     const execution = sfn.JsonPath.stringAt('$$.Execution.Name');
-    const s3Uri = (b: s3.IBucket, prefix: string, suffix: string) => sfn.JsonPath.format(`s3://${b.bucketName}/${prefix}/{}/${suffix}`, execution);
+    // A redriven execution keeps its name and reruns only the states that failed (and only the
+    // failed branches of a Parallel), so whatever a state creates that must be new (an UNLOAD's
+    // empty destination, a training job's unique name) is also named after the attempt:
+    // $$.Execution.RedriveCount, 0 on the first.
+    const attempt = sfn.JsonPath.stringAt('$$.Execution.RedriveCount');
     const nameRun = new sfn.Pass(this, 'NameRun', {
-      comment: 'Names of this run: model version = execution name; job, model and endpoint config = <endpoint>-<version>',
+      comment: 'Names of this run: model version = execution name; model and endpoint config = <endpoint>-<version>',
       parameters: {
         version: execution,
         name: sfn.JsonPath.format(`${endpointName}-{}`, execution),
         endpointName,
-        // Athena writes text gzip-compressed; the training job reads these prefixes' uncompressed copies.
-        unloadTrainUri: s3Uri(scratch, TRAINING_PREFIX, 'unload/train/'),
-        unloadValidationUri: s3Uri(scratch, TRAINING_PREFIX, 'unload/validation/'),
-        trainUri: s3Uri(scratch, TRAINING_PREFIX, 'train/'),
-        validationUri: s3Uri(scratch, TRAINING_PREFIX, 'validation/'),
-        outputUri: s3Uri(bucket, MODELS_PREFIX, ''),
+        outputUri: sfn.JsonPath.format(`s3://${bucket.bucketName}/${MODELS_PREFIX}/{}/`, execution),
       },
       resultPath: '$.run',
     });
 
-    const unload = (sid: string, split: 'train' | 'validation') =>
-      new sfn.CustomState(this, sid, {
+    const unload = (sid: string, split: 'train' | 'validation') => {
+      // UNLOAD's destination "must specify a location in Amazon S3 that has no data". Athena writes
+      // text gzip-compressed: the UNLOAD goes under unload/, the channels step writes the channel.
+      const destination = `s3://${scratch.bucketName}/${TRAINING_PREFIX}/{}/attempt-{}/unload/${split}/`;
+      const channel = `s3://${scratch.bucketName}/${TRAINING_PREFIX}/{}/attempt-{}/${split}/`;
+      return new sfn.CustomState(this, sid, {
         // The L2 AthenaStartQueryExecution task grants s3:GetObject and s3:CreateBucket on "*",
         // Glue create/delete actions and lakeformation:GetDataAccess; the same .sync integration as
         // a custom state lets the role below get only what these two queries need.
@@ -291,35 +294,38 @@ export class Retraining extends Construct {
           Parameters: {
             'QueryString.$': sfn.JsonPath.format(
               // One line: the query is a string literal inside States.Format.
-              unloadSql(trainingSetSelect({ table: tableName, split }), '{}').replace(/\s+/g, ' '),
-              sfn.JsonPath.stringAt(`$.run.${split === 'train' ? 'unloadTrainUri' : 'unloadValidationUri'}`),
+              unloadSql(trainingSetSelect({ table: tableName, split }), destination).replace(/\s+/g, ' '),
+              execution,
+              attempt,
             ),
             WorkGroup: this.workGroup.ref,
             QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: databaseName },
           },
-          ResultPath: null,
+          // The branch's next state: where this attempt's UNLOAD wrote, and where its channel goes.
+          ResultSelector: { 'unloadUri.$': sfn.JsonPath.format(destination, execution, attempt), 'channelUri.$': sfn.JsonPath.format(channel, execution, attempt) },
         },
       });
+    };
     const decompress = (sid: string, split: 'train' | 'validation') =>
       new tasks.LambdaInvoke(this, sid, {
         comment: `The ${split === 'train' ? 'training' : 'validation'} channel: the UNLOAD's gzip text, uncompressed (SageMaker's XGBoost reads libsvm files as text)`,
         lambdaFunction: this.channelsFunction.lambdaFunction,
-        payload: sfn.TaskInput.fromObject({
-          unloadUri: sfn.JsonPath.stringAt(`$.run.${split === 'train' ? 'unloadTrainUri' : 'unloadValidationUri'}`),
-          channelUri: sfn.JsonPath.stringAt(`$.run.${split === 'train' ? 'trainUri' : 'validationUri'}`),
-        }),
+        payload: sfn.TaskInput.fromObject({ unloadUri: sfn.JsonPath.stringAt('$.unloadUri'), channelUri: sfn.JsonPath.stringAt('$.channelUri') }),
         payloadResponseOnly: true,
+        // The branch's output stays {unloadUri, channelUri}: where this attempt wrote the channel.
         resultPath: sfn.JsonPath.DISCARD,
       });
     const buildTrainingSet = new sfn.Parallel(this, 'BuildTrainingSet', {
       comment: 'Training and validation channels from parquet_auctions, split by tx_id like isHoldout',
-      resultPath: sfn.JsonPath.DISCARD,
+      resultSelector: { trainUri: sfn.JsonPath.stringAt('$[0].channelUri'), validationUri: sfn.JsonPath.stringAt('$[1].channelUri') },
+      resultPath: '$.sets',
     })
       .branch(unload('UnloadTrainingSet', 'train').next(decompress('DecompressTrainingSet', 'train')))
       .branch(unload('UnloadValidationSet', 'validation').next(decompress('DecompressValidationSet', 'validation')));
 
     const train = new ScopedTrainingJob(this, 'TrainModel', {
-      trainingJobName: sfn.JsonPath.stringAt('$.run.name'),
+      // Training job names are unique in an account and region, failed jobs' too.
+      trainingJobName: sfn.JsonPath.format(`${endpointName}-{}-attempt-{}`, execution, attempt),
       role: this.sageMakerRole,
       enableNetworkIsolation: true,
       algorithmSpecification: { trainingImage: image, trainingInputMode: tasks.InputMode.FILE },
@@ -333,7 +339,7 @@ export class Retraining extends Construct {
           s3DataSource: {
             s3DataType: tasks.S3DataType.S3_PREFIX,
             s3DataDistributionType: tasks.S3DataDistributionType.FULLY_REPLICATED,
-            s3Location: new LakePrefixLocation(scratch, TRAINING_PREFIX, sfn.JsonPath.stringAt(`$.run.${channel}Uri`)),
+            s3Location: new LakePrefixLocation(scratch, TRAINING_PREFIX, sfn.JsonPath.stringAt(`$.sets.${channel}Uri`)),
           },
         },
       })),
@@ -363,7 +369,7 @@ export class Retraining extends Construct {
         trainingJobName: sfn.JsonPath.stringAt('$.training.trainingJobName'),
         modelArtifacts: sfn.JsonPath.stringAt('$.training.modelArtifacts'),
         finalMetrics: sfn.JsonPath.listAt('$.training.finalMetrics'),
-        validationUri: sfn.JsonPath.stringAt('$.run.validationUri'),
+        validationUri: sfn.JsonPath.stringAt('$.sets.validationUri'),
         trainingSeconds: sfn.JsonPath.numberAt('$.training.trainingSeconds'),
         billableSeconds: sfn.JsonPath.numberAt('$.training.billableSeconds'),
       }),

@@ -3,7 +3,7 @@ import { Aws, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Stack, Token, type
 import type { Construct } from 'constructs';
 import { resourceOutputs, settings } from '../schemas/resources';
 import { Aggregator } from './aggregator';
-import { Analytics } from './analytics';
+import { Analytics, LAKE_START_DATE_DEFAULT } from './analytics';
 import { Compaction } from './compaction';
 import { ConsoleSite } from './console-site';
 import { DataLake } from './data-lake';
@@ -81,9 +81,18 @@ export class SdpStack extends Stack {
       aggregatesStream: this.aggregatesStream.stream,
     });
     this.compaction = new Compaction(this, 'LakeCompaction', { lakeBucket: this.dataLake.bucket });
+    // Deploys keep the value given first (cdk deploy reuses a parameter's previous value).
+    const lakeStartDate = new CfnParameter(this, 'LakeStartDate', {
+      type: 'String',
+      default: LAKE_START_DATE_DEFAULT,
+      allowedPattern: '^\\d{4}-\\d{2}-\\d{2}$',
+      constraintDescription: 'a date, YYYY-MM-DD',
+      description: "The lake's first date (YYYY-MM-DD; your first deploy's date, less the maximum event age, 7 days): Athena's partition projection starts there, so queries without a dt filter list no empty days before it",
+    });
     this.analytics = new Analytics(this, 'Analytics', {
       lakeBucket: this.dataLake.bucket,
       accessLogsBucket: this.dataLake.accessLogsBucket,
+      projectionStartDate: lakeStartDate.valueAsString,
     });
 
     // The bid-win model: scheduled retraining to a serverless SageMaker endpoint, served at POST /predictions.

@@ -60,6 +60,13 @@ export const tables = {
     sortKey: { name: 'entry', type: 'S' },
     ttlAttribute: 'expires_at',
   },
+  /** One item per scheduled job that must not overlap itself (compaction): who runs it, until when (lambdas/commons/job-lease.ts). */
+  jobLeases: {
+    name: 'job-leases',
+    env: 'JOB_LEASES_TABLE_NAME',
+    partitionKey: { name: 'job', type: 'S' },
+    ttlAttribute: 'expires_at',
+  },
 } as const satisfies Record<string, TableDef>;
 
 /** The bid-win model's endpoint (SageMaker in AWS, the local model server locally). */

@@ -1,16 +1,45 @@
 /**
  * Compaction (Lambda on an EventBridge schedule; locally the scheduler and `sdp compact` call
- * compactLake directly): compacts the lake bucket's closed partitions and rebuilds their
- * auctions (compact.ts), logs the report and returns it. A run cut short is finished by the next.
+ * compactLake directly, one run at a time by local/jobs.ts): takes the compaction lease, so that
+ * runs never overlap (two runs listing different inputs of one partition would both commit), then
+ * compacts the lake bucket's closed partitions and rebuilds their auctions (compact.ts), logs the
+ * report and returns it. A run cut short is finished by the next.
  */
-import type { ScheduledEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { lakeBucket, readSetting, resourceName } from '../../schemas/resources';
+import { lakeBucket, readSetting, resourceName, tables } from '../../schemas/resources';
+import { dynamo } from '../commons/clients';
+import { takeJobLease } from '../commons/job-lease';
 import { logger, metrics } from '../commons/observability';
 import { s3 } from '../commons/s3';
 import { compactLake, type CompactionReport } from './compact';
 
-export async function handler(_event?: Partial<ScheduledEvent>): Promise<CompactionReport> {
+/** Past the function's timeout: a run killed at its timeout holds the lease no longer than this after. */
+const LEASE_MARGIN_MS = 60_000;
+
+export type CompactionOutcome = CompactionReport | { skipped: string };
+
+export async function handler(_event?: Partial<ScheduledEvent>, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<CompactionOutcome> {
+  const now = Date.now();
+  const lease = await takeJobLease(dynamo(), resourceName(tables.jobLeases), {
+    job: 'compaction',
+    holder: context?.awsRequestId ?? randomUUID(),
+    nowMs: now,
+    untilMs: now + (context?.getRemainingTimeInMillis() ?? 15 * 60_000) + LEASE_MARGIN_MS,
+  });
+  if (!lease) {
+    logger.warn('another compaction run holds the lease: this run skips');
+    return { skipped: 'another compaction run is in progress' };
+  }
+  try {
+    return await compact();
+  } finally {
+    await lease.release();
+  }
+}
+
+async function compact(): Promise<CompactionReport> {
   const report = await compactLake({
     s3: s3(),
     bucket: resourceName(lakeBucket),

@@ -7,7 +7,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, LAKE_TABLES, PARTITION_KEYS, RAW_JSON_SERDE, glueColumns, sqlTableName, tablePrefix, type LakeFormat } from '../../schemas/lake';
 import { lakeBucket, lakeWriterMapping, settings, streams, tables } from '../../schemas/resources';
-import { readNamedQueries } from '../../lib/analytics';
+import { LAKE_START_DATE_DEFAULT, readNamedQueries } from '../../lib/analytics';
 import type { SdpStack } from '../../lib/sdp-stack';
 import { platformIdentityStatements, synthesize, type Json, type Statement } from './synth';
 
@@ -287,9 +287,11 @@ describe('compaction', () => {
   it('has 15 minutes and 2 GB, no async retries, and learns the lake bucket and the allowed lateness', () => {
     const props = resources[id(fn().lambdaFunction)].Properties;
     expect(props).toMatchObject({ Timeout: 900, MemorySize: 2048, Runtime: 'nodejs22.x', Architectures: ['arm64'] });
-    // One run at a time: overlapping runs could both commit different inputs of one partition.
-    expect(props.ReservedConcurrentExecutions).toBe(1);
+    // No reserved concurrency (an account with fewer than 100 unreserved executions cannot grant
+    // it): one run at a time by the compaction lease instead.
+    expect(props.ReservedConcurrentExecutions).toBeUndefined();
     expect(props.Environment.Variables).toMatchObject({
+      [tables.jobLeases.env]: { Ref: id(stack.compaction.leases) },
       POWERTOOLS_SERVICE_NAME: 'compaction',
       [lakeBucket.env]: { Ref: id(stack.dataLake.bucket) },
       [settings.allowedLatenessSeconds.env]: String(settings.allowedLatenessSeconds.default),
@@ -298,6 +300,13 @@ describe('compaction', () => {
     expect(invokeConfigs).toContainEqual(
       expect.objectContaining({ FunctionName: { Ref: id(fn().lambdaFunction) }, MaximumRetryAttempts: 0 }),
     );
+  });
+
+  it('takes and lets go of its lease in the job-leases table, and touches no other table', () => {
+    const leases = resources[id(stack.compaction.leases)].Properties;
+    expect(leases).toMatchObject({ KeySchema: [{ AttributeName: 'job', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST', TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true } });
+    const dynamoStatements = roleStatements(fn().role).filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamoStatements.map((s) => [[s.Action].flat().sort(), s.Resource])).toEqual([[['dynamodb:DeleteItem', 'dynamodb:PutItem'], arnOf(stack.compaction.leases)]]);
   });
 
   it('may list, read, write and delete under raw/, parquet/ and compaction/ (its manifests) only', () => {
@@ -313,7 +322,7 @@ describe('compaction', () => {
     );
     const list = roleStatements(fn().role).find((s) => actions(s).includes('s3:ListBucket'))!;
     expect(list.Condition).toEqual({ StringLike: { 's3:prefix': prefixes.map((p) => `${p}/*`) } });
-    expect(roleStatements(fn().role).flatMap(actions).filter((a) => a.startsWith('dynamodb:') || a.startsWith('kinesis:'))).toEqual([]);
+    expect(roleStatements(fn().role).flatMap(actions).filter((a) => a.startsWith('kinesis:'))).toEqual([]);
   });
 });
 
@@ -351,18 +360,23 @@ describe('Glue catalog', () => {
       'projection.enabled': 'true',
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',
-      // NOW+1DAYS, not NOW: an event stamped within the allowed clock skew of midnight UTC lands
-      // in tomorrow's partition.
-      'projection.dt.range': '2024-01-01,NOW+1DAYS',
       'projection.dt.interval': '1',
       'projection.dt.interval.unit': 'DAYS',
       'projection.hour.type': 'integer',
       'projection.hour.range': '0,23',
       'projection.hour.digits': '2',
     });
+    // From the lake's first date (the LakeStartDate parameter), not a fixed early date: a query
+    // without a dt filter lists every projected hour of the range. NOW+1DAYS, not NOW: an event
+    // stamped within the allowed clock skew of midnight UTC lands in tomorrow's partition.
+    expect(render(params['projection.dt.range'])).toBe('${LakeStartDate},NOW+1DAYS');
     expect(render(params['storage.location.template'])).toBe(
       `s3://\${${id(stack.dataLake.bucket)}}/${tablePrefix(format, table)}dt=\${dt}/hour=\${hour}/`,
     );
+  });
+
+  it('LakeStartDate is a deploy parameter: a date, by default this version\'s release', () => {
+    expect(template.toJSON().Parameters.LakeStartDate).toMatchObject({ Type: 'String', Default: LAKE_START_DATE_DEFAULT, AllowedPattern: '^\\d{4}-\\d{2}-\\d{2}$' });
   });
 
   it.each(LAKE_TABLES)('raw_%s: gzip JSON through the Hive JSON SerDe with millisecond timestamps', (table) => {

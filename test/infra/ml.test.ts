@@ -82,21 +82,39 @@ describe('retraining state machine', () => {
     ]);
   });
 
-  it('builds the training and validation sets with Athena UNLOAD (.sync) into training/<execution>/', () => {
+  it('builds the training and validation sets with Athena UNLOAD (.sync) into training/<execution>/attempt-<redrive count>/', () => {
     const branches = definition.States.BuildTrainingSet.Branches as Json[];
     const queries = branches.map((b) => b.States[b.StartAt]);
     expect(queries.map((q) => q.Resource)).toEqual([
       'arn:${AWS::Partition}:states:::athena:startQueryExecution.sync',
       'arn:${AWS::Partition}:states:::athena:startQueryExecution.sync',
     ]);
+    const destination = (split: string) => `s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/attempt-{}/unload/${split}/`;
+    const channel = (split: string) => `s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/attempt-{}/${split}/`;
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(queries.map((q) => q.Parameters['QueryString.$'])).toEqual([
-      expect.stringMatching(/^States\.Format\('UNLOAD \( SELECT .* NOT \(\(from_base.*\) TO \\'\{\}\\' WITH \(format = \\'TEXTFILE\\'.*', \$\.run\.unloadTrainUri\)$/),
-      expect.stringMatching(/^States\.Format\('UNLOAD \( SELECT .* AND \(from_base.*\) TO \\'\{\}\\' WITH .*', \$\.run\.unloadValidationUri\)$/),
+      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* NOT \\(\\(from_base.*\\) TO \\\\'${escaped(destination('train'))}\\\\' WITH \\(format = \\\\'TEXTFILE\\\\'.*', \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
+      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* AND \\(from_base.*\\) TO \\\\'${escaped(destination('validation'))}\\\\' WITH .*', \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
     ]);
     expect(queries[0].Parameters.WorkGroup).toBe(`\${${stack.getLogicalId(stack.retraining.workGroup)}}`);
-    expect(definition.States.NameRun.Parameters['trainUri.$']).toBe(
-      `States.Format('s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/train/', $$.Execution.Name)`,
+    // Each branch answers where it wrote (the UNLOAD, then the channel step's uncompressed copy);
+    // the Parallel gathers the channels for the training job and the gate.
+    const attemptOf = (uri: string) => `States.Format('${uri}', $$.Execution.Name, $$.Execution.RedriveCount)`;
+    expect(queries.map((q) => q.ResultSelector)).toEqual(
+      ['train', 'validation'].map((split) => ({ 'unloadUri.$': attemptOf(destination(split)), 'channelUri.$': attemptOf(channel(split)) })),
     );
+    expect(definition.States.BuildTrainingSet).toMatchObject({
+      ResultSelector: { 'trainUri.$': '$[0].channelUri', 'validationUri.$': '$[1].channelUri' },
+      ResultPath: '$.sets',
+    });
+  });
+
+  it('a redriven execution, which keeps its name and reruns only what failed, writes and trains under names of its own', () => {
+    // UNLOAD refuses a destination that has data, and training job names are unique (failed jobs' too).
+    const s = definition.States;
+    const unloads = (s.BuildTrainingSet.Branches as Json[]).map((b) => b.States[b.StartAt].Parameters['QueryString.$']);
+    for (const q of unloads) expect(q).toContain('$$.Execution.RedriveCount');
+    expect(s.TrainModel.Parameters['TrainingJobName.$']).toBe("States.Format('sdp-bid-win-{}-attempt-{}', $$.Execution.Name, $$.Execution.RedriveCount)");
   });
 
   it('UNLOADs text with no compression property (Athena: gzip for TEXTFILE), then writes each channel uncompressed', () => {
@@ -106,13 +124,12 @@ describe('retraining state machine', () => {
       ['UnloadTrainingSet', 'DecompressTrainingSet'],
       ['UnloadValidationSet', 'DecompressValidationSet'],
     ]);
-    expect(branches.map((b) => b.States[pathOf(b.States, b.StartAt)[1]].Parameters)).toEqual([
-      { 'unloadUri.$': '$.run.unloadTrainUri', 'channelUri.$': '$.run.trainUri' },
-      { 'unloadUri.$': '$.run.unloadValidationUri', 'channelUri.$': '$.run.validationUri' },
-    ]);
-    expect(definition.States.NameRun.Parameters['unloadTrainUri.$']).toBe(
-      `States.Format('s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/unload/train/', $$.Execution.Name)`,
-    );
+    for (const b of branches) {
+      const step = b.States[pathOf(b.States, b.StartAt)[1]];
+      expect(step.Parameters).toEqual({ 'unloadUri.$': '$.unloadUri', 'channelUri.$': '$.channelUri' });
+      // The branch's output stays the UNLOAD state's {unloadUri, channelUri}.
+      expect(step.ResultPath).toBeNull();
+    }
     // File mode reads the files as they are: CompressionType None ("used only in Pipe input mode").
     expect(definition.States.TrainModel.Parameters.InputDataConfig.map((c: Json) => c.CompressionType)).toEqual(['None', 'None']);
     // The channels step reads the UNLOADs and writes the channels, nothing else of the training sets.
@@ -144,8 +161,8 @@ describe('retraining state machine', () => {
     expect(XGBOOST_VERSION).toBe('1.7-1');
     expect(trainState.Parameters.HyperParameters).toMatchObject({ objective: 'binary:logistic', eval_metric: 'auc' });
     expect(trainState.Parameters.InputDataConfig.map((c: Json) => [c.ChannelName, c.ContentType, c.DataSource.S3DataSource['S3Uri.$']])).toEqual([
-      ['train', 'text/libsvm', '$.run.trainUri'],
-      ['validation', 'text/libsvm', '$.run.validationUri'],
+      ['train', 'text/libsvm', '$.sets.trainUri'],
+      ['validation', 'text/libsvm', '$.sets.validationUri'],
     ]);
     expect(trainState.ResultSelector['finalMetrics.$']).toBe('$.FinalMetricDataList');
     // The model is served by the same image.
@@ -304,7 +321,7 @@ describe('retraining IAM', () => {
     expect(fn.Properties.Environment.Variables.MODEL_ENDPOINT_NAME).toBe('sdp-bid-win');
     expect(fn.Properties).toMatchObject({ Timeout: 300, MemorySize: 1024 });
     // This run's validation channel is passed to the gate.
-    expect(definition.States.ApplyQualityGate.Parameters['validationUri.$']).toBe('$.run.validationUri');
+    expect(definition.States.ApplyQualityGate.Parameters['validationUri.$']).toBe('$.sets.validationUri');
   });
 });
 
