@@ -35,6 +35,20 @@ export const XGBOOST_REPOSITORY = 'sagemaker-xgboost';
 export const XGBOOST_VERSION = '1.7-1';
 
 /**
+ * The training job's XGBoost hyperparameters (the props may override them). test/infra/xgboost.test.ts
+ * trains the real XGBoost 1.7.4 with these on the state machine's channels.
+ */
+export const RETRAINING_HYPERPARAMETERS: Readonly<Record<string, string>> = {
+  objective: 'binary:logistic',
+  eval_metric: 'auc',
+  num_round: '200',
+  early_stopping_rounds: '20',
+  max_depth: '6',
+  eta: '0.2',
+  subsample: '0.8',
+};
+
+/**
  * The account of SageMaker's XGBoost 1.x images per region (the documented registry paths, the same
  * table the SageMaker Python SDK's image_uri_config/xgboost.json holds for 1.0-1 to 1.7-1).
  */
@@ -111,6 +125,8 @@ export class Retraining extends Construct {
   public readonly trainingBucket: s3.Bucket;
   public readonly gateFunction: HandlerFunction;
   public readonly promoteFunction: HandlerFunction;
+  /** Copies each split's UNLOAD output (gzip) to its training channel, uncompressed (lambdas/retraining/channels.ts). */
+  public readonly channelsFunction: HandlerFunction;
   /** Workgroup of the training-set queries; its results stay in the lake under training/_athena/. */
   public readonly workGroup: athena.CfnWorkGroup;
   public readonly endpointName: string;
@@ -210,6 +226,8 @@ export class Retraining extends Construct {
       environment: { [modelEndpoint.env]: endpointName },
     });
     this.promoteFunction = stepFunction('Promote', 'retraining/promote');
+    // Streams each split through gunzip into a multipart upload: bound by S3 throughput, not memory.
+    this.channelsFunction = stepFunction('Channels', 'retraining/channels', { timeout: Duration.minutes(15), memorySize: 1024 });
     // The registry: read the deployed record, write records and current.json.
     for (const fn of [this.gateFunction, this.promoteFunction]) {
       grantLakeObjects(bucket, fn.lambdaFunction, ['list', 'read', 'put'], [MODELS_PREFIX]);
@@ -217,6 +235,9 @@ export class Retraining extends Construct {
     // The gate also reads the runs' validation channels (training/<execution>/validation/; the
     // execution name is only known at run time) and invokes this endpoint, to re-score the deployed model.
     grantLakeObjects(this.trainingBucket, this.gateFunction.lambdaFunction, ['list', 'read'], [`${TRAINING_PREFIX}/*/validation`]);
+    // The channels step reads the UNLOADs' output and writes the channels (multipart: put covers it).
+    grantLakeObjects(this.trainingBucket, this.channelsFunction.lambdaFunction, ['list', 'read'], [`${TRAINING_PREFIX}/*/unload`]);
+    grantLakeObjects(this.trainingBucket, this.channelsFunction.lambdaFunction, ['put'], [`${TRAINING_PREFIX}/*/train`, `${TRAINING_PREFIX}/*/validation`]);
     iam.Grant.addToPrincipal({ grantee: this.gateFunction.lambdaFunction, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [endpointArn] });
 
     // --- Athena: its own workgroup, whose query metadata stays with the training sets, so the
@@ -258,8 +279,10 @@ export class Retraining extends Construct {
     });
 
     const unload = (sid: string, split: 'train' | 'validation') => {
-      // UNLOAD's destination "must specify a location in Amazon S3 that has no data".
-      const destination = `s3://${scratch.bucketName}/${TRAINING_PREFIX}/{}/attempt-{}/${split}/`;
+      // UNLOAD's destination "must specify a location in Amazon S3 that has no data". Athena writes
+      // text gzip-compressed: the UNLOAD goes under unload/, the channels step writes the channel.
+      const destination = `s3://${scratch.bucketName}/${TRAINING_PREFIX}/{}/attempt-{}/unload/${split}/`;
+      const channel = `s3://${scratch.bucketName}/${TRAINING_PREFIX}/{}/attempt-{}/${split}/`;
       return new sfn.CustomState(this, sid, {
         // The L2 AthenaStartQueryExecution task grants s3:GetObject and s3:CreateBucket on "*",
         // Glue create/delete actions and lakeformation:GetDataAccess; the same .sync integration as
@@ -278,18 +301,27 @@ export class Retraining extends Construct {
             WorkGroup: this.workGroup.ref,
             QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: databaseName },
           },
-          // The branch's output: where this attempt wrote the channel.
-          ResultSelector: { [`${split}Uri.$`]: sfn.JsonPath.format(destination, execution, attempt) },
+          // The branch's next state: where this attempt's UNLOAD wrote, and where its channel goes.
+          ResultSelector: { 'unloadUri.$': sfn.JsonPath.format(destination, execution, attempt), 'channelUri.$': sfn.JsonPath.format(channel, execution, attempt) },
         },
       });
     };
+    const decompress = (sid: string, split: 'train' | 'validation') =>
+      new tasks.LambdaInvoke(this, sid, {
+        comment: `The ${split === 'train' ? 'training' : 'validation'} channel: the UNLOAD's gzip text, uncompressed (SageMaker's XGBoost reads libsvm files as text)`,
+        lambdaFunction: this.channelsFunction.lambdaFunction,
+        payload: sfn.TaskInput.fromObject({ unloadUri: sfn.JsonPath.stringAt('$.unloadUri'), channelUri: sfn.JsonPath.stringAt('$.channelUri') }),
+        payloadResponseOnly: true,
+        // The branch's output stays {unloadUri, channelUri}: where this attempt wrote the channel.
+        resultPath: sfn.JsonPath.DISCARD,
+      });
     const buildTrainingSet = new sfn.Parallel(this, 'BuildTrainingSet', {
       comment: 'Training and validation channels from parquet_auctions, split by tx_id like isHoldout',
-      resultSelector: { trainUri: sfn.JsonPath.stringAt('$[0].trainUri'), validationUri: sfn.JsonPath.stringAt('$[1].validationUri') },
+      resultSelector: { trainUri: sfn.JsonPath.stringAt('$[0].channelUri'), validationUri: sfn.JsonPath.stringAt('$[1].channelUri') },
       resultPath: '$.sets',
     })
-      .branch(unload('UnloadTrainingSet', 'train'))
-      .branch(unload('UnloadValidationSet', 'validation'));
+      .branch(unload('UnloadTrainingSet', 'train').next(decompress('DecompressTrainingSet', 'train')))
+      .branch(unload('UnloadValidationSet', 'validation').next(decompress('DecompressValidationSet', 'validation')));
 
     const train = new ScopedTrainingJob(this, 'TrainModel', {
       // Training job names are unique in an account and region, failed jobs' too.
@@ -300,6 +332,9 @@ export class Retraining extends Construct {
       inputDataConfig: (['train', 'validation'] as const).map((channel) => ({
         channelName: channel,
         contentType: 'text/libsvm',
+        // Uncompressed (the channels step gunzips Athena's output): "CompressionType is used only in
+        // Pipe input mode. In File mode, leave this field unset or set it to None" (API reference, Channel).
+        compressionType: tasks.CompressionType.NONE,
         dataSource: {
           s3DataSource: {
             s3DataType: tasks.S3DataType.S3_PREFIX,
@@ -315,16 +350,7 @@ export class Retraining extends Construct {
         volumeSize: Size.gibibytes(10),
       },
       stoppingCondition: { maxRuntime: Duration.hours(1) },
-      hyperparameters: {
-        objective: 'binary:logistic',
-        eval_metric: 'auc',
-        num_round: '200',
-        early_stopping_rounds: '20',
-        max_depth: '6',
-        eta: '0.2',
-        subsample: '0.8',
-        ...props.hyperparameters,
-      },
+      hyperparameters: { ...RETRAINING_HYPERPARAMETERS, ...props.hyperparameters },
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
       resultSelector: {
         trainingJobName: sfn.JsonPath.stringAt('$.TrainingJobName'),
@@ -553,7 +579,7 @@ export class Retraining extends Construct {
         `Each run creates its own ${kind} named <endpoint>-<execution name>: names known only when the execution starts, all under this prefix.`,
       );
     }
-    for (const fn of [this.gateFunction, this.promoteFunction]) {
+    for (const fn of [this.gateFunction, this.promoteFunction, this.channelsFunction]) {
       const logicalId = stack.resolve((fn.lambdaFunction.node.defaultChild as lambda.CfnFunction).logicalId) as string;
       acknowledge(`<${logicalId}.Arn>:*`, 'LambdaInvoke grants the function and its versions (<arn>:*), so a qualified invoke works; it is still this one function.');
     }

@@ -5,16 +5,27 @@
  *   (isHoldout by tx_id), against the Bayes-optimal AUC of the true P(win) on the same auctions.
  *   Goal: AUC ≥ 0.97 × Bayes-optimal. Log loss beside the true probabilities' log loss.
  * - Training time for those auctions (featurize + train). Goal: < 10 s for 1M.
+ * - Parity of the two learners: on the first `parityAuctions` of the same auctions, the local
+ *   learner (logistic regression) and the AWS one (XGBoost 1.7.4, Debian python3-xgboost, trained
+ *   and served as SageMaker's 1.7-1 container does: test/support/xgboost-container.ts, with the
+ *   state machine's hyperparameters and channel lines), each one's held-out AUC against the
+ *   Bayes-optimal AUC of those held-out auctions. Left out, with a note, without python3-xgboost.
  * - Prediction latency through the local API: the model registered as current in a running local
  *   platform, POST /predictions with autocannon (single requests), p50/p99.
  */
 import { emulatorS3Client } from '../local/emulators';
 import { performance } from 'node:perf_hooks';
 import { registerModel } from '../lambdas/commons/model-registry';
-import { featurize, type SparseVector } from '../lambdas/ml/features';
+import { auc } from '../lambdas/ml/evaluate';
+import { featurize, libsvmLine, type SparseVector } from '../lambdas/ml/features';
+import { WIDTH_MARKER_INDEX } from '../lambdas/retraining/training-set';
+import { runContainer, scoresOf, xgboostVersion } from '../test/support/xgboost-container';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { evaluate, isHoldout, logLoss } from '../lambdas/ml/evaluate';
 import { serializeModel, trainLogistic } from '../lambdas/ml/logistic';
-import { bayesOptimalAuc, generateWorkload } from '../local/workload';
+import { bayesOptimalAuc, generateWorkload, type LabeledAuction } from '../local/workload';
 import { lakeBucket } from '../schemas/resources';
 import { cannon } from './support/load';
 import { PlatformProcess } from './support/platform-process';
@@ -28,6 +39,8 @@ export const mlDefaults = {
   /** autocannon connections for the prediction load. */
   connections: 16,
   seed: 7,
+  /** Auctions (of the same generated ones) both learners are compared on: XGBoost over the 2^18-wide hash space takes minutes. */
+  parityAuctions: 50_000,
 };
 export type MlOptions = typeof mlDefaults;
 
@@ -56,6 +69,8 @@ export async function runMl(options: MlOptions): Promise<BenchResult> {
   const trainingSeconds = (performance.now() - started) / 1000;
   const metrics = evaluate(model, holdout.xs, holdout.ys);
   const trueLogLoss = logLoss(holdout.p, holdout.ys);
+
+  const parity = learnerParity(auctions.slice(0, options.parityAuctions), options.seed);
 
   progress('starting a local platform for the prediction latency');
   const platform = await PlatformProcess.start({ log: () => {} });
@@ -90,8 +105,50 @@ export async function runMl(options: MlOptions): Promise<BenchResult> {
     { key: 'auc_ratio', label: 'model / Bayes-optimal AUC', value: metrics.auc / bayes, unit: '×', goal: { op: '>=', target: 0.97, text: '≥ 0.97 ×' } },
     { key: 'log_loss', label: 'held-out log loss', value: metrics.logLoss, unit: '', note: `true probabilities: ${trueLogLoss.toFixed(4)}` },
     { key: 'training_s', label: `training time, ${options.auctions.toLocaleString('en-US')} auctions`, value: trainingSeconds, unit: 's', goal: { op: '<', target: 10, text: '< 10 s (1M)' }, note: `featurize + train on ${train.xs.length.toLocaleString('en-US')}` },
+    ...parity.figures,
     { key: 'predict_p50_ms', label: 'POST /predictions latency p50', value: latency.latencyP50, unit: 'ms', note: `${options.connections} connections, ${latency.medianPerSecond} req/s median` },
     { key: 'predict_p99_ms', label: 'POST /predictions latency p99', value: latency.latencyP99, unit: 'ms', note: `non-2xx ${latency.non2xx}` },
   ];
-  return { bench: 'ml', figures, notes: [`model ${model.version}: ${serializeModel(model).length} bytes serialized`], details: { metrics: { ...metrics, calibration: undefined }, bayes, trainingSeconds, latency } };
+  return {
+    bench: 'ml',
+    figures,
+    notes: [`model ${model.version}: ${serializeModel(model).length} bytes serialized`, ...parity.notes],
+    details: { metrics: { ...metrics, calibration: undefined }, bayes, trainingSeconds, latency, parity: parity.details },
+  };
 }
+
+/**
+ * Both learners on the same auctions and split: logistic regression (the local trainer's code) and
+ * XGBoost 1.7.4 as SageMaker's container trains and serves it, on the lines the state machine's SQL
+ * writes (featurizer + width marker; test/infra/xgboost.test.ts shows the SQL writes these).
+ */
+function learnerParity(auctions: LabeledAuction[], seed: number): { figures: Figure[]; notes: string[]; details: Record<string, number | string> } {
+  const train = auctions.filter((a) => !isHoldout(a.tx_id));
+  const held = auctions.filter((a) => isHoldout(a.tx_id));
+  const bayes = auc(held.map((a) => a.p), held.map((a) => a.won));
+  const n = `${train.length.toLocaleString('en-US')} training, ${held.length.toLocaleString('en-US')} held-out auctions`;
+  progress(`learner parity on ${n}: logistic regression`);
+  const logistic = trainLogistic(train.map((a) => featurize(a.features)), train.map((a) => a.won), { seed });
+  const logisticAuc = evaluate(logistic, held.map((a) => featurize(a.features)), held.map((a) => a.won)).auc;
+  const figures: Figure[] = [
+    { key: 'parity_bayes_auc', label: 'parity: Bayes-optimal AUC', value: bayes, unit: '', note: n },
+    { key: 'parity_logistic_auc', label: 'parity: logistic regression (local) AUC', value: logisticAuc, unit: '', note: `${((logisticAuc / bayes) * 100).toFixed(1)} % of Bayes-optimal` },
+  ];
+  const version = xgboostVersion();
+  if (!version) return { figures, notes: ['learner parity: XGBoost left out, python3-xgboost is not installed (apt-get install -y python3-xgboost)'], details: { bayes, logisticAuc } };
+  progress(`learner parity: XGBoost ${version} as the SageMaker 1.7-1 container (minutes)`);
+  const line = (a: LabeledAuction) => `${libsvmLine(a.won, featurize(a.features))} ${WIDTH_MARKER_INDEX + 1}:0`;
+  const dir = mkdtempSync(join(tmpdir(), 'sdp-bench-xgb-'));
+  const started = performance.now();
+  try {
+    const validation = held.map(line);
+    const r = runContainer(dir, { train: train.map(line), validation }, { validation });
+    const xgbAuc = auc(scoresOf(r, 'validation'), held.map((a) => a.won));
+    const seconds = (performance.now() - started) / 1000;
+    figures.push({ key: 'parity_xgboost_auc', label: `parity: XGBoost ${version} (AWS) AUC`, value: xgbAuc, unit: '', note: `${((xgbAuc / bayes) * 100).toFixed(1)} % of Bayes-optimal; best iteration ${r.best_iteration}, ${seconds.toFixed(0)} s` });
+    return { figures, notes: [], details: { bayes, logisticAuc, xgbAuc, xgbSeconds: seconds, bestIteration: r.best_iteration ?? 'none' } };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+

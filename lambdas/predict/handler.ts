@@ -17,6 +17,16 @@ import { featurize, libsvmLine } from '../ml/features';
 let client: SageMakerRuntimeClient | undefined;
 const runtime = () => (client ??= new SageMakerRuntimeClient({ requestHandler: requestHandler() }));
 
+/**
+ * SageMaker's answer when the container refused the request ("ModelError: Model (owned by the
+ * customer in the account) returned an error", HTTP 424): the same request will fail again, so it is
+ * not a "retry later". (The XGBoost 1.7-1 container refused requests wider than the model until the
+ * training channels carried the width marker, lambdas/retraining/training-set.ts.)
+ */
+function isModelError(err: unknown): boolean {
+  return (err as { name?: string }).name === 'ModelError';
+}
+
 /** SageMaker's answer when the endpoint does not exist (yet): no model has been deployed. */
 function isNoEndpoint(err: unknown): boolean {
   const e = err as { name?: string; message?: string };
@@ -51,6 +61,10 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     scores = Buffer.from(out.Body!).toString('utf8').split(/[,\n]/).filter((s) => s.trim() !== '').map(Number);
   } catch (err) {
     if (isNoEndpoint(err)) return error(503, 'no model is deployed yet: train one (sdp train, or wait for the scheduled retraining)', {}, { 'retry-after': '60' });
+    if (isModelError(err)) {
+      logger.error('the model refused the request', { error: (err as Error).message });
+      return error(502, `the model could not score the request: ${(err as Error).message}`);
+    }
     logger.error('model endpoint failed', { error: (err as Error).message });
     return error(503, 'the model endpoint is unavailable; retry later', {}, { 'retry-after': '5' });
   }

@@ -1,7 +1,9 @@
 /**
  * Re-scoring the deployed model on THIS run's held-out data, so the quality gate compares the
- * candidate with the current model on the same data: the validation libsvm lines the Athena UNLOAD
- * wrote under `training/<execution>/validation/` are sent in chunks to the model endpoint (SageMaker
+ * candidate with the current model on the same data: the validation libsvm lines under
+ * `training/<execution>/validation/` (the UNLOAD's output, uncompressed by the channels step, each
+ * line with the width marker that every model since has been trained with, so the deployed model
+ * accepts them) are sent in chunks to the model endpoint (SageMaker
  * runtime InvokeEndpoint, text/libsvm in, text/csv out, as lambdas/predict/handler.ts) and the
  * scores are measured with `auc` (lambdas/ml/evaluate.ts) against the lines' own labels.
  *

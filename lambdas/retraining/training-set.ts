@@ -7,6 +7,25 @@
  */
 import { CATEGORICAL_FIELDS, CATEGORY_PRICE, FEATURE_DIM, LOG_PRICE_INDEX, MISSING, PRICE_INDEX } from '../ml/features';
 
+/**
+ * The training channels' width marker: every training and validation line carries index
+ * FEATURE_DIM (0-based; written FEATURE_DIM + 1) with value 0, an index no feature reaches.
+ *
+ * Why: SageMaker's XGBoost 1.7-1 container serves a text/libsvm request by writing it to a file and
+ * loading it with `xgb.DMatrix(path)` (its encoder.py `libsvm_to_dmatrix`), which gives a matrix of
+ * `max index + 1` columns (the libsvm parser reads indices 0-based); XGBoost 1.7.4 refuses to predict
+ * on a matrix wider than the booster ("Check failed: learner_model_param_.num_feature >=
+ * p_fmat->Info().num_col_ ... Number of columns does not match number of features in booster"), and
+ * a booster has as many features as the widest of its training and validation matrices. Without the
+ * marker a model trained on N auctions knew only the buckets those auctions hashed to, and every
+ * request hashing a value above the highest of them failed. With it every model is FEATURE_DIM + 2
+ * columns wide, wider than any request (featurize's indices are < FEATURE_DIM), and predicts them
+ * all. The marker is a column whose every value is 0: no tree can split on it, so the model is the
+ * same; an explicit 0 counts for the width (checked with the real XGBoost:
+ * test/e2e/xgboost-channels.test.ts).
+ */
+export const WIDTH_MARKER_INDEX = FEATURE_DIM;
+
 /** Share of auctions held out (the validation channel): `isHoldout`'s default. */
 export const HOLDOUT_FRACTION = 0.2;
 
@@ -45,7 +64,8 @@ export function sqlIsHoldout(fraction = HOLDOUT_FRACTION): string {
 
 /**
  * SELECT of one column, the libsvm line `<won> <index+1>:<value> ...` (indices ascending, values
- * of one index summed, as `featurize` + `libsvmLine`), for the training or the held-out auctions.
+ * of one index summed, as `featurize` + `libsvmLine`, then the width marker), for the training or
+ * the held-out auctions.
  */
 export function trainingSetSelect(options: { table: string; split: 'train' | 'validation'; fraction?: number }): string {
   const holdout = sqlIsHoldout(options.fraction);
@@ -56,7 +76,7 @@ export function trainingSetSelect(options: { table: string; split: 'train' | 'va
     'FROM (',
     '  SELECT IF(won, 1, 0) AS label,',
     '    multimap_from_entries(ARRAY[',
-    sqlFeatureEntries().map((e) => `      ${e}`).join(',\n'),
+    [...sqlFeatureEntries(), `ROW(CAST(${WIDTH_MARKER_INDEX} AS bigint), 0e0)`].map((e) => `      ${e}`).join(',\n'),
     '    ]) AS features',
     `  FROM ${options.table}`,
     `  WHERE bid_price IS NOT NULL AND won IS NOT NULL AND tx_id IS NOT NULL AND ${where}`,
@@ -65,10 +85,13 @@ export function trainingSetSelect(options: { table: string; split: 'train' | 'va
 }
 
 /**
- * UNLOAD of a training-set SELECT as uncompressed text (one line per row, what SageMaker's XGBoost
- * reads as `text/libsvm`) to `location`, which the state machine fills in per execution: pass
- * `'{}'` to get a States.Format template.
+ * UNLOAD of a training-set SELECT as text (one line per row) to `location`, which the state machine
+ * fills in per execution: pass `'{}'` to get a States.Format template. No `compression` property:
+ * Athena's UNLOAD documentation gives it for ORC and Parquet only ("This option is specific to the
+ * ORC and Parquet formats ... Athena uses gzip for the JSON and TEXTFILE formats"), so asking for
+ * 'NONE' was at best ignored and at worst refused. The output is gzip; the state machine's channels
+ * step (lambdas/retraining/channels.ts) writes the uncompressed copy the training job reads.
  */
 export function unloadSql(select: string, location: string): string {
-  return `UNLOAD (\n${select}\n)\nTO '${location}'\nWITH (format = 'TEXTFILE', compression = 'NONE')`;
+  return `UNLOAD (\n${select}\n)\nTO '${location}'\nWITH (format = 'TEXTFILE')`;
 }

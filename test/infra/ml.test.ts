@@ -89,20 +89,22 @@ describe('retraining state machine', () => {
       'arn:${AWS::Partition}:states:::athena:startQueryExecution.sync',
       'arn:${AWS::Partition}:states:::athena:startQueryExecution.sync',
     ]);
-    const destination = (split: string) => `s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/attempt-{}/${split}/`;
+    const destination = (split: string) => `s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/attempt-{}/unload/${split}/`;
+    const channel = (split: string) => `s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/attempt-{}/${split}/`;
     const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(queries.map((q) => q.Parameters['QueryString.$'])).toEqual([
       expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* NOT \\(\\(from_base.*\\) TO \\\\'${escaped(destination('train'))}\\\\' WITH \\(format = \\\\'TEXTFILE\\\\'.*', \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
       expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* AND \\(from_base.*\\) TO \\\\'${escaped(destination('validation'))}\\\\' WITH .*', \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
     ]);
     expect(queries[0].Parameters.WorkGroup).toBe(`\${${stack.getLogicalId(stack.retraining.workGroup)}}`);
-    // Each branch answers where it wrote; the Parallel gathers both for the training job and the gate.
-    expect(queries.map((q) => q.ResultSelector)).toEqual([
-      { 'trainUri.$': `States.Format('${destination('train')}', $$.Execution.Name, $$.Execution.RedriveCount)` },
-      { 'validationUri.$': `States.Format('${destination('validation')}', $$.Execution.Name, $$.Execution.RedriveCount)` },
-    ]);
+    // Each branch answers where it wrote (the UNLOAD, then the channel step's uncompressed copy);
+    // the Parallel gathers the channels for the training job and the gate.
+    const attemptOf = (uri: string) => `States.Format('${uri}', $$.Execution.Name, $$.Execution.RedriveCount)`;
+    expect(queries.map((q) => q.ResultSelector)).toEqual(
+      ['train', 'validation'].map((split) => ({ 'unloadUri.$': attemptOf(destination(split)), 'channelUri.$': attemptOf(channel(split)) })),
+    );
     expect(definition.States.BuildTrainingSet).toMatchObject({
-      ResultSelector: { 'trainUri.$': '$[0].trainUri', 'validationUri.$': '$[1].validationUri' },
+      ResultSelector: { 'trainUri.$': '$[0].channelUri', 'validationUri.$': '$[1].channelUri' },
       ResultPath: '$.sets',
     });
   });
@@ -113,6 +115,28 @@ describe('retraining state machine', () => {
     const unloads = (s.BuildTrainingSet.Branches as Json[]).map((b) => b.States[b.StartAt].Parameters['QueryString.$']);
     for (const q of unloads) expect(q).toContain('$$.Execution.RedriveCount');
     expect(s.TrainModel.Parameters['TrainingJobName.$']).toBe("States.Format('sdp-bid-win-{}-attempt-{}', $$.Execution.Name, $$.Execution.RedriveCount)");
+  });
+
+  it('UNLOADs text with no compression property (Athena: gzip for TEXTFILE), then writes each channel uncompressed', () => {
+    const branches = definition.States.BuildTrainingSet.Branches as Json[];
+    for (const b of branches) expect(b.States[b.StartAt].Parameters['QueryString.$']).toMatch(/WITH \(format = \\'TEXTFILE\\'\)', \$/);
+    expect(branches.map((b) => pathOf(b.States, b.StartAt))).toEqual([
+      ['UnloadTrainingSet', 'DecompressTrainingSet'],
+      ['UnloadValidationSet', 'DecompressValidationSet'],
+    ]);
+    for (const b of branches) {
+      const step = b.States[pathOf(b.States, b.StartAt)[1]];
+      expect(step.Parameters).toEqual({ 'unloadUri.$': '$.unloadUri', 'channelUri.$': '$.channelUri' });
+      // The branch's output stays the UNLOAD state's {unloadUri, channelUri}.
+      expect(step.ResultPath).toBeNull();
+    }
+    // File mode reads the files as they are: CompressionType None ("used only in Pipe input mode").
+    expect(definition.States.TrainModel.Parameters.InputDataConfig.map((c: Json) => c.CompressionType)).toEqual(['None', 'None']);
+    // The channels step reads the UNLOADs and writes the channels, nothing else of the training sets.
+    const sets = `\${${id(stack.retraining.trainingBucket)}.Arn}`;
+    const st = roleStatements(stack.retraining.channelsFunction.role);
+    expect(resourcesFor(st, 's3:GetObject')).toEqual([`${sets}/training/*/unload/*`]);
+    expect(resourcesFor(st, 's3:PutObject').sort()).toEqual([`${sets}/training/*/train/*`, `${sets}/training/*/validation/*`]);
   });
 
   it('encodes the auctions as features.ts does: same field texts, missing marker, hash, dimension and held-out split', () => {
@@ -268,6 +292,7 @@ describe('retraining IAM', () => {
       stack.retraining.sageMakerRole,
       stack.retraining.gateFunction.role,
       stack.retraining.promoteFunction.role,
+      stack.retraining.channelsFunction.role,
       stack.predictionsApi.predictFunction.role,
       stack.predictionsApi.modelsFunction.role,
     ];

@@ -190,6 +190,7 @@ describe('lambdas', () => {
         stack.predictionsApi.modelsFunction,
         stack.retraining.gateFunction,
         stack.retraining.promoteFunction,
+        stack.retraining.channelsFunction,
       ]
         .map((fn) => id(fn.lambdaFunction))
         .sort(),
