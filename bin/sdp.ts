@@ -31,6 +31,9 @@ import { formatCsv, formatJson, formatTable } from '../local/format';
 
 class UserError extends Error {}
 
+/** Ctrl-C and SIGTERM end `sdp local` within 10 s; this is the deadline of the stop itself. */
+const STOP_DEADLINE_MS = 9000;
+
 function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
@@ -83,13 +86,17 @@ function readQuery(sql: string | undefined, file: string | undefined): string {
 function describeComponent(c: Record<string, unknown>): string {
   if (Array.isArray(c.shards)) {
     const shards = c.shards as { millisBehindLatest?: number; pending: number; waitingFor?: string[] }[];
-    const lag = Math.max(0, ...shards.map((s) => s.millisBehindLatest ?? 0));
+    const read = shards.filter((s) => !s.waitingFor);
+    // A shard never read successfully has no lag to show: unknown, not "0 ms behind".
+    const lagKnown = read.every((s) => s.millisBehindLatest !== undefined);
+    const lag = lagKnown ? `${Math.max(0, ...read.map((s) => s.millisBehindLatest ?? 0))} ms behind` : 'lag unknown';
     const pending = shards.reduce((n, s) => n + s.pending, 0);
-    const waiting = shards.filter((s) => s.waitingFor).length;
-    const read = shards.length - waiting;
+    const waiting = shards.length - read.length;
     const waitingNote = waiting > 0 ? ` (${waiting} more waiting for their parents)` : '';
-    return `${read} shard${read === 1 ? '' : 's'}${waitingNote}, ${lag} ms behind, ${pending} records in flight, ${c.deadLettered} dead-lettered`;
+    const reason = typeof c.reason === 'string' ? `${c.reason}; ` : '';
+    return `${reason}${read.length} shard${read.length === 1 ? '' : 's'}${waitingNote}, ${lag}, ${pending} records in flight, ${c.deadLettered} dead-lettered`;
   }
+  if (typeof c.reason === 'string') return c.reason;
   if (c.lastRun) {
     const run = c.lastRun as { ended_at: string; outcome: string };
     return `last run ${run.outcome} at ${run.ended_at}`;
@@ -134,17 +141,24 @@ program
       aggregationPeriodSeconds: opts.aggregationPeriod,
       logLevel: opts.logLevel,
       log: opts.json ? (line) => process.stderr.write(`${line}\n`) : undefined,
+      onFatal: (reason) => void stop(`error: ${reason}`, 1),
     });
     let stopping = false;
-    const stop = async (signal: string) => {
+    /** Stops the platform and exits with `code`; within STOP_DEADLINE_MS whatever state a part is in. */
+    async function stop(why: string, code: number): Promise<void> {
       if (stopping) return;
       stopping = true;
-      process.stderr.write(`\n${signal}: stopping (finishing batches in progress)...\n`);
+      process.stderr.write(`\n${why}\nstopping (finishing batches in progress)...\n`);
+      // Each part of stop() has its own deadline; this one is the last resort if something still hangs.
+      setTimeout(() => {
+        process.stderr.write(`error: the platform did not stop within ${STOP_DEADLINE_MS / 1000} s; exiting anyway\n`);
+        process.exit(code || 1);
+      }, STOP_DEADLINE_MS).unref();
       await platform.stop();
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
+      process.exit(code);
+    }
+    process.on('SIGINT', () => void stop('SIGINT', 0));
+    process.on('SIGTERM', () => void stop('SIGTERM', 0));
     let outputs;
     try {
       outputs = await platform.start();
@@ -241,7 +255,7 @@ program
   .option('--json', 'print the health report as JSON')
   .action(async (opts: { dataDir: string; json?: boolean }) => {
     const outputs = requireRunningPlatform(opts.dataDir);
-    const res = await fetch(`${outputs.UrlForAPI}health`).catch((err: Error) => {
+    const res = await fetch(`${outputs.UrlForAPI}health`, { signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
       throw new UserError(`the local platform does not answer at ${outputs.UrlForAPI}: ${err.message}`);
     });
     const health = (await res.json()) as { status: string; components: Record<string, Record<string, unknown>> };

@@ -9,6 +9,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { quietSdkLogger } from '../lambdas/commons/clients';
 import { CheckpointStore } from './checkpoints';
 import { DeadLetterStore } from './dead-letters';
+import { armThreadFault, withConsumerFault } from './faults';
 import { StreamPoller, type KinesisHandler, type MappingSettings, type ShardStatus } from './stream-poller';
 
 export interface ConsumerDef {
@@ -21,6 +22,8 @@ export interface ConsumerDef {
 }
 
 export interface ConsumerWorkerData {
+  /** The thread's name (e.g. `aggregator`), for test-only faults (faults.ts armThreadFault). */
+  threadName?: string;
   dataDir: string;
   region: string;
   consumers: ConsumerDef[];
@@ -32,6 +35,9 @@ export interface ConsumerStatus {
   invocations: number;
 }
 
+/** A consumer's status as the main thread sees it: its own, or why its thread cannot give it. */
+export type ConsumerState = ConsumerStatus | { down: string };
+
 export type ConsumerRequest = { type: 'status'; id: number } | { type: 'stop'; id: number };
 export type ConsumerMessage =
   | { type: 'started' }
@@ -39,7 +45,7 @@ export type ConsumerMessage =
   | { type: 'log'; line: string }
   | { type: 'reply'; id: number; value: unknown };
 
-const { dataDir, region, consumers } = workerData as ConsumerWorkerData;
+const { dataDir, region, consumers, threadName } = workerData as ConsumerWorkerData;
 /**
  * Batches collect for at least this long (the aggregator's mapping has no window): measured at
  * 2,500 events/s, 0.13 DynamoDB requests per record and report freshness p99 1.4 s, against 0.26–0.30
@@ -53,7 +59,7 @@ async function start(): Promise<Map<string, StreamPoller>> {
   const pollers = new Map<string, StreamPoller>();
   for (const def of consumers) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const handler = (require(def.handlerModule) as { handler: KinesisHandler }).handler;
+    const handler = withConsumerFault(def.name, (require(def.handlerModule) as { handler: KinesisHandler }).handler);
     const poller = new StreamPoller({
       kinesis,
       streamName: def.streamName,
@@ -85,6 +91,7 @@ start().then(
       }
     });
     post({ type: 'started' });
+    if (threadName) armThreadFault(threadName);
   },
   (err: Error) => post({ type: 'failed', message: err.message }),
 );

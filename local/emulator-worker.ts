@@ -14,6 +14,7 @@ import { speedUpDynalite } from './dynalite-speedups';
 import { useBigIntSequences } from './kinesalite-sequences';
 import { useConditionalDeletes } from './s3rver-conditional-deletes';
 import { KINESALITE_SHARD_LIMIT } from './shard-limits';
+import { armThreadFault } from './faults';
 
 export type EmulatorKind = 'kinesis' | 'dynamodb' | 's3';
 export interface EmulatorWorkerData {
@@ -94,7 +95,10 @@ async function start(): Promise<number> {
 }
 
 start().then(
-  (listening) => parentPort!.postMessage({ type: 'listening', port: listening } satisfies EmulatorMessage),
+  (listening) => {
+    parentPort!.postMessage({ type: 'listening', port: listening } satisfies EmulatorMessage);
+    armThreadFault(kind);
+  },
   (err: Error) => parentPort!.postMessage({ type: 'failed', message: err.message } satisfies EmulatorMessage),
 );
 

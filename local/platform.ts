@@ -15,7 +15,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { aggregatorMapping, lakeBucket, lakeWriterMapping, modelEndpoint, readSetting, settings, streams, tables } from '../schemas/resources';
 import { ApiServer, type Route } from './api-server';
 import { ConsumerThread } from './consumers';
-import type { ThreadPriority } from './threads';
+import { withDeadline, type ThreadPriority } from './threads';
 import type { ConsumerWorkerData } from './consumer-worker';
 import { Scheduler } from './scheduler';
 import { jobRuns } from './jobs';
@@ -56,7 +56,20 @@ export interface PlatformOptions {
   /** False runs kinesalite and dynalite as published, without the platform's speed-ups (for benches). */
   emulatorSpeedups?: boolean;
   log?: (line: string) => void;
+  /**
+   * A part died that cannot be restarted (an emulator thread), or was restarted too often (a
+   * consumer thread): the platform is no longer whole and must end. Called once, with a one-line
+   * reason; `sdp local` stops the platform and exits 1. Default: log the reason and stop.
+   */
+  onFatal?: (reason: string) => void;
 }
+
+/**
+ * Deadlines of stop(), per part, within the 10 s a Ctrl-C or SIGTERM may take: the API's requests
+ * in flight, the consumers' batches in progress (then their threads are terminated: their
+ * checkpoints say where to resume), the scheduled jobs, the emulator threads.
+ */
+const STOP_DEADLINES_MS = { api: 2500, jobs: 1000, consumers: 4000, emulators: 1500 } as const;
 
 const OUTPUTS_FILE = 'outputs.json';
 
@@ -144,6 +157,8 @@ export class LocalPlatform {
   private api?: ApiServer;
   private live?: LiveChannel;
   private unlock?: () => void;
+  /** Why the platform had to end, once a part died for good. */
+  failed?: string;
   outputs?: PlatformOutputs;
 
   constructor(private readonly options: PlatformOptions) {}
@@ -182,6 +197,7 @@ export class LocalPlatform {
       startEmulator('s3', dataDir),
     ]);
     this.emulators = [kinesisEmu, dynamoEmu, s3Emu];
+    for (const emulator of this.emulators) emulator.watch((reason) => this.fatal(reason));
     this.configureEnvironment(kinesisEmu.endpoint, dynamoEmu.endpoint, s3Emu.endpoint, dataDir);
 
     const clientConfig = { region: REGION, requestHandler: new NodeHttpHandler() };
@@ -209,7 +225,7 @@ export class LocalPlatform {
     // do not wait behind the lake writer's Parquet encoding, so reports stay fresh under load. When
     // the cores are all busy, the API comes first, then the aggregator, then the lake writer.
     const thread = (name: string, consumers: ConsumerWorkerData['consumers'], priority: ThreadPriority) =>
-      ConsumerThread.start(name, { dataDir, region: REGION, consumers }, (line) => this.log(line), { priority });
+      ConsumerThread.start(name, { dataDir, region: REGION, consumers }, { priority, log: (line) => this.log(line), onFatal: (reason) => this.fatal(reason) });
     const started = await Promise.allSettled([
       thread('aggregator', [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }], 'aggregating'),
       thread('lake-writer', [
@@ -294,13 +310,30 @@ export class LocalPlatform {
     return out;
   }
 
+  /** A part died for good: the platform ends, never half alive. */
+  private fatal(reason: string): void {
+    if (this.failed) return;
+    this.failed = reason;
+    if (this.options.onFatal) return this.options.onFatal(reason);
+    this.log(`error: ${reason}; stopping the platform`);
+    void this.stop();
+  }
+
+  /**
+   * Stops every part, each within its deadline (STOP_DEADLINES_MS), whatever state it is in: a
+   * consumer thread that does not finish its batch in time, or is hung or dead, is terminated.
+   */
   async stop(): Promise<void> {
-    await this.live?.close();
-    await this.api?.close();
-    await this.scheduler?.stop();
-    await this.modelServer?.close();
-    await Promise.all(this.consumers.map((c) => c.stop()));
-    await Promise.all(this.emulators.map((e) => e.stop()));
+    const warn = (err: Error) => this.log(`warning: ${err.message}`);
+    const api = async () => {
+      await this.live?.close();
+      await this.api?.close(STOP_DEADLINES_MS.api - 500);
+    };
+    await withDeadline(api(), STOP_DEADLINES_MS.api, 'the API server closing').catch(warn);
+    await withDeadline(this.scheduler?.stop(STOP_DEADLINES_MS.jobs) ?? Promise.resolve(), STOP_DEADLINES_MS.jobs + 1500, 'the scheduled jobs').catch(warn);
+    await withDeadline(this.modelServer?.close() ?? Promise.resolve(), 500, 'the model server closing').catch(warn);
+    await Promise.all(this.consumers.map((c) => c.stop(STOP_DEADLINES_MS.consumers)));
+    await Promise.all(this.emulators.map((e) => e.stop(STOP_DEADLINES_MS.emulators)));
     this.unlock?.();
   }
 }

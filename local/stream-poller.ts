@@ -63,6 +63,19 @@ export interface ShardStatus {
   pending: number;
   /** Set while the shard is not read yet: its parents that have still to be read to their ends. */
   waitingFor?: string[];
+  /** Reads of the shard that failed in a row (reset by a read that succeeds). */
+  pollFailures?: number;
+  /** Invocations on the shard's records that failed in a row, wholly or partly (reset by one that succeeds). */
+  failedInvocations?: number;
+  /** Batches dead-lettered in a row, with no batch processed between (the consumer skipping records). */
+  deadLetteredInARow?: number;
+  /** The last read or invocation error on the shard. */
+  lastError?: string;
+  /**
+   * When the shard last made progress (epoch ms): its checkpoint advanced, or it was read to its
+   * tip with nothing pending. A shard with records past its position and no progress for long is stalled.
+   */
+  lastProgressAt?: number;
 }
 
 export class StreamPoller {
@@ -129,7 +142,7 @@ export class StreamPoller {
         continue;
       }
       this.waiting.delete(shardId);
-      this.status.set(shardId, { shardId, checkpoint: this.options.checkpoints.get(shardId), retrying: false, pending: 0 });
+      this.status.set(shardId, { shardId, checkpoint: this.options.checkpoints.get(shardId), retrying: false, pending: 0, pollFailures: 0, failedInvocations: 0, deadLetteredInARow: 0, lastProgressAt: Date.now() });
       this.loops.push(this.pollShard(shardId));
     }
   }
@@ -189,6 +202,7 @@ export class StreamPoller {
           iterator = out.NextShardIterator;
           readToEnd = iterator === undefined;
           state.millisBehindLatest = out.MillisBehindLatest;
+          state.pollFailures = 0;
           caughtUp = out.MillisBehindLatest === 0;
           const records = out.Records ?? [];
           received = records.length;
@@ -198,6 +212,7 @@ export class StreamPoller {
             lastRead = records[received - 1].SequenceNumber;
             updatePending();
           }
+          if (caughtUp && received === 0 && state.pending === 0) state.lastProgressAt = Date.now();
         }
         const windowClosed = readToEnd || Date.now() - bufferSince >= windowMs;
         if (buffer.length >= mapping.batchSize || (buffer.length > 0 && windowClosed)) {
@@ -218,6 +233,8 @@ export class StreamPoller {
         }
       } catch (err) {
         if (!this.running) break;
+        state.pollFailures = (state.pollFailures ?? 0) + 1;
+        state.lastError = (err as Error)?.message ?? String(err);
         this.options.onError?.(`polling ${shardId} failed; retrying`, err);
         // Start over from the checkpoint, once the batch in delivery settled: anything buffered is read again.
         await delivering;
@@ -248,8 +265,12 @@ export class StreamPoller {
         this.checkpoint(shardId, records[records.length - 1].kinesis.sequenceNumber);
         work.shift();
         state.retrying = false;
+        state.failedInvocations = 0;
+        state.deadLetteredInARow = 0;
         continue;
       }
+      state.failedInvocations = (state.failedInvocations ?? 0) + 1;
+      state.lastError = outcome.error;
       if (outcome.ok) {
         // Partial batch response: everything before the lowest failed record is done.
         const from = records.findIndex((r) => r.kinesis.sequenceNumber === outcome.failedFrom);
@@ -261,6 +282,7 @@ export class StreamPoller {
       const current = work[0];
       if (current.retries >= mapping.retryAttempts) {
         this.deadLetter(shardId, current.records, current.retries + 1, outcome.error);
+        state.deadLetteredInARow = (state.deadLetteredInARow ?? 0) + 1;
         this.checkpoint(shardId, current.records[current.records.length - 1].kinesis.sequenceNumber);
         work.shift();
         state.retrying = false;
@@ -299,7 +321,9 @@ export class StreamPoller {
 
   private checkpoint(shardId: string, sequenceNumber: string): void {
     this.options.checkpoints.set(shardId, sequenceNumber);
-    this.status.get(shardId)!.checkpoint = sequenceNumber;
+    const state = this.status.get(shardId)!;
+    state.checkpoint = sequenceNumber;
+    state.lastProgressAt = Date.now();
   }
 
   private deadLetter(shardId: string, records: KinesisStreamRecord[], invokeCount: number, error: string | undefined): void {

@@ -57,3 +57,39 @@ export function startThread(module: string, workerData: unknown, options: { prio
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
 }
+
+/** A part (a thread, an emulator) that did not answer within its deadline. */
+export class NotAnsweringError extends Error {}
+
+/** `promise`, or a NotAnsweringError naming `what` once `ms` pass first. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NotAnsweringError(`${what} did not answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Calls `onEnd` once when `worker` ends, whenever that is, with a one-line reason: the error it
+ * threw (an uncaught exception or unhandled rejection ends a worker thread) or its exit code. It
+ * also fires for a worker that was terminated on purpose; the caller knows whether it was.
+ */
+export function onThreadEnd(worker: Worker, onEnd: (reason: string) => void): void {
+  let error: Error | undefined;
+  worker.once('error', (err) => (error = err));
+  worker.once('exit', (code) => onEnd(error ? `threw ${error.message.split('\n')[0]}` : `exited with code ${code}`));
+}
+
+/**
+ * Ends a worker thread within `ms`: asks it to finish its work (`ask`), and terminates it when it
+ * does not in time (a hung or dead thread); the terminate has a deadline of its own.
+ */
+export async function stopThread(worker: Worker, ask: (() => Promise<unknown>) | undefined, ms: number, what: string, log: (line: string) => void): Promise<void> {
+  const started = Date.now();
+  if (ask) {
+    await withDeadline(ask(), ms, what).catch((err: Error) => log(`warning: ${err.message}; terminating it`));
+  }
+  await withDeadline(worker.terminate(), Math.max(500, ms - (Date.now() - started)), `terminating ${what}`).catch((err: Error) => log(`warning: ${err.message}`));
+}
