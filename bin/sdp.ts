@@ -108,8 +108,8 @@ const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
 
 /** The outputs of the platform running on a data dir, or a user error saying how to start one. */
-function requireRunningPlatform(dataDir: string): PlatformOutputs {
-  const outputs = runningPlatformOutputs(dataDir);
+async function requireRunningPlatform(dataDir: string): Promise<PlatformOutputs> {
+  const outputs = await runningPlatformOutputs(dataDir);
   if (!outputs) throw new UserError(`no local platform is running on ${resolve(dataDir)}: start it with sdp local --data-dir ${dataDir}`);
   return outputs;
 }
@@ -220,7 +220,7 @@ program
   .addOption(dataDirOption())
   .option('--json', 'print the report as JSON')
   .action(async (opts: { dataDir: string; json?: boolean }) => {
-    const outputs = requireRunningPlatform(opts.dataDir);
+    const outputs = await requireRunningPlatform(opts.dataDir);
     const s3 = emulatorS3Client(outputs.S3Endpoint);
     let report: CompactionReport;
     try {
@@ -254,7 +254,7 @@ program
   .addOption(dataDirOption())
   .option('--json', 'print the health report as JSON')
   .action(async (opts: { dataDir: string; json?: boolean }) => {
-    const outputs = requireRunningPlatform(opts.dataDir);
+    const outputs = await requireRunningPlatform(opts.dataDir);
     const res = await fetch(`${outputs.UrlForAPI}health`, { signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
       throw new UserError(`the local platform does not answer at ${outputs.UrlForAPI}: ${err.message}`);
     });
@@ -273,7 +273,7 @@ program
   .addOption(new Option('--wait <seconds>', 'wait this long for events in flight to be processed first').default(60).argParser(nonNegativeInt('wait')))
   .option('--json', 'print the audit as JSON')
   .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; json?: boolean }) => {
-    const outputs = requireRunningPlatform(opts.dataDir);
+    const outputs = await requireRunningPlatform(opts.dataDir);
     const inFlight = async () => {
       const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
       return Object.values(health.components).flatMap((c) => c.shards ?? []).reduce((n, s) => n + s.pending + (s.millisBehindLatest ? 1 : 0), 0);
@@ -315,7 +315,7 @@ program
   .addOption(dataDirOption())
   .option('--json', 'print the outcome as JSON')
   .action(async (opts: { shards: number; dataDir: string; json?: boolean }) => {
-    const outputs = requireRunningPlatform(opts.dataDir);
+    const outputs = await requireRunningPlatform(opts.dataDir);
     const kinesis = new KinesisClient(emulatorClientConfig(outputs.KinesisEndpoint));
     const outcome = await reshardUniform(kinesis, streams.events.name, opts.shards, (step) => process.stderr.write(`${step}\n`)).catch((err: Error) => {
       throw new UserError(`could not reshard the events stream: ${err.message}`);
@@ -406,7 +406,7 @@ awsOptions(
   if (opts.aws) {
     outcomes = await redriveDeployedDeadLetters(stackOutputs(opts), deployedClients(), wanted, progress, notice);
   } else {
-    const outputs = requireRunningPlatform(opts.dataDir);
+    const outputs = await requireRunningPlatform(opts.dataDir);
     const known = new Set(deadLetterSummaries(outputs.DataDir).map((l) => basename(l.file)));
     const unknown = names.filter((n) => !known.has(n));
     if (unknown.length > 0) throw new UserError(`no such dead letter: ${unknown.join(', ')}`);
@@ -440,7 +440,7 @@ program
     if (opts.out) {
       writeFileSync(opts.out, workload.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     } else {
-      const url = opts.url ?? runningPlatformOutputs(opts.dataDir)?.UrlForAPI;
+      const url = opts.url ?? (await runningPlatformOutputs(opts.dataDir))?.UrlForAPI;
       if (!url) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it (sdp local) or pass --url`);
       const base = url.endsWith('/') ? url : `${url}/`;
       const started = Date.now();
@@ -471,7 +471,7 @@ program
   .addOption(new Option('--floor <auc>', 'held-out AUC the model must reach to be deployed').env('MODEL_AUC_FLOOR').default(settings.modelAucFloor.default).argParser(Number))
   .option('--json', 'print the training report as JSON')
   .action(async (opts: { dataDir: string; floor: number; json?: boolean }) => {
-    const outputs = requireRunningPlatform(opts.dataDir);
+    const outputs = await requireRunningPlatform(opts.dataDir);
     if (!(opts.floor >= 0 && opts.floor <= 1)) throw new UserError('--floor must be an AUC between 0 and 1');
     const s3 = emulatorS3Client(outputs.S3Endpoint);
     let report: TrainingReport;

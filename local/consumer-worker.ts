@@ -9,7 +9,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { quietSdkLogger } from '../lambdas/commons/clients';
 import { CheckpointStore } from './checkpoints';
 import { DeadLetterStore } from './dead-letters';
-import { armThreadFault, withConsumerFault } from './faults';
+import { ARM_FAULTS, armThreadFault, withConsumerFault } from './faults';
 import { StreamPoller, type KinesisHandler, type MappingSettings, type ShardStatus } from './stream-poller';
 
 export interface ConsumerDef {
@@ -38,7 +38,7 @@ export interface ConsumerStatus {
 /** A consumer's status as the main thread sees it: its own, or why its thread cannot give it. */
 export type ConsumerState = ConsumerStatus | { down: string };
 
-export type ConsumerRequest = { type: 'status'; id: number } | { type: 'stop'; id: number };
+export type ConsumerRequest = { type: 'status'; id: number } | { type: 'stop'; id: number } | { type: typeof ARM_FAULTS };
 export type ConsumerMessage =
   | { type: 'started' }
   | { type: 'failed'; message: string }
@@ -81,7 +81,9 @@ async function start(): Promise<Map<string, StreamPoller>> {
 start().then(
   (pollers) => {
     parentPort!.on('message', async (msg: ConsumerRequest) => {
-      if (msg.type === 'status') {
+      if (msg.type === ARM_FAULTS) {
+        if (threadName) armThreadFault(threadName);
+      } else if (msg.type === 'status') {
         const value: Record<string, ConsumerStatus> = {};
         for (const [name, p] of pollers) value[name] = { shards: p.shards(), deadLettered: p.deadLettered, invocations: p.invocations };
         post({ type: 'reply', id: msg.id, value });
@@ -91,7 +93,6 @@ start().then(
       }
     });
     post({ type: 'started' });
-    if (threadName) armThreadFault(threadName);
   },
   (err: Error) => post({ type: 'failed', message: err.message }),
 );

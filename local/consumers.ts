@@ -9,6 +9,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { onThreadEnd, startThread, stopThread, withDeadline, type ThreadPriority } from './threads';
+import { ARM_FAULTS } from './faults';
 import type { ConsumerMessage, ConsumerRequest, ConsumerState, ConsumerStatus, ConsumerWorkerData } from './consumer-worker';
 
 /** Restarts allowed within RESTART_WINDOW_MS before a dying consumer thread ends the platform. */
@@ -62,6 +63,7 @@ export class ConsumerThread {
   private readonly deaths: number[] = [];
   private stopping = false;
   private restartTimer?: NodeJS.Timeout;
+  private faultsArmed = false;
 
   private constructor(
     /** What the thread runs, for measuring it (e.g. `aggregator`). */
@@ -135,10 +137,17 @@ export class ConsumerThread {
         if (this.stopping) return void running.worker.terminate();
         this.running = running;
         this.down = undefined;
+        if (this.faultsArmed) running.worker.postMessage({ type: ARM_FAULTS } satisfies ConsumerRequest);
         this.options.log(`consumer thread ${this.name} restarted`);
       },
       (err: Error) => this.died(err.message),
     );
+  }
+
+  /** Test-only: arms the thread faults named in SDP_THREAD_FAULTS (faults.ts), in this thread and its restarts. */
+  armFaults(): void {
+    this.faultsArmed = true;
+    this.running?.worker.postMessage({ type: ARM_FAULTS } satisfies ConsumerRequest);
   }
 
   /** Each consumer's status; a consumer whose thread is dead or does not answer in time is down, with why. */

@@ -14,7 +14,7 @@ import { speedUpDynalite } from './dynalite-speedups';
 import { useBigIntSequences } from './kinesalite-sequences';
 import { useConditionalDeletes } from './s3rver-conditional-deletes';
 import { KINESALITE_SHARD_LIMIT } from './shard-limits';
-import { armThreadFault } from './faults';
+import { ARM_FAULTS, armThreadFault } from './faults';
 
 export type EmulatorKind = 'kinesis' | 'dynamodb' | 's3';
 export interface EmulatorWorkerData {
@@ -95,13 +95,11 @@ async function start(): Promise<number> {
 }
 
 start().then(
-  (listening) => {
-    parentPort!.postMessage({ type: 'listening', port: listening } satisfies EmulatorMessage);
-    armThreadFault(kind);
-  },
+  (listening) => parentPort!.postMessage({ type: 'listening', port: listening } satisfies EmulatorMessage),
   (err: Error) => parentPort!.postMessage({ type: 'failed', message: err.message } satisfies EmulatorMessage),
 );
 
 parentPort!.on('message', (msg: { type: string }) => {
+  if (msg.type === ARM_FAULTS) armThreadFault(kind);
   if (msg.type === 'stats') parentPort!.postMessage({ type: 'stats', requests: { ...requests } } satisfies EmulatorMessage);
 });

@@ -71,11 +71,14 @@ export function withInvocationFaults(handler: KinesisHandler, faults: FaultInjec
 
 /**
  * Test-only thread faults, named in SDP_THREAD_FAULTS as `thread:kind:seconds` items separated by
- * commas (e.g. `aggregator:crash:2,kinesis:hang:3`): `seconds` after the named thread starts (a
- * consumer thread by its name, an emulator by its kind), `crash` throws an uncaught error in it and
- * `hang` blocks it for good (Atomics.wait: it answers nothing, without spinning a core). Each
- * start of the thread, a restart too, arms the fault again.
+ * commas (e.g. `aggregator:crash:2,kinesis:hang:3`): `seconds` after the fault is armed in the
+ * named thread (a consumer thread by its name, an emulator by its kind), `crash` throws an uncaught
+ * error in it and `hang` blocks it for good (Atomics.wait: it answers nothing, without spinning a
+ * core). The platform arms the faults once it has started (ARM_FAULTS), and a restarted thread again.
  */
+export const ARM_FAULTS = 'arm-faults';
+export const threadFaultsSet = (): boolean => Boolean(process.env.SDP_THREAD_FAULTS);
+
 export function armThreadFault(thread: string): void {
   for (const item of (process.env.SDP_THREAD_FAULTS ?? '').split(',')) {
     const [name, kind, seconds] = item.split(':');

@@ -6,7 +6,7 @@
  * data under one directory, so a restart resumes where the last run stopped.
  */
 import type { Worker } from 'node:worker_threads';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,6 +16,7 @@ import { aggregatorMapping, lakeBucket, lakeWriterMapping, modelEndpoint, readSe
 import { ApiServer, type Route } from './api-server';
 import { ConsumerThread } from './consumers';
 import { withDeadline, type ThreadPriority } from './threads';
+import { ARM_FAULTS, threadFaultsSet } from './faults';
 import type { ConsumerWorkerData } from './consumer-worker';
 import { Scheduler } from './scheduler';
 import { jobRuns } from './jobs';
@@ -24,6 +25,7 @@ import { TRAINING_JOB } from './training-job';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute, type HealthSources } from './health';
+import { DataDirLock, lockHolder } from './data-dir-lock';
 import { AggregateFeed } from './aggregate-feed';
 import { CONSOLE_PATH, consoleRoutes } from './console-site';
 import { LiveChannel } from './live';
@@ -73,12 +75,15 @@ const STOP_DEADLINES_MS = { api: 2500, jobs: 1000, consumers: 4000, emulators: 1
 
 const OUTPUTS_FILE = 'outputs.json';
 
-/** The outputs of the platform running on a data dir, or undefined when none is running there. */
-export function runningPlatformOutputs(dataDir: string): PlatformOutputs | undefined {
+/**
+ * The outputs of the platform running on a data dir, or undefined when none is running there:
+ * the process holding the data dir's lock is the running platform (data-dir-lock.ts).
+ */
+export async function runningPlatformOutputs(dataDir: string): Promise<PlatformOutputs | undefined> {
   const dir = resolve(dataDir);
+  const holder = await lockHolder(dir);
+  if (!holder?.url) return undefined;
   try {
-    const pid = Number(readFileSync(join(dir, 'sdp.pid'), 'utf8'));
-    process.kill(pid, 0);
     return JSON.parse(readFileSync(join(dir, OUTPUTS_FILE), 'utf8'));
   } catch {
     return undefined;
@@ -132,22 +137,8 @@ export function handlerEnvironment(
   return env;
 }
 
-/** Refuses to share a data dir with another live platform: two writers would corrupt it. */
-function lockDataDir(dataDir: string): () => void {
-  const lock = join(dataDir, 'sdp.pid');
-  try {
-    const pid = Number(readFileSync(lock, 'utf8'));
-    if (pid && pid !== process.pid) {
-      process.kill(pid, 0);
-      throw new Error(`another sdp platform (pid ${pid}) is using ${dataDir}; stop it or use another --data-dir`);
-    }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ESRCH') throw err;
-  }
-  writeFileSync(lock, String(process.pid));
-  return () => rmSync(lock, { force: true });
-}
+/** The pid of the platform running on a data dir, as information for people: the lock is data-dir-lock.ts. */
+const PID_FILE = 'sdp.pid';
 
 export class LocalPlatform {
   private emulators: Emulator[] = [];
@@ -156,7 +147,7 @@ export class LocalPlatform {
   private modelServer?: ModelServer;
   private api?: ApiServer;
   private live?: LiveChannel;
-  private unlock?: () => void;
+  private lock?: DataDirLock;
   /** Why the platform had to end, once a part died for good. */
   failed?: string;
   outputs?: PlatformOutputs;
@@ -180,7 +171,8 @@ export class LocalPlatform {
   async start(): Promise<PlatformOutputs> {
     const dataDir = resolve(this.options.dataDir);
     mkdirSync(dataDir, { recursive: true });
-    this.unlock = lockDataDir(dataDir);
+    this.lock = await DataDirLock.acquire(dataDir);
+    writeFileSync(join(dataDir, PID_FILE), String(process.pid));
     try {
       return await this.startIn(dataDir);
     } catch (err) {
@@ -284,6 +276,12 @@ export class LocalPlatform {
       AggregationPeriodSeconds: readSetting('aggregationPeriodSeconds'),
     };
     writeFileSync(join(dataDir, OUTPUTS_FILE), JSON.stringify(this.outputs, null, 2));
+    // Only now do CLI commands find it running (runningPlatformOutputs), with these outputs.
+    this.lock?.setUrl(base);
+    if (threadFaultsSet()) {
+      for (const e of this.emulators) e.worker.postMessage({ type: ARM_FAULTS });
+      for (const c of this.consumers) c.armFaults();
+    }
     return this.outputs;
   }
 
@@ -334,6 +332,11 @@ export class LocalPlatform {
     await withDeadline(this.modelServer?.close() ?? Promise.resolve(), 500, 'the model server closing').catch(warn);
     await Promise.all(this.consumers.map((c) => c.stop(STOP_DEADLINES_MS.consumers)));
     await Promise.all(this.emulators.map((e) => e.stop(STOP_DEADLINES_MS.emulators)));
-    this.unlock?.();
+    if (this.lock) {
+      const pidFile = join(resolve(this.options.dataDir), PID_FILE);
+      if (existsSync(pidFile) && readFileSync(pidFile, 'utf8') === String(process.pid)) rmSync(pidFile, { force: true });
+      await this.lock.release();
+      this.lock = undefined;
+    }
   }
 }
