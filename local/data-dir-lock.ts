@@ -49,10 +49,10 @@ function ask(address: string): Promise<{ holder?: LockHolder; error?: NodeJS.Err
 }
 
 /** Who holds the data dir's lock, or undefined when no live process does. */
-export async function lockHolder(dataDir: string): Promise<LockHolder | undefined> {
+export async function lockHolder(dataDir: string, platform: NodeJS.Platform = process.platform): Promise<LockHolder | undefined> {
   let address: string;
   try {
-    address = lockAddress(dataDir);
+    address = lockAddress(dataDir, platform);
   } catch {
     return undefined; // no such data dir
   }
@@ -72,8 +72,8 @@ export class DataDirLock {
    * Takes the data dir's lock, or throws a DataDirLockedError naming the process that holds it.
    * A lock file left by a dead process (not on Linux) is replaced.
    */
-  static async acquire(dataDir: string): Promise<DataDirLock> {
-    const address = lockAddress(dataDir);
+  static async acquire(dataDir: string, platform: NodeJS.Platform = process.platform): Promise<DataDirLock> {
+    const address = lockAddress(dataDir, platform);
     const info: LockHolder = { pid: process.pid };
     for (let attempt = 0; ; attempt++) {
       const server = createServer((socket) => socket.end(JSON.stringify(info)));
