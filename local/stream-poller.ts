@@ -226,6 +226,9 @@ export class StreamPoller {
             inDelivery = 0;
             updatePending();
           });
+          // A failed delivery (its checkpoint could not be written) is handled where it is awaited,
+          // in this loop; until then it must not count as an unhandled rejection, which ends the thread.
+          delivering.catch(() => undefined);
         } else if (readToEnd) {
           break;
         } else if (received === 0 || caughtUp) {
@@ -236,8 +239,9 @@ export class StreamPoller {
         state.pollFailures = (state.pollFailures ?? 0) + 1;
         state.lastError = (err as Error)?.message ?? String(err);
         this.options.onError?.(`polling ${shardId} failed; retrying`, err);
-        // Start over from the checkpoint, once the batch in delivery settled: anything buffered is read again.
-        await delivering;
+        // Start over from the checkpoint, once the batch in delivery settled (it may have failed too,
+        // e.g. its checkpoint could not be written on a full disk): anything not checkpointed is read again.
+        await delivering?.catch(() => undefined);
         iterator = undefined;
         readToEnd = false;
         buffer = [];
@@ -246,7 +250,7 @@ export class StreamPoller {
         await this.pause(1000);
       }
     }
-    await delivering;
+    await delivering?.catch((err) => this.options.onError?.(`delivering to ${this.options.functionName} from ${shardId} failed`, err));
     // A stop may have cut the last delivery short; then the next poller reads the end again.
     if (readToEnd && this.running) await this.shardEnded(shardId);
   }

@@ -71,15 +71,22 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/** One line saying what was thrown, whatever it is. */
+function describeThrown(thrown: unknown): string {
+  const text = thrown instanceof Error ? thrown.message || thrown.name : typeof thrown === 'string' ? thrown : JSON.stringify(thrown) ?? String(thrown);
+  return text.split('\n')[0];
+}
+
 /**
  * Calls `onEnd` once when `worker` ends, whenever that is, with a one-line reason: the error it
  * threw (an uncaught exception or unhandled rejection ends a worker thread) or its exit code. It
  * also fires for a worker that was terminated on purpose; the caller knows whether it was.
  */
 export function onThreadEnd(worker: Worker, onEnd: (reason: string) => void): void {
-  let error: Error | undefined;
-  worker.once('error', (err) => (error = err));
-  worker.once('exit', (code) => onEnd(error ? `threw ${error.message.split('\n')[0]}` : `exited with code ${code}`));
+  // What a thread throws need not be an Error (a library may throw a string or a plain object).
+  let error: { thrown: unknown } | undefined;
+  worker.once('error', (thrown) => (error = { thrown }));
+  worker.once('exit', (code) => onEnd(error ? `threw ${describeThrown(error.thrown)}` : `exited with code ${code}`));
 }
 
 /**
