@@ -51,6 +51,7 @@ export function consumerProblem(consumer: ConsumerStatus, now: number): string |
     if (s.waitingFor) continue;
     const error = s.lastError ? `: ${s.lastError.split('\n')[0]}` : '';
     if ((s.pollFailures ?? 0) >= FAILURES_UNHEALTHY) return `reading ${s.shardId} failed ${s.pollFailures} times in a row${error}`;
+    if ((s.checkpointFailures ?? 0) >= FAILURES_UNHEALTHY) return `checkpointing ${s.shardId} failed ${s.checkpointFailures} times in a row${error}`;
     if ((s.failedInvocations ?? 0) >= FAILURES_UNHEALTHY) return `its batch on ${s.shardId} failed ${s.failedInvocations} times in a row${error}`;
     if ((s.deadLetteredInARow ?? 0) >= DEAD_LETTERED_UNHEALTHY) return `it dead-lettered ${s.deadLetteredInARow} batches of ${s.shardId} in a row, processing none${error}`;
     const behind = (s.millisBehindLatest ?? 0) > 0 || s.pending > 0 || s.millisBehindLatest === undefined;

@@ -20,6 +20,13 @@ import { listShards } from '../lambdas/commons/shards';
 /** The checkpoint of a shard that a reshard closed and that was read and delivered to its end. */
 export const SHARD_END = 'SHARD_END';
 
+/** A batch was processed but its checkpoint could not be written: the shard is read again from the last one. */
+class DeliveryFailed extends Error {
+  constructor(readonly cause: unknown) {
+    super(`checkpointing failed: ${(cause as Error)?.message ?? cause}`);
+  }
+}
+
 export type KinesisHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse | void>;
 
 export interface MappingSettings {
@@ -65,6 +72,8 @@ export interface ShardStatus {
   waitingFor?: string[];
   /** Reads of the shard that failed in a row (reset by a read that succeeds). */
   pollFailures?: number;
+  /** Deliveries whose checkpoint could not be written, in a row (reset by a checkpoint written). */
+  checkpointFailures?: number;
   /** Invocations on the shard's records that failed in a row, wholly or partly (reset by one that succeeds). */
   failedInvocations?: number;
   /** Batches dead-lettered in a row, with no batch processed between (the consumer skipping records). */
@@ -192,8 +201,10 @@ export class StreamPoller {
     /** The shard was closed by a reshard and read to its end: what is buffered is all that is left. */
     let readToEnd = false;
     const updatePending = () => (state.pending = buffer.length + inDelivery);
+    let deliveryFailed: DeliveryFailed | undefined;
     while (this.running) {
       try {
+        if (deliveryFailed) throw deliveryFailed;
         let received = 0;
         let caughtUp = false;
         if (!readToEnd && buffer.length < mapping.batchSize) {
@@ -218,17 +229,22 @@ export class StreamPoller {
         if (buffer.length >= mapping.batchSize || (buffer.length > 0 && windowClosed)) {
           await delivering;
           if (!this.running) break;
+          if (deliveryFailed) continue;
           const batch = buffer.splice(0, mapping.batchSize);
           if (buffer.length > 0) bufferSince = Date.now();
           inDelivery = batch.length;
           updatePending();
-          delivering = this.deliver(shardId, batch.map((r) => toLambdaRecord(r, source))).finally(() => {
-            inDelivery = 0;
-            updatePending();
-          });
-          // A failed delivery (its checkpoint could not be written) is handled where it is awaited,
-          // in this loop; until then it must not count as an unhandled rejection, which ends the thread.
-          delivering.catch(() => undefined);
+          // A delivery fails when its checkpoint cannot be written (a full disk, a damaged store): this
+          // loop sees it at its next turn and starts over from the last checkpoint written.
+          delivering = this.deliver(shardId, batch.map((r) => toLambdaRecord(r, source)))
+            .then(
+              () => undefined,
+              (err: unknown) => void (deliveryFailed = new DeliveryFailed(err)),
+            )
+            .finally(() => {
+              inDelivery = 0;
+              updatePending();
+            });
         } else if (readToEnd) {
           break;
         } else if (received === 0 || caughtUp) {
@@ -236,12 +252,15 @@ export class StreamPoller {
         }
       } catch (err) {
         if (!this.running) break;
-        state.pollFailures = (state.pollFailures ?? 0) + 1;
-        state.lastError = (err as Error)?.message ?? String(err);
-        this.options.onError?.(`polling ${shardId} failed; retrying`, err);
+        const failure = err instanceof DeliveryFailed ? err.cause : err;
+        if (err instanceof DeliveryFailed) state.checkpointFailures = (state.checkpointFailures ?? 0) + 1;
+        else state.pollFailures = (state.pollFailures ?? 0) + 1;
+        state.lastError = (failure as Error)?.message ?? String(failure);
+        this.options.onError?.(`${err instanceof DeliveryFailed ? 'checkpointing' : 'reading'} ${shardId} failed; retrying from its checkpoint`, failure);
         // Start over from the checkpoint, once the batch in delivery settled (it may have failed too,
         // e.g. its checkpoint could not be written on a full disk): anything not checkpointed is read again.
-        await delivering?.catch(() => undefined);
+        await delivering;
+        deliveryFailed = undefined;
         iterator = undefined;
         readToEnd = false;
         buffer = [];
@@ -250,7 +269,8 @@ export class StreamPoller {
         await this.pause(1000);
       }
     }
-    await delivering?.catch((err) => this.options.onError?.(`delivering to ${this.options.functionName} from ${shardId} failed`, err));
+    await delivering;
+    if (deliveryFailed) this.options.onError?.(`checkpointing ${shardId} failed`, deliveryFailed.cause);
     // A stop may have cut the last delivery short; then the next poller reads the end again.
     if (readToEnd && this.running) await this.shardEnded(shardId);
   }
@@ -328,6 +348,7 @@ export class StreamPoller {
     const state = this.status.get(shardId)!;
     state.checkpoint = sequenceNumber;
     state.lastProgressAt = Date.now();
+    state.checkpointFailures = 0;
   }
 
   private deadLetter(shardId: string, records: KinesisStreamRecord[], invokeCount: number, error: string | undefined): void {

@@ -21,6 +21,9 @@ describe('consumerProblem', () => {
       `reading shardId-000000000000 failed ${FAILURES_UNHEALTHY} times in a row: InvalidArgumentException: bad`,
     );
   });
+  test('checkpoints failing in a row', () => {
+    expect(consumerProblem(consumer(shard({ checkpointFailures: 3, lastError: 'ENOSPC' })), NOW)).toBe('checkpointing shardId-000000000000 failed 3 times in a row: ENOSPC');
+  });
   test('a batch failing in a row', () => {
     expect(consumerProblem(consumer(shard({ failedInvocations: 5, lastError: 'boom' })), NOW)).toBe('its batch on shardId-000000000000 failed 5 times in a row: boom');
   });
