@@ -5,10 +5,11 @@
  * their checkpoints, at most MAX_RESTARTS times within RESTART_WINDOW_MS; one death more and the
  * platform is told to exit (onFatal), since running without a consumer would be half alive.
  * A status request has a deadline: a thread that does not answer in time is reported "not
- * answering", never waited on.
+ * answering", never waited on; one that answers nothing for 30 s (threads.ts watchdog) is hung,
+ * and is terminated and restarted as a dead one is.
  */
 import type { Worker } from 'node:worker_threads';
-import { onThreadEnd, startThread, stopThread, withDeadline, type ThreadPriority } from './threads';
+import { onThreadEnd, startThread, stopThread, watchdog, withDeadline, type ThreadPriority } from './threads';
 import { ARM_FAULTS } from './faults';
 import type { ConsumerMessage, ConsumerRequest, ConsumerState, ConsumerStatus, ConsumerWorkerData } from './consumer-worker';
 
@@ -32,6 +33,10 @@ export interface ConsumerThreadOptions {
 class Running {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+
+  /** Why the thread was terminated on purpose (a watchdog found it hung), if it was. */
+  terminatedFor?: string;
+  stopWatching: () => void = () => undefined;
 
   constructor(readonly worker: Worker) {
     worker.on('message', (msg: ConsumerMessage) => {
@@ -72,14 +77,16 @@ export class ConsumerThread {
     private readonly options: ConsumerThreadOptions,
   ) {}
 
-  /** The current worker thread (a restart replaces it). */
+  private last!: Running;
+
+  /** The current worker thread (a restart replaces it), or the last one while it is down. */
   get worker(): Worker {
-    return this.running!.worker;
+    return (this.running ?? this.last).worker;
   }
 
   static async start(name: string, data: ConsumerWorkerData, options: ConsumerThreadOptions): Promise<ConsumerThread> {
     const thread = new ConsumerThread(name, data, options);
-    thread.running = await thread.launch();
+    thread.running = thread.last = await thread.launch();
     return thread;
   }
 
@@ -95,13 +102,21 @@ export class ConsumerThread {
       worker.on('message', (msg: ConsumerMessage) => {
         if (msg.type === 'started') {
           started = true;
+          running.stopWatching = watchdog(() => running.request('status'), `the ${this.name} thread`, (reason) => {
+            if (this.stopping) return;
+            running.terminatedFor = reason;
+            this.options.log(`error: consumer thread ${this.name} ${reason}; terminating it`);
+            void running.worker.terminate();
+          });
           resolve(running);
         } else if (msg.type === 'failed') {
           void worker.terminate();
           reject(new Error(`stream consumers failed to start: ${msg.message}`));
         }
       });
-      onThreadEnd(worker, (reason) => {
+      onThreadEnd(worker, (ending) => {
+        const reason = running.terminatedFor ?? ending;
+        running.stopWatching();
         running.ended(reason);
         if (!started) reject(new Error(`stream consumers (${this.name} thread) ${reason} while starting`));
         else if (!this.stopping && this.running === running) this.died(reason);
@@ -135,7 +150,7 @@ export class ConsumerThread {
     this.launch().then(
       (running) => {
         if (this.stopping) return void running.worker.terminate();
-        this.running = running;
+        this.running = this.last = running;
         this.down = undefined;
         if (this.faultsArmed) running.worker.postMessage({ type: ARM_FAULTS } satisfies ConsumerRequest);
         this.options.log(`consumer thread ${this.name} restarted`);
@@ -167,6 +182,7 @@ export class ConsumerThread {
     clearTimeout(this.restartTimer);
     const running = this.running;
     if (!running) return;
+    running.stopWatching();
     await stopThread(running.worker, () => running.request('stop'), ms, `the ${this.name} thread`, this.options.log);
   }
 }

@@ -1,6 +1,6 @@
 /** Starts the AWS API emulators, each in its own worker thread with its data under the data dir. */
 import type { Worker } from 'node:worker_threads';
-import { onThreadEnd, startThread, stopThread, withDeadline } from './threads';
+import { onThreadEnd, startThread, stopThread, watchdog, withDeadline } from './threads';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -21,16 +21,27 @@ export class Emulator {
     readonly worker: Worker,
   ) {}
 
+  private stopWatching: () => void = () => undefined;
+
   /**
    * Watches the thread for its whole life: `onDeath` is called once if it ends while not being
-   * stopped. The platform cannot run without an emulator (the API could not store events, the
-   * consumers could not read them), so the caller ends the platform with the reason.
+   * stopped, or answers nothing for 30 s (threads.ts watchdog). The platform cannot run without an
+   * emulator (the API could not store events, the consumers could not read them), so the caller
+   * ends the platform with the reason.
    */
   watch(onDeath: (reason: string) => void): void {
+    let told = false;
+    const tell = (reason: string) => {
+      if (told || this.stopping) return;
+      told = true;
+      onDeath(`the ${this.kind} emulator thread ${reason}`);
+    };
     onThreadEnd(this.worker, (reason) => {
       this.ended = reason;
-      if (!this.stopping) onDeath(`the ${this.kind} emulator thread ${reason}`);
+      this.stopWatching();
+      tell(reason);
     });
+    this.stopWatching = watchdog(() => this.stats(), `the ${this.kind} emulator thread`, tell);
   }
 
   /** Requests served so far, by API operation; rejects when the thread does not answer in time. */
@@ -49,6 +60,7 @@ export class Emulator {
   /** Terminates the thread (its stores write through, so nothing is left to flush), within `ms`. */
   async stop(ms = 5000): Promise<void> {
     this.stopping = true;
+    this.stopWatching();
     await stopThread(this.worker, undefined, ms, `the ${this.kind} emulator thread`, () => undefined);
   }
 }

@@ -100,3 +100,35 @@ export async function stopThread(worker: Worker, ask: (() => Promise<unknown>) |
   }
   await withDeadline(worker.terminate(), Math.max(500, ms - (Date.now() - started)), `terminating ${what}`).catch((err: Error) => log(`warning: ${err.message}`));
 }
+
+/** How often a watchdog asks a thread whether it answers, and how long each answer may take. */
+export const WATCHDOG_INTERVAL_MS = 5000;
+/** Questions in a row a thread may leave unanswered before it counts as hung (30 s). */
+export const WATCHDOG_MISSES = 6;
+
+/**
+ * Asks a thread (`ask`) every WATCHDOG_INTERVAL_MS whether it answers; after WATCHDOG_MISSES
+ * unanswered in a row it is hung, and `onHung` is called once with the reason. A dead thread is
+ * not hung (its end is observed by onThreadEnd): questions that fail at once are not misses.
+ * Returns the function that stops watching.
+ */
+export function watchdog(ask: () => Promise<unknown>, what: string, onHung: (reason: string) => void): () => void {
+  let misses = 0;
+  let asking = false;
+  const timer = setInterval(() => {
+    if (asking) return;
+    asking = true;
+    withDeadline(ask(), WATCHDOG_INTERVAL_MS, what).then(
+      () => (misses = 0),
+      (err: Error) => {
+        if (!(err instanceof NotAnsweringError)) return;
+        if (++misses === WATCHDOG_MISSES) {
+          clearInterval(timer);
+          onHung(`did not answer for ${(WATCHDOG_MISSES * WATCHDOG_INTERVAL_MS) / 1000} s (hung)`);
+        }
+      },
+    ).finally(() => (asking = false));
+  }, WATCHDOG_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
