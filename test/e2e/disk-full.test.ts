@@ -78,7 +78,9 @@ maybe('a full disk', () => {
     let answered200WhileFull = 0;
     for (let b = 0; b < BATCHES; b++) {
       const bids = Array.from({ length: BATCH_SIZE }, (_, i) => ({ tx_id: `full-${b}-${i}`, app_uid: `u${i}`, campaign_item_id: CAMPAIGN }));
+      const deadline = Date.now() + 90_000;
       for (;;) {
+        if (Date.now() > deadline) throw new Error(`batch ${b} was not accepted within 90 s (answers so far ${JSON.stringify(statuses)}); the platform's log:\n${platform.log().slice(-3000)}`);
         const res = await fetch(`${platform.outputs.UrlForAPI}bid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bids), signal: AbortSignal.timeout(30_000) }).catch((err: Error) => {
           throw new Error(`POST /bid failed (${err.message}: ${(err.cause as Error)?.message}); exit code ${platform!.process.exitCode}, signal ${platform!.process.signalCode}; the platform's log:\n${platform!.log().slice(-3000)}`);
         });
