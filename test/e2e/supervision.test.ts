@@ -86,6 +86,8 @@ describe('supervised parts', () => {
     expect(hung.body.components['lake-writer-aggregates'].reason).toMatch(/not answering/);
     await waitFor('the watchdog to restart the hung thread', () => platform.log().includes('consumer thread lake-writer restarted'), 90_000);
     expect(platform.log()).toMatch(/error: consumer thread lake-writer did not answer for 30 s \(hung\); terminating it/);
+    // The restarted thread hangs again (the fault is armed at each start): SIGTERM while it is hung.
+    await pollUntil('/health naming the lake writer hung again', () => health(platform), (h) => /not answering/.test(h.body.components['lake-writer-events']?.reason ?? ''), 30_000);
     expect(await sigterm(platform)).toBeLessThan(10_000);
   });
 
