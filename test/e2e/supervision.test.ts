@@ -111,28 +111,34 @@ describe('supervised parts', () => {
     expect(status.stderr).toMatch(/the platform is unhealthy/);
   });
 
-  test('a checkpoint file holding "x" neither hangs /health nor SIGTERM', async () => {
+  /**
+   * A platform restarted on a data dir whose aggregator checkpoints were replaced by `content`
+   * after events were processed; undefined when the start was refused naming the file (the state
+   * validation at start), which is as good.
+   */
+  async function restartWithCheckpoints(content: string, prefix: string): Promise<RunningPlatform | undefined> {
     const first = await start();
-    await sendBids(first, 20, 'x-case');
+    await sendBids(first, 20, prefix);
     await pollUntil('the aggregator to checkpoint', () => health(first), (h) => (h.body.components.aggregator?.shards ?? []).some((s) => s.checkpoint), 60_000);
     await first.stop();
-    writeFileSync(join(first.dataDir, 'checkpoints', 'aggregator.json'), '"x"');
-    let second: RunningPlatform;
+    writeFileSync(join(first.dataDir, 'checkpoints', 'aggregator.json'), content);
     try {
-      second = await start({}, first.dataDir);
+      return await start({}, first.dataDir);
     } catch (err) {
-      // Refusing the start, naming the file, is as good (state validation at start).
       expect((err as Error).message).toMatch(/aggregator\.json/);
-      return;
+      return undefined;
     }
-    // Every /health answers within 2 s (health() aborts after that) until the aggregator is named or the platform ends.
+  }
+
+  /** Polls /health, each answer within 2 s, until it names the aggregator (its reason) or the platform ends (undefined). */
+  async function aggregatorNamed(platform: RunningPlatform): Promise<string | undefined> {
     let named: string | undefined;
     await waitFor(
-      () => `/health to name the aggregator or the platform to exit; log:\n${second.log()}`,
+      () => `/health to name the aggregator or the platform to exit; log:\n${platform.log()}`,
       async () => {
-        if (second.process.exitCode !== null) return true;
-        const h = await health(second).catch((err: Error) => {
-          if (second.process.exitCode !== null || /ECONNREFUSED|fetch failed/.test(String(err.cause ?? err.message))) return undefined;
+        if (platform.process.exitCode !== null) return true;
+        const h = await health(platform).catch((err: Error) => {
+          if (platform.process.exitCode !== null || /ECONNREFUSED|fetch failed/.test(String(err.cause ?? err.message))) return undefined;
           throw err;
         });
         if (h?.status === 503 && h.body.components.aggregator?.status !== 'ok') named = h.body.components.aggregator.reason;
@@ -141,9 +147,27 @@ describe('supervised parts', () => {
       60_000,
       200,
     );
+    return named;
+  }
+
+  test('a checkpoint file holding "x" neither hangs /health nor SIGTERM', async () => {
+    const second = await restartWithCheckpoints('"x"', 'x-case');
+    if (!second) return;
+    const named = await aggregatorNamed(second);
     // Its checkpoints cannot be written: it re-reads from the last one written, and says so.
     if (named !== undefined) expect(named).toMatch(/checkpointing shardId-\S+ failed \d+ times in a row: Cannot create property/);
     if (second.process.exitCode === null) expect(await sigterm(second)).toBeLessThan(10_000);
     else expect(second.process.exitCode).toBe(1);
+  });
+
+  test('a checkpoint of garbage: /health names the stalled aggregator, and sdp status exits 1 without "0 ms behind"', async () => {
+    const second = await restartWithCheckpoints(JSON.stringify({ 'shardId-000000000000': 'garbage' }), 'garbage-case');
+    if (!second) return;
+    expect(await aggregatorNamed(second)).toMatch(/reading shardId-000000000000 failed \d+ times in a row/);
+    const status = spawnSync(process.execPath, [SDP, 'status', '--data-dir', second.dataDir], { encoding: 'utf8', env: { ...process.env, SDP_DATA_DIR: '' } });
+    expect(status.status).toBe(1);
+    const row = status.stdout.split('\n').find((l) => /^\s*aggregator\s/.test(l));
+    expect(row).toMatch(/unhealthy\s+reading shardId-000000000000 failed .* lag unknown/);
+    expect(row).not.toMatch(/0 ms behind/);
   });
 });
