@@ -170,4 +170,12 @@ describe('supervised parts', () => {
     expect(row).toMatch(/unhealthy\s+reading shardId-000000000000 failed .* lag unknown/);
     expect(row).not.toMatch(/0 ms behind/);
   });
+
+  test('a checkpoint far ahead of its shard (10^40): /health names the aggregator instead of skipping new events silently', async () => {
+    const second = await restartWithCheckpoints(JSON.stringify({ 'shardId-000000000000': `1${'0'.repeat(40)}` }), 'ahead-case');
+    if (!second) return;
+    const named = await aggregatorNamed(second);
+    console.log(`checkpoint 10^40 ahead: ${named}`);
+    expect(named).toMatch(/shardId-000000000000/);
+  });
 });
