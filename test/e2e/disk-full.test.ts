@@ -121,7 +121,7 @@ maybe('a full disk', () => {
     const audit = () => spawnSync(process.execPath, [SDP, 'audit', '--json', '--wait', '60', '--data-dir', dataDir], { encoding: 'utf8', env: { ...process.env, SDP_DATA_DIR: '' } });
     let result = audit();
     for (let i = 0; i < 10 && result.status !== 0; i++) result = audit();
-    expect({ code: result.status, stderr: result.stderr.split('\n').filter((l) => !l.startsWith('waiting') && l !== '') }).toEqual({ code: 0, stderr: ['reading the events stream, the aggregates and the lake...'] });
+    expect({ code: result.status, stderr: result.stderr.split(/[\r\n]/).filter((l) => !l.startsWith('waiting') && l !== '') }).toEqual({ code: 0, stderr: ['reading the events stream, the aggregates and the lake...'] });
     console.log(`disk-full: answers ${JSON.stringify(statuses)}; ${answered200WhileFull} batches answered 200 while the disk was full (stored in what space was left)`);
   });
 });
