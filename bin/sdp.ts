@@ -31,6 +31,9 @@ import { formatCsv, formatJson, formatTable } from '../local/format';
 
 class UserError extends Error {}
 
+/** Ctrl-C and SIGTERM end `sdp local` within 10 s; this is the deadline of the stop itself. */
+const STOP_DEADLINE_MS = 9000;
+
 function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
@@ -83,13 +86,17 @@ function readQuery(sql: string | undefined, file: string | undefined): string {
 function describeComponent(c: Record<string, unknown>): string {
   if (Array.isArray(c.shards)) {
     const shards = c.shards as { millisBehindLatest?: number; pending: number; waitingFor?: string[] }[];
-    const lag = Math.max(0, ...shards.map((s) => s.millisBehindLatest ?? 0));
+    const read = shards.filter((s) => !s.waitingFor);
+    // A shard never read successfully has no lag to show: unknown, not "0 ms behind".
+    const lagKnown = read.every((s) => s.millisBehindLatest !== undefined);
+    const lag = lagKnown ? `${Math.max(0, ...read.map((s) => s.millisBehindLatest ?? 0))} ms behind` : 'lag unknown';
     const pending = shards.reduce((n, s) => n + s.pending, 0);
-    const waiting = shards.filter((s) => s.waitingFor).length;
-    const read = shards.length - waiting;
+    const waiting = shards.length - read.length;
     const waitingNote = waiting > 0 ? ` (${waiting} more waiting for their parents)` : '';
-    return `${read} shard${read === 1 ? '' : 's'}${waitingNote}, ${lag} ms behind, ${pending} records in flight, ${c.deadLettered} dead-lettered`;
+    const reason = typeof c.reason === 'string' ? `${c.reason}; ` : '';
+    return `${reason}${read.length} shard${read.length === 1 ? '' : 's'}${waitingNote}, ${lag}, ${pending} records in flight, ${c.deadLettered} dead-lettered`;
   }
+  if (typeof c.reason === 'string') return c.reason;
   if (c.lastRun) {
     const run = c.lastRun as { ended_at: string; outcome: string };
     return `last run ${run.outcome} at ${run.ended_at}`;
@@ -101,8 +108,8 @@ const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
 
 /** The outputs of the platform running on a data dir, or a user error saying how to start one. */
-function requireRunningPlatform(dataDir: string): PlatformOutputs {
-  const outputs = runningPlatformOutputs(dataDir);
+async function requireRunningPlatform(dataDir: string): Promise<PlatformOutputs> {
+  const outputs = await runningPlatformOutputs(dataDir);
   if (!outputs) throw new UserError(`no local platform is running on ${resolve(dataDir)}: start it with sdp local --data-dir ${dataDir}`);
   return outputs;
 }
@@ -134,17 +141,24 @@ program
       aggregationPeriodSeconds: opts.aggregationPeriod,
       logLevel: opts.logLevel,
       log: opts.json ? (line) => process.stderr.write(`${line}\n`) : undefined,
+      onFatal: (reason) => void stop(`error: ${reason}`, 1),
     });
     let stopping = false;
-    const stop = async (signal: string) => {
+    /** Stops the platform and exits with `code`; within STOP_DEADLINE_MS whatever state a part is in. */
+    async function stop(why: string, code: number): Promise<void> {
       if (stopping) return;
       stopping = true;
-      process.stderr.write(`\n${signal}: stopping (finishing batches in progress)...\n`);
+      process.stderr.write(`\n${why}\nstopping (finishing batches in progress)...\n`);
+      // Each part of stop() has its own deadline; this one is the last resort if something still hangs.
+      setTimeout(() => {
+        process.stderr.write(`error: the platform did not stop within ${STOP_DEADLINE_MS / 1000} s; exiting anyway\n`);
+        process.exit(code || 1);
+      }, STOP_DEADLINE_MS).unref();
       await platform.stop();
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
+      process.exit(code);
+    }
+    process.on('SIGINT', () => void stop('SIGINT', 0));
+    process.on('SIGTERM', () => void stop('SIGTERM', 0));
     let outputs;
     try {
       outputs = await platform.start();
@@ -205,7 +219,7 @@ program
   .addOption(dataDirOption())
   .option('--json', 'print the report as JSON')
   .action(async (opts: { dataDir: string; json?: boolean }) => {
-    const outputs = requireRunningPlatform(opts.dataDir);
+    const outputs = await requireRunningPlatform(opts.dataDir);
     const s3 = emulatorS3Client(outputs.S3Endpoint);
     let report: CompactionReport;
     try {
@@ -239,8 +253,8 @@ program
   .addOption(dataDirOption())
   .option('--json', 'print the health report as JSON')
   .action(async (opts: { dataDir: string; json?: boolean }) => {
-    const outputs = requireRunningPlatform(opts.dataDir);
-    const res = await fetch(`${outputs.UrlForAPI}health`).catch((err: Error) => {
+    const outputs = await requireRunningPlatform(opts.dataDir);
+    const res = await fetch(`${outputs.UrlForAPI}health`, { signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
       throw new UserError(`the local platform does not answer at ${outputs.UrlForAPI}: ${err.message}`);
     });
     const health = (await res.json()) as { status: string; components: Record<string, Record<string, unknown>> };
@@ -258,7 +272,7 @@ program
   .addOption(new Option('--wait <seconds>', 'wait this long for events in flight to be processed first').default(60).argParser(nonNegativeInt('wait')))
   .option('--json', 'print the audit as JSON')
   .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; json?: boolean }) => {
-    const outputs = requireRunningPlatform(opts.dataDir);
+    const outputs = await requireRunningPlatform(opts.dataDir);
     const inFlight = async () => {
       const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
       return Object.values(health.components).flatMap((c) => c.shards ?? []).reduce((n, s) => n + s.pending + (s.millisBehindLatest ? 1 : 0), 0);
@@ -300,7 +314,7 @@ program
   .addOption(dataDirOption())
   .option('--json', 'print the outcome as JSON')
   .action(async (opts: { shards: number; dataDir: string; json?: boolean }) => {
-    const outputs = requireRunningPlatform(opts.dataDir);
+    const outputs = await requireRunningPlatform(opts.dataDir);
     const kinesis = new KinesisClient(emulatorClientConfig(outputs.KinesisEndpoint));
     const outcome = await reshardUniform(kinesis, streams.events.name, opts.shards, (step) => process.stderr.write(`${step}\n`)).catch((err: Error) => {
       throw new UserError(`could not reshard the events stream: ${err.message}`);
@@ -391,7 +405,7 @@ awsOptions(
   if (opts.aws) {
     outcomes = await redriveDeployedDeadLetters(stackOutputs(opts), deployedClients(), wanted, progress, notice);
   } else {
-    const outputs = requireRunningPlatform(opts.dataDir);
+    const outputs = await requireRunningPlatform(opts.dataDir);
     const known = new Set(deadLetterSummaries(outputs.DataDir).map((l) => basename(l.file)));
     const unknown = names.filter((n) => !known.has(n));
     if (unknown.length > 0) throw new UserError(`no such dead letter: ${unknown.join(', ')}`);
@@ -425,7 +439,7 @@ program
     if (opts.out) {
       writeFileSync(opts.out, workload.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     } else {
-      const url = opts.url ?? runningPlatformOutputs(opts.dataDir)?.UrlForAPI;
+      const url = opts.url ?? (await runningPlatformOutputs(opts.dataDir))?.UrlForAPI;
       if (!url) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it (sdp local) or pass --url`);
       const base = url.endsWith('/') ? url : `${url}/`;
       const started = Date.now();
@@ -456,7 +470,7 @@ program
   .addOption(new Option('--floor <auc>', 'held-out AUC the model must reach to be deployed').env('MODEL_AUC_FLOOR').default(settings.modelAucFloor.default).argParser(Number))
   .option('--json', 'print the training report as JSON')
   .action(async (opts: { dataDir: string; floor: number; json?: boolean }) => {
-    const outputs = requireRunningPlatform(opts.dataDir);
+    const outputs = await requireRunningPlatform(opts.dataDir);
     if (!(opts.floor >= 0 && opts.floor <= 1)) throw new UserError('--floor must be an AUC between 0 and 1');
     const s3 = emulatorS3Client(outputs.S3Endpoint);
     let report: TrainingReport;

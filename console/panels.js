@@ -19,14 +19,18 @@ function fillTable(table, rows, empty) {
 
 /** @param {any} component */
 function componentDetail(component) {
+  // Why a part is down or unhealthy (GET /health names it), before its figures.
+  const reason = typeof component.reason === 'string' ? `${component.reason} · ` : '';
   if (Array.isArray(component.shards)) {
     const shards = /** @type {any[]} */ (component.shards);
-    const lag = Math.max(0, ...shards.map((s) => s.millisBehindLatest ?? 0));
+    const reading = shards.filter((s) => !s.waitingFor);
+    // A shard never read successfully has no lag to show: unknown, not 0.
+    const lag = reading.every((s) => s.millisBehindLatest !== undefined) ? formatDuration(Math.max(0, ...reading.map((s) => s.millisBehindLatest))) : 'unknown';
     const pending = shards.reduce((n, s) => n + (s.pending ?? 0), 0);
-    const waiting = shards.filter((s) => s.waitingFor).length;
-    const read = shards.length - waiting;
-    return `${read} shard${read === 1 ? '' : 's'}${waiting > 0 ? ` (${waiting} more waiting for their parents)` : ''} · lag ${formatDuration(lag)} · ${formatCount(pending)} pending · ${formatCount(component.deadLettered ?? 0)} dead-lettered`;
+    const waiting = shards.length - reading.length;
+    return `${reason}${reading.length} shard${reading.length === 1 ? '' : 's'}${waiting > 0 ? ` (${waiting} more waiting for their parents)` : ''} · lag ${lag} · ${formatCount(pending)} pending · ${formatCount(component.deadLettered ?? 0)} dead-lettered`;
   }
+  if (reason) return reason.slice(0, -3);
   if (component.lastRun) return `last run ${formatTime(component.lastRun.ended_at)}: ${component.lastRun.outcome}`;
   return component.endpoint ?? '';
 }

@@ -9,6 +9,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { quietSdkLogger } from '../lambdas/commons/clients';
 import { CheckpointStore } from './checkpoints';
 import { DeadLetterStore } from './dead-letters';
+import { ARM_FAULTS, armThreadFault, withConsumerFault } from './faults';
 import { StreamPoller, type KinesisHandler, type MappingSettings, type ShardStatus } from './stream-poller';
 
 export interface ConsumerDef {
@@ -21,6 +22,8 @@ export interface ConsumerDef {
 }
 
 export interface ConsumerWorkerData {
+  /** The thread's name (e.g. `aggregator`), for test-only faults (faults.ts armThreadFault). */
+  threadName?: string;
   dataDir: string;
   region: string;
   consumers: ConsumerDef[];
@@ -32,14 +35,17 @@ export interface ConsumerStatus {
   invocations: number;
 }
 
-export type ConsumerRequest = { type: 'status'; id: number } | { type: 'stop'; id: number };
+/** A consumer's status as the main thread sees it: its own, or why its thread cannot give it. */
+export type ConsumerState = ConsumerStatus | { down: string };
+
+export type ConsumerRequest = { type: 'status'; id: number } | { type: 'stop'; id: number } | { type: typeof ARM_FAULTS };
 export type ConsumerMessage =
   | { type: 'started' }
   | { type: 'failed'; message: string }
   | { type: 'log'; line: string }
   | { type: 'reply'; id: number; value: unknown };
 
-const { dataDir, region, consumers } = workerData as ConsumerWorkerData;
+const { dataDir, region, consumers, threadName } = workerData as ConsumerWorkerData;
 /**
  * Batches collect for at least this long (the aggregator's mapping has no window): measured at
  * 2,500 events/s, 0.13 DynamoDB requests per record and report freshness p99 1.4 s, against 0.26–0.30
@@ -53,7 +59,7 @@ async function start(): Promise<Map<string, StreamPoller>> {
   const pollers = new Map<string, StreamPoller>();
   for (const def of consumers) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const handler = (require(def.handlerModule) as { handler: KinesisHandler }).handler;
+    const handler = withConsumerFault(def.name, (require(def.handlerModule) as { handler: KinesisHandler }).handler);
     const poller = new StreamPoller({
       kinesis,
       streamName: def.streamName,
@@ -75,7 +81,9 @@ async function start(): Promise<Map<string, StreamPoller>> {
 start().then(
   (pollers) => {
     parentPort!.on('message', async (msg: ConsumerRequest) => {
-      if (msg.type === 'status') {
+      if (msg.type === ARM_FAULTS) {
+        if (threadName) armThreadFault(threadName);
+      } else if (msg.type === 'status') {
         const value: Record<string, ConsumerStatus> = {};
         for (const [name, p] of pollers) value[name] = { shards: p.shards(), deadLettered: p.deadLettered, invocations: p.invocations };
         post({ type: 'reply', id: msg.id, value });

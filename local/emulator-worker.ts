@@ -13,8 +13,11 @@ import type { AddressInfo } from 'node:net';
 import { speedUpDynalite } from './dynalite-speedups';
 import { useBigIntSequences } from './kinesalite-sequences';
 import { useConditionalDeletes } from './s3rver-conditional-deletes';
+import { useDurablePuts } from './s3rver-durable-puts';
 import { KINESALITE_SHARD_LIMIT } from './shard-limits';
 import { checkLevelStore } from './level-store-check';
+import { ARM_FAULTS, armThreadFault } from './faults';
+import { answerStoreErrors } from './emulator-storage-errors';
 
 export type EmulatorKind = 'kinesis' | 'dynamodb' | 's3';
 export interface EmulatorWorkerData {
@@ -30,7 +33,22 @@ export type EmulatorMessage =
   | { type: 'failed'; message: string };
 
 const { kind, path, port, speedups = true } = workerData as EmulatorWorkerData;
+
+// What ends the thread, in full (the main thread sees a cloned, often empty, object): logged, then fatal.
+process.on('uncaughtException', (err) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  process.stderr.write(`${kind} emulator: uncaught ${require('node:util').inspect(err)}\n`);
+  throw err;
+});
 const requests: Record<string, number> = {};
+
+/** The store failed (e.g. the disk is full): said once a second at most, not per request. */
+let lastStoreErrorLog = 0;
+function storeFailed(err: Error): void {
+  if (Date.now() - lastStoreErrorLog < 1000) return;
+  lastStoreErrorLog = Date.now();
+  process.stderr.write(`error: the ${kind} emulator's store failed; answering 500: ${err.message}\n`);
+}
 
 function countRequests(server: Server): void {
   server.on('request', (req: IncomingMessage) => {
@@ -72,6 +90,7 @@ async function start(): Promise<number> {
   if (kind === 'kinesis') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     if (speedups) useBigIntSequences(require('kinesalite/db'));
+    answerStoreErrors('kinesalite', storeFailed);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const kinesalite = require('kinesalite');
     const server: Server = kinesalite({ path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: KINESALITE_SHARD_LIMIT });
@@ -80,6 +99,7 @@ async function start(): Promise<number> {
   }
   if (kind === 'dynamodb') {
     if (speedups) speedUpDynalite();
+    answerStoreErrors('dynalite', storeFailed);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const dynalite = require('dynalite');
     const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -88,6 +108,7 @@ async function start(): Promise<number> {
   }
   allowS3rverContinuationTokens();
   useConditionalDeletes();
+  useDurablePuts();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver');
   const s3rver = new S3rver({ address: '127.0.0.1', port, directory: path, silent: true });
@@ -101,5 +122,6 @@ start().then(
 );
 
 parentPort!.on('message', (msg: { type: string }) => {
+  if (msg.type === ARM_FAULTS) armThreadFault(kind);
   if (msg.type === 'stats') parentPort!.postMessage({ type: 'stats', requests: { ...requests } } satisfies EmulatorMessage);
 });

@@ -1,34 +1,67 @@
 /** Starts the AWS API emulators, each in its own worker thread with its data under the data dir. */
 import type { Worker } from 'node:worker_threads';
-import { startThread } from './threads';
+import { onThreadEnd, startThread, stopThread, watchdog, withDeadline } from './threads';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { EmulatorKind, EmulatorMessage, EmulatorWorkerData } from './emulator-worker';
 
+/** How long a stats request may take (a bench's busy emulator answers within it) before it counts as not answering. */
+const STATS_DEADLINE_MS = 5000;
+
 export class Emulator {
+  /** Why the thread ended, once it did. */
+  ended?: string;
+  private stopping = false;
+
   constructor(
     readonly kind: EmulatorKind,
     readonly endpoint: string,
     readonly worker: Worker,
   ) {}
 
-  /** Requests served so far, by API operation. */
+  private stopWatching: () => void = () => undefined;
+
+  /**
+   * Watches the thread for its whole life: `onDeath` is called once if it ends while not being
+   * stopped, or answers nothing for 30 s (threads.ts watchdog). The platform cannot run without an
+   * emulator (the API could not store events, the consumers could not read them), so the caller
+   * ends the platform with the reason.
+   */
+  watch(onDeath: (reason: string) => void): void {
+    let told = false;
+    const tell = (reason: string) => {
+      if (told || this.stopping) return;
+      told = true;
+      onDeath(`the ${this.kind} emulator thread ${reason}`);
+    };
+    onThreadEnd(this.worker, (reason) => {
+      this.ended = reason;
+      this.stopWatching();
+      tell(reason);
+    });
+    this.stopWatching = watchdog(() => this.stats(), `the ${this.kind} emulator thread`, tell);
+  }
+
+  /** Requests served so far, by API operation; rejects when the thread does not answer in time. */
   stats(): Promise<Record<string, number>> {
-    return new Promise((resolve) => {
-      const onMessage = (msg: EmulatorMessage) => {
-        if (msg.type !== 'stats') return;
-        this.worker.off('message', onMessage);
-        resolve(msg.requests);
+    let onMessage: ((msg: EmulatorMessage) => void) | undefined;
+    const answer = new Promise<Record<string, number>>((resolve) => {
+      onMessage = (msg: EmulatorMessage) => {
+        if (msg.type === 'stats') resolve(msg.requests);
       };
       this.worker.on('message', onMessage);
       this.worker.postMessage({ type: 'stats' });
     });
+    return withDeadline(answer, STATS_DEADLINE_MS, `the ${this.kind} emulator thread`).finally(() => this.worker.off('message', onMessage!));
   }
 
-  async stop(): Promise<void> {
-    await this.worker.terminate();
+  /** Terminates the thread (its stores write through, so nothing is left to flush), within `ms`. */
+  async stop(ms = 5000): Promise<void> {
+    this.stopping = true;
+    this.stopWatching();
+    await stopThread(this.worker, undefined, ms, `the ${this.kind} emulator thread`, () => undefined);
   }
 }
 
@@ -48,7 +81,8 @@ export function startEmulator(kind: EmulatorKind, dataDir: string, port = 0, spe
       }
     };
     worker.on('message', onMessage);
-    worker.once('error', (err) => reject(new Error(`${kind} emulator crashed: ${err.message}`)));
+    // Once it listens, the Emulator's watch() takes over; a settled promise ignores this.
+    onThreadEnd(worker, (reason) => reject(new Error(`${kind} emulator thread ${reason} while starting`)));
   });
 }
 

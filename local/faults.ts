@@ -68,3 +68,36 @@ export function withInvocationFaults(handler: KinesisHandler, faults: FaultInjec
     return response;
   };
 }
+
+/**
+ * Test-only thread faults, named in SDP_THREAD_FAULTS as `thread:kind:seconds` items separated by
+ * commas (e.g. `aggregator:crash:2,kinesis:hang:3`): `seconds` after the fault is armed in the
+ * named thread (a consumer thread by its name, an emulator by its kind), `crash` throws an uncaught
+ * error in it and `hang` blocks it for good (Atomics.wait: it answers nothing, without spinning a
+ * core). The platform arms the faults once it has started (ARM_FAULTS), and a restarted thread again.
+ */
+export const ARM_FAULTS = 'arm-faults';
+export const threadFaultsSet = (): boolean => Boolean(process.env.SDP_THREAD_FAULTS);
+
+export function armThreadFault(thread: string): void {
+  for (const item of (process.env.SDP_THREAD_FAULTS ?? '').split(',')) {
+    const [name, kind, seconds] = item.split(':');
+    if (name !== thread) continue;
+    const timer = setTimeout(() => {
+      if (kind === 'crash') throw new Error(`injected fault: thread ${thread} crashed`);
+      if (kind === 'hang') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    }, Number(seconds) * 1000);
+    timer.unref();
+  }
+}
+
+/**
+ * Test-only: a consumer named in SDP_FAILING_CONSUMERS (comma-separated) fails every invocation,
+ * as a handler that cannot process its batch (a bug, a dependency down) does.
+ */
+export function withConsumerFault(consumer: string, handler: KinesisHandler): KinesisHandler {
+  if (!(process.env.SDP_FAILING_CONSUMERS ?? '').split(',').includes(consumer)) return handler;
+  return async () => {
+    throw new Error(`injected fault: ${consumer} cannot process its batch`);
+  };
+}

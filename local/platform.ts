@@ -6,7 +6,7 @@
  * data under one directory, so a restart resumes where the last run stopped.
  */
 import type { Worker } from 'node:worker_threads';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -15,7 +15,8 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { aggregatorMapping, lakeBucket, lakeWriterMapping, modelEndpoint, readSetting, settings, streams, tables } from '../schemas/resources';
 import { ApiServer, type Route } from './api-server';
 import { ConsumerThread } from './consumers';
-import type { ThreadPriority } from './threads';
+import { withDeadline, type ThreadPriority } from './threads';
+import { ARM_FAULTS, threadFaultsSet } from './faults';
 import type { ConsumerWorkerData } from './consumer-worker';
 import { Scheduler } from './scheduler';
 import { jobRuns } from './jobs';
@@ -24,6 +25,7 @@ import { TRAINING_JOB } from './training-job';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute, type HealthSources } from './health';
+import { DataDirLock, lockHolder } from './data-dir-lock';
 import { AggregateFeed } from './aggregate-feed';
 import { CONSOLE_PATH, consoleRoutes } from './console-site';
 import { LiveChannel } from './live';
@@ -59,19 +61,31 @@ export interface PlatformOptions {
   /** False runs kinesalite and dynalite as published, without the platform's speed-ups (for benches). */
   emulatorSpeedups?: boolean;
   log?: (line: string) => void;
+  /**
+   * A part died that cannot be restarted (an emulator thread), or was restarted too often (a
+   * consumer thread): the platform is no longer whole and must end. Called once, with a one-line
+   * reason; `sdp local` stops the platform and exits 1. Default: log the reason and stop.
+   */
+  onFatal?: (reason: string) => void;
 }
+
+/**
+ * Deadlines of stop(), per part, within the 10 s a Ctrl-C or SIGTERM may take: the API's requests
+ * in flight, the consumers' batches in progress (then their threads are terminated: their
+ * checkpoints say where to resume), the scheduled jobs, the emulator threads.
+ */
+const STOP_DEADLINES_MS = { api: 2500, jobs: 1000, consumers: 4000, emulators: 1500 } as const;
 
 const OUTPUTS_FILE = 'outputs.json';
 
-/** The outputs of the platform running on a data dir, or undefined when none is running there. */
-export function runningPlatformOutputs(dataDir: string): PlatformOutputs | undefined {
+/**
+ * The outputs of the platform running on a data dir, or undefined when none is running there:
+ * the process holding the data dir's lock is the running platform (data-dir-lock.ts).
+ */
+export async function runningPlatformOutputs(dataDir: string): Promise<PlatformOutputs | undefined> {
   const dir = resolve(dataDir);
-  try {
-    const pid = Number(readFileSync(join(dir, 'sdp.pid'), 'utf8'));
-    process.kill(pid, 0);
-  } catch {
-    return undefined;
-  }
+  const holder = await lockHolder(dir);
+  if (!holder?.url) return undefined;
   const file = join(dir, OUTPUTS_FILE);
   let outputs: Partial<PlatformOutputs> | null;
   try {
@@ -134,22 +148,8 @@ export function handlerEnvironment(
   return env;
 }
 
-/** Refuses to share a data dir with another live platform: two writers would corrupt it. */
-function lockDataDir(dataDir: string): () => void {
-  const lock = join(dataDir, 'sdp.pid');
-  try {
-    const pid = Number(readFileSync(lock, 'utf8'));
-    if (pid && pid !== process.pid) {
-      process.kill(pid, 0);
-      throw new Error(`another sdp platform (pid ${pid}) is using ${dataDir}; stop it or use another --data-dir`);
-    }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ESRCH') throw err;
-  }
-  writeFileSync(lock, String(process.pid));
-  return () => rmSync(lock, { force: true });
-}
+/** The pid of the platform running on a data dir, as information for people: the lock is data-dir-lock.ts. */
+const PID_FILE = 'sdp.pid';
 
 export class LocalPlatform {
   private emulators: Emulator[] = [];
@@ -158,7 +158,9 @@ export class LocalPlatform {
   private modelServer?: ModelServer;
   private api?: ApiServer;
   private live?: LiveChannel;
-  private unlock?: () => void;
+  private lock?: DataDirLock;
+  /** Why the platform had to end, once a part died for good. */
+  failed?: string;
   outputs?: PlatformOutputs;
 
   constructor(private readonly options: PlatformOptions) {}
@@ -180,7 +182,8 @@ export class LocalPlatform {
   async start(): Promise<PlatformOutputs> {
     const dataDir = resolve(this.options.dataDir);
     mkdirSync(dataDir, { recursive: true });
-    this.unlock = lockDataDir(dataDir);
+    this.lock = await DataDirLock.acquire(dataDir);
+    writeFileSync(join(dataDir, PID_FILE), String(process.pid));
     try {
       return await this.startIn(dataDir);
     } catch (err) {
@@ -198,6 +201,7 @@ export class LocalPlatform {
       startEmulator('s3', dataDir),
     ]);
     this.emulators = [kinesisEmu, dynamoEmu, s3Emu];
+    for (const emulator of this.emulators) emulator.watch((reason) => this.fatal(reason));
     this.configureEnvironment(kinesisEmu.endpoint, dynamoEmu.endpoint, s3Emu.endpoint, dataDir);
     await checkStores(dataDir, { dynamo: dynamoClient(), s3: s3Client() });
 
@@ -226,7 +230,7 @@ export class LocalPlatform {
     // do not wait behind the lake writer's Parquet encoding, so reports stay fresh under load. When
     // the cores are all busy, the API comes first, then the aggregator, then the lake writer.
     const thread = (name: string, consumers: ConsumerWorkerData['consumers'], priority: ThreadPriority) =>
-      ConsumerThread.start(name, { dataDir, region: REGION, consumers }, (line) => this.log(line), { priority });
+      ConsumerThread.start(name, { dataDir, region: REGION, consumers }, { priority, log: (line) => this.log(line), onFatal: (reason) => this.fatal(reason) });
     const started = await Promise.allSettled([
       thread('aggregator', [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }], 'aggregating'),
       thread('lake-writer', [
@@ -285,6 +289,12 @@ export class LocalPlatform {
       AggregationPeriodSeconds: readSetting('aggregationPeriodSeconds'),
     };
     writeFileSync(join(dataDir, OUTPUTS_FILE), JSON.stringify(this.outputs, null, 2));
+    // Only now do CLI commands find it running (runningPlatformOutputs), with these outputs.
+    this.lock?.setUrl(base);
+    if (threadFaultsSet()) {
+      for (const e of this.emulators) e.worker.postMessage({ type: ARM_FAULTS });
+      for (const c of this.consumers) c.armFaults();
+    }
     return this.outputs;
   }
 
@@ -311,13 +321,35 @@ export class LocalPlatform {
     return out;
   }
 
+  /** A part died for good: the platform ends, never half alive. */
+  private fatal(reason: string): void {
+    if (this.failed) return;
+    this.failed = reason;
+    if (this.options.onFatal) return this.options.onFatal(reason);
+    this.log(`error: ${reason}; stopping the platform`);
+    void this.stop();
+  }
+
+  /**
+   * Stops every part, each within its deadline (STOP_DEADLINES_MS), whatever state it is in: a
+   * consumer thread that does not finish its batch in time, or is hung or dead, is terminated.
+   */
   async stop(): Promise<void> {
-    await this.live?.close();
-    await this.api?.close();
-    await this.scheduler?.stop();
-    await this.modelServer?.close();
-    await Promise.all(this.consumers.map((c) => c.stop()));
-    await Promise.all(this.emulators.map((e) => e.stop()));
-    this.unlock?.();
+    const warn = (err: Error) => this.log(`warning: ${err.message}`);
+    const api = async () => {
+      await this.live?.close();
+      await this.api?.close(STOP_DEADLINES_MS.api - 500);
+    };
+    await withDeadline(api(), STOP_DEADLINES_MS.api, 'the API server closing').catch(warn);
+    await withDeadline(this.scheduler?.stop(STOP_DEADLINES_MS.jobs) ?? Promise.resolve(), STOP_DEADLINES_MS.jobs + 1500, 'the scheduled jobs').catch(warn);
+    await withDeadline(this.modelServer?.close() ?? Promise.resolve(), 500, 'the model server closing').catch(warn);
+    await Promise.all(this.consumers.map((c) => c.stop(STOP_DEADLINES_MS.consumers)));
+    await Promise.all(this.emulators.map((e) => e.stop(STOP_DEADLINES_MS.emulators)));
+    if (this.lock) {
+      const pidFile = join(resolve(this.options.dataDir), PID_FILE);
+      if (existsSync(pidFile) && readFileSync(pidFile, 'utf8') === String(process.pid)) rmSync(pidFile, { force: true });
+      await this.lock.release();
+      this.lock = undefined;
+    }
   }
 }

@@ -20,6 +20,13 @@ import { listShards } from '../lambdas/commons/shards';
 
 export { SHARD_END };
 
+/** A batch was processed but its checkpoint could not be written: the shard is read again from the last one. */
+class DeliveryFailed extends Error {
+  constructor(readonly cause: unknown) {
+    super(`checkpointing failed: ${(cause as Error)?.message ?? cause}`);
+  }
+}
+
 export type KinesisHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse | void>;
 
 export interface MappingSettings {
@@ -63,6 +70,21 @@ export interface ShardStatus {
   pending: number;
   /** Set while the shard is not read yet: its parents that have still to be read to their ends. */
   waitingFor?: string[];
+  /** Reads of the shard that failed in a row (reset by a read that succeeds). */
+  pollFailures?: number;
+  /** Deliveries whose checkpoint could not be written, in a row (reset by a checkpoint written). */
+  checkpointFailures?: number;
+  /** Invocations on the shard's records that failed in a row, wholly or partly (reset by one that succeeds). */
+  failedInvocations?: number;
+  /** Batches dead-lettered in a row, with no batch processed between (the consumer skipping records). */
+  deadLetteredInARow?: number;
+  /** The last read or invocation error on the shard. */
+  lastError?: string;
+  /**
+   * When the shard last made progress (epoch ms): its checkpoint advanced, or it was read to its
+   * tip with nothing pending. A shard with records past its position and no progress for long is stalled.
+   */
+  lastProgressAt?: number;
 }
 
 export class StreamPoller {
@@ -131,7 +153,7 @@ export class StreamPoller {
         continue;
       }
       this.waiting.delete(shardId);
-      this.status.set(shardId, { shardId, checkpoint: this.options.checkpoints.get(shardId), retrying: false, pending: 0 });
+      this.status.set(shardId, { shardId, checkpoint: this.options.checkpoints.get(shardId), retrying: false, pending: 0, pollFailures: 0, failedInvocations: 0, deadLetteredInARow: 0, lastProgressAt: Date.now() });
       this.loops.push(this.pollShard(shardId));
     }
   }
@@ -181,8 +203,10 @@ export class StreamPoller {
     /** The shard was closed by a reshard and read to its end: what is buffered is all that is left. */
     let readToEnd = false;
     const updatePending = () => (state.pending = buffer.length + inDelivery);
+    let deliveryFailed: DeliveryFailed | undefined;
     while (this.running) {
       try {
+        if (deliveryFailed) throw deliveryFailed;
         let received = 0;
         let caughtUp = false;
         if (!readToEnd && buffer.length < mapping.batchSize) {
@@ -191,6 +215,7 @@ export class StreamPoller {
           iterator = out.NextShardIterator;
           readToEnd = iterator === undefined;
           state.millisBehindLatest = out.MillisBehindLatest;
+          state.pollFailures = 0;
           caughtUp = out.MillisBehindLatest === 0;
           const records = out.Records ?? [];
           received = records.length;
@@ -200,19 +225,28 @@ export class StreamPoller {
             lastRead = records[received - 1].SequenceNumber;
             updatePending();
           }
+          if (caughtUp && received === 0 && state.pending === 0) state.lastProgressAt = Date.now();
         }
         const windowClosed = readToEnd || Date.now() - bufferSince >= windowMs;
         if (buffer.length >= mapping.batchSize || (buffer.length > 0 && windowClosed)) {
           await delivering;
           if (!this.running) break;
+          if (deliveryFailed) continue;
           const batch = buffer.splice(0, mapping.batchSize);
           if (buffer.length > 0) bufferSince = Date.now();
           inDelivery = batch.length;
           updatePending();
-          delivering = this.deliver(shardId, batch.map((r) => toLambdaRecord(r, source))).finally(() => {
-            inDelivery = 0;
-            updatePending();
-          });
+          // A delivery fails when its checkpoint cannot be written (a full disk, a damaged store): this
+          // loop sees it at its next turn and starts over from the last checkpoint written.
+          delivering = this.deliver(shardId, batch.map((r) => toLambdaRecord(r, source)))
+            .then(
+              () => undefined,
+              (err: unknown) => void (deliveryFailed = new DeliveryFailed(err)),
+            )
+            .finally(() => {
+              inDelivery = 0;
+              updatePending();
+            });
         } else if (readToEnd) {
           break;
         } else if (received === 0 || caughtUp) {
@@ -220,9 +254,15 @@ export class StreamPoller {
         }
       } catch (err) {
         if (!this.running) break;
-        this.options.onError?.(`polling ${shardId} failed; retrying`, err);
-        // Start over from the checkpoint, once the batch in delivery settled: anything buffered is read again.
+        const failure = err instanceof DeliveryFailed ? err.cause : err;
+        if (err instanceof DeliveryFailed) state.checkpointFailures = (state.checkpointFailures ?? 0) + 1;
+        else state.pollFailures = (state.pollFailures ?? 0) + 1;
+        state.lastError = (failure as Error)?.message ?? String(failure);
+        this.options.onError?.(`${err instanceof DeliveryFailed ? 'checkpointing' : 'reading'} ${shardId} failed; retrying from its checkpoint`, failure);
+        // Start over from the checkpoint, once the batch in delivery settled (it may have failed too,
+        // e.g. its checkpoint could not be written on a full disk): anything not checkpointed is read again.
         await delivering;
+        deliveryFailed = undefined;
         iterator = undefined;
         readToEnd = false;
         buffer = [];
@@ -232,6 +272,7 @@ export class StreamPoller {
       }
     }
     await delivering;
+    if (deliveryFailed) this.options.onError?.(`checkpointing ${shardId} failed`, deliveryFailed.cause);
     // A stop may have cut the last delivery short; then the next poller reads the end again.
     if (readToEnd && this.running) await this.shardEnded(shardId);
   }
@@ -250,8 +291,12 @@ export class StreamPoller {
         this.checkpoint(shardId, records[records.length - 1].kinesis.sequenceNumber);
         work.shift();
         state.retrying = false;
+        state.failedInvocations = 0;
+        state.deadLetteredInARow = 0;
         continue;
       }
+      state.failedInvocations = (state.failedInvocations ?? 0) + 1;
+      state.lastError = outcome.error;
       if (outcome.ok) {
         // Partial batch response: everything before the lowest failed record is done.
         const from = records.findIndex((r) => r.kinesis.sequenceNumber === outcome.failedFrom);
@@ -263,6 +308,7 @@ export class StreamPoller {
       const current = work[0];
       if (current.retries >= mapping.retryAttempts) {
         this.deadLetter(shardId, current.records, current.retries + 1, outcome.error);
+        state.deadLetteredInARow = (state.deadLetteredInARow ?? 0) + 1;
         this.checkpoint(shardId, current.records[current.records.length - 1].kinesis.sequenceNumber);
         work.shift();
         state.retrying = false;
@@ -301,7 +347,10 @@ export class StreamPoller {
 
   private checkpoint(shardId: string, sequenceNumber: string): void {
     this.options.checkpoints.set(shardId, sequenceNumber);
-    this.status.get(shardId)!.checkpoint = sequenceNumber;
+    const state = this.status.get(shardId)!;
+    state.checkpoint = sequenceNumber;
+    state.lastProgressAt = Date.now();
+    state.checkpointFailures = 0;
   }
 
   private deadLetter(shardId: string, records: KinesisStreamRecord[], invokeCount: number, error: string | undefined): void {

@@ -57,3 +57,78 @@ export function startThread(module: string, workerData: unknown, options: { prio
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
 }
+
+/** A part (a thread, an emulator) that did not answer within its deadline. */
+export class NotAnsweringError extends Error {}
+
+/** `promise`, or a NotAnsweringError naming `what` once `ms` pass first. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NotAnsweringError(`${what} did not answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** One line saying what was thrown, whatever it is. */
+function describeThrown(thrown: unknown): string {
+  const text = thrown instanceof Error ? thrown.message || thrown.name : typeof thrown === 'string' ? thrown : JSON.stringify(thrown) ?? String(thrown);
+  return text.split('\n')[0];
+}
+
+/**
+ * Calls `onEnd` once when `worker` ends, whenever that is, with a one-line reason: the error it
+ * threw (an uncaught exception or unhandled rejection ends a worker thread) or its exit code. It
+ * also fires for a worker that was terminated on purpose; the caller knows whether it was.
+ */
+export function onThreadEnd(worker: Worker, onEnd: (reason: string) => void): void {
+  // What a thread throws need not be an Error (a library may throw a string or a plain object).
+  let error: { thrown: unknown } | undefined;
+  worker.once('error', (thrown) => (error = { thrown }));
+  worker.once('exit', (code) => onEnd(error ? `threw ${describeThrown(error.thrown)}` : `exited with code ${code}`));
+}
+
+/**
+ * Ends a worker thread within `ms`: asks it to finish its work (`ask`), and terminates it when it
+ * does not in time (a hung or dead thread); the terminate has a deadline of its own.
+ */
+export async function stopThread(worker: Worker, ask: (() => Promise<unknown>) | undefined, ms: number, what: string, log: (line: string) => void): Promise<void> {
+  const started = Date.now();
+  if (ask) {
+    await withDeadline(ask(), ms, what).catch((err: Error) => log(`warning: ${err.message}; terminating it`));
+  }
+  await withDeadline(worker.terminate(), Math.max(500, ms - (Date.now() - started)), `terminating ${what}`).catch((err: Error) => log(`warning: ${err.message}`));
+}
+
+/** How often a watchdog asks a thread whether it answers, and how long each answer may take. */
+export const WATCHDOG_INTERVAL_MS = 5000;
+/** Questions in a row a thread may leave unanswered before it counts as hung (30 s). */
+export const WATCHDOG_MISSES = 6;
+
+/**
+ * Asks a thread (`ask`) every WATCHDOG_INTERVAL_MS whether it answers; after WATCHDOG_MISSES
+ * unanswered in a row it is hung, and `onHung` is called once with the reason. A dead thread is
+ * not hung (its end is observed by onThreadEnd): questions that fail at once are not misses.
+ * Returns the function that stops watching.
+ */
+export function watchdog(ask: () => Promise<unknown>, what: string, onHung: (reason: string) => void): () => void {
+  let misses = 0;
+  let asking = false;
+  const timer = setInterval(() => {
+    if (asking) return;
+    asking = true;
+    withDeadline(ask(), WATCHDOG_INTERVAL_MS, what).then(
+      () => (misses = 0),
+      (err: Error) => {
+        if (!(err instanceof NotAnsweringError)) return;
+        if (++misses === WATCHDOG_MISSES) {
+          clearInterval(timer);
+          onHung(`did not answer for ${(WATCHDOG_MISSES * WATCHDOG_INTERVAL_MS) / 1000} s (hung)`);
+        }
+      },
+    ).finally(() => (asking = false));
+  }, WATCHDOG_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,63 @@
+/**
+ * The data dir's lock (local/data-dir-lock.ts): exclusive while held, naming its holder's pid and
+ * URL to whoever finds it taken, free again once released or once its process dies; the socket
+ * file used where there is no abstract namespace is replaced when a dead process left it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataDirLock, DataDirLockedError, lockAddress, lockHolder } from '../../local/data-dir-lock';
+import { waitFor } from '../../local/wait';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'sdp-lock-'));
+
+describe.each(['linux', 'darwin'] as const)('data-dir lock (%s addressing)', (platform) => {
+  test('a second taker is refused with the holder named; a release frees it', async () => {
+    const dataDir = dir();
+    const lock = await DataDirLock.acquire(dataDir, platform);
+    await expect(DataDirLock.acquire(dataDir, platform)).rejects.toThrow(new DataDirLockedError(`another sdp platform (pid ${process.pid}, still starting) is using ${dataDir}; stop it or use another --data-dir`));
+    lock.setUrl('http://127.0.0.1:1234/');
+    await expect(DataDirLock.acquire(dataDir, platform)).rejects.toThrow(`pid ${process.pid}, serving http://127.0.0.1:1234/`);
+    expect(await lockHolder(dataDir, platform)).toEqual({ pid: process.pid, url: 'http://127.0.0.1:1234/' });
+    await lock.release();
+    expect(await lockHolder(dataDir, platform)).toBeUndefined();
+    await (await DataDirLock.acquire(dataDir, platform)).release();
+  });
+
+  test('a stale pid file does not matter: the lock is the socket', async () => {
+    const dataDir = dir();
+    writeFileSync(join(dataDir, 'sdp.pid'), String(process.pid));
+    await (await DataDirLock.acquire(dataDir, platform)).release();
+  });
+});
+
+test('the kernel releases the lock when its holder dies (SIGKILL)', async () => {
+  const dataDir = dir();
+  const script = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, '..', '..', 'local', 'data-dir-lock.ts'))}).DataDirLock.acquire(${JSON.stringify(dataDir)}).then(() => { console.log('locked'); setInterval(() => {}, 1000); });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor('the child to take the lock', () => out.includes('locked'), 20_000);
+  await expect(DataDirLock.acquire(dataDir)).rejects.toThrow(`pid ${child.pid}`);
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  await (await DataDirLock.acquire(dataDir)).release();
+});
+
+test('a socket file left by a dead process is replaced (non-Linux addressing)', async () => {
+  const dataDir = dir();
+  const address = lockAddress(dataDir, 'darwin');
+  // A bound-then-closed listener leaves its socket file behind when the process dies; simulate it.
+  const stale = createServer();
+  await new Promise<void>((r) => stale.listen(address, r));
+  // Closing unlinks the file; recreate a plain file where it was, as a crash would leave a dead socket.
+  await new Promise<void>((r) => stale.close(() => r()));
+  writeFileSync(address, '');
+  expect(existsSync(address)).toBe(true);
+  const lock = await DataDirLock.acquire(dataDir, 'darwin');
+  expect(await lockHolder(dataDir, 'darwin')).toEqual({ pid: process.pid });
+  await lock.release();
+});
