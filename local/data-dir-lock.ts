@@ -1,6 +1,7 @@
 /**
- * The data dir's lock: one platform at a time per data dir, since two writers would corrupt it.
- * It is an OS-level exclusive lock held for the process's life: a unix socket the platform
+ * The data dir's locks: one platform at a time per data dir, since two writers would corrupt it,
+ * and one run at a time of each scheduled job (the scheduler and `sdp compact` may both try; a
+ * lock per scope). Each is an OS-level exclusive lock held for the process's life: a unix socket the platform
  * listens on, which only one process can bind (EADDRINUSE for the next) and which the kernel
  * releases when the process dies, however it dies. On Linux the socket is in the abstract
  * namespace (no file; its name is a hash of the data dir's real path). Elsewhere it is a socket
@@ -23,11 +24,15 @@ export interface LockHolder {
 /** How long a lock holder has to answer who it is. */
 const ASK_TIMEOUT_MS = 3000;
 
-/** The lock socket's address for a data dir (which must exist). */
-export function lockAddress(dataDir: string, platform: NodeJS.Platform = process.platform): string {
+/** What a lock guards in its data dir: the platform itself, or one job's runs. */
+export type LockScope = 'platform' | `job-${string}`;
+
+/** The lock socket's address for a data dir (which must exist) and scope. */
+export function lockAddress(dataDir: string, platform: NodeJS.Platform = process.platform, scope: LockScope = 'platform'): string {
   const real = realpathSync(dataDir);
-  if (platform === 'linux') return `\0sdp-lock-${createHash('sha256').update(real).digest('hex')}`;
-  return join(real, 'sdp.lock');
+  const name = scope === 'platform' ? real : `${real}\0${scope}`;
+  if (platform === 'linux') return `\0sdp-lock-${createHash('sha256').update(name).digest('hex')}`;
+  return join(real, scope === 'platform' ? 'sdp.lock' : `sdp-${scope}.lock`);
 }
 
 /** Asks the holder of the lock at `address` who it is; undefined when nobody holds it (or it does not answer). */
@@ -48,11 +53,11 @@ function ask(address: string): Promise<{ holder?: LockHolder; error?: NodeJS.Err
   });
 }
 
-/** Who holds the data dir's lock, or undefined when no live process does. */
-export async function lockHolder(dataDir: string, platform: NodeJS.Platform = process.platform): Promise<LockHolder | undefined> {
+/** Who holds the data dir's lock (of `scope`), or undefined when no live process does. */
+export async function lockHolder(dataDir: string, platform: NodeJS.Platform = process.platform, scope: LockScope = 'platform'): Promise<LockHolder | undefined> {
   let address: string;
   try {
-    address = lockAddress(dataDir, platform);
+    address = lockAddress(dataDir, platform, scope);
   } catch {
     return undefined; // no such data dir
   }
@@ -72,8 +77,9 @@ export class DataDirLock {
    * Takes the data dir's lock, or throws a DataDirLockedError naming the process that holds it.
    * A lock file left by a dead process (not on Linux) is replaced.
    */
-  static async acquire(dataDir: string, platform: NodeJS.Platform = process.platform): Promise<DataDirLock> {
-    const address = lockAddress(dataDir, platform);
+  static async acquire(dataDir: string, platform: NodeJS.Platform = process.platform, scope: LockScope = 'platform'): Promise<DataDirLock> {
+    const address = lockAddress(dataDir, platform, scope);
+    const what = scope === 'platform' ? 'another sdp platform' : `a run of ${scope.slice('job-'.length)}`;
     const info: LockHolder = { pid: process.pid };
     for (let attempt = 0; ; attempt++) {
       const server = createServer((socket) => socket.end(JSON.stringify(info)));
@@ -89,7 +95,8 @@ export class DataDirLock {
       if (error.code !== 'EADDRINUSE') throw error;
       const { holder, error: askError } = await ask(address);
       if (holder) {
-        throw new DataDirLockedError(`another sdp platform (pid ${holder.pid}${holder.url ? `, serving ${holder.url}` : ', still starting'}) is using ${dataDir}; stop it or use another --data-dir`);
+        if (scope !== 'platform') throw new DataDirLockedError(`${what} is in progress (pid ${holder.pid}) on ${dataDir}`);
+        throw new DataDirLockedError(`${what} (pid ${holder.pid}${holder.url ? `, serving ${holder.url}` : ', still starting'}) is using ${dataDir}; stop it or use another --data-dir`);
       }
       const stale = askError?.code === 'ECONNREFUSED' || askError?.code === 'ENOENT';
       if (stale && !address.startsWith('\0') && attempt === 0) {
@@ -101,7 +108,7 @@ export class DataDirLock {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
-      throw new DataDirLockedError(`another process holds the lock on ${dataDir} but does not say who it is (${askError?.message}); stop it or use another --data-dir`);
+      throw new DataDirLockedError(`another process holds the ${scope} lock on ${dataDir} but does not say who it is (${askError?.message})`);
     }
   }
 

@@ -1,10 +1,11 @@
 /**
  * Scheduled jobs of the local platform (compaction now, retraining later): one run of a job at a
- * time across the scheduler and the CLI (a lock file naming the owner's pid), and a record of every
+ * time across the scheduler and the CLI (an OS-level lock per job), and a record of every
  * run (start, end, outcome, figures) appended to `<data dir>/jobs/<job>.jsonl`.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DataDirLock, DataDirLockedError } from './data-dir-lock';
 
 export interface JobRun {
   job: string;
@@ -19,29 +20,19 @@ export interface JobRun {
 
 export class JobBusyError extends Error {}
 
-function alive(pid: number): boolean {
+/**
+ * Takes the job's lock (an OS-level lock the kernel releases when its holder dies: data-dir-lock.ts),
+ * or throws JobBusyError naming the process running the job. A pid file would block the job for
+ * good once its pid was reused by another process.
+ */
+async function acquire(dataDir: string, job: string): Promise<() => Promise<void>> {
   try {
-    process.kill(pid, 0);
-    return true;
+    const lock = await DataDirLock.acquire(dataDir, process.platform, `job-${job}`);
+    return () => lock.release();
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (err instanceof DataDirLockedError) throw new JobBusyError(err.message);
+    throw err;
   }
-}
-
-function acquire(lock: string, job: string): () => void {
-  mkdirSync(join(lock, '..'), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      return () => rmSync(lock, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSync(lock, 'utf8'));
-      if (owner && alive(owner)) throw new JobBusyError(`${job} is already running (pid ${owner})`);
-      rmSync(lock, { force: true }); // left by a process that died
-    }
-  }
-  throw new JobBusyError(`${job}: could not take its lock ${lock}`);
 }
 
 /** The scalar fields of a job's result: the figures worth keeping for every run. */
@@ -51,7 +42,8 @@ export function scalarFigures(result: object): Record<string, unknown> {
 
 /** Runs `work` as one run of `job`, recording it; rejects with JobBusyError if a run is in progress. */
 export async function runJob<T extends object>(dataDir: string, job: string, trigger: string, work: () => Promise<T>): Promise<T> {
-  const release = acquire(join(dataDir, 'locks', `${job}.lock`), job);
+  mkdirSync(dataDir, { recursive: true });
+  const release = await acquire(dataDir, job);
   const started_at = new Date().toISOString();
   const record = (run: Omit<JobRun, 'job' | 'started_at' | 'ended_at' | 'trigger'>) => {
     mkdirSync(join(dataDir, 'jobs'), { recursive: true });
@@ -66,7 +58,7 @@ export async function runJob<T extends object>(dataDir: string, job: string, tri
     record({ outcome: 'failed', error: (err as Error).message });
     throw err;
   } finally {
-    release();
+    await release();
   }
 }
 

@@ -1,15 +1,17 @@
 /**
  * The data dir's lock (local/data-dir-lock.ts): exclusive while held, naming its holder's pid and
  * URL to whoever finds it taken, free again once released or once its process dies; the socket
- * file used where there is no abstract namespace is replaced when a dead process left it.
+ * file used where there is no abstract namespace is replaced when a dead process left it. The same
+ * locks, one per job, keep the scheduled jobs' runs apart (local/jobs.ts).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirLock, DataDirLockedError, lockAddress, lockHolder } from '../../local/data-dir-lock';
 import { waitFor } from '../../local/wait';
+import { JobBusyError, runJob } from '../../local/jobs';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'sdp-lock-'));
 
@@ -60,4 +62,36 @@ test('a socket file left by a dead process is replaced (non-Linux addressing)', 
   const lock = await DataDirLock.acquire(dataDir, 'darwin');
   expect(await lockHolder(dataDir, 'darwin')).toEqual({ pid: process.pid });
   await lock.release();
+});
+
+describe('job locks (runJob)', () => {
+  test('one run of a job at a time, naming the process running it; other jobs and the platform lock are apart', async () => {
+    const dataDir = dir();
+    let finish!: () => void;
+    const running = runJob(dataDir, 'compaction', 'test', () => new Promise<{ ok: boolean }>((r) => (finish = () => r({ ok: true }))));
+    await waitFor('the run to hold its lock', async () => (await lockHolder(dataDir, process.platform, 'job-compaction')) !== undefined, 10_000);
+    await expect(runJob(dataDir, 'compaction', 'test', async () => ({}))).rejects.toThrow(new JobBusyError(`a run of compaction is in progress (pid ${process.pid}) on ${dataDir}`));
+    await expect(runJob(dataDir, 'training', 'test', async () => ({ other: true }))).resolves.toEqual({ other: true });
+    await (await DataDirLock.acquire(dataDir)).release();
+    finish();
+    await running;
+    await expect(runJob(dataDir, 'compaction', 'test', async () => ({ again: true }))).resolves.toEqual({ again: true });
+  });
+
+  test('a job lock is released by the kernel when the process running the job dies, and no pid file can block it', async () => {
+    const dataDir = dir();
+    mkdirSync(join(dataDir, 'locks'));
+    writeFileSync(join(dataDir, 'locks', 'compaction.lock'), String(process.pid)); // the old lock file, naming a live pid
+    const jobs = JSON.stringify(join(__dirname, '..', '..', 'local', 'jobs.ts'));
+    const script = `require('tsx/cjs'); require(${jobs}).runJob(${JSON.stringify(dataDir)}, 'compaction', 'child', () => { console.log('running'); return new Promise(() => setInterval(() => {}, 1000)); });`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor('the child to run the job', () => out.includes('running'), 20_000);
+    await expect(runJob(dataDir, 'compaction', 'test', async () => ({}))).rejects.toThrow(`pid ${child.pid}`);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    await expect(runJob(dataDir, 'compaction', 'test', async () => ({ ran: true }))).resolves.toEqual({ ran: true });
+  });
 });
