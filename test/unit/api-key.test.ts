@@ -1,8 +1,8 @@
 /** The local API server's API-key check: per-route like API Gateway's apiKeyRequired, its 403 answer, before the body is read, constant-time. */
-import { request } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApiServer, apiKeyChecker, FORBIDDEN, type Route } from '../../local/api-server';
 import { MAX_BODY_BYTES } from '../../lambdas/ingest/parse';
+import { httpCall } from '../support/http';
 
 describe('apiKeyChecker', () => {
   const matches = apiKeyChecker('k1-secret');
@@ -38,24 +38,7 @@ describe('apiKeyChecker', () => {
   });
 });
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function call(port: number, method: string, path: string, headers: Record<string, string | number> = {}, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const call = httpCall;
 
 describe('ApiServer with an API key', () => {
   const seen: APIGatewayProxyEvent[] = [];

@@ -3,12 +3,12 @@
  * local/api-server.ts), as API Gateway treats them: gzip, deflate and identity undone before the
  * handler, anything else 415 naming the accepted codings, the decoded size capped while inflating.
  */
-import { request } from 'node:http';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../../lambdas/commons/body';
 import { ApiServer } from '../../local/api-server';
 import { decodeContentCoding } from '../../local/content-coding';
+import { httpCall } from '../support/http';
 
 const json = Buffer.from(JSON.stringify([{ tx_id: 'a' }, { tx_id: 'é😀' }]));
 
@@ -87,17 +87,7 @@ describe('the local API server with compressed bodies', () => {
   afterAll(() => server.close());
   beforeEach(() => (seen.length = 0));
 
-  const post = (headers: Record<string, string>, body: Buffer) =>
-    new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/bid', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = (headers: Record<string, string>, body: Buffer) => httpCall(port, 'POST', '/bid', { 'content-type': 'application/json', ...headers }, body);
 
   it('hands the handler the decoded bytes, base64-encoded, as API Gateway does with every media type binary', async () => {
     expect((await post({ 'content-encoding': 'gzip' }, gzipSync(json))).status).toBe(200);

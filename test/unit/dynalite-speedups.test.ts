@@ -6,11 +6,6 @@
  * that need the item they replace (a condition, ALL_OLD, consumed capacity) still get it, and keys
  * are remembered per table description and per key value, numbers compared as numbers.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -24,29 +19,13 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { memoizedCreateKey, speedUpDynalite } from '../../local/dynalite-speedups';
+import { testDynalite } from '../support/dynalite';
 
 speedUpDynalite();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: object) => Server;
-
-let server: Server;
+const dynamo = testDynalite('sdp-dynalite-speedups-');
 let client: DynamoDBClient;
-const dir = mkdtempSync(join(tmpdir(), 'sdp-dynalite-speedups-'));
-
-beforeAll(async () => {
-  server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  client = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-});
-
-afterAll(async () => {
-  client.destroy();
-  await new Promise((resolve) => server.close(resolve));
-  rmSync(dir, { recursive: true, force: true });
+beforeAll(() => {
+  client = dynamo.client;
 });
 
 const createTable = (key: string, TableName = 'things') =>

@@ -2,41 +2,15 @@
  * The job lease (lambdas/commons/job-lease.ts) against dynalite, a real implementation of
  * DynamoDB's API: one holder at a time, taken over only once it has run out, let go only by its holder.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server, AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { tables } from '../../schemas/resources';
 import { takeJobLease } from '../../lambdas/commons/job-lease';
 import { ensureTable } from '../../local/provision';
+import { testDynalite } from '../support/dynalite';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: object) => Server;
-
-let server: Server;
-let db: DynamoDBClient;
-const dir = mkdtempSync(join(tmpdir(), 'sdp-job-lease-'));
 const table = tables.jobLeases.name;
+const dynamo = testDynalite('sdp-job-lease-', (db) => ensureTable(db, tables.jobLeases));
 
-beforeAll(async () => {
-  server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  db = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  await ensureTable(db, tables.jobLeases);
-});
-
-afterAll(async () => {
-  db.destroy();
-  await new Promise((resolve) => server.close(resolve));
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const take = (job: string, holder: string, nowMs: number, untilMs: number) => takeJobLease(db, table, { job, holder, nowMs, untilMs });
+const take = (job: string, holder: string, nowMs: number, untilMs: number) => takeJobLease(dynamo.client, table, { job, holder, nowMs, untilMs });
 
 describe('job lease', () => {
   it('is held by one run at a time, and free again once its holder lets go', async () => {
