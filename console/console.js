@@ -83,8 +83,10 @@ function scheduleRender() {
   });
 }
 
+const filterText = () => /** @type {HTMLInputElement} */ (byId('campaign-filter')).value.trim();
+
 function visibleCampaigns() {
-  const filter = /** @type {HTMLInputElement} */ (byId('campaign-filter')).value.trim();
+  const filter = filterText();
   return [...state.campaigns.values()]
     .filter((c) => filter === '' || String(c.campaign_item_id).startsWith(filter))
     .sort((a, b) => (b.updated_at ?? 0) - (a.updated_at ?? 0) || a.campaign_item_id - b.campaign_item_id)
@@ -105,13 +107,19 @@ function renderCampaigns() {
       ...COUNTERS.map((k) => el('td', { class: 'num', 'data-counter': k }, formatCount(c[k]))),
       el('td', { class: 'num', 'data-rate': 'ctr' }, formatRate(ctr(c))),
       el('td', { class: 'num', 'data-rate': 'win_rate' }, formatRate(winRate(c))),
-      el('td', { title: c.updated_at ? new Date(c.updated_at).toISOString() : undefined }, formatTime(c.updated_at)),
+      el('td', { class: 'time', title: c.updated_at ? new Date(c.updated_at).toISOString() : undefined }, formatTime(c.updated_at)),
     );
   });
   state.changed.clear();
   replace(/** @type {HTMLElement} */ (byId('campaigns').querySelector('tbody')), ...rows);
-  const empty = state.polling && state.watched.size === 0 ? 'Type a campaign id and press Enter to watch it.' : 'No events counted yet.';
-  byId('campaigns-empty').textContent = state.campaigns.size === 0 ? empty : '';
+  byId('campaigns-empty').textContent = rows.length > 0 ? '' : emptyTableNote();
+}
+
+/** Why the campaign table shows no row. */
+function emptyTableNote() {
+  const filter = filterText();
+  if (filter !== '') return `No campaign ${/^\d+$/.test(filter) ? 'id starts with' : 'matches'} “${filter}”: no events counted for it${state.polling ? ' (press Enter to watch it)' : ''}.`;
+  return state.polling && state.watched.size === 0 ? 'Type a campaign id and press Enter to watch it.' : 'No events counted yet.';
 }
 
 function renderChart() {
@@ -197,6 +205,9 @@ function onStatus(status) {
   renderRejections(status.rejections);
   renderDeadLetters(status.deadLetters, status.deadLettersTotal);
   renderJobs(status.jobs);
+  // The live stream carries the deployed model (null before the first), so the console never asks
+  // GET /models/current, which answers 404 until then, while it is live.
+  if ('model' in status) renderModel(status.model);
 }
 
 /** @param {string} name @param {(data: any) => void} handle */
@@ -236,6 +247,8 @@ function connectLive() {
 
 /** @type {number | undefined} */
 let pollTimer;
+/** @type {number | undefined} */
+let modelTimer;
 
 async function pollOnce() {
   const ids = [...state.watched];
@@ -263,6 +276,8 @@ function startPolling() {
   state.polling = true;
   setConnection('polling', `polling reports every ${POLL_MS / 1000} s (no live stream at this API)`);
   renderOperationsUnavailable();
+  void refreshModel();
+  modelTimer = window.setInterval(refreshModel, MODEL_REFRESH_MS);
   const tick = async () => {
     await pollOnce().catch(() => setConnection('down', 'API unreachable'));
     if (state.polling) pollTimer = window.setTimeout(tick, POLL_MS);
@@ -273,10 +288,12 @@ function startPolling() {
 function stopPolling() {
   state.polling = false;
   clearTimeout(pollTimer);
+  clearInterval(modelTimer);
 }
 
 // ---- the model ----
 
+/** Reads the deployed model when polling (no live stream): a 404 is the quiet "none deployed yet". */
 async function refreshModel() {
   try {
     const { status, body } = await getJson('models/current');
@@ -306,8 +323,6 @@ async function main() {
   });
   renderChart();
   connectLive();
-  void refreshModel();
-  setInterval(refreshModel, MODEL_REFRESH_MS);
 }
 
 main().catch((err) => setConnection('down', `console failed to start: ${err.message}`));

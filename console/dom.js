@@ -105,3 +105,20 @@ export function formatDuration(ms) {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
+
+const ratio = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 4 });
+
+/**
+ * A job's figure by its kind, told by its name and value: `…Seconds` and `…Ms` as durations,
+ * whole numbers as counts (thousands separated), other numbers as ratios with up to 4 decimals
+ * (an AUC of 0.8336 stays 0.8336), anything else as text.
+ * @param {string} name
+ * @param {unknown} value
+ */
+export function formatFigure(name, value) {
+  if (typeof value !== 'number') return String(value);
+  if (!Number.isFinite(value)) return '–';
+  if (/Seconds$|_seconds$/.test(name)) return formatDuration(value * 1000);
+  if (/Ms$|_ms$/.test(name)) return formatDuration(value);
+  return Number.isInteger(value) ? formatCount(value) : ratio.format(value);
+}

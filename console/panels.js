@@ -1,6 +1,6 @@
 // @ts-check
 /** Renders the operations panels: health and lag, rejected requests, dead letters, job runs, the model. */
-import { byId, el, formatCount, formatDuration, formatTime, replace } from './dom.js';
+import { byId, el, formatCount, formatDuration, formatFigure, formatTime, replace } from './dom.js';
 
 /** @param {string} status */
 const statusClass = (status) => (status === 'ok' ? 'good' : status === 'not run yet' ? 'quiet' : 'bad');
@@ -62,7 +62,7 @@ function reasonOf(rejection) {
 /** @param {any[]} rejections newest first */
 export function renderRejections(rejections) {
   const rows = rejections.map((r) =>
-    el('tr', {}, el('td', { title: r.at }, formatTime(r.at)), el('td', {}, `${r.method} ${r.path}`), el('td', {}, el('span', { class: 'badge bad' }, r.status)), reasonOf(r)),
+    el('tr', {}, el('td', { class: 'time', title: r.at }, formatTime(r.at)), el('td', {}, `${r.method} ${r.path}`), el('td', {}, el('span', { class: 'badge bad' }, r.status)), reasonOf(r)),
   );
   fillTable(byId('rejections'), rows, 'no rejected requests since the platform started');
 }
@@ -74,7 +74,7 @@ export function renderDeadLetters(letters, total) {
     el(
       'tr',
       {},
-      el('td', { title: d.timestamp }, formatTime(d.timestamp)),
+      el('td', { class: 'time', title: d.timestamp }, formatTime(d.timestamp)),
       el('td', {}, d.consumer),
       el('td', {}, d.shardId),
       el('td', { class: 'mono', title: `${d.startSequenceNumber} – ${d.endSequenceNumber}` }, `${String(d.startSequenceNumber).slice(-8)} – ${String(d.endSequenceNumber).slice(-8)}`),
@@ -86,9 +86,9 @@ export function renderDeadLetters(letters, total) {
 }
 
 /** @param {Record<string, unknown>} figures */
-const figuresText = (figures) =>
+export const figuresText = (figures) =>
   Object.entries(figures ?? {})
-    .map(([k, v]) => `${k} ${typeof v === 'number' ? formatCount(v) : String(v)}`)
+    .map(([k, v]) => `${k} ${formatFigure(k, v)}`)
     .join(' · ');
 
 /** @param {Record<string, any[]>} jobs per job, newest run first */
@@ -101,8 +101,8 @@ export function renderJobs(jobs) {
       'tr',
       {},
       el('td', {}, run.job),
-      el('td', { title: run.started_at }, formatTime(run.started_at)),
-      el('td', { class: 'num' }, formatDuration(Date.parse(run.ended_at) - Date.parse(run.started_at))),
+      el('td', { class: 'time', title: run.started_at }, formatTime(run.started_at)),
+      el('td', { class: 'num time' }, formatDuration(Date.parse(run.ended_at) - Date.parse(run.started_at))),
       el('td', {}, run.trigger),
       el('td', {}, el('span', { class: `badge ${run.outcome === 'succeeded' ? 'good' : 'bad'}` }, run.outcome)),
       el('td', { class: 'figures' }, run.error ?? figuresText(run.figures)),

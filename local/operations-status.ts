@@ -1,7 +1,9 @@
 /**
  * What the live console shows of the platform's operation besides the counts: health (components,
  * consumer lag), the latest dead letters, recent runs of each scheduled job and recent rejected
- * ingestion requests. Built from the same sources as GET /health, `sdp dlq list` and `sdp jobs`.
+ * ingestion requests, and the deployed model (null before the first, so the console need not ask
+ * GET /models/current, which answers 404 until then). Built from the same sources as GET /health,
+ * `sdp dlq list`, `sdp jobs` and GET /models/current.
  */
 import { deadLetterSummaries } from './dead-letters';
 import { healthReport, type HealthReport, type HealthSources } from './health';
@@ -30,6 +32,8 @@ export interface OperationsStatus {
   jobs: Record<string, JobRun[]>;
   /** Newest first. */
   rejections: Rejection[];
+  /** The deployed model's registry record, null while none is. */
+  model: unknown;
 }
 
 export interface OperationsSources {
@@ -37,6 +41,8 @@ export interface OperationsSources {
   health: HealthSources;
   jobs: readonly string[];
   rejections: RejectionLog;
+  /** The deployed model's registry record, or null. */
+  model: () => Promise<unknown>;
 }
 
 export async function operationsStatus(sources: OperationsSources): Promise<OperationsStatus> {
@@ -58,5 +64,6 @@ export async function operationsStatus(sources: OperationsSources): Promise<Oper
     deadLettersTotal: letters.length,
     jobs: Object.fromEntries(sources.jobs.map((job) => [job, jobRuns(sources.dataDir, job).slice(-RUNS_SHOWN).reverse()])),
     rejections: sources.rejections.recent(),
+    model: (await sources.model()) ?? null,
   };
 }

@@ -29,6 +29,7 @@ import { DataDirLock, lockHolder } from './data-dir-lock';
 import { AggregateFeed } from './aggregate-feed';
 import { CONSOLE_PATH, consoleRoutes } from './console-site';
 import { LiveChannel } from './live';
+import { readCurrentModel } from '../lambdas/commons/model-registry';
 import { operationsStatus } from './operations-status';
 import { RejectionLog, recordingRejections } from './rejections';
 import { reshardUniform } from './reshard';
@@ -252,7 +253,7 @@ export class LocalPlatform {
     const ingestRecorded = recordingRejections(ingest, rejections);
     this.live = new LiveChannel({
       feed: new AggregateFeed({ kinesis: kinesisClient(), db: dynamoClient(), table: tables.aggregates.name, stream: streams.aggregates.name, onError }),
-      status: () => operationsStatus({ dataDir, health, jobs, rejections }),
+      status: () => operationsStatus({ dataDir, health, jobs, rejections, model: () => readCurrentModel(s3, lakeBucket.name) }),
       onError,
     });
 
