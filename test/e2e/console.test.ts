@@ -2,7 +2,10 @@
  * The live console in headless Chromium against a real local platform: counts change on the page
  * as events are posted (pushed over /live, no reload), the chart follows, a rejected request shows
  * with its reason (as text, never markup), health shows, and Ctrl-C stops the platform promptly
- * with the console still open.
+ * with the console still open. At 1400×1000 the chart and health are on the first screen (a
+ * screenshot of it is docs/console.png, shown by the README), figures keep their decimals, the
+ * chart leaves gaps for missing windows under a labelled time axis, a search for an unknown
+ * campaign says so, and nothing is logged as an error (no 404 either) while no model is deployed.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +23,8 @@ declare const document: any;
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const WAIT_MS = 30_000;
+const VIEWPORT = { width: 1400, height: 1000 };
+const SCREENSHOT = join(__dirname, '..', '..', 'docs', 'console.png');
 
 type Counts = { bids: number; impressions: number; clicks: number };
 
@@ -28,6 +33,8 @@ describe('the live console', () => {
   let profile: string | undefined;
   let browser: BrowserContext | undefined;
   let page: Page;
+  /** What the first page logged as an error, and the requests it made that failed (4xx/5xx). */
+  const noise: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -36,9 +43,16 @@ describe('the live console', () => {
     profile = mkdtempSync(join(tmpdir(), 'sdp-console-chromium-'));
     [platform, browser] = await Promise.all([
       startPlatform(),
-      chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS }),
+      chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: VIEWPORT }),
     ]);
     page = await browser.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') noise.push(`console error: ${message.text()}`);
+    });
+    page.on('pageerror', (err) => noise.push(`page error: ${err.message}`));
+    page.on('response', (response) => {
+      if (response.status() >= 400) noise.push(`${response.status()} for ${response.url()}`);
+    });
     await page.goto(platform.outputs.UrlForConsole);
     await page.waitForFunction(() => document.getElementById('connection')?.textContent === 'live', undefined, { timeout: WAIT_MS });
   });
@@ -140,6 +154,67 @@ describe('the live console', () => {
     await page.waitForFunction(() => document.getElementById('model')?.textContent === 'No model deployed yet.', undefined, { timeout: WAIT_MS });
   });
 
+  it('puts the chart and health on the first screen at 1400×1000, with 60 campaigns in the table', async () => {
+    const bids: WorkloadEvent[] = Array.from({ length: 60 }, (_, i) => ({
+      type: 'bid',
+      body: { tx_id: `fold-${i}`, app_uid: 'u', campaign_item_id: 8000 + i, win_price: 100 },
+    }));
+    await post(bids);
+    await page.waitForFunction(() => document.querySelectorAll('#campaigns tbody tr').length >= 50, undefined, { timeout: WAIT_MS });
+    // Let the rows' change highlight fade before the screenshot (the page animates for 1.2 s).
+    await page.waitForFunction(() => document.getAnimations().length === 0, undefined, { timeout: WAIT_MS });
+    await page.screenshot({ path: SCREENSHOT });
+    for (const panel of ['#chart-panel', 'section:has(#health)']) {
+      const box = (await page.locator(panel).boundingBox())!;
+      expect({ panel, bottomWithinFirstScreen: box.y + box.height <= VIEWPORT.height }).toEqual({ panel, bottomWithinFirstScreen: true });
+    }
+    // Times stay on one line: each time cell's text lays out as one line box.
+    const lines = await page.evaluate(() =>
+      [...document.querySelectorAll('td.time')].map((cell) => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      }),
+    );
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((n) => n !== 1)).toEqual([]);
+  });
+
+  it('shows job figures by kind: ratios keep their decimals, seconds read as durations, counts are separated', async () => {
+    // A string, run as is in the page: compiled here, import() would become require().
+    const text = await page.evaluate(`import(new URL('panels.js', document.baseURI).href).then(({ figuresText }) =>
+      figuresText({ version: 'v3', auctions: 12345, auc: 0.8336, logLoss: 0.41234, trainingSeconds: 2.5, deployed: true }))`);
+    expect(text).toBe('version v3 · auctions 12,345 · auc 0.8336 · logLoss 0.4123 · trainingSeconds 2.5 s · deployed true');
+  });
+
+  it('draws missing windows as gaps under a time axis with several labelled ticks', async () => {
+    // Windows 0–4 and 20–29 counted, 5–19 empty.
+    const drawn = (await page.evaluate(`import(new URL('chart.js', document.baseURI).href).then(({ drawChart }) => {
+      const target = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+      const row = (minute, bids) => ({ period: 1800000000 + minute * 60, bids, impressions: 0, clicks: 0, late_events: 0 });
+      drawChart(target, [0, 1, 2, 3, 4, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29].map((m) => row(m, m < 5 ? 5 : 3)));
+      return { lines: target.querySelectorAll('polyline.bids').length, ticks: [...target.querySelectorAll('text.time')].map((t) => t.textContent) };
+    })`)) as { lines: number; ticks: string[] };
+    expect(drawn.lines).toBe(2);
+    expect(drawn.ticks.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(drawn.ticks).size).toBe(drawn.ticks.length);
+    expect(await page.locator('#chart text.time').count()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('says so when a searched campaign has no data', async () => {
+    await page.fill('#campaign-filter', '987654321');
+    await page.waitForFunction(() => /No campaign .*987654321/.test(document.getElementById('campaigns-empty')?.textContent ?? ''), undefined, { timeout: WAIT_MS });
+    expect(await page.locator('#campaigns tbody tr').count()).toBe(0);
+    await page.fill('#campaign-filter', '');
+    await page.waitForFunction(() => document.getElementById('campaigns-empty')?.textContent === '', undefined, { timeout: WAIT_MS });
+  });
+
+  it('logs no error and no failed request while no model is deployed', async () => {
+    // The live stream says there is no model; the page never asked for one.
+    expect(await page.textContent('#model')).toBe('No model deployed yet.');
+    expect(noise).toEqual([]);
+  });
+
   it('polls the watched campaigns’ reports against an API without /live (a deployed stack)', async () => {
     const polling = await browser!.newPage();
     try {
@@ -147,7 +222,8 @@ describe('the live console', () => {
       await polling.route('**/live', (route) => route.fulfill({ status: 403, contentType: 'application/json', body: '{"message":"Missing Authentication Token"}' }));
       await polling.goto(`${platform!.outputs.UrlForConsole}?campaigns=7001`);
       await polling.waitForFunction(() => document.getElementById('connection')?.dataset.state === 'polling', undefined, { timeout: WAIT_MS });
-      await waitForCounts(7001, (await shownCounts(7001))!, polling);
+      const report = (await (await fetch(`${platform!.outputs.UrlForReports}campaigns/7001`)).json()) as Counts;
+      await waitForCounts(7001, { bids: report.bids, impressions: report.impressions, clicks: report.clicks }, polling);
     } finally {
       await polling.close();
     }
