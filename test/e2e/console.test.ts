@@ -222,7 +222,9 @@ describe('the live console', () => {
       await polling.route('**/live', (route) => route.fulfill({ status: 403, contentType: 'application/json', body: '{"message":"Missing Authentication Token"}' }));
       await polling.goto(`${platform!.outputs.UrlForConsole}?campaigns=7001`);
       await polling.waitForFunction(() => document.getElementById('connection')?.dataset.state === 'polling', undefined, { timeout: WAIT_MS });
-      const report = (await (await fetch(`${platform!.outputs.UrlForReports}campaigns/7001`)).json()) as Counts;
+      const res = await fetch(`${platform!.outputs.UrlForReports}7001`);
+      const report = (await res.json()) as Counts;
+      expect({ status: res.status, report }).toEqual({ status: 200, report: expect.objectContaining({ bids: expect.any(Number) }) });
       await waitForCounts(7001, { bids: report.bids, impressions: report.impressions, clicks: report.clicks }, polling);
     } finally {
       await polling.close();
