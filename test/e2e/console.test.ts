@@ -164,7 +164,7 @@ describe('the live console', () => {
     // Let the rows' change highlight fade before the screenshot (the page animates for 1.2 s).
     await page.waitForFunction(() => document.getAnimations().length === 0, undefined, { timeout: WAIT_MS });
     await page.screenshot({ path: SCREENSHOT });
-    for (const panel of ['#chart-panel', 'section:has(#health)']) {
+    for (const panel of ['section:has(#chart)', 'section:has(#health)']) {
       const box = (await page.locator(panel).boundingBox())!;
       expect({ panel, bottomWithinFirstScreen: box.y + box.height <= VIEWPORT.height }).toEqual({ panel, bottomWithinFirstScreen: true });
     }
