@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { bayesOptimalAuc, generateWorkload } from '../local/workload';
-import { sendEvents } from '../local/send';
+import { sendEvents, type SendResult } from '../local/send';
 import { basename, join, resolve } from 'node:path';
 import { emulatorClientConfig, emulatorS3Client } from '../local/emulators';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -425,16 +425,18 @@ program
   .addOption(new Option('--campaigns <n>', 'campaigns').default(50).argParser(positiveInt('campaigns')))
   .addOption(new Option('--seed <n>', 'seed: the same seed makes the same traffic and world').default(1).argParser(nonNegativeInt('seed')))
   .addOption(new Option('--resend-rate <share>', 'share of events sent twice').default(0.05).argParser(Number))
-  .addOption(new Option('--rate <events/s>', 'send at most this many events per second (0: as fast as accepted)').default(0).argParser(nonNegativeInt('rate')))
-  .addOption(new Option('--batch-size <n>', 'events per request (1: single events)').default(100).argParser(positiveInt('batch size')))
+  .addOption(new Option('--rate <events/s>', 'send this many events per second, evenly paced (0: as fast as accepted)').default(0).argParser(nonNegativeInt('rate')))
+  .addOption(new Option('--batch-size <n>', 'events per request, each request of one type to its route (1: single events)').default(100).argParser(positiveInt('batch size')))
+  .addOption(new Option('--concurrency <n>', 'most requests in flight at once').default(16).argParser(positiveInt('concurrency')))
   .option('--url <api>', 'the ingestion API to send to (default: the local platform on --data-dir)')
   .addOption(dataDirOption())
   .addOption(new Option('--api-key <key>', 'x-api-key to send').env('SDP_API_KEY'))
   .option('--out <file>', 'write the events as NDJSON ({type, body} per line) instead of sending them')
   .option('--json', 'print the summary as JSON')
-  .action(async (opts: { auctions: number; campaigns: number; seed: number; resendRate: number; rate: number; batchSize: number; url?: string; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
+  .action(async (opts: { auctions: number; campaigns: number; seed: number; resendRate: number; rate: number; batchSize: number; concurrency: number; url?: string; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
     if (!(opts.resendRate >= 0 && opts.resendRate < 1)) throw new UserError('--resend-rate must be a share from 0 to 1');
     const workload = generateWorkload({ auctions: opts.auctions, campaigns: opts.campaigns, seed: opts.seed, resendRate: opts.resendRate, winModel: true });
+    let sent: (SendResult & { seconds: number }) | undefined;
     const summary = { auctions: opts.auctions, events: workload.events.length, distinct: workload.totals, bayesOptimalAuc: bayesOptimalAuc(workload), campaigns: Object.fromEntries(workload.truth) };
     if (opts.out) {
       writeFileSync(opts.out, workload.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
@@ -450,13 +452,15 @@ program
         process.stderr.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${sent}/${workload.events.length} events, ${Math.round(rate)}/s`);
       };
       try {
-        const result = await sendEvents(base, workload.events, { batchSize: opts.batchSize, eventsPerSecond: opts.rate || undefined, apiKey: opts.apiKey, onProgress: bar });
-        process.stderr.write(`\nsent ${result.events} events in ${result.requests} requests (${result.retries} retried) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        const result = await sendEvents(base, workload.events, { batchSize: opts.batchSize, concurrency: opts.concurrency, eventsPerSecond: opts.rate || undefined, apiKey: opts.apiKey, onProgress: bar });
+        const seconds = (Date.now() - started) / 1000;
+        sent = { ...result, seconds };
+        process.stderr.write(`\nsent ${result.events} events in ${result.requests} requests (${result.retries} retried) in ${seconds.toFixed(1)} s: ${Math.round(result.events / Math.max(0.001, seconds))} events/s\n`);
       } catch (err) {
         throw new UserError(`sending failed: ${(err as Error).message}`);
       }
     }
-    if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, ...(sent ? { sent } : {}) }, null, 2)}\n`);
     else {
       console.log(`${summary.events} events (${opts.auctions} auctions): ${summary.distinct.bids} bids, ${summary.distinct.impressions} impressions, ${summary.distinct.clicks} clicks distinct${opts.out ? ` written to ${opts.out}` : ''}`);
       console.log(`Bayes-optimal AUC of the win function on the held-out auctions: ${summary.bayesOptimalAuc.toFixed(4)}`);

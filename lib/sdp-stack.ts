@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { resourceOutputs, settings } from '../schemas/resources';
 import { Aggregator } from './aggregator';
 import { Analytics, LAKE_START_DATE_DEFAULT } from './analytics';
+import { addApiIndex } from './api-index';
 import { Compaction } from './compaction';
 import { ConsoleSite } from './console-site';
 import { DataLake } from './data-lake';
@@ -135,7 +136,8 @@ export class SdpStack extends Stack {
 
     const baseUrl = this.ingestionApi.restApi.url;
     this.consoleSite = new ConsoleSite(this, 'Console', { apiBaseUrl: baseUrl, accessLogsBucket: this.dataLake.accessLogsBucket });
-    new CfnOutput(this, 'UrlForAPI', { value: baseUrl, description: 'Base URL of the API' });
+    addApiIndex(this.ingestionApi.restApi, this.consoleSite.url);
+    new CfnOutput(this, 'UrlForAPI', { value: baseUrl, description: 'Base URL of the API (GET: an index of its routes)' });
     new CfnOutput(this, 'UrlForConsole', { value: this.consoleSite.url, description: 'The live console (a static site polling the reports and model routes)' });
     new CfnOutput(this, 'UrlForReports', {
       value: `${baseUrl}${REPORTS_PATH}/`,

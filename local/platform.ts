@@ -25,6 +25,7 @@ import { TRAINING_JOB } from './training-job';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute, type HealthSources } from './health';
+import { apiIndex } from '../schemas/api-index';
 import { DataDirLock, lockHolder } from './data-dir-lock';
 import { AggregateFeed } from './aggregate-feed';
 import { CONSOLE_PATH, consoleRoutes } from './console-site';
@@ -267,6 +268,7 @@ export class LocalPlatform {
       { method: 'POST', resource: '/predictions', handler: predict, apiKeyRequired: true },
       { method: 'GET', resource: '/models/current', handler: models },
       healthRoute(health),
+      indexRoute(),
       ...consoleRoutes(),
     ];
     this.api = new ApiServer({ routes, onError, apiKey: this.options.apiKey, streamRoutes: [this.live.route] });
@@ -353,4 +355,10 @@ export class LocalPlatform {
       this.lock = undefined;
     }
   }
+}
+
+/** GET /: the API's index (schemas/api-index.ts), as the root resource answers in AWS. */
+function indexRoute(): Route {
+  const body = JSON.stringify(apiIndex({ home: 'local' }), null, 2);
+  return { method: 'GET', resource: '/', handler: async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body }) };
 }

@@ -1,17 +1,24 @@
 /**
- * Sends events to the ingestion API over HTTP, concurrently, in single-event or array requests.
+ * Sends events to the ingestion API over HTTP in single-event or array requests, at most
+ * `concurrency` requests in flight, each array of one type to its type's route, paced as planned
+ * by send-plan.ts (batch size, rate, longest wait in a type's buffer).
  * Requests answered 429/503 (or failing on the network) are resent after their Retry-After, so a
  * send that resolves delivered every event at least once.
  */
 import type { WorkloadEvent } from './workload';
+import { performance } from 'node:perf_hooks';
+import { planRequests, requestBody } from './send-plan';
 
 export interface SendOptions {
   /** Events per request: 1 posts single objects, more posts arrays of up to that many of one type. */
   batchSize?: number;
+  /** Most requests in flight at once. */
   concurrency?: number;
+  /** Longest an event waits in its type's buffer for a full batch (default DEFAULT_MAX_DELAY_MS). */
+  maxDelayMs?: number;
   /** Give up on a request after this many attempts. */
   maxAttempts?: number;
-  /** Pace: at most this many events per second (all workers together). */
+  /** Pace: events released at this many per second, evenly over time (all workers together). */
   eventsPerSecond?: number;
   /** Sent as x-api-key, for a platform that requires one. */
   apiKey?: string;
@@ -24,39 +31,22 @@ export interface SendResult {
   events: number;
 }
 
-function requests(events: WorkloadEvent[], batchSize: number): { type: string; body: string; count: number }[] {
-  if (batchSize <= 1) return events.map((e) => ({ type: e.type, body: JSON.stringify(e.body), count: 1 }));
-  const out: { type: string; body: string; count: number }[] = [];
-  let run: WorkloadEvent[] = [];
-  const flush = () => {
-    if (run.length > 0) out.push({ type: run[0].type, body: JSON.stringify(run.map((e) => e.body)), count: run.length });
-    run = [];
-  };
-  for (const e of events) {
-    if (run.length > 0 && (run[0].type !== e.type || run.length >= batchSize)) flush();
-    run.push(e);
-  }
-  flush();
-  return out;
-}
-
 export async function sendEvents(baseUrl: string, events: WorkloadEvent[], options: SendOptions = {}): Promise<SendResult> {
-  const queue = requests(events, options.batchSize ?? 1);
+  const batchSize = options.batchSize ?? 1;
+  const queue = planRequests(events, { batchSize, eventsPerSecond: options.eventsPerSecond, maxDelayMs: options.maxDelayMs });
   const maxAttempts = options.maxAttempts ?? 20;
   const result: SendResult = { requests: 0, retries: 0, events: 0 };
   let next = 0;
-  let scheduled = 0;
-  const started = Date.now();
-  const pace = async (count: number) => {
-    if (!options.eventsPerSecond) return;
-    const due = started + (scheduled / options.eventsPerSecond) * 1000;
-    scheduled += count;
-    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+  const started = performance.now();
+  const waitUntilDue = async (dueMs: number) => {
+    const wait = started + dueMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   };
   const worker = async () => {
     while (next < queue.length) {
-      const req = queue[next++];
-      await pace(req.count);
+      const planned = queue[next++];
+      await waitUntilDue(planned.dueMs);
+      const req = { type: planned.type, body: requestBody(planned, batchSize), count: planned.events.length };
       for (let attempt = 1; ; attempt++) {
         let status = 0;
         let retryAfter = 1;

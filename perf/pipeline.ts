@@ -86,10 +86,10 @@ const PROBE_CAMPAIGN = 990_001;
 const AGGREGATOR_OPS = ['BatchGetItem', 'BatchWriteItem', 'UpdateItem', 'GetItem', 'PutItem', 'DeleteItem'];
 
 /**
- * sendEvents puts only consecutive events of one type into an array, and generated auctions
- * interleave bids, impressions and clicks (about 1.6 events per array). Sorting each window of
- * events by type (stable) lets arrays fill up while events stay near their place; impressions and
- * clicks may then arrive before their bid, which the aggregator joins in any order anyway.
+ * Sorts each window of events by type (stable). sendEvents now fills each type's arrays on its own
+ * (local/send-plan.ts), so this no longer changes how full arrays are, only the order in which the
+ * types are sent; kept so the bench's runs stay comparable with earlier ones (--group-window 1 turns
+ * it off). Impressions and clicks may arrive before their bid, which the aggregator joins anyway.
  */
 export function groupByType(events: readonly WorkloadEvent[], window: number): WorkloadEvent[] {
   if (window <= 1) return [...events];

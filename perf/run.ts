@@ -12,6 +12,7 @@ import { exactnessDefaults, runExactness } from './exactness';
 import { lakeDefaults, runLake } from './lake';
 import { mlDefaults, runMl } from './ml';
 import { loadDefaults, runLoad } from './load';
+import { generateDefaults, runGenerate } from './generate';
 import { printResult, type BenchResult } from './support/report';
 
 interface Bench<O> {
@@ -133,6 +134,15 @@ const benches: Record<string, Bench<never>> = {
     },
     run: runLoad,
   } satisfies Bench<typeof loadDefaults> as unknown as Bench<never>,
+  generate: {
+    description: '`sdp generate` at its defaults against a fresh local platform: events/s sent (goal ≥ 5,000), requests, events per request (~1 min)',
+    defaults: generateDefaults,
+    flags: {
+      auctions: { key: 'auctions', help: 'auctions generated' },
+      shards: { key: 'shards', help: 'shards of the events stream' },
+    },
+    run: runGenerate,
+  } satisfies Bench<typeof generateDefaults> as unknown as Bench<never>,
 };
 
 function usage(): string {
