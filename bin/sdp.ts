@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 // Only light modules are imported here: bin/sdp.js bundles them, so `sdp --help` and `sdp status`
 // start in a fraction of a second. Everything heavy is required by the command using it (lazy()).
-import { runningPlatformOutputs, type PlatformOutputs } from '../local/platform-outputs';
+import { hasPlatformData, runningPlatformOutputs, type PlatformOutputs } from '../local/platform-outputs';
 import { DEFAULT_SHARDS, MAX_LOCAL_SHARDS } from '../local/shard-limits';
 import { lakeBucket, settings, streams } from '../schemas/resources';
 import { formatCsv, formatJson, formatTable } from '../local/format';
@@ -119,16 +119,24 @@ function describeComponent(c: Record<string, unknown>): string {
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
 
-/** The outputs of the platform running on a data dir, or a user error saying how to start one. */
+/** The outputs of the platform running on a data dir, or a user error naming the dir (absolute) and how to start one. */
 async function requireRunningPlatform(dataDir: string): Promise<PlatformOutputs> {
   const outputs = await runningPlatformOutputs(dataDir);
-  if (!outputs) throw new UserError(`no local platform is running on ${resolve(dataDir)}: start it with sdp local --data-dir ${dataDir}`);
+  if (!outputs) throw new UserError(`no local platform is running on ${resolve(dataDir)}: start it with sdp local --data-dir ${resolve(dataDir)}`);
   return outputs;
 }
 
-const program = new Command('sdp')
-  .description('sdp: a streaming data platform for ad-tech events (bids, impressions, clicks)')
-  .showHelpAfterError();
+/**
+ * The absolute data dir of a command that reads a platform's data (running or not), or a user
+ * error when no platform ever ran there: an empty table would hide a wrong --data-dir.
+ */
+function requirePlatformData(dataDir: string): string {
+  const dir = resolve(dataDir);
+  if (!hasPlatformData(dir)) throw new UserError(`no platform data in ${dir}: pass the --data-dir (or SDP_DATA_DIR) of a platform, or start one with sdp local --data-dir ${dir}`);
+  return dir;
+}
+
+const program = new Command('sdp').description('sdp: a streaming data platform for ad-tech events (bids, impressions, clicks)');
 
 program
   .command('local')
@@ -214,8 +222,9 @@ program
         throw new UserError(`athena: ${(err as Error).message}`);
       }
     } else {
-      const root = localLakeRoot(resolve(opts.dataDir));
-      if (!existsSync(root)) throw new UserError(`no local lake under ${resolve(opts.dataDir)}: start the platform (sdp local) and send events first, or pass --data-dir`);
+      const dataDir = requirePlatformData(opts.dataDir);
+      const root = localLakeRoot(dataDir);
+      if (!existsSync(root)) throw new UserError(`no local lake under ${dataDir}: start the platform (sdp local --data-dir ${dataDir}) and send events first, or pass --data-dir`);
       const lake = await LakeSql.open(root, { onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
       try {
         result = await lake.query(sql);
@@ -391,7 +400,7 @@ awsOptions(
       }
     }
   } else {
-    letters = deadLetters().deadLetterSummaries(resolve(opts.dataDir)).map(({ consumer, file, letter }) => ({
+    letters = deadLetters().deadLetterSummaries(requirePlatformData(opts.dataDir)).map(({ consumer, file, letter }) => ({
       letter: basename(file),
       consumer,
       info: letter.KinesisBatchInfo,
@@ -468,7 +477,7 @@ program
       writeFileSync(opts.out, workload.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     } else {
       const url = opts.url ?? (await runningPlatformOutputs(opts.dataDir))?.UrlForAPI;
-      if (!url) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it (sdp local) or pass --url`);
+      if (!url) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${resolve(opts.dataDir)}, or pass --url`);
       const base = url.endsWith('/') ? url : `${url}/`;
       const started = Date.now();
       const bar = (sent: number) => {
@@ -530,7 +539,8 @@ program
   .action((opts: { dataDir: string; json?: boolean }) => {
     const { TRAINING_JOB } = lazy<typeof import('../local/training-job')>('local/training-job');
     const { jobRuns } = jobsModule();
-    const runs = ['compaction', TRAINING_JOB].flatMap((job) => jobRuns(resolve(opts.dataDir), job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
+    const dataDir = requirePlatformData(opts.dataDir);
+    const runs = ['compaction', TRAINING_JOB].flatMap((job) => jobRuns(dataDir, job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return;
@@ -539,9 +549,21 @@ program
     console.log(formatTable({ columns: ['job', 'started_at', 'seconds', 'trigger', 'outcome', 'detail'], rows }));
   });
 
+/** `sdp dlq list`: the command's name as typed, for hints. */
+function commandPath(command: Command): string {
+  return command.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
+}
+
+/** A usage error (unknown option, bad argument) is one line naming where to read more, never the whole usage. */
+function oneLineUsageErrors(command: Command): void {
+  command.configureOutput({ outputError: (message, write) => write(`sdp: ${message.trim().replace(/\s*\n\s*/g, ' ')} (see ${commandPath(command)} --help)\n`) });
+  command.commands.forEach(oneLineUsageErrors);
+}
+oneLineUsageErrors(program);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`sdp: ${message}\n`);
+  process.stderr.write(`sdp: error: ${message}\n`);
   if (!(err instanceof UserError) && process.env.SDP_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
   process.exit(1);
 });

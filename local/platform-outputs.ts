@@ -2,7 +2,7 @@
  * Where a running local platform says how to reach it (outputs.json in its data dir), read
  * without loading the platform itself: the CLI's light commands (sdp status) use it at start.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lockHolder } from './data-dir-lock';
 import { StateError } from './state-error';
@@ -43,4 +43,9 @@ export interface PlatformOutputs {
   S3Endpoint: string;
   AllowedLatenessSeconds: number;
   AggregationPeriodSeconds: number;
+}
+
+/** True when a platform has run on this data dir (it writes its outputs once first ready), running or not. */
+export function hasPlatformData(dataDir: string): boolean {
+  return existsSync(join(resolve(dataDir), OUTPUTS_FILE));
 }
