@@ -537,9 +537,9 @@ program
   .addOption(dataDirOption())
   .option('--json', 'print the runs as JSON')
   .action((opts: { dataDir: string; json?: boolean }) => {
+    const dataDir = requirePlatformData(opts.dataDir);
     const { TRAINING_JOB } = lazy<typeof import('../local/training-job')>('local/training-job');
     const { jobRuns } = jobsModule();
-    const dataDir = requirePlatformData(opts.dataDir);
     const runs = ['compaction', TRAINING_JOB].flatMap((job) => jobRuns(dataDir, job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
