@@ -12,6 +12,7 @@ import { exactnessDefaults, runExactness } from './exactness';
 import { lakeDefaults, runLake } from './lake';
 import { mlDefaults, runMl } from './ml';
 import { loadDefaults, runLoad } from './load';
+import { cliDefaults, runCli } from './cli';
 import { printResult, type BenchResult } from './support/report';
 
 interface Bench<O> {
@@ -133,6 +134,14 @@ const benches: Record<string, Bench<never>> = {
     },
     run: runLoad,
   } satisfies Bench<typeof loadDefaults> as unknown as Bench<never>,
+  cli: {
+    description: "the sdp command's start-to-exit wall time: --help, status (platform running and none), query \"SELECT 1\", medians side by side with node -e 0 (~1 min)",
+    defaults: cliDefaults,
+    flags: {
+      runs: { key: 'runs', help: 'rounds; each runs every command once (the median counts)' },
+    },
+    run: runCli,
+  } satisfies Bench<typeof cliDefaults> as unknown as Bench<never>,
 };
 
 function usage(): string {
