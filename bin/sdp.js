@@ -1,19 +1,21 @@
 #!/usr/bin/env -S node --single-threaded-gc
 // The `sdp` command. It runs bin/sdp.ts compiled by esbuild into one file under .cache/cli/, built
 // on the first run and again whenever one of its sources changes (their sizes and mtimes are kept
-// beside the bundle), so no build step is needed after `npm ci` and a start compiles no TypeScript.
-// The bundle holds only the CLI's light modules; the heavy ones (AWS SDKs, DuckDB, the platform)
-// are required through tsx by the commands that use them (lazy() in sdp.ts). Should the bundle
-// not build (a read-only checkout, say), the CLI runs through tsx as it is.
+// beside the bundle; packages are keyed on package-lock.json), so no build step is needed after
+// `npm ci` and a start compiles no TypeScript. The bundle holds only the CLI's light modules; the
+// lake's SQL (local/lake-sql.ts) is a second bundle, loaded by sdp query alone; the heavy modules
+// (AWS SDKs, the platform) are required through tsx by the commands that use them (lazy() in
+// sdp.ts). Should the bundles not build (a read-only checkout, say), the CLI runs through tsx.
 // Node 20 is what this machine has; the SDK's notice about its future Node 22 floor is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { join, resolve } = require('node:path');
 
 const ROOT = resolve(__dirname, '..');
 const OUT_DIR = join(ROOT, '.cache', 'cli');
 const BUNDLE = join(OUT_DIR, 'sdp.js');
 const MANIFEST = join(OUT_DIR, 'inputs.json');
+const LOCKFILE = join(ROOT, 'package-lock.json');
 
 /** Size and mtime of a file: what says it changed. */
 function stamp(file) {
@@ -31,26 +33,31 @@ function fresh() {
   }
 }
 
-/** Builds the bundle and its manifest; written aside and renamed, so concurrent runs never read half a file. */
+/** Builds the bundles and their manifest; built aside and renamed, so concurrent runs never read half a file. */
 function build() {
   mkdirSync(OUT_DIR, { recursive: true });
-  const tmp = `${BUNDLE}.${process.pid}.tmp`;
+  const tmp = join(OUT_DIR, `build-${process.pid}`);
   const result = require('esbuild').buildSync({
-    entryPoints: [join(__dirname, 'sdp.ts')],
-    outfile: tmp,
+    entryPoints: { sdp: join(__dirname, 'sdp.ts'), 'lake-sql': join(ROOT, 'local', 'lake-sql.ts') },
+    outdir: tmp,
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    packages: 'external',
+    // Packages are bundled too (fewer files to find and read at start), but for those that load
+    // native code or hooks, or that only the heavy commands need.
+    external: ['@duckdb/*', 'tsx', 'tsx/*', 'esbuild', '@aws-sdk/*', '@smithy/*'],
     // sdp.ts finds queries/ and the heavy modules from its own directory, not the bundle's.
     define: { SDP_BIN_DIR: JSON.stringify(__dirname) },
     metafile: true,
     absWorkingDir: ROOT,
     logLevel: 'silent',
   });
-  const inputs = Object.fromEntries([__filename, ...Object.keys(result.metafile.inputs).map((f) => resolve(ROOT, f))].map((f) => [f, stamp(f)]));
-  renameSync(tmp, BUNDLE);
+  const sources = Object.keys(result.metafile.inputs).filter((f) => !f.split(/[\\/]/).includes('node_modules'));
+  const inputs = Object.fromEntries([__filename, LOCKFILE, ...sources.map((f) => resolve(ROOT, f))].map((f) => [f, stamp(f)]));
+  renameSync(join(tmp, 'lake-sql.js'), join(OUT_DIR, 'lake-sql.js'));
+  renameSync(join(tmp, 'sdp.js'), BUNDLE);
+  rmSync(tmp, { recursive: true, force: true });
   const tmpManifest = `${MANIFEST}.${process.pid}.tmp`;
   writeFileSync(tmpManifest, JSON.stringify(inputs));
   renameSync(tmpManifest, MANIFEST);

@@ -28,8 +28,7 @@ const BIN_DIR = typeof SDP_BIN_DIR === 'string' ? SDP_BIN_DIR : __dirname;
 /**
  * A module of this repo (a path from its root), required through tsx when a command needs it.
  * The path is computed, so the bundle leaves the module out: modules that find files or start
- * threads from their own directory (the platform) run from their sources. A module required by
- * a literal path instead (the lake's SQL) is in the bundle but also initialised only when required.
+ * threads from their own directory (the platform) run from their sources.
  */
 function lazy<T>(path: string): T {
   require('tsx/cjs');
@@ -38,7 +37,8 @@ function lazy<T>(path: string): T {
 const platformModule = () => lazy<typeof import('../local/platform')>('local/platform');
 const emulators = () => lazy<typeof import('../local/emulators')>('local/emulators');
 const jobsModule = () => lazy<typeof import('../local/jobs')>('local/jobs');
-const lakeSql = () => require('../local/lake-sql') as typeof import('../local/lake-sql');
+/** The lake's SQL: its own bundle beside the CLI's (bin/sdp.js builds both), else through tsx. */
+const lakeSql = (): typeof import('../local/lake-sql') => (typeof SDP_BIN_DIR === 'string' ? require(join(__dirname, 'lake-sql.js')) : lazy('local/lake-sql'));
 const deadLetters = () => lazy<typeof import('../local/dead-letters')>('local/dead-letters');
 const awsDeadLetters = () => lazy<typeof import('../local/aws-dead-letters')>('local/aws-dead-letters');
 class UserError extends Error {}
