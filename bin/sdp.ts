@@ -563,7 +563,7 @@ oneLineUsageErrors(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`sdp: error: ${message}\n`);
+  process.stderr.write(`sdp: ${message}\n`);
   if (!(err instanceof UserError) && process.env.SDP_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
   process.exit(1);
 });

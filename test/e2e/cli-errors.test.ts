@@ -44,7 +44,7 @@ describe('sdp user errors', () => {
     expect({ code, stdout, lines }).toEqual({
       code: 1,
       stdout: '',
-      lines: [`sdp: error: no platform data in ${dir}: pass the --data-dir (or SDP_DATA_DIR) of a platform, or start one with sdp local --data-dir ${dir}`],
+      lines: [`sdp: no platform data in ${dir}: pass the --data-dir (or SDP_DATA_DIR) of a platform, or start one with sdp local --data-dir ${dir}`],
     });
   });
 
@@ -52,9 +52,9 @@ describe('sdp user errors', () => {
     const sub = join(tempDataDir('sdp-cli-repo-'), 'sub');
     mkdirSync(sub);
     const status = await sdp(['status'], sub);
-    expect(status).toEqual({ code: 1, stdout: '', lines: [`sdp: error: no local platform is running on ${join(sub, '.sdp')}: start it with sdp local --data-dir ${join(sub, '.sdp')}`] });
+    expect(status).toEqual({ code: 1, stdout: '', lines: [`sdp: no local platform is running on ${join(sub, '.sdp')}: start it with sdp local --data-dir ${join(sub, '.sdp')}`] });
     const jobs = await sdp(['jobs', '--data-dir', '../data'], sub);
-    expect(jobs.lines).toEqual([`sdp: error: no platform data in ${join(sub, '..', 'data')}: pass the --data-dir (or SDP_DATA_DIR) of a platform, or start one with sdp local --data-dir ${join(sub, '..', 'data')}`]);
+    expect(jobs.lines).toEqual([`sdp: no platform data in ${join(sub, '..', 'data')}: pass the --data-dir (or SDP_DATA_DIR) of a platform, or start one with sdp local --data-dir ${join(sub, '..', 'data')}`]);
   });
 
   it('a data dir a platform ran on (now stopped) lists its jobs: an empty table, exit 0', async () => {
