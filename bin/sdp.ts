@@ -5,30 +5,43 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { bayesOptimalAuc, generateWorkload } from '../local/workload';
-import { sendEvents, type SendResult } from '../local/send';
+import type { SendResult } from '../local/send';
 import { basename, join, resolve } from 'node:path';
-import { emulatorClientConfig, emulatorS3Client } from '../local/emulators';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile, type AuditRow } from '../local/audit';
-import { DEFAULT_SHARDS, LocalPlatform, runningPlatformOutputs, type PlatformOutputs } from '../local/platform';
-import { jobRuns, runJob } from '../local/jobs';
-import { deadLetterSummaries, type DeadLetter } from '../local/dead-letters';
-import { redriveDeadLetters, redriveDeployedDeadLetters, type RedriveOutcome } from '../local/redrive';
-import { deadLetterQueueOutputs, readStackOutputs, receiveLetters, type DeployedConsumer, type StackOutputs } from '../local/aws-dead-letters';
-import { compactLake, type CompactionReport } from '../lambdas/compaction/compact';
+// Only light modules are imported here: bin/sdp.js bundles them, so `sdp --help` and `sdp status`
+// start in a fraction of a second. Everything heavy is required by the command using it (lazy()).
+import { hasPlatformData, runningPlatformOutputs, type PlatformOutputs } from '../local/platform-outputs';
+import { DEFAULT_SHARDS, MAX_LOCAL_SHARDS } from '../local/shard-limits';
 import { lakeBucket, settings, streams } from '../schemas/resources';
-import { reshardUniform } from '../local/reshard';
-import { MAX_LOCAL_SHARDS } from '../local/shard-limits';
-import { trainModel, type TrainingReport } from '../local/trainer';
-import { TRAINING_JOB, trainingSummary } from '../local/training-job';
-import { LakeSql, localLakeRoot, skippedWarning, type QueryResult } from '../local/lake-sql';
-import { queryAthena } from '../local/athena-sql';
 import { formatCsv, formatJson, formatTable } from '../local/format';
+import { getJson } from '../local/get-json';
+import type { AuditRow } from '../local/audit';
+import type { DeadLetter } from '../local/dead-letters';
+import type { RedriveOutcome } from '../local/redrive';
+import type { DeployedConsumer, StackOutputs } from '../local/aws-dead-letters';
+import type { CompactionReport } from '../lambdas/compaction/compact';
+import type { TrainingReport } from '../local/trainer';
+import type { QueryResult } from '../local/lake-sql';
 
+/** This file's directory; in the bundle (bin/sdp.js), esbuild defines SDP_BIN_DIR, as __dirname is the bundle's own. */
+declare const SDP_BIN_DIR: string | undefined;
+const BIN_DIR = typeof SDP_BIN_DIR === 'string' ? SDP_BIN_DIR : __dirname;
+
+/**
+ * A module of this repo (a path from its root), required through tsx when a command needs it.
+ * The path is computed, so the bundle leaves the module out: modules that find files or start
+ * threads from their own directory (the platform) run from their sources.
+ */
+function lazy<T>(path: string): T {
+  require('tsx/cjs');
+  return require(join(BIN_DIR, '..', path)) as T;
+}
+const platformModule = () => lazy<typeof import('../local/platform')>('local/platform');
+const emulators = () => lazy<typeof import('../local/emulators')>('local/emulators');
+const jobsModule = () => lazy<typeof import('../local/jobs')>('local/jobs');
+/** The lake's SQL: its own bundle beside the CLI's (bin/sdp.js builds both), else through tsx. */
+const lakeSql = (): typeof import('../local/lake-sql') => (typeof SDP_BIN_DIR === 'string' ? require(join(__dirname, 'lake-sql.js')) : lazy('local/lake-sql'));
+const deadLetters = () => lazy<typeof import('../local/dead-letters')>('local/dead-letters');
+const awsDeadLetters = () => lazy<typeof import('../local/aws-dead-letters')>('local/aws-dead-letters');
 class UserError extends Error {}
 
 /** Ctrl-C and SIGTERM end `sdp local` within 10 s; this is the deadline of the stop itself. */
@@ -67,7 +80,7 @@ function apiKey(value: string): string {
   return value;
 }
 
-const QUERIES_DIR = join(__dirname, '..', 'queries');
+const QUERIES_DIR = join(BIN_DIR, '..', 'queries');
 
 function namedQueries(): string[] {
   return existsSync(QUERIES_DIR) ? readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -4)) : [];
@@ -107,16 +120,24 @@ function describeComponent(c: Record<string, unknown>): string {
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
 
-/** The outputs of the platform running on a data dir, or a user error saying how to start one. */
+/** The outputs of the platform running on a data dir, or a user error naming the dir (absolute) and how to start one. */
 async function requireRunningPlatform(dataDir: string): Promise<PlatformOutputs> {
   const outputs = await runningPlatformOutputs(dataDir);
-  if (!outputs) throw new UserError(`no local platform is running on ${resolve(dataDir)}: start it with sdp local --data-dir ${dataDir}`);
+  if (!outputs) throw new UserError(`no local platform is running on ${resolve(dataDir)}: start it with sdp local --data-dir ${resolve(dataDir)}`);
   return outputs;
 }
 
-const program = new Command('sdp')
-  .description('sdp: a streaming data platform for ad-tech events (bids, impressions, clicks)')
-  .showHelpAfterError();
+/**
+ * The absolute data dir of a command that reads a platform's data (running or not), or a user
+ * error when no platform ever ran there: an empty table would hide a wrong --data-dir.
+ */
+function requirePlatformData(dataDir: string): string {
+  const dir = resolve(dataDir);
+  if (!hasPlatformData(dir)) throw new UserError(`no platform data in ${dir}: pass the --data-dir (or SDP_DATA_DIR) of a platform, or start one with sdp local --data-dir ${dir}`);
+  return dir;
+}
+
+const program = new Command('sdp').description('sdp: a streaming data platform for ad-tech events (bids, impressions, clicks)');
 
 program
   .command('local')
@@ -131,6 +152,7 @@ program
   .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
   .option('--json', 'print the outputs as one JSON line once ready')
   .action(async (opts: { dataDir: string; port: number; shards?: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
+    const { LocalPlatform } = platformModule();
     const platform = new LocalPlatform({
       apiKey: opts.apiKey,
       compactionIntervalMinutes: opts.compactionInterval,
@@ -191,16 +213,19 @@ program
   .action(async (sqlArg: string | undefined, opts: { file?: string; dataDir: string; athena?: boolean; workgroup: string; database: string; json?: boolean; csv?: boolean }) => {
     const sql = readQuery(sqlArg, opts.file);
     let result: QueryResult;
+    const { LakeSql, localLakeRoot, skippedWarning } = lakeSql();
     if (opts.athena) {
       try {
+        const { queryAthena } = lazy<typeof import('../local/athena-sql')>('local/athena-sql');
         result = await queryAthena(sql, { workGroup: opts.workgroup, database: opts.database, onProgress: (state) => process.stderr.write(`athena: ${state}\r`) });
         process.stderr.write('\n');
       } catch (err) {
         throw new UserError(`athena: ${(err as Error).message}`);
       }
     } else {
-      const root = localLakeRoot(resolve(opts.dataDir));
-      if (!existsSync(root)) throw new UserError(`no local lake under ${resolve(opts.dataDir)}: start the platform (sdp local) and send events first, or pass --data-dir`);
+      const dataDir = requirePlatformData(opts.dataDir);
+      const root = localLakeRoot(dataDir);
+      if (!existsSync(root)) throw new UserError(`no local lake under ${dataDir}: start the platform (sdp local --data-dir ${dataDir}) and send events first, or pass --data-dir`);
       const lake = await LakeSql.open(root, { onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
       try {
         result = await lake.query(sql);
@@ -220,10 +245,11 @@ program
   .option('--json', 'print the report as JSON')
   .action(async (opts: { dataDir: string; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
-    const s3 = emulatorS3Client(outputs.S3Endpoint);
+    const s3 = emulators().emulatorS3Client(outputs.S3Endpoint);
+    const { compactLake } = lazy<typeof import('../lambdas/compaction/compact')>('lambdas/compaction/compact');
     let report: CompactionReport;
     try {
-      report = await runJob(outputs.DataDir, 'compaction', 'sdp compact', () =>
+      report = await jobsModule().runJob(outputs.DataDir, 'compaction', 'sdp compact', () =>
         compactLake({
           s3,
           bucket: lakeBucket.name,
@@ -254,10 +280,9 @@ program
   .option('--json', 'print the health report as JSON')
   .action(async (opts: { dataDir: string; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
-    const res = await fetch(`${outputs.UrlForAPI}health`, { signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
+    const health = await getJson<{ status: string; components: Record<string, Record<string, unknown>> }>(`${outputs.UrlForAPI}health`, 10_000).catch((err: Error) => {
       throw new UserError(`the local platform does not answer at ${outputs.UrlForAPI}: ${err.message}`);
     });
-    const health = (await res.json()) as { status: string; components: Record<string, Record<string, unknown>> };
     if (opts.json) process.stdout.write(`${JSON.stringify(health, null, 2)}\n`);
     else console.log(formatTable({ columns: ['component', 'status', 'detail'], rows: Object.entries(health.components).map(([component, c]) => ({ component, status: c.status, detail: describeComponent(c) })) }));
     if (health.status !== 'ok') throw new UserError(`the platform is ${health.status}`);
@@ -285,6 +310,12 @@ program
       pending = await inFlight();
     }
     process.stderr.write('reading the events stream, the aggregates and the lake...\n');
+    const { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile } = lazy<typeof import('../local/audit')>('local/audit');
+    const { KinesisClient } = (require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'));
+    const { DynamoDBClient } = (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'));
+    const { DynamoDBDocumentClient } = (require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb'));
+    const { emulatorClientConfig } = emulators();
+    const { LakeSql, localLakeRoot, skippedWarning } = lakeSql();
     const events = await readEventsStream(new KinesisClient(emulatorClientConfig(outputs.KinesisEndpoint)));
     const aggregated = await aggregatedByHour(DynamoDBDocumentClient.from(new DynamoDBClient(emulatorClientConfig(outputs.DynamoDBEndpoint))));
     const lake = await LakeSql.open(localLakeRoot(outputs.DataDir), { onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
@@ -315,7 +346,9 @@ program
   .option('--json', 'print the outcome as JSON')
   .action(async (opts: { shards: number; dataDir: string; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
-    const kinesis = new KinesisClient(emulatorClientConfig(outputs.KinesisEndpoint));
+    const { KinesisClient } = (require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'));
+    const kinesis = new KinesisClient(emulators().emulatorClientConfig(outputs.KinesisEndpoint));
+    const { reshardUniform } = lazy<typeof import('../local/reshard')>('local/reshard');
     const outcome = await reshardUniform(kinesis, streams.events.name, opts.shards, (step) => process.stderr.write(`${step}\n`)).catch((err: Error) => {
       throw new UserError(`could not reshard the events stream: ${err.message}`);
     });
@@ -335,12 +368,14 @@ const awsOptions = (command: Command) =>
 function deployedClients() {
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!region) throw new UserError('set AWS_REGION to the region of the deployed stack');
+  const { KinesisClient } = (require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'));
+  const { SQSClient } = (require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs'));
   return { kinesis: new KinesisClient({ region }), sqs: new SQSClient({ region }), region };
 }
 
 function stackOutputs(opts: { outputs: string; stack?: string }): StackOutputs {
   try {
-    return readStackOutputs(opts.outputs, opts.stack);
+    return awsDeadLetters().readStackOutputs(opts.outputs, opts.stack);
   } catch (err) {
     throw new UserError((err as Error).message);
   }
@@ -358,6 +393,7 @@ awsOptions(
     const outputs = stackOutputs(opts);
     const { sqs } = deployedClients();
     letters = [];
+    const { deadLetterQueueOutputs, receiveLetters } = awsDeadLetters();
     for (const [consumer, key] of Object.entries(deadLetterQueueOutputs)) {
       if (!outputs[key]) throw new UserError(`the stack outputs lack ${key}: redeploy the stack with this version of sdp`);
       for (const q of await receiveLetters(sqs, outputs[key], consumer as DeployedConsumer, { visibilitySeconds: 30, release: true })) {
@@ -365,7 +401,7 @@ awsOptions(
       }
     }
   } else {
-    letters = deadLetterSummaries(resolve(opts.dataDir)).map(({ consumer, file, letter }) => ({
+    letters = deadLetters().deadLetterSummaries(requirePlatformData(opts.dataDir)).map(({ consumer, file, letter }) => ({
       letter: basename(file),
       consumer,
       info: letter.KinesisBatchInfo,
@@ -402,11 +438,12 @@ awsOptions(
   };
   const progress = (o: RedriveOutcome) => notice(`${o.ok ? 'replayed' : 'FAILED  '} ${basename(o.file)}: ${o.detail}`);
   let outcomes: RedriveOutcome[];
+  const { redriveDeadLetters, redriveDeployedDeadLetters } = lazy<typeof import('../local/redrive')>('local/redrive');
   if (opts.aws) {
     outcomes = await redriveDeployedDeadLetters(stackOutputs(opts), deployedClients(), wanted, progress, notice);
   } else {
     const outputs = await requireRunningPlatform(opts.dataDir);
-    const known = new Set(deadLetterSummaries(outputs.DataDir).map((l) => basename(l.file)));
+    const known = new Set(deadLetters().deadLetterSummaries(outputs.DataDir).map((l) => basename(l.file)));
     const unknown = names.filter((n) => !known.has(n));
     if (unknown.length > 0) throw new UserError(`no such dead letter: ${unknown.join(', ')}`);
     outcomes = await redriveDeadLetters(outputs, (consumer, file) => wanted(consumer, basename(file)), progress, notice);
@@ -435,6 +472,7 @@ program
   .option('--json', 'print the summary as JSON')
   .action(async (opts: { auctions: number; campaigns: number; seed: number; resendRate: number; rate: number; batchSize: number; concurrency: number; url?: string; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
     if (!(opts.resendRate >= 0 && opts.resendRate < 1)) throw new UserError('--resend-rate must be a share from 0 to 1');
+    const { bayesOptimalAuc, generateWorkload } = lazy<typeof import('../local/workload')>('local/workload');
     const workload = generateWorkload({ auctions: opts.auctions, campaigns: opts.campaigns, seed: opts.seed, resendRate: opts.resendRate, winModel: true });
     let sent: (SendResult & { seconds: number }) | undefined;
     const summary = { auctions: opts.auctions, events: workload.events.length, distinct: workload.totals, bayesOptimalAuc: bayesOptimalAuc(workload), campaigns: Object.fromEntries(workload.truth) };
@@ -442,7 +480,7 @@ program
       writeFileSync(opts.out, workload.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     } else {
       const url = opts.url ?? (await runningPlatformOutputs(opts.dataDir))?.UrlForAPI;
-      if (!url) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it (sdp local) or pass --url`);
+      if (!url) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${resolve(opts.dataDir)}, or pass --url`);
       const base = url.endsWith('/') ? url : `${url}/`;
       const started = Date.now();
       const bar = (sent: number) => {
@@ -452,6 +490,7 @@ program
         process.stderr.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${sent}/${workload.events.length} events, ${Math.round(rate)}/s`);
       };
       try {
+        const { sendEvents } = lazy<typeof import('../local/send')>('local/send');
         const result = await sendEvents(base, workload.events, { batchSize: opts.batchSize, concurrency: opts.concurrency, eventsPerSecond: opts.rate || undefined, apiKey: opts.apiKey, onProgress: bar });
         const seconds = (Date.now() - started) / 1000;
         sent = { ...result, seconds };
@@ -476,10 +515,13 @@ program
   .action(async (opts: { dataDir: string; floor: number; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
     if (!(opts.floor >= 0 && opts.floor <= 1)) throw new UserError('--floor must be an AUC between 0 and 1');
-    const s3 = emulatorS3Client(outputs.S3Endpoint);
+    const s3 = emulators().emulatorS3Client(outputs.S3Endpoint);
+    const { TRAINING_JOB, trainingSummary } = lazy<typeof import('../local/training-job')>('local/training-job');
+    const { trainModel } = lazy<typeof import('../local/trainer')>('local/trainer');
+    const { localLakeRoot } = lakeSql();
     let report: TrainingReport;
     try {
-      report = await runJob(outputs.DataDir, TRAINING_JOB, 'sdp train', async () => {
+      report = await jobsModule().runJob(outputs.DataDir, TRAINING_JOB, 'sdp train', async () => {
         const r = await trainModel({ lakeRoot: localLakeRoot(outputs.DataDir), s3, bucket: lakeBucket.name, aucFloor: opts.floor, onProgress: (m) => process.stderr.write(`${m}\n`) });
         return Object.assign(r, trainingSummary(r));
       });
@@ -500,7 +542,10 @@ program
   .addOption(dataDirOption())
   .option('--json', 'print the runs as JSON')
   .action((opts: { dataDir: string; json?: boolean }) => {
-    const runs = ['compaction', TRAINING_JOB].flatMap((job) => jobRuns(resolve(opts.dataDir), job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
+    const dataDir = requirePlatformData(opts.dataDir);
+    const { TRAINING_JOB } = lazy<typeof import('../local/training-job')>('local/training-job');
+    const { jobRuns } = jobsModule();
+    const runs = ['compaction', TRAINING_JOB].flatMap((job) => jobRuns(dataDir, job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return;
@@ -508,6 +553,18 @@ program
     const rows = runs.map((r) => ({ job: r.job, started_at: r.started_at, seconds: ((Date.parse(r.ended_at) - Date.parse(r.started_at)) / 1000).toFixed(1), trigger: r.trigger, outcome: r.outcome, detail: r.error ?? JSON.stringify(r.figures ?? {}) }));
     console.log(formatTable({ columns: ['job', 'started_at', 'seconds', 'trigger', 'outcome', 'detail'], rows }));
   });
+
+/** `sdp dlq list`: the command's name as typed, for hints. */
+function commandPath(command: Command): string {
+  return command.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
+}
+
+/** A usage error (unknown option, bad argument) is one line naming where to read more, never the whole usage. */
+function oneLineUsageErrors(command: Command): void {
+  command.configureOutput({ outputError: (message, write) => write(`sdp: ${message.trim().replace(/\s*\n\s*/g, ' ')} (see ${commandPath(command)} --help)\n`) });
+  command.commands.forEach(oneLineUsageErrors);
+}
+oneLineUsageErrors(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);

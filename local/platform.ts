@@ -26,7 +26,9 @@ import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute, type HealthSources } from './health';
 import { apiIndex } from '../schemas/api-index';
-import { DataDirLock, lockHolder } from './data-dir-lock';
+import { DataDirLock } from './data-dir-lock';
+import { DEFAULT_SHARDS } from './shard-limits';
+import { OUTPUTS_FILE, type PlatformOutputs } from './platform-outputs';
 import { AggregateFeed } from './aggregate-feed';
 import { CONSOLE_PATH, consoleRoutes } from './console-site';
 import { LiveChannel } from './live';
@@ -37,10 +39,9 @@ import { reshardUniform } from './reshard';
 import { kinesis as kinesisClient, dynamo as dynamoClient } from '../lambdas/commons/clients';
 import { s3 as s3Client } from '../lambdas/commons/s3';
 import { checkStateFiles, checkStores } from './state-check';
-import { StateError } from './state-error';
 
-/** Shards of the local events stream: each is consumed in parallel, so more keep both cores busy. */
-export const DEFAULT_SHARDS = 4;
+export { DEFAULT_SHARDS } from './shard-limits';
+export { runningPlatformOutputs, type PlatformOutputs } from './platform-outputs';
 const REGION = 'us-east-1';
 
 export interface PlatformOptions {
@@ -78,43 +79,6 @@ export interface PlatformOptions {
  */
 const STOP_DEADLINES_MS = { api: 2500, jobs: 1000, consumers: 4000, emulators: 1500 } as const;
 
-const OUTPUTS_FILE = 'outputs.json';
-
-/**
- * The outputs of the platform running on a data dir, or undefined when none is running there:
- * the process holding the data dir's lock is the running platform (data-dir-lock.ts).
- */
-export async function runningPlatformOutputs(dataDir: string): Promise<PlatformOutputs | undefined> {
-  const dir = resolve(dataDir);
-  const holder = await lockHolder(dir);
-  if (!holder?.url) return undefined;
-  const file = join(dir, OUTPUTS_FILE);
-  let outputs: Partial<PlatformOutputs> | null;
-  try {
-    outputs = JSON.parse(readFileSync(file, 'utf8')) as Partial<PlatformOutputs> | null;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // the platform is still starting
-    throw new StateError(file, `unreadable (${(err as Error).message})`, 'restart the platform: it writes the file anew once ready');
-  }
-  const urls = ['UrlForAPI', 'KinesisEndpoint', 'DynamoDBEndpoint', 'S3Endpoint'] as const;
-  if (typeof outputs !== 'object' || outputs === null || urls.some((k) => typeof outputs?.[k] !== 'string') || typeof outputs.DataDir !== 'string') {
-    throw new StateError(file, `not the outputs of a platform (it needs ${urls.join(', ')} and DataDir)`, 'restart the platform: it writes the file anew once ready');
-  }
-  return outputs as PlatformOutputs;
-}
-
-export interface PlatformOutputs {
-  UrlForAPI: string;
-  UrlForReports: string;
-  UrlForPredictions: string;
-  UrlForConsole: string;
-  DataDir: string;
-  KinesisEndpoint: string;
-  DynamoDBEndpoint: string;
-  S3Endpoint: string;
-  AllowedLatenessSeconds: number;
-  AggregationPeriodSeconds: number;
-}
 
 /**
  * The environment the handlers run with against a local platform's emulators: what Lambda's

@@ -8,3 +8,6 @@ export const MAX_LOCAL_SHARDS = 64;
  * twice the wanted shards are open at once; the aggregates stream has one more.
  */
 export const KINESALITE_SHARD_LIMIT = 2 * MAX_LOCAL_SHARDS + 1;
+
+/** Shards of the local events stream: each is consumed in parallel, so more keep both cores busy. */
+export const DEFAULT_SHARDS = 4;

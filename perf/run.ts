@@ -13,6 +13,7 @@ import { lakeDefaults, runLake } from './lake';
 import { mlDefaults, runMl } from './ml';
 import { loadDefaults, runLoad } from './load';
 import { generateDefaults, runGenerate } from './generate';
+import { cliDefaults, runCli } from './cli';
 import { printResult, type BenchResult } from './support/report';
 
 interface Bench<O> {
@@ -143,6 +144,14 @@ const benches: Record<string, Bench<never>> = {
     },
     run: runGenerate,
   } satisfies Bench<typeof generateDefaults> as unknown as Bench<never>,
+  cli: {
+    description: "the sdp command's start-to-exit wall time: --help, status (platform running and none), query \"SELECT 1\", medians side by side with node -e 0 (~1 min)",
+    defaults: cliDefaults,
+    flags: {
+      runs: { key: 'runs', help: 'rounds; each runs every command once (the median counts)' },
+    },
+    run: runCli,
+  } satisfies Bench<typeof cliDefaults> as unknown as Bench<never>,
 };
 
 function usage(): string {
