@@ -118,7 +118,7 @@ function generator(seed: number) {
     },
     'odd content type': (route) => json(route, valid[route](), pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'image/png', 'application/jsonx', ';;;'])),
     'empty body': (route) => json(route, ''),
-    'unknown route': () => ({ method: pick(['GET', 'POST', 'PUT']), path: pick(['/', '/bids', '/bid/1', '/%', '/../etc/passwd', '/reports', '/reports/campaigns/', `/${'a'.repeat(2000)}`]), headers: {}, kind: '' }),
+    'unknown route': () => ({ method: pick(['GET', 'POST', 'PUT']), path: pick(['/index.html', '/bids', '/bid/1', '/%', '/../etc/passwd', '/reports', '/reports/campaigns/', `/${'a'.repeat(2000)}`]), headers: {}, kind: '' }),
     'wrong method': (route) => ({ method: pick(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']), path: `/${route}`, headers: {}, kind: '' }),
     'bad report id': () => ({ method: 'GET', path: `/reports/campaigns/${pick(['abc', '-1', '1.5', '1e3', '%00', '99999999999999999999', '%E0%A4%A'])}`, headers: {}, kind: '' }),
     'bad roll-up': () => ({ method: 'GET', path: `/reports/campaigns/1/period?${pick(['period=DECADES', 'timezone=Nowhere/Land', 'from=x', 'from=5&to=1', 'desc=yes', 'to=-4'])}`, headers: {}, kind: '' }),
