@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { realpathSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What the holder of a data dir's lock says about itself. */
 export interface LockHolder {
@@ -105,7 +106,7 @@ export class DataDirLock {
       }
       // The holder is ending (its socket closed between our bind and our question) or hung: try again shortly.
       if (attempt < 5) {
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
         continue;
       }
       throw new DataDirLockedError(`another process holds the ${scope} lock on ${dataDir} but does not say who it is (${askError?.message})`);

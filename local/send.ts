@@ -7,6 +7,7 @@
  */
 import type { WorkloadEvent } from './workload';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { planRequests, requestBody } from './send-plan';
 
 export interface SendOptions {
@@ -40,7 +41,7 @@ export async function sendEvents(baseUrl: string, events: WorkloadEvent[], optio
   const started = performance.now();
   const waitUntilDue = async (dueMs: number) => {
     const wait = started + dueMs - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await sleep(wait);
   };
   const worker = async () => {
     while (next < queue.length) {
@@ -64,7 +65,7 @@ export async function sendEvents(baseUrl: string, events: WorkloadEvent[], optio
         if (status >= 400 && status < 500 && status !== 429) throw new Error(`POST /${req.type} answered ${status}: ${detail}`);
         if (attempt >= maxAttempts) throw new Error(`POST /${req.type} failed ${attempt} times; last: ${status || 'network error'} ${detail}`);
         result.retries++;
-        await new Promise((r) => setTimeout(r, Math.min(retryAfter * 1000, 200 * attempt)));
+        await sleep(Math.min(retryAfter * 1000, 200 * attempt));
       }
       result.events += req.count;
       options.onProgress?.(result.events);
