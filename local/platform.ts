@@ -197,11 +197,14 @@ export class LocalPlatform {
     // the cores are all busy, the API comes first, then the aggregator, then the lake writer.
     const thread = (name: string, consumers: ConsumerWorkerData['consumers'], priority: ThreadPriority) =>
       ConsumerThread.start(name, { dataDir, region: REGION, consumers }, { priority, log: (line) => this.log(line), onFatal: (reason) => this.fatal(reason) });
+    // The lake writer's batching window, as its event source mapping has it in AWS unless the
+    // environment sets another (LAKE_BATCHING_WINDOW_SECONDS; tests that read the lake at once).
+    const lakeMapping = { ...lakeWriterMapping, maxBatchingWindowSeconds: readSetting('lakeBatchingWindowSeconds') };
     const started = await Promise.allSettled([
       thread('aggregator', [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }], 'aggregating'),
       thread('lake-writer', [
-        { name: 'lake-writer-events', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.events.name, mapping: lakeWriterMapping },
-        { name: 'lake-writer-aggregates', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.aggregates.name, mapping: lakeWriterMapping },
+        { name: 'lake-writer-events', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.events.name, mapping: lakeMapping },
+        { name: 'lake-writer-aggregates', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.aggregates.name, mapping: lakeMapping },
       ], 'background'),
     ]);
     this.consumers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

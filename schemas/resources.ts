@@ -110,6 +110,19 @@ export const settings = {
    * no refresh of the record (lambdas/lake-writer/select.ts): storage for a day more, not a write.
    */
   lakeSeenTtlSeconds: { env: 'LAKE_SEEN_TTL_SECONDS', default: 8 * 24 * 3600 },
+  /**
+   * How long the lake writer gathers a shard's records before it writes them (its event source
+   * mapping's MaximumBatchingWindowInSeconds; the local poller honours the same value): the lake
+   * is this much staler than the stream, as behind Firehose's buffering, and in exchange each
+   * batch is a minute of traffic, not a second. Each batch PUTs a raw and a Parquet file per
+   * table and partition (~10 objects), so at 1 s batches a shard costs ~10 S3 PUTs a second,
+   * $130 a month at "$0.005 per 1,000 requests" (S3 pricing, PUT, COPY, POST, LIST), whatever the
+   * traffic; at 60 s about $2.6 at 100 events/s (docs/cost-design.md). A batch still ends early
+   * when it is full (lakeWriterMapping.batchSize) or reaches Lambda's 6 MB payload. Lambda: "You
+   * can configure MaximumBatchingWindowInSeconds to any value from 0 seconds to 300 seconds in
+   * increments of seconds." Tests that read the lake soon after sending set it lower.
+   */
+  lakeBatchingWindowSeconds: { env: 'LAKE_BATCHING_WINDOW_SECONDS', default: 60 },
   /** How long the events stream keeps a record (its retention period): how far back a replay reaches. */
   eventsStreamRetentionSeconds: { env: 'EVENTS_STREAM_RETENTION_SECONDS', default: 7 * 24 * 3600 },
   /** A client timestamp further in the future than this is not plausible; received_at is used. */
@@ -145,11 +158,13 @@ export function resourceName(def: StreamDef | TableDef, env: NodeJS.ProcessEnv =
 
 /**
  * Event source mapping settings for the lake writer. No bisect and no partial batch responses:
- * a failed batch is retried whole, with the same records, so it rewrites the same files.
+ * a failed batch is retried whole, with the same records, so it rewrites the same files. The
+ * batching window is settings.lakeBatchingWindowSeconds (its default in AWS; the local platform
+ * reads its environment, local/platform.ts).
  */
 export const lakeWriterMapping = {
   batchSize: 5000,
-  maxBatchingWindowSeconds: 5,
+  maxBatchingWindowSeconds: settings.lakeBatchingWindowSeconds.default,
   bisectBatchOnError: false,
   reportBatchItemFailures: false,
   retryAttempts: 10,

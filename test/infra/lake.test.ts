@@ -231,6 +231,15 @@ describe('lake writer', () => {
     }
   });
 
+  it('gathers a minute of records per batch (settings.lakeBatchingWindowSeconds), within the 300 s Lambda allows', () => {
+    // A batch PUTs ~10 objects: second-long batches cost ~$130 a month in S3 PUTs per shard (docs/cost-design.md).
+    expect(lakeWriterMapping.maxBatchingWindowSeconds).toBe(settings.lakeBatchingWindowSeconds.default);
+    for (const m of mappings()) {
+      expect(m.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(60);
+      expect(m.MaximumBatchingWindowInSeconds).toBeLessThanOrEqual(300);
+    }
+  });
+
   it('sends batches that exhaust their retries to an encrypted, TLS-only queue kept 14 days', () => {
     const queue = stack.lakeWriter.deadLetterQueue;
     for (const m of mappings()) expect(m.DestinationConfig).toEqual({ OnFailure: { Destination: arnOf(queue) } });

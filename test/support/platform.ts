@@ -40,7 +40,9 @@ export function startPlatform(options: StartOptions = {}): Promise<RunningPlatfo
   const dataDir = options.dataDir ?? tempDataDir();
   const child = spawn(process.execPath, [...PLATFORM_V8_FLAGS, SDP, 'local', '--port', String(options.port ?? 0), '--data-dir', dataDir, '--json', ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SDP_DATA_DIR: '', ...options.env },
+    // The lake writer's window as it was before the 60 s default (schemas/resources.ts): tests read
+    // the lake seconds after they send. A test's own env may set another.
+    env: { ...process.env, SDP_DATA_DIR: '', LAKE_BATCHING_WINDOW_SECONDS: '5', ...options.env },
   });
   let stderr = '';
   let stdout = '';
