@@ -1,4 +1,4 @@
-// Operations view of the whole flow: an encrypted, TLS-only SNS topic for alarms (email subscription optional), the alarms that notify it, and the `sdp` CloudWatch dashboard.
+// Operations view of the whole flow: a TLS-only SNS topic for alarms (a customer managed key on request) (email subscription optional), the alarms that notify it, and the `sdp` CloudWatch dashboard.
 import { Aws, CfnCondition, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -74,6 +74,18 @@ export interface ObservabilityProps {
   readonly serviceNames?: Partial<ServiceNames>;
   /** @default 'sdp' */
   readonly dashboardName?: string;
+  /**
+   * Encrypt the alarm topic at rest with a customer managed key (rotated yearly), for deployments
+   * whose compliance asks every topic to be. It costs $1 a month ("Each AWS KMS key that you
+   * create in AWS KMS costs $1/month", KMS pricing): a fifteenth of the idle bill. The AWS managed
+   * key aws/sns cannot serve: "Some AWS services publish events to Amazon SNS topics. To allow
+   * these event sources to work with encrypted topics, you must [...] use a customer managed key"
+   * (SNS developer guide, compatibility between event sources and encrypted topics), and an alarm
+   * notification carries only the alarm's name, state, reason and the description written here,
+   * no event data. Off: the topic is TLS-only in transit, unencrypted at rest.
+   * @default false
+   */
+  readonly topicKey?: boolean;
   /** Overrides for the topic (applied last). */
   readonly topicProps?: Partial<sns.TopicProps>;
 }
@@ -83,8 +95,8 @@ const FIVE_MINUTES = Duration.minutes(5);
 export class Observability extends Construct {
   /** Receives every alarm's ALARM and OK transitions. */
   public readonly alarmTopic: sns.Topic;
-  /** Customer managed key of the topic: CloudWatch cannot publish to a topic under the AWS managed aws/sns key. */
-  public readonly topicKey: kms.Key;
+  /** Customer managed key of the topic, when props.topicKey asks for one: CloudWatch cannot publish to a topic under the AWS managed aws/sns key. */
+  public readonly topicKey?: kms.Key;
   /** The email subscription, when an address was given (conditional on it being non-empty when a token). */
   public readonly emailSubscription?: sns.Subscription;
   public readonly dashboard: cloudwatch.Dashboard;
@@ -121,30 +133,14 @@ export class Observability extends Construct {
     this.alarmPrefix = Stack.of(this).stackName;
 
     // --- The topic ---------------------------------------------------------------------------
-    this.topicKey = new kms.Key(this, 'TopicKey', {
-      description: 'sdp: encrypts the alarm topic (CloudWatch alarms may use it to publish)',
-      enableKeyRotation: true,
-      // It only protects alarm notifications in transit through the topic, which goes with the stack.
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
-    // Alarms of this account publish to the topic: they need the data key (exact actions, no wildcard).
-    this.topicKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        // In a key policy, '*' is this key. No source condition here: the topic policy below already
-        // admits only this account's alarms, and CloudWatch's documented key statement has none.
-        resources: ['*'],
-      }),
-    );
+    if (props.topicKey) this.topicKey = this.createTopicKey();
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'sdp alarms',
       masterKey: this.topicKey,
       enforceSSL: true,
       ...props.topicProps,
     });
+
     // A topic policy replaces the default one: let this account's alarms publish.
     this.alarmTopic.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -476,6 +472,29 @@ export class Observability extends Construct {
         ],
       ],
     });
+  }
+
+  /** The topic's customer managed key, with the key policy statement CloudWatch alarms need to publish. */
+  private createTopicKey(): kms.Key {
+    const key = new kms.Key(this, 'TopicKey', {
+      description: 'sdp: encrypts the alarm topic (CloudWatch alarms may use it to publish)',
+      enableKeyRotation: true,
+      // It only protects alarm notifications in transit through the topic, which goes with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // Alarms of this account publish to the topic: they need the data key (exact actions, no wildcard).
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        // In a key policy, '*' is this key. No source condition here: the topic policy below already
+        // admits only this account's alarms, and CloudWatch's documented key statement has none.
+        resources: ['*'],
+      }),
+    );
+    return key;
   }
 
   /** An alarm over one 5-minute period, `> threshold` (default 0), notifying the topic on ALARM and on OK. */

@@ -132,6 +132,8 @@ export class SdpStack extends Stack {
         'lake seen': this.lakeWriter.lakeSeen,
       },
       alarmEmail: alarmEmail.valueAsString,
+      // `cdk deploy -c sdp:alarmTopicKey=true`: the alarm topic under a customer managed key ($1 a month).
+      topicKey: contextFlag(this, 'sdp:alarmTopicKey'),
     });
 
     const baseUrl = this.ingestionApi.restApi.url;
@@ -192,4 +194,12 @@ export class SdpStack extends Stack {
       ],
     });
   }
+}
+
+/** A boolean context value (`cdk deploy -c key=true`, or cdk.json's context): true or false, else synth fails. */
+export function contextFlag(scope: Construct, key: string): boolean {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(`context ${key} must be true or false, got ${JSON.stringify(value)}`);
 }

@@ -175,11 +175,21 @@ describe('alarms', () => {
 });
 
 describe('alarm topic', () => {
-  it('is encrypted with a rotated customer managed key that CloudWatch may use', () => {
-    const topic = resources[id(obs().alarmTopic)];
-    const keyId = id(obs().topicKey);
+  it('has no customer managed key by default ($1 a month; alarm notifications carry no event data)', () => {
+    expect(obs().topicKey).toBeUndefined();
+    expect(resources[id(obs().alarmTopic)].Properties.KmsMasterKeyId).toBeUndefined();
+    expect(ofType('AWS::KMS::Key')).toEqual([]);
+  });
+
+  it('with -c sdp:alarmTopicKey=true, is encrypted with a rotated customer managed key that CloudWatch may use', () => {
+    const keyed = synthesize({ bundling: false, context: { 'sdp:alarmTopicKey': 'true' } });
+    const keyedResources = keyed.template.toJSON().Resources as typeof resources;
+    const keyedId = (c: IConstruct): string => keyed.stack.getLogicalId(c.node.defaultChild as CfnElement);
+    const topic = keyedResources[keyedId(keyed.stack.observability.alarmTopic)];
+    const keyId = keyedId(keyed.stack.observability.topicKey!);
     expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
-    const key = resources[keyId].Properties;
+    expect(keyed.violations).toEqual([]);
+    const key = keyedResources[keyId].Properties;
     expect(key.EnableKeyRotation).toBe(true);
     expect(key.KeyPolicy.Statement).toContainEqual(
       expect.objectContaining({

@@ -70,10 +70,13 @@ const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk
   context: Record<string, unknown>;
 };
 
-/** `bundling: false` skips esbuild (assets become placeholders), for tests that only need the template. */
-export function synthesize(options: { bundling?: boolean } = {}): Synthesized {
+/**
+ * `bundling: false` skips esbuild (assets become placeholders), for tests that only need the
+ * template; `context` adds context values, as `cdk synth -c key=value` does.
+ */
+export function synthesize(options: { bundling?: boolean; context?: Record<string, unknown> } = {}): Synthesized {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdp-infra-'));
-  const context = { ...cdkJson.context, ...(options.bundling === false ? { 'aws:cdk:bundling-stacks': [] } : {}) };
+  const context = { ...cdkJson.context, ...(options.bundling === false ? { 'aws:cdk:bundling-stacks': [] } : {}), ...options.context };
   const app = new App({ outdir, context });
   const stack = new SdpStack(app, 'SdpStack');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
