@@ -1,4 +1,4 @@
-// The aggregator Lambda: fed by the events stream through an event source mapping (settings from schemas/resources.ts), it writes the tables and the aggregates stream.
+// The aggregator Lambda: fed by the events stream through an event source mapping (settings from schemas/resources.ts), it writes the tables and, when the stack has it, the aggregates stream.
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { aggregatorMapping, aggregatorTimeoutSeconds, settings, streams, tables } from '../schemas/resources';
+import { aggregatesFeed, aggregatorMapping, aggregatorTimeoutSeconds, settings, streams, tables } from '../schemas/resources';
 import { grantPutRecords } from './data-stream';
 import { deadLetterQueue } from './dead-letter-queue';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
@@ -14,8 +14,8 @@ import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
 export interface AggregatorProps {
   /** Read through the event source mapping. */
   readonly eventsStream: kinesis.IStream;
-  /** Receives every revision of every aggregate row. */
-  readonly aggregatesStream: kinesis.IStream;
+  /** Receives every revision of every aggregate row; none (the aggregates feed off): revisions are not published. */
+  readonly aggregatesStream?: kinesis.IStream;
   readonly txStateTable: dynamodb.ITable;
   readonly aggregatesTable: dynamodb.ITable;
   /** Per-shard journal and dead-letter evidence (tables.aggregatorJournal). */
@@ -46,7 +46,7 @@ export class Aggregator extends Construct {
         [tables.txState.env]: props.txStateTable.tableName,
         [tables.aggregates.env]: props.aggregatesTable.tableName,
         [tables.aggregatorJournal.env]: props.journalTable.tableName,
-        [streams.aggregates.env]: props.aggregatesStream.streamName,
+        ...(props.aggregatesStream ? { [streams.aggregates.env]: props.aggregatesStream.streamName } : { [aggregatesFeed.env]: aggregatesFeed.off }),
         [settings.aggregationPeriodSeconds.env]:
           props.aggregationPeriodSeconds ?? String(settings.aggregationPeriodSeconds.default),
         [settings.allowedLatenessSeconds.env]: String(settings.allowedLatenessSeconds.default),
@@ -75,6 +75,6 @@ export class Aggregator extends Construct {
     props.txStateTable.grantReadWriteData(fn);
     props.aggregatesTable.grantReadWriteData(fn);
     props.journalTable.grantReadWriteData(fn);
-    grantPutRecords(props.aggregatesStream, fn);
+    if (props.aggregatesStream) grantPutRecords(props.aggregatesStream, fn);
   }
 }

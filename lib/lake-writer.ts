@@ -1,4 +1,4 @@
-// The lake writer Lambda: fed by the events and the aggregates streams (settings from lakeWriterMapping in schemas/resources.ts), it writes raw and Parquet files under raw/ and parquet/ (undecodable records under errors/) and records what it wrote in the lake-seen table.
+// The lake writer Lambda: fed by the events stream and the aggregates stream (when the stack has one) (settings from lakeWriterMapping in schemas/resources.ts), it writes raw and Parquet files under raw/ and parquet/ (undecodable records under errors/) and records what it wrote in the lake-seen table.
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -18,8 +18,8 @@ export interface LakeWriterProps {
   readonly lakeBucket: s3.Bucket;
   /** Read through an event source mapping: every event. */
   readonly eventsStream: kinesis.IStream;
-  /** Read through a second event source mapping: every revision of every aggregate row. */
-  readonly aggregatesStream: kinesis.IStream;
+  /** Read through a second event source mapping: every revision of every aggregate row. None (the aggregates feed off): the lake has no aggregates table. */
+  readonly aggregatesStream?: kinesis.IStream;
   /** @default RemovalPolicy.RETAIN, as the platform's other tables */
   readonly removalPolicy?: RemovalPolicy;
   readonly lakeSeenProps?: Partial<dynamodb.TableProps>;
@@ -34,7 +34,7 @@ export class LakeWriter extends Construct {
   /** Which events of each auction the writer has written (tables.lakeSeen), expired by TTL. */
   public readonly lakeSeen: dynamodb.Table;
   public readonly eventsSource: sources.KinesisEventSource;
-  public readonly aggregatesSource: sources.KinesisEventSource;
+  public readonly aggregatesSource?: sources.KinesisEventSource;
   /** Receives the position (shard, sequence numbers) of batches of either stream that failed every retry. */
   public readonly deadLetterQueue: sqs.Queue;
 
@@ -48,7 +48,7 @@ export class LakeWriter extends Construct {
       [lakeBucket.env]: props.lakeBucket.bucketName,
       [def.env]: this.lakeSeen.tableName,
       // Tells a batch of the aggregates stream from one of the events stream (by its ARN's name).
-      [streams.aggregates.env]: props.aggregatesStream.streamName,
+      ...(props.aggregatesStream ? { [streams.aggregates.env]: props.aggregatesStream.streamName } : {}),
       // How long a lake-seen row outlives the write of the auction's last event.
       [settings.lakeSeenTtlSeconds.env]: String(settings.lakeSeenTtlSeconds.default),
       // How long a copy of an event can still be re-read: a state must outlive it (select.ts).
@@ -83,9 +83,11 @@ export class LakeWriter extends Construct {
     });
     // Binding grants the function read access to each stream and decrypt on its key.
     this.eventsSource = new sources.KinesisEventSource(props.eventsStream, mapping());
-    this.aggregatesSource = new sources.KinesisEventSource(props.aggregatesStream, mapping());
     fn.addEventSource(this.eventsSource);
-    fn.addEventSource(this.aggregatesSource);
+    if (props.aggregatesStream) {
+      this.aggregatesSource = new sources.KinesisEventSource(props.aggregatesStream, mapping());
+      fn.addEventSource(this.aggregatesSource);
+    }
 
     // It only puts objects (raw/, parquet/, and errors/ for records it cannot decode): no read, no
     // list, no delete.

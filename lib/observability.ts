@@ -56,7 +56,8 @@ export interface ObservabilityThresholds {
 export interface ObservabilityProps {
   readonly restApi: apigw.RestApi;
   readonly eventsStream: kinesis.IStream;
-  readonly aggregatesStream: kinesis.IStream;
+  /** None when the stack has no aggregates feed: no alarm or dashboard line for it. */
+  readonly aggregatesStream?: kinesis.IStream;
   readonly functions: ObservedFunctions;
   /** The on-failure destinations of the stream consumers' event source mappings. */
   readonly deadLetterQueues: { readonly aggregator: sqs.IQueue; readonly lakeWriter: sqs.IQueue };
@@ -104,7 +105,7 @@ export class Observability extends Construct {
   public readonly apiServerErrorRateAlarm: cloudwatch.Alarm;
   public readonly eventsWriteThrottleAlarm: cloudwatch.Alarm;
   public readonly eventsReadThrottleAlarm: cloudwatch.Alarm;
-  public readonly aggregatesWriteThrottleAlarm: cloudwatch.Alarm;
+  public readonly aggregatesWriteThrottleAlarm?: cloudwatch.Alarm;
   public readonly aggregatorIteratorAgeAlarm: cloudwatch.Alarm;
   public readonly lakeWriterIteratorAgeAlarm: cloudwatch.Alarm;
   public readonly freshnessAlarm: cloudwatch.Alarm;
@@ -235,8 +236,9 @@ export class Observability extends Construct {
         'lake writer) share 5 reads/s and 2 MB/s per shard and fall behind. Raise StreamShardCount or move a consumer to enhanced fan-out; watch the iterator age alarms.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.aggregatesWriteThrottleAlarm = this.alarm('AggregatesStreamWriteThrottled', {
-      metric: props.aggregatesStream.metricWriteProvisionedThroughputExceeded(sum),
+    const aggregatesStream = props.aggregatesStream;
+    if (aggregatesStream) this.aggregatesWriteThrottleAlarm = this.alarm('AggregatesStreamWriteThrottled', {
+      metric: aggregatesStream.metricWriteProvisionedThroughputExceeded(sum),
       description:
         'The aggregates stream rejected writes from the aggregator: its batches fail and are retried, delaying reports. ' +
         'Add shards to the aggregates stream.',
@@ -366,7 +368,7 @@ export class Observability extends Construct {
       new cloudwatch.GraphWidget({ title, left, width: 8, height: 6, period: FIVE_MINUTES, ...extra });
     const streamLines = (make: (s: kinesis.IStream) => cloudwatch.Metric) => [
       make(props.eventsStream).with({ label: 'events' }),
-      make(props.aggregatesStream).with({ label: 'aggregates' }),
+      ...(aggregatesStream ? [make(aggregatesStream).with({ label: 'aggregates' })] : []),
     ];
     const tables = Object.entries(props.tables ?? {});
     const tableLines = (name: string) => tables.map(([l, table]) => table.metric(name, { ...sum, label: l }));
@@ -401,8 +403,12 @@ export class Observability extends Construct {
           graph('Throttled (provisioned throughput exceeded)', [
             props.eventsStream.metricWriteProvisionedThroughputExceeded({ ...sum, label: 'events write' }),
             props.eventsStream.metricReadProvisionedThroughputExceeded({ ...sum, label: 'events read' }),
-            props.aggregatesStream.metricWriteProvisionedThroughputExceeded({ ...sum, label: 'aggregates write' }),
-            props.aggregatesStream.metricReadProvisionedThroughputExceeded({ ...sum, label: 'aggregates read' }),
+            ...(aggregatesStream
+              ? [
+                  aggregatesStream.metricWriteProvisionedThroughputExceeded({ ...sum, label: 'aggregates write' }),
+                  aggregatesStream.metricReadProvisionedThroughputExceeded({ ...sum, label: 'aggregates read' }),
+                ]
+              : []),
           ]),
         ],
         [header('### Functions (ingest, reports, aggregator, lake writer, compaction)')],

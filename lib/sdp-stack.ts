@@ -1,7 +1,7 @@
-// The sdp stack: the ingestion API, the events stream, the aggregator with its tables and the aggregates stream, the reports API, the data lake (lake writer, compaction, Glue catalog, Athena), and observability (alarms to an SNS topic, the sdp dashboard).
+// The sdp stack: the ingestion API, the events stream, the aggregator with its tables and (on request) the aggregates stream, the reports API, the data lake (lake writer, compaction, Glue catalog, Athena), and observability (alarms to an SNS topic, the sdp dashboard).
 import { Aws, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { resourceOutputs, settings } from '../schemas/resources';
+import { aggregatesFeed, feedOutput, resourceOutputs, settings } from '../schemas/resources';
 import { Aggregator } from './aggregator';
 import { Analytics, LAKE_START_DATE_DEFAULT } from './analytics';
 import { addApiIndex } from './api-index';
@@ -20,7 +20,8 @@ import { StateTables } from './state-tables';
 
 export class SdpStack extends Stack {
   public readonly eventsStream: DataStream;
-  public readonly aggregatesStream: DataStream;
+  /** The aggregates feed's stream, when deployed with -c sdp:aggregatesFeed=true (schemas/resources.ts aggregatesFeed). */
+  public readonly aggregatesStream?: DataStream;
   public readonly stateTables: StateTables;
   public readonly ingestionApi: IngestionApi;
   public readonly aggregator: Aggregator;
@@ -59,12 +60,13 @@ export class SdpStack extends Stack {
       // A week to replay from: the aggregator's dead-letter queue holds positions, not records.
       retentionPeriod: Duration.seconds(settings.eventsStreamRetentionSeconds.default),
     });
-    this.aggregatesStream = new DataStream(this, 'Aggregates');
+    // The feed of every row revision, a shard billed by the hour whether read or not: on request.
+    if (contextFlag(this, aggregatesFeed.context)) this.aggregatesStream = new DataStream(this, 'Aggregates');
     this.stateTables = new StateTables(this, 'State');
     this.ingestionApi = new IngestionApi(this, 'Ingestion', { eventsStream: this.eventsStream.stream });
     this.aggregator = new Aggregator(this, 'Aggregation', {
       eventsStream: this.eventsStream.stream,
-      aggregatesStream: this.aggregatesStream.stream,
+      aggregatesStream: this.aggregatesStream?.stream,
       txStateTable: this.stateTables.txState,
       aggregatesTable: this.stateTables.aggregates,
       journalTable: this.stateTables.aggregatorJournal,
@@ -79,7 +81,7 @@ export class SdpStack extends Stack {
     this.lakeWriter = new LakeWriter(this, 'LakeWriting', {
       lakeBucket: this.dataLake.bucket,
       eventsStream: this.eventsStream.stream,
-      aggregatesStream: this.aggregatesStream.stream,
+      aggregatesStream: this.aggregatesStream?.stream,
     });
     this.compaction = new Compaction(this, 'LakeCompaction', { lakeBucket: this.dataLake.bucket });
     // Deploys keep the value given first (cdk deploy reuses a parameter's previous value).
@@ -116,7 +118,7 @@ export class SdpStack extends Stack {
     this.observability = new Observability(this, 'Observability', {
       restApi: this.ingestionApi.restApi,
       eventsStream: this.eventsStream.stream,
-      aggregatesStream: this.aggregatesStream.stream,
+      aggregatesStream: this.aggregatesStream?.stream,
       functions: {
         ingest: this.ingestionApi.ingestFunction.lambdaFunction,
         reports: this.reportsApi.reportsFunction.lambdaFunction,
@@ -153,9 +155,9 @@ export class SdpStack extends Stack {
       value: this.ingestionApi.apiKey.keyId,
       description: 'ID of the ingestion API key; its value: aws apigateway get-api-key --api-key <id> --include-value',
     });
-    const resourceNames: Record<keyof typeof resourceOutputs, string> = {
+    const resourceNames: Partial<Record<keyof typeof resourceOutputs, string>> = {
       EventsStreamName: this.eventsStream.stream.streamName,
-      AggregatesStreamName: this.aggregatesStream.stream.streamName,
+      AggregatesStreamName: this.aggregatesStream?.stream.streamName,
       TxStateTableName: this.stateTables.txState.tableName,
       AggregatesTableName: this.stateTables.aggregates.tableName,
       AggregatorJournalTableName: this.stateTables.aggregatorJournal.tableName,
@@ -163,8 +165,13 @@ export class SdpStack extends Stack {
       LakeBucketName: this.dataLake.bucket.bucketName,
     };
     for (const [key, value] of Object.entries(resourceNames)) {
+      if (value === undefined) continue;
       new CfnOutput(this, key, { value, description: `Read by sdp commands that run handler code against this stack (${resourceOutputs[key as keyof typeof resourceOutputs]})` });
     }
+    new CfnOutput(this, feedOutput.key, {
+      value: this.aggregatesStream ? 'on' : aggregatesFeed.off,
+      description: 'Whether the stack has the aggregates stream (deploy with -c sdp:aggregatesFeed=true for it)',
+    });
     const operations: [id: string, value: string, description: string][] = [
       ['AggregatorDeadLetterQueueUrl', this.aggregator.deadLetterQueue.queueUrl, 'Batches the aggregator gave up on (sdp dlq list/redrive --aws)'],
       ['LakeWriterDeadLetterQueueUrl', this.lakeWriter.deadLetterQueue.queueUrl, 'Batches the lake writer gave up on (sdp dlq list/redrive --aws)'],

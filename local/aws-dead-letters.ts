@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { resourceOutputs } from '../schemas/resources';
+import { aggregatesFeed, feedOutput, resourceOutputs } from '../schemas/resources';
 import type { DeadLetter } from './dead-letters';
 import { toLambdaRecord } from './lambda-records';
 
@@ -33,9 +33,12 @@ export function readStackOutputs(file: string, stack?: string): StackOutputs {
 
 /** The environment under which handler code reaches the stack's resources. */
 export function deployedEnvironment(outputs: StackOutputs): Record<string, string> {
-  const missing = Object.keys(resourceOutputs).filter((key) => !outputs[key]);
+  // A stack deployed without the aggregates feed has no aggregates stream to name.
+  const feedOff = outputs[feedOutput.key] === aggregatesFeed.off;
+  const needed = Object.entries(resourceOutputs).filter(([key]) => !(feedOff && key === 'AggregatesStreamName'));
+  const missing = needed.filter(([key]) => !outputs[key]).map(([key]) => key);
   if (missing.length > 0) throw new Error(`the stack outputs lack ${missing.join(', ')}: redeploy the stack with this version of sdp`);
-  return Object.fromEntries(Object.entries(resourceOutputs).map(([key, env]) => [env, outputs[key]]));
+  return { ...Object.fromEntries(needed.map(([key, env]) => [env, outputs[key]])), ...(feedOff ? { [feedOutput.env]: aggregatesFeed.off } : {}) };
 }
 
 export const deadLetterQueueOutputs = { aggregator: 'AggregatorDeadLetterQueueUrl', 'lake-writer': 'LakeWriterDeadLetterQueueUrl' } as const;

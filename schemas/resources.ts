@@ -26,6 +26,22 @@ export const streams = {
   aggregates: { name: 'aggregates', env: 'AGGREGATES_STREAM_NAME' },
 } as const satisfies Record<string, StreamDef>;
 
+/**
+ * Whether the aggregates stream (the feed of every row revision: README, "The aggregates stream")
+ * exists. In AWS it is a provisioned shard, "$0.015 per shard hour" ($10.95 a month) whether or
+ * not anything reads it, so a stack has it only when deployed with `-c sdp:aggregatesFeed=true`
+ * (lib/sdp-stack.ts). Without it the aggregator publishes no revisions (its function's environment
+ * says AGGREGATES_FEED=off) and the lake has no `aggregates` table; reports are unchanged. The
+ * local platform always has the feed (its live console reads it), so handlers publish unless told
+ * otherwise.
+ */
+export const aggregatesFeed = { env: 'AGGREGATES_FEED', context: 'sdp:aggregatesFeed', off: 'off' } as const;
+
+/** False when the environment says the stack has no aggregates stream (aggregatesFeed). */
+export function aggregatesFeedOn(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[aggregatesFeed.env] !== aggregatesFeed.off;
+}
+
 export const tables = {
   /** Per-auction join state: the bid's campaign and event times, which events were seen. */
   txState: {
@@ -85,7 +101,8 @@ export const lakeBucket = { name: 'sdp-lake', env: 'LAKE_BUCKET_NAME' } as const
 /**
  * Stack outputs that name the deployed resources, by the environment variable a handler reads
  * them from: commands that run handler code against a deployed stack (sdp dlq redrive --aws) set
- * their environment from `cdk deploy --outputs-file`.
+ * their environment from `cdk deploy --outputs-file`. A stack without the aggregates feed has no
+ * AggregatesStreamName but the output AggregatesFeed, `off` (feedOutput).
  */
 export const resourceOutputs = {
   EventsStreamName: streams.events.env,
@@ -96,6 +113,9 @@ export const resourceOutputs = {
   LakeSeenTableName: tables.lakeSeen.env,
   LakeBucketName: lakeBucket.env,
 } as const;
+
+/** The stack output that says whether the aggregates feed exists (absent in stacks older than the option: they have it). */
+export const feedOutput = { key: 'AggregatesFeed', env: aggregatesFeed.env } as const;
 
 /** Settings handlers read from their environment, with their defaults. */
 export const settings = {

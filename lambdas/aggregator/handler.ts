@@ -1,9 +1,9 @@
 /**
  * Aggregator (Lambda on the events stream): decodes a shard's batch, joins and counts it
  * (plan.ts), stores the join states, then the counts, then publishes each changed row's new
- * revision to the aggregates stream (store.ts). A retried or split batch derives its counts
+ * revision to the aggregates stream when the stack has it (feed.ts). A retried or split batch derives its counts
  * again from the states an earlier attempt stored, and the per-shard fences on rows drop what
- * was added already: nothing counts twice, and every revision reaches the aggregates stream at
+ * was added already: nothing counts twice, and every revision reaches the aggregates stream (if any) at
  * least once. The shard's journal (journal.ts) brackets the writes, so a batch abandoned to the
  * dead-letter queue can be replayed exactly later (redrive.ts); a batch whose states a replay
  * rewrote after it read them reads them again before it begins. Undecodable records are reported
@@ -14,6 +14,7 @@ import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse, KinesisSt
 import { BatchProcessorSync, EventType, processPartialResponseSync } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { aggregatorTimeoutSeconds, readSetting, resourceName, streams, tables } from '../../schemas/resources';
+import { publishRevisions } from './feed';
 import { dynamo, kinesis } from '../commons/clients';
 import { StreamWriter } from '../commons/stream-writer';
 import { logger, metrics } from '../commons/observability';
@@ -81,9 +82,7 @@ export async function handler(event: KinesisStreamEvent, context?: Context): Pro
   try {
     await db.putTxStates(plan.states);
     const rows = await db.applyRows(plan.rows, shardId, now);
-    await aggregatesStream().put(
-      rows.map((row) => ({ partitionKey: String(row.campaign_item_id), data: Buffer.from(JSON.stringify({ ...row, period_seconds: periodSeconds })) })),
-    );
+    await publishRevisions(aggregatesStream, rows, periodSeconds);
     if (begun) await log.finish(shardId, begun.range, begun.recovering);
   } catch (err) {
     // A redrive waiting for this batch need not wait for the invocation's timeout.

@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { zeroTotals, COUNTERS, type AggregateRow } from '../../schemas/aggregates';
 import { readSetting, resourceName, streams, tables } from '../../schemas/resources';
+import { publishRevisions } from './feed';
 import { dynamo, kinesis } from '../commons/clients';
 import { mapBounded } from '../commons/dynamo-batch';
 import { fence } from '../commons/sequence';
@@ -81,7 +82,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   const db = dynamo();
   const store = new AggregatorStore(db, resourceName(tables.txState), resourceName(tables.aggregates));
   const journal = new AggregatorJournal(db, resourceName(tables.aggregatorJournal), resourceName(tables.aggregates));
-  const aggregates = new StreamWriter(kinesis(), resourceName(streams.aggregates));
+  const aggregates = () => new StreamWriter(kinesis(), resourceName(streams.aggregates));
   const evidence = await journal.evidenceFor(shardId, range);
   const holds = new ShardHolds(db, resourceName(tables.aggregatorJournal), await shardsToHold(kinesis(), resourceName(streams.events), shardId), shardId);
 
@@ -135,7 +136,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
       for (const c of COUNTERS) report.added[c] += row.delta[c];
     });
   }
-  await aggregates.put(touched.map((row) => ({ partitionKey: String(row.campaign_item_id), data: Buffer.from(JSON.stringify({ ...row, period_seconds: settings.periodSeconds })) })));
+  await publishRevisions(aggregates, touched, settings.periodSeconds);
   report.rowsChanged = changedRows.size;
   return report;
 }

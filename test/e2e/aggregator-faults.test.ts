@@ -4,14 +4,15 @@
  * while a fault injector makes DynamoDB and Kinesis calls fail before they reach the service or
  * after it applied them (a lost response: the write happened, the handler saw an error), and makes
  * whole invocations fail after they finished. After each run the aggregate rows equal the ground
- * truth exactly, and the aggregates stream's latest revision of every row equals the stored row.
+ * truth exactly, and the aggregates stream's latest revision of every row equals the stored row
+ * (or, without the aggregates feed, nothing is published).
  */
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { waitFor } from '../../local/wait';
 import { countedByCampaign } from '../../local/aggregator-rig';
 import { aggregatorRigForFile } from '../support/aggregator-rig';
 import { generateWorkload } from '../../local/workload';
-import { streams } from '../../schemas/resources';
+import { aggregatesFeed, streams } from '../../schemas/resources';
 import { COUNTERS, type AggregateRow } from '../../schemas/aggregates';
 
 describe('the aggregator under injected faults', () => {
@@ -37,10 +38,8 @@ describe('the aggregator under injected faults', () => {
     return latest;
   }
 
-  it.each([
-    { seed: 1, probability: 0.03, firstCampaign: 1000, auctions: 1500 },
-    { seed: 2, probability: 0.1, firstCampaign: 2000, auctions: 600 },
-  ])('counts every event exactly once with faults on %p of calls', async ({ seed, probability, firstCampaign, auctions }) => {
+  /** Puts a workload on the stream and runs the faulty aggregator over it with faults on `probability` of calls; its rows once every event is counted. */
+  async function countUnderFaults({ seed, probability, firstCampaign, auctions, minFaults = 20 }: { seed: number; probability: number; firstCampaign: number; auctions: number; minFaults?: number }) {
     const campaigns = 12;
     const workload = generateWorkload({ auctions, campaigns, firstCampaign, resendRate: 0.1, reorderRate: 0.3, seed, timeSpreadMs: 10 * 60_000 });
     const { faults } = rig;
@@ -69,15 +68,34 @@ describe('the aggregator under injected faults', () => {
       faults.enabled = false;
     }
 
-    expect(faults.injected.before + faults.injected.after + faults.injected.invocation).toBeGreaterThan(20);
+    expect(faults.injected.before + faults.injected.after + faults.injected.invocation).toBeGreaterThan(minFaults);
     expect(poller.deadLettered).toBe(0);
     const rows = await rig.campaignRows(firstCampaign, campaigns);
     expect(Object.fromEntries(countedByCampaign(rows))).toEqual(Object.fromEntries(workload.truth));
+    return rows;
+  }
 
+  it.each([
+    { seed: 1, probability: 0.03, firstCampaign: 1000, auctions: 1500 },
+    { seed: 2, probability: 0.1, firstCampaign: 2000, auctions: 600 },
+  ])('counts every event exactly once with faults on %p of calls', async (run) => {
+    const rows = await countUnderFaults(run);
     const published = await latestPublished();
     for (const row of rows) {
       const latest = published.get(`${row.campaign_item_id}#${row.period}`);
       expect(latest && { ...pick(latest), revision: latest.revision }).toEqual({ ...pick(row), revision: row.revision });
+    }
+  }, 300_000);
+
+  it('counts exactly and publishes nothing when the stack has no aggregates feed (AGGREGATES_FEED=off)', async () => {
+    process.env[aggregatesFeed.env] = aggregatesFeed.off;
+    try {
+      const rows = await countUnderFaults({ seed: 3, probability: 0.03, firstCampaign: 3000, auctions: 400, minFaults: 3 });
+      expect(rows.length).toBeGreaterThan(0);
+      const published = await latestPublished();
+      expect([...published.values()].filter((r) => r.campaign_item_id >= 3000 && r.campaign_item_id < 4000)).toEqual([]);
+    } finally {
+      delete process.env[aggregatesFeed.env];
     }
   }, 300_000);
 });

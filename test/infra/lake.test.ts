@@ -9,7 +9,7 @@ import { LakeWriter } from '../../lib/lake-writer';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, LAKE_TABLES, PARTITION_KEYS, RAW_JSON_SERDE, glueColumns, sqlTableName, tablePrefix, type LakeFormat } from '../../schemas/lake';
-import { lakeBucket, lakeWriterMapping, settings, streams, tables } from '../../schemas/resources';
+import { aggregatesFeed, lakeBucket, lakeWriterMapping, settings, streams, tables } from '../../schemas/resources';
 import { LAKE_START_DATE_DEFAULT, readNamedQueries } from '../../lib/analytics';
 import type { SdpStack } from '../../lib/sdp-stack';
 import { platformIdentityStatements, synthesize, type Json, type Statement } from './synth';
@@ -20,7 +20,8 @@ let template: Template;
 let resources: Record<string, { Type: string; Properties: Json; DeletionPolicy?: string }>;
 
 beforeAll(() => {
-  ({ stack, template } = synthesize({ bundling: false }));
+  // With the aggregates feed, whose stream the lake writer also reads (its default, off, in sdp-stack.test.ts).
+  ({ stack, template } = synthesize({ bundling: false, context: { [aggregatesFeed.context]: 'true' } }));
   resources = template.toJSON().Resources;
 });
 
@@ -211,7 +212,7 @@ describe('lake writer', () => {
 
   it('reads both the events and the aggregates streams from the trim horizon', () => {
     expect(mappings().map((m) => m.EventSourceArn)).toEqual(
-      expect.arrayContaining([arnOf(stack.eventsStream.stream), arnOf(stack.aggregatesStream.stream)]),
+      expect.arrayContaining([arnOf(stack.eventsStream.stream), arnOf(stack.aggregatesStream!.stream)]),
     );
     expect(mappings()).toHaveLength(2);
     for (const m of mappings()) expect(m.StartingPosition).toBe('TRIM_HORIZON');
@@ -258,7 +259,7 @@ describe('lake writer', () => {
       POWERTOOLS_SERVICE_NAME: 'lake-writer',
       [lakeBucket.env]: { Ref: id(stack.dataLake.bucket) },
       [tables.lakeSeen.env]: { Ref: id(stack.lakeWriter.lakeSeen) },
-      [streams.aggregates.env]: { Ref: id(stack.aggregatesStream.stream) },
+      [streams.aggregates.env]: { Ref: id(stack.aggregatesStream!.stream) },
       [settings.lakeSeenTtlSeconds.env]: String(settings.lakeSeenTtlSeconds.default),
     });
   });

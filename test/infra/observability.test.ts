@@ -3,6 +3,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { IConstruct } from 'constructs';
 import type { SdpStack } from '../../lib/sdp-stack';
+import { aggregatesFeed } from '../../schemas/resources';
 import { synthesize, type Json, type Statement } from './synth';
 
 let stack: SdpStack;
@@ -12,7 +13,8 @@ let parameters: Record<string, Json>;
 
 beforeAll(() => {
   let template;
-  ({ stack, template } = synthesize({ bundling: false }));
+  // With the aggregates feed, whose stream has an alarm (its default, off, in sdp-stack.test.ts).
+  ({ stack, template } = synthesize({ bundling: false, context: { [aggregatesFeed.context]: 'true' } }));
   ({ Resources: resources, Conditions: conditions, Parameters: parameters } = template.toJSON());
 });
 
@@ -83,7 +85,7 @@ const customAlarm = (alarm: () => cloudwatch.Alarm, service: string, metricName:
 const expected: Record<string, Expected> = {
   EventsStreamWriteThrottled: streamAlarm(() => obs().eventsWriteThrottleAlarm, () => stack.eventsStream.stream, 'WriteProvisionedThroughputExceeded'),
   EventsStreamReadThrottled: streamAlarm(() => obs().eventsReadThrottleAlarm, () => stack.eventsStream.stream, 'ReadProvisionedThroughputExceeded'),
-  AggregatesStreamWriteThrottled: streamAlarm(() => obs().aggregatesWriteThrottleAlarm, () => stack.aggregatesStream.stream, 'WriteProvisionedThroughputExceeded'),
+  AggregatesStreamWriteThrottled: streamAlarm(() => obs().aggregatesWriteThrottleAlarm!, () => stack.aggregatesStream!.stream, 'WriteProvisionedThroughputExceeded'),
   AggregatorIteratorAge: lambdaAlarm(() => obs().aggregatorIteratorAgeAlarm, 'aggregator', 'IteratorAge', 'Maximum', 60_000),
   LakeWriterIteratorAge: lambdaAlarm(() => obs().lakeWriterIteratorAgeAlarm, 'lakeWriter', 'IteratorAge', 'Maximum', 15 * 60_000),
   ...Object.fromEntries(

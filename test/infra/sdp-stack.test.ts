@@ -3,7 +3,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { EVENT_TYPES } from '../../schemas/events';
-import { aggregatorMapping, resourceOutputs, settings, streams, tables, type TableDef } from '../../schemas/resources';
+import { aggregatesFeed, aggregatorMapping, resourceOutputs, settings, streams, tables, type TableDef } from '../../schemas/resources';
 import type { SdpStack } from '../../lib/sdp-stack';
 import { isCdkDeploymentHandler, platformIdentityStatements, synthesize, type Json, type Statement } from './synth';
 
@@ -13,7 +13,8 @@ let template: Template;
 let resources: Record<string, { Type: string; Properties: Json; DeletionPolicy?: string }>;
 
 beforeAll(() => {
-  ({ stack, template } = synthesize());
+  // With the aggregates feed; its default, off, is checked apart below.
+  ({ stack, template } = synthesize({ context: { [aggregatesFeed.context]: 'true' } }));
   resources = template.toJSON().Resources;
 });
 
@@ -42,7 +43,7 @@ const arnOf = (c: IConstruct) => ({ 'Fn::GetAtt': [id(c), 'Arn'] });
 describe('streams', () => {
   it('are the events and the aggregates streams', () => {
     expect(ofType('AWS::Kinesis::Stream').map(([logicalId]) => logicalId).sort()).toEqual(
-      [id(stack.eventsStream.stream), id(stack.aggregatesStream.stream)].sort(),
+      [id(stack.eventsStream.stream), id(stack.aggregatesStream!.stream)].sort(),
     );
   });
 
@@ -59,7 +60,7 @@ describe('streams', () => {
   });
 
   it('aggregates: provisioned, KMS-encrypted, kept 24 hours, one shard', () => {
-    expect(resources[id(stack.aggregatesStream.stream)]).toMatchObject({
+    expect(resources[id(stack.aggregatesStream!.stream)]).toMatchObject({
       Properties: {
         StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
         RetentionPeriodHours: 24,
@@ -222,7 +223,7 @@ describe('lambdas', () => {
       [tables.txState.env]: { Ref: id(stack.stateTables.txState) },
       [tables.aggregates.env]: { Ref: id(stack.stateTables.aggregates) },
       [tables.aggregatorJournal.env]: { Ref: id(stack.stateTables.aggregatorJournal) },
-      [streams.aggregates.env]: { Ref: id(stack.aggregatesStream.stream) },
+      [streams.aggregates.env]: { Ref: id(stack.aggregatesStream!.stream) },
       [settings.aggregationPeriodSeconds.env]: { Ref: 'AggregationPeriod' },
       [settings.allowedLatenessSeconds.env]: String(settings.allowedLatenessSeconds.default),
       [settings.txStateTtlSeconds.env]: String(settings.txStateTtlSeconds.default),
@@ -317,7 +318,7 @@ describe('outputs', () => {
     const outputs = template.toJSON().Outputs;
     expect(Object.fromEntries(Object.keys(resourceOutputs).map((k) => [k, outputs[k].Value]))).toEqual({
       EventsStreamName: { Ref: id(stack.eventsStream.stream) },
-      AggregatesStreamName: { Ref: id(stack.aggregatesStream.stream) },
+      AggregatesStreamName: { Ref: id(stack.aggregatesStream!.stream) },
       TxStateTableName: { Ref: id(stack.stateTables.txState) },
       AggregatesTableName: { Ref: id(stack.stateTables.aggregates) },
       AggregatorJournalTableName: { Ref: id(stack.stateTables.aggregatorJournal) },
@@ -348,7 +349,7 @@ describe('least privilege', () => {
   it('ingest may put records on the events stream, and touch no table and no other stream', () => {
     const statements = roleStatements(stack.ingestionApi.ingestFunction.role);
     expect(allows(statements, 'kinesis:PutRecords', arnOf(stack.eventsStream.stream))).toBe(true);
-    expect(statements.flatMap(resourcesOf)).not.toContainEqual(arnOf(stack.aggregatesStream.stream));
+    expect(statements.flatMap(resourcesOf)).not.toContainEqual(arnOf(stack.aggregatesStream!.stream));
     expect(statements.flatMap(actions).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
     expect(statements.flatMap(actions)).not.toContain('kinesis:GetRecords');
   });
@@ -362,9 +363,9 @@ describe('least privilege', () => {
       expect(allows(statements, 'dynamodb:BatchWriteItem', arnOf(table))).toBe(true);
     }
     expect(allows(statements, 'sqs:SendMessage', arnOf(stack.aggregator.deadLetterQueue))).toBe(true);
-    expect(allows(statements, 'kinesis:PutRecords', arnOf(stack.aggregatesStream.stream))).toBe(true);
+    expect(allows(statements, 'kinesis:PutRecords', arnOf(stack.aggregatesStream!.stream))).toBe(true);
     expect(allows(statements, 'kinesis:PutRecords', arnOf(stack.eventsStream.stream))).toBe(false);
-    expect(allows(statements, 'kinesis:GetRecords', arnOf(stack.aggregatesStream.stream))).toBe(false);
+    expect(allows(statements, 'kinesis:GetRecords', arnOf(stack.aggregatesStream!.stream))).toBe(false);
   });
 
   it('reports may only read the aggregates table', () => {
@@ -385,5 +386,42 @@ describe('least privilege', () => {
       expect(resources[id(fn.role)].Properties.ManagedPolicyArns).toBeUndefined();
       expect(allows(roleStatements(fn.role), 'logs:PutLogEvents', arnOf(fn.logGroup))).toBe(true);
     }
+  });
+});
+
+describe('without the aggregates feed (the default: its shard is $10.95 a month, read or not)', () => {
+  let plain: SdpStack;
+  let plainResources: typeof resources;
+  let plainOutputs: Record<string, { Value: Json }>;
+  const plainId = (c: IConstruct): string => plain.getLogicalId(c.node.defaultChild as CfnElement);
+  const plainEnv = (c: IConstruct) => plainResources[plainId(c)].Properties.Environment.Variables as Record<string, Json>;
+
+  beforeAll(() => {
+    const synthesized = synthesize({ bundling: false });
+    plain = synthesized.stack;
+    ({ Resources: plainResources, Outputs: plainOutputs } = synthesized.template.toJSON());
+    expect(synthesized.violations).toEqual([]);
+  });
+
+  it('has the events stream only, and says so in the output AggregatesFeed', () => {
+    expect(plain.aggregatesStream).toBeUndefined();
+    const streamIds = Object.entries(plainResources).filter(([, r]) => r.Type === 'AWS::Kinesis::Stream').map(([logicalId]) => logicalId);
+    expect(streamIds).toEqual([plainId(plain.eventsStream.stream)]);
+    expect(plainOutputs.AggregatesFeed.Value).toBe(aggregatesFeed.off);
+    expect(plainOutputs.AggregatesStreamName).toBeUndefined();
+  });
+
+  it('tells the aggregator the feed is off, and the lake writer reads the events stream only', () => {
+    const aggregatorEnv = plainEnv(plain.aggregator.aggregatorFunction.lambdaFunction);
+    expect(aggregatorEnv[aggregatesFeed.env]).toBe(aggregatesFeed.off);
+    expect(aggregatorEnv[streams.aggregates.env]).toBeUndefined();
+    expect(plain.lakeWriter.aggregatesSource).toBeUndefined();
+    const mappings = Object.values(plainResources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mappings.map((m) => m.Properties.FunctionName).filter((f) => same(f, { Ref: plainId(plain.lakeWriter.lakeWriterFunction.lambdaFunction) }))).toHaveLength(1);
+  });
+
+  it('has no alarm on a stream it lacks', () => {
+    expect(plain.observability.aggregatesWriteThrottleAlarm).toBeUndefined();
+    expect(plain.observability.alarms).toHaveLength(stack.observability.alarms.length - 1);
   });
 });

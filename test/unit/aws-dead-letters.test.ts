@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { deleteLetter, deployedEnvironment, readStackOutputs, receiveLetters } from '../../local/aws-dead-letters';
-import { resourceOutputs, tables } from '../../schemas/resources';
+import { aggregatesFeed, aggregatesFeedOn, feedOutput, resourceOutputs, streams, tables } from '../../schemas/resources';
 
 const outputsFile = (content: unknown) => {
   const file = join(mkdtempSync(join(tmpdir(), 'sdp-outputs-')), 'cdk-outputs.json');
@@ -33,6 +33,18 @@ describe('stack outputs', () => {
     expect(Object.keys(env)).toHaveLength(Object.keys(resourceOutputs).length);
     const { TxStateTableName: _omitted, ...partial } = complete;
     expect(() => deployedEnvironment(partial)).toThrow(/lack TxStateTableName: redeploy/);
+  });
+
+  it('tells handler code that a stack deployed without the aggregates feed has none, and needs no name for it', () => {
+    const { AggregatesStreamName: _none, ...withoutFeed } = complete;
+    const env = deployedEnvironment({ ...withoutFeed, [feedOutput.key]: aggregatesFeed.off });
+    expect(env[feedOutput.env]).toBe(aggregatesFeed.off);
+    expect(aggregatesFeedOn(env)).toBe(false);
+    expect(env[streams.aggregates.env]).toBeUndefined();
+    expect(aggregatesFeedOn(deployedEnvironment({ ...complete, [feedOutput.key]: 'on' }))).toBe(true);
+    // A stack older than the option has the stream and no AggregatesFeed output.
+    expect(aggregatesFeedOn(deployedEnvironment(complete))).toBe(true);
+    expect(() => deployedEnvironment(withoutFeed)).toThrow(/lack AggregatesStreamName: redeploy/);
   });
 });
 
