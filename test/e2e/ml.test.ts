@@ -102,6 +102,7 @@ describe('the bid-win model on the local platform', () => {
     const { stdout: jobs } = await run(process.execPath, [SDP, 'jobs', '--json', '--data-dir', platform.dataDir]);
     expect(JSON.parse(jobs).filter((r: { job: string }) => r.job === 'training').map((r: { figures: { deployed: boolean } }) => r.figures.deployed)).toEqual([true, false]);
   });
+
   it('reports the served model\'s requests, errors and latency over the last 5 minutes at GET /models/current', async () => {
     const serving = async (): Promise<ServingFigures> => {
       const res = await fetch(`${platform.outputs.UrlForAPI}models/current`);
