@@ -6,7 +6,7 @@
  * is deployed it answers like SageMaker for an endpoint that does not exist.
  *
  * It also stands in for the endpoint's CloudWatch metrics: it measures every invocation of the
- * deployed model (its outcome and the time from request to answer, as SageMaker's `ModelLatency`)
+ * deployed model (its outcome, and the time from its body's arrival to the answer, as SageMaker's `ModelLatency`)
  * and, fed by the platform, every call of the predict function (as Lambda's `Invocations` and
  * `Duration`), and answers them as serving figures (schemas/serving.ts) at GET
  * /_local/serving-figures, which GET /models/current reads locally instead of CloudWatch.
@@ -96,7 +96,8 @@ export class ModelServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
+    // ModelLatency starts when SageMaker hands the request to the model, so after its body arrived.
+    let started = performance.now();
     /** Set once the request reached the deployed model: its answer is then measured as an invocation. */
     let invoked = false;
     const measure = (status: number) => {
@@ -124,6 +125,7 @@ export class ModelServer {
         if (size > MAX_BODY_BYTES) return fail(413, 'ValidationError', 'payload larger than 6 MB');
         chunks.push(chunk as Buffer);
       }
+      started = performance.now();
       const model = named ? await this.current() : undefined;
       invoked = model !== undefined;
       if (!model) return fail(400, 'ValidationError', `Endpoint ${decodeURIComponent(match[1])} of account local not found.`);
