@@ -15,11 +15,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { sendEvents } from '../../local/send';
 import type { WorkloadEvent } from '../../local/workload';
 import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
-import { emulatorS3Client } from '../../local/emulators';
-import { registerModel } from '../../lambdas/commons/model-registry';
-import { featurize } from '../../lambdas/ml/features';
-import { serializeModel, trainLogistic } from '../../lambdas/ml/logistic';
-import { lakeBucket } from '../../schemas/resources';
+import { deploySmallModel } from '../support/model';
 
 // The functions passed to page.evaluate and waitForFunction run in the page, where this exists;
 // declared here rather than adding the DOM library to the whole project's types.
@@ -229,13 +225,7 @@ describe('the live console', () => {
   });
 
   it("shows the deployed model's serving figures by kind: counts, a rate, latencies in ms", async () => {
-    const features = (price: number) => featurize({ campaign_item_id: 1, domain: 'a.example', creative_id: 'cr1', creative_category: 'cat1', bid_price: price });
-    const prices = Array.from({ length: 40 }, (_, i) => 5 * i);
-    const model = trainLogistic(prices.map(features), prices.map((p) => (p > 100 ? 1 : 0)), { seed: 1 });
-    const metrics = { auc: 1, logLoss: 0.1, calibration: [] } as unknown as Parameters<typeof registerModel>[3]['metrics'];
-    await registerModel(emulatorS3Client(platform!.outputs.S3Endpoint), lakeBucket.name, serializeModel(model), {
-      version: model.version, createdAt: model.createdAt, trainingRows: 40, holdoutRows: 0, trainingSeconds: 0, metrics, decision: { deploy: true, reason: 'console test', floor: 0 },
-    });
+    const version = await deploySmallModel(platform!.outputs.S3Endpoint);
     const predict = () => fetch(platform!.outputs.UrlForPredictions, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ campaignItemId: 1, winPrice: 120 }) });
     // The model server picks the new model up within a second; until then the endpoint does not exist (503, not counted).
     await pollUntil('the model to be served', predict, (res) => res.status === 200, WAIT_MS);
@@ -245,7 +235,7 @@ describe('the live console', () => {
       Object.fromEntries([...document.querySelectorAll('#model dd')].map((dd) => [dd.dataset.field, dd.textContent])),
     )) as Record<string, string>;
     expect(shown).toMatchObject({
-      version: model.version,
+      version,
       'serving window': expect.stringMatching(/^last 5 min \(to .+\)$/),
       requests: '6',
       'requests/s': '0.02',

@@ -14,6 +14,7 @@ import { sendEvents } from '../../local/send';
 import { LakeSql, localLakeRoot } from '../../local/lake-sql';
 import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
 import { servingFiguresSchema, type ServingFigures } from '../../schemas/serving';
+import { deploySmallModel } from '../support/model';
 
 const run = promisify(execFile);
 const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
@@ -109,8 +110,12 @@ describe('the bid-win model on the local platform', () => {
       expect(res.status).toBe(200);
       return servingFiguresSchema.parse(((await res.json()) as { serving: unknown }).serving);
     };
+    // A model of its own, so these figures do not hang on the training above.
+    await deploySmallModel(platform.outputs.S3Endpoint);
+    await pollUntil('the model to be served', () => predict(platform, request), (r) => r.status === 200, 10_000);
     const before = await serving();
     expect(before).toMatchObject({ source: 'local', window: { seconds: 300 } });
+    expect(before.requests).toBeGreaterThan(0);
     const N = 40;
     for (let i = 0; i < N; i++) expect((await predict(platform, { ...request, winPrice: 10 + i })).status).toBe(200);
     // Refused before the model: POST /predictions' calls, not the model's requests.
