@@ -139,15 +139,13 @@ function servingEntries(serving) {
   if (typeof serving.unavailable === 'string') return [['serving', serving.unavailable]];
   const minutes = serving.window.seconds % 60 === 0 ? `${serving.window.seconds / 60} min` : `${serving.window.seconds} s`;
   return [
-    ['serving window', `last ${minutes} (to ${formatTime(serving.window.to)})`],
-    ['requests', formatCount(serving.requests)],
-    ['requests/s', ratioFormat.format(serving.requestsPerSecond)],
+    ['serving', `last ${minutes}, to ${formatTime(serving.window.to)}`],
+    ['requests', `${formatCount(serving.requests)} · ${ratioFormat.format(serving.requestsPerSecond)}/s`],
     ['errors', `${formatCount(serving.errors.badInput)} bad input (4xx) · ${formatCount(serving.errors.modelFailures)} model failures (5xx)`],
     ['model latency', latencyText(serving.modelLatencyMs)],
     ['POST /predictions', `${formatCount(serving.predict.calls)} calls · ${latencyText(serving.predict.latencyMs)}`],
   ];
 }
-
 
 /** @param {any} model the deployed model's record with its serving figures, or null when none is deployed */
 export function renderModel(model) {

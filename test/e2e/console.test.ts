@@ -230,20 +230,22 @@ describe('the live console', () => {
     // The model server picks the new model up within a second; until then the endpoint does not exist (503, not counted).
     await pollUntil('the model to be served', predict, (res) => res.status === 200, WAIT_MS);
     for (let i = 0; i < 5; i++) expect((await predict()).status).toBe(200);
-    await page.waitForFunction(() => document.querySelector('#model [data-field="requests"]')?.textContent === '6', undefined, { timeout: WAIT_MS });
+    await page.waitForFunction(() => /^6 · /.test(document.querySelector('#model [data-field="requests"]')?.textContent ?? ''), undefined, { timeout: WAIT_MS });
     const shown = (await page.evaluate(() =>
       Object.fromEntries([...document.querySelectorAll('#model dd')].map((dd) => [dd.dataset.field, dd.textContent])),
     )) as Record<string, string>;
     expect(shown).toMatchObject({
       version,
-      'serving window': expect.stringMatching(/^last 5 min \(to .+\)$/),
-      requests: '6',
-      'requests/s': '0.02',
+      serving: expect.stringMatching(/^last 5 min, to .+$/),
+      requests: '6 · 0.02/s',
       errors: '0 bad input (4xx) · 0 model failures (5xx)',
       // Milliseconds with at most 3 decimals (seconds past 1 s): never a bare 0 for a sub-millisecond model.
       'model latency': expect.stringMatching(/^p50 \d+(\.\d{1,3})? m?s · p99 \d+(\.\d{1,3})? m?s$/),
       'POST /predictions': expect.stringMatching(/^\d+ calls · p50 \d+(\.\d{1,3})? m?s · p99 \d+(\.\d{1,3})? m?s$/),
     });
+    // The longer model panel keeps health on the first screen.
+    const health = (await page.locator('section:has(#health)').boundingBox())!;
+    expect(health.y + health.height).toBeLessThanOrEqual(VIEWPORT.height);
   });
 
   it('polls the watched campaigns’ reports against an API without /live (a deployed stack)', async () => {
