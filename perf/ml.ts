@@ -136,6 +136,9 @@ export async function runMl(options: MlOptions): Promise<BenchResult> {
 function servingFigures(load: CannonResult, warmup: CannonResult, serving: ServingFigures, connections: number): Figure[] {
   const sent = warmup.accepted + load.accepted;
   const inFlight = 2 * connections;
+  // The window holds the warm-up and the load; a percentile of the two together is at most the
+  // larger of theirs, and a request's time in the model or the handler is part of its POST's.
+  const postP99 = Math.max(warmup.latencyP99, load.latencyP99);
   const errors = load.non2xx + load.errors + load.timeouts;
   const p = (v: number | null) => v ?? Number.NaN;
   return [
@@ -159,10 +162,10 @@ function servingFigures(load: CannonResult, warmup: CannonResult, serving: Servi
       label: 'GET /models/current model latency p99',
       value: p(serving.modelLatencyMs.p99),
       unit: 'ms',
-      goal: { op: '<=', target: load.latencyP99, text: '≤ autocannon p99' },
+      goal: { op: '<=', target: postP99, text: '≤ POST p99' },
       note: `POST /predictions' own (predict handler): p99 ${serving.predict.latencyMs.p99} ms`,
     },
-    { key: 'served_predict_p99_ms', label: 'GET /models/current POST /predictions p99 (handler)', value: p(serving.predict.latencyMs.p99), unit: 'ms', goal: { op: '<=', target: load.latencyP99, text: '≤ autocannon p99' }, note: 'the handler alone, without HTTP and queueing' },
+    { key: 'served_predict_p99_ms', label: 'GET /models/current POST /predictions p99 (handler)', value: p(serving.predict.latencyMs.p99), unit: 'ms', goal: { op: '<=', target: postP99, text: '≤ POST p99' }, note: `the handler alone; POST p99 of warm-up and load: ${postP99} ms` },
   ];
 }
 
