@@ -402,7 +402,7 @@ export class Retraining extends Construct {
         EndpointConfigName: sfn.JsonPath.stringAt('$.run.name'),
         ProductionVariants: [
           {
-            VariantName: 'AllTraffic',
+            VariantName: modelEndpoint.variantName,
             ModelName: sfn.JsonPath.stringAt('$.run.name'),
             ServerlessConfig: {
               MemorySizeInMB: props.serverlessMemorySizeInMB ?? 2048,

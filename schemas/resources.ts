@@ -70,7 +70,12 @@ export const tables = {
 } as const satisfies Record<string, TableDef>;
 
 /** The bid-win model's endpoint (SageMaker in AWS, the local model server locally). */
-export const modelEndpoint = { name: 'sdp-bid-win', env: 'MODEL_ENDPOINT_NAME' } as const;
+export const modelEndpoint = {
+  name: 'sdp-bid-win',
+  env: 'MODEL_ENDPOINT_NAME',
+  /** The endpoint's one production variant (its CloudWatch metrics' VariantName dimension). */
+  variantName: 'AllTraffic',
+} as const;
 
 /**
  * The model registry, in the lake bucket: `models/<version>/model.json` and `metrics.json` for

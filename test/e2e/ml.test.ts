@@ -3,6 +3,8 @@
  * win function reaches the lake, compaction builds the auctions, `sdp train` trains and deploys a
  * model that passes the quality gate, POST /predictions answers with it, a model that fails the
  * gate is recorded but not deployed, and bad prediction requests are 400s naming the field.
+ * GET /models/current reports the served model's figures over the last 5 minutes: requests that
+ * reached the model, errors, model latency and POST /predictions' calls (refused ones included).
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,6 +13,8 @@ import { generateWorkload } from '../../local/workload';
 import { sendEvents } from '../../local/send';
 import { LakeSql, localLakeRoot } from '../../local/lake-sql';
 import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
+import { servingFiguresSchema, type ServingFigures } from '../../schemas/serving';
+import { deploySmallModel } from '../support/model';
 
 const run = promisify(execFile);
 const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
@@ -98,5 +102,33 @@ describe('the bid-win model on the local platform', () => {
     expect(after.version).toBe(before.version);
     const { stdout: jobs } = await run(process.execPath, [SDP, 'jobs', '--json', '--data-dir', platform.dataDir]);
     expect(JSON.parse(jobs).filter((r: { job: string }) => r.job === 'training').map((r: { figures: { deployed: boolean } }) => r.figures.deployed)).toEqual([true, false]);
+  });
+
+  it('reports the served model\'s requests, errors and latency over the last 5 minutes at GET /models/current', async () => {
+    const serving = async (): Promise<ServingFigures> => {
+      const res = await fetch(`${platform.outputs.UrlForAPI}models/current`);
+      expect(res.status).toBe(200);
+      return servingFiguresSchema.parse(((await res.json()) as { serving: unknown }).serving);
+    };
+    // A model of its own, so these figures do not hang on the training above.
+    await deploySmallModel(platform.outputs.S3Endpoint);
+    await pollUntil('the model to be served', () => predict(platform, request), (r) => r.status === 200, 10_000);
+    const before = await serving();
+    expect(before).toMatchObject({ source: 'local', window: { seconds: 300 } });
+    expect(before.requests).toBeGreaterThan(0);
+    const N = 40;
+    for (let i = 0; i < N; i++) expect((await predict(platform, { ...request, winPrice: 10 + i })).status).toBe(200);
+    // Refused before the model: POST /predictions' calls, not the model's requests.
+    expect((await predict(platform, { ...request, winPrice: 'cheap' })).status).toBe(400);
+    const after = await serving();
+    expect(after.requests - before.requests).toBe(N);
+    expect(after.predict.calls - before.predict.calls).toBe(N + 1);
+    expect(after.errors).toEqual(before.errors);
+    expect(after.requestsPerSecond).toBeCloseTo(after.requests / 300, 3);
+    expect(after.modelLatencyMs.p50).toBeGreaterThan(0);
+    expect(after.modelLatencyMs.p99).toBeGreaterThanOrEqual(after.modelLatencyMs.p50!);
+    expect(after.predict.latencyMs.p50).toBeGreaterThan(0);
+    expect(after.predict.latencyMs.p99).toBeGreaterThanOrEqual(after.predict.latencyMs.p50!);
+    expect(Date.parse(after.window.to) - Date.parse(after.window.from)).toBe(300_000);
   });
 });

@@ -362,6 +362,21 @@ describe('predictions API', () => {
     expect(resourcesFor(st, 's3:PutObject')).toEqual([]);
   });
 
+  it("models reads the serving figures from CloudWatch: GetMetricData only, the endpoint and predict named in its environment", () => {
+    const fn = resources[id(stack.predictionsApi.modelsFunction.lambdaFunction)];
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      MODEL_ENDPOINT_NAME: 'sdp-bid-win',
+      PREDICT_FUNCTION_NAME: { Ref: id(stack.predictionsApi.predictFunction.lambdaFunction) },
+    });
+    expect(fn.Properties.Environment.Variables.SDP_LOCAL_SERVING_FIGURES_URL).toBeUndefined();
+    const st = roleStatements(stack.predictionsApi.modelsFunction.role);
+    // GetMetricData has no resource type in the Service Authorization Reference: it cannot be scoped to a resource.
+    expect(st.flatMap(actions).filter((a) => a.startsWith('cloudwatch:'))).toEqual(['cloudwatch:GetMetricData']);
+    expect(resourcesFor(st, 'cloudwatch:GetMetricData')).toEqual(['*']);
+    // Predict itself reads no metrics.
+    expect(roleStatements(stack.predictionsApi.predictFunction.role).flatMap(actions).filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
+  });
+
   it('UrlForPredictions is the base URL + predictions', () => {
     const outputs = template.toJSON().Outputs;
     expect(render(outputs.UrlForPredictions.Value)).toBe(`${render(outputs.UrlForAPI.Value)}predictions`);
