@@ -112,13 +112,34 @@ function describeComponent(c: Record<string, unknown>): string {
   if (typeof c.reason === 'string') return c.reason;
   if (c.lastRun) {
     const run = c.lastRun as { ended_at: string; outcome: string };
-    return `last run ${run.outcome} at ${run.ended_at}`;
+    const failure = c.lastFailure as { at: string; error: string } | undefined;
+    return `last run ${run.outcome} at ${run.ended_at}${failure ? `; last failed at ${failure.at}: ${failure.error}` : ''}`;
   }
   return typeof c.endpoint === 'string' ? c.endpoint : '';
 }
 
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
+
+/**
+ * Waits up to `seconds` until the platform's stream consumers (aggregator, lake writer) have no
+ * records in flight and are not behind the stream, so what was sent is in the aggregates and the lake.
+ * Returns how many are still in flight (0 when caught up).
+ */
+async function waitForInFlight(outputs: PlatformOutputs, seconds: number): Promise<number> {
+  const inFlight = async () => {
+    const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
+    return Object.values(health.components).flatMap((c) => c.shards ?? []).reduce((n, s) => n + s.pending + (s.millisBehindLatest ? 1 : 0), 0);
+  };
+  const deadline = Date.now() + seconds * 1000;
+  let pending = await inFlight();
+  while (pending > 0 && Date.now() < deadline) {
+    process.stderr.write(`waiting for ${pending} records in flight...\r`);
+    await new Promise((r) => setTimeout(r, 500));
+    pending = await inFlight();
+  }
+  return pending;
+}
 
 /** The outputs of the platform running on a data dir, or a user error naming the dir (absolute) and how to start one. */
 async function requireRunningPlatform(dataDir: string): Promise<PlatformOutputs> {
@@ -298,17 +319,7 @@ program
   .option('--json', 'print the audit as JSON')
   .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
-    const inFlight = async () => {
-      const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
-      return Object.values(health.components).flatMap((c) => c.shards ?? []).reduce((n, s) => n + s.pending + (s.millisBehindLatest ? 1 : 0), 0);
-    };
-    const deadline = Date.now() + opts.wait * 1000;
-    let pending = await inFlight();
-    while (pending > 0 && Date.now() < deadline) {
-      process.stderr.write(`waiting for ${pending} records in flight...\r`);
-      await new Promise((r) => setTimeout(r, 500));
-      pending = await inFlight();
-    }
+    const pending = await waitForInFlight(outputs, opts.wait);
     process.stderr.write('reading the events stream, the aggregates and the lake...\n');
     const { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile } = lazy<typeof import('../local/audit')>('local/audit');
     const { KinesisClient } = (require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'));
@@ -462,6 +473,7 @@ program
   .addOption(new Option('--campaigns <n>', 'campaigns').default(50).argParser(positiveInt('campaigns')))
   .addOption(new Option('--seed <n>', 'seed: the same seed makes the same traffic and world').default(1).argParser(nonNegativeInt('seed')))
   .addOption(new Option('--resend-rate <share>', 'share of events sent twice').default(0.05).argParser(Number))
+  .addOption(new Option('--minutes <n>', "event times spread over the last n minutes (an auction's outcome is known once its bid is 5 minutes old)").default(10).argParser(positiveInt('minutes')))
   .addOption(new Option('--rate <events/s>', 'send this many events per second, evenly paced (0: as fast as accepted)').default(0).argParser(nonNegativeInt('rate')))
   .addOption(new Option('--batch-size <n>', 'events per request, each request of one type to its route (1: single events)').default(100).argParser(positiveInt('batch size')))
   .addOption(new Option('--concurrency <n>', 'most requests in flight at once').default(16).argParser(positiveInt('concurrency')))
@@ -470,10 +482,10 @@ program
   .addOption(new Option('--api-key <key>', 'x-api-key to send').env('SDP_API_KEY'))
   .option('--out <file>', 'write the events as NDJSON ({type, body} per line) instead of sending them')
   .option('--json', 'print the summary as JSON')
-  .action(async (opts: { auctions: number; campaigns: number; seed: number; resendRate: number; rate: number; batchSize: number; concurrency: number; url?: string; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
+  .action(async (opts: { auctions: number; campaigns: number; seed: number; resendRate: number; minutes: number; rate: number; batchSize: number; concurrency: number; url?: string; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
     if (!(opts.resendRate >= 0 && opts.resendRate < 1)) throw new UserError('--resend-rate must be a share from 0 to 1');
     const { bayesOptimalAuc, generateWorkload } = lazy<typeof import('../local/workload')>('local/workload');
-    const workload = generateWorkload({ auctions: opts.auctions, campaigns: opts.campaigns, seed: opts.seed, resendRate: opts.resendRate, winModel: true });
+    const workload = generateWorkload({ auctions: opts.auctions, campaigns: opts.campaigns, seed: opts.seed, resendRate: opts.resendRate, timeSpreadMs: opts.minutes * 60_000, winModel: true });
     let sent: (SendResult & { seconds: number }) | undefined;
     const summary = { auctions: opts.auctions, events: workload.events.length, distinct: workload.totals, bayesOptimalAuc: bayesOptimalAuc(workload), campaigns: Object.fromEntries(workload.truth) };
     if (opts.out) {
@@ -508,13 +520,16 @@ program
 
 program
   .command('train')
-  .description('train the bid-win model on the lake\'s auctions now; deploy it if it passes the quality gate')
+  .description("train the bid-win model now on the lake's auctions whose outcome is known (bids at least 5 minutes old); deploy it if it passes the quality gate")
   .addOption(dataDirOption())
+  .addOption(new Option('--wait <seconds>', 'first wait this long for events in flight to reach the lake').default(60).argParser(nonNegativeInt('wait')))
   .addOption(new Option('--floor <auc>', 'held-out AUC the model must reach to be deployed').env('MODEL_AUC_FLOOR').default(settings.modelAucFloor.default).argParser(Number))
   .option('--json', 'print the training report as JSON')
-  .action(async (opts: { dataDir: string; floor: number; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; floor: number; wait: number; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
     if (!(opts.floor >= 0 && opts.floor <= 1)) throw new UserError('--floor must be an AUC between 0 and 1');
+    // An auction read while its impression is still in flight would be labelled lost.
+    await waitForInFlight(outputs, opts.wait);
     const s3 = emulators().emulatorS3Client(outputs.S3Endpoint);
     const { TRAINING_JOB, trainingSummary } = lazy<typeof import('../local/training-job')>('local/training-job');
     const { trainModel } = lazy<typeof import('../local/trainer')>('local/trainer');
