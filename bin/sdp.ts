@@ -121,15 +121,21 @@ function describeComponent(c: Record<string, unknown>): string {
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
 
+/** The local platform's stream consumers, as /health names them. */
+const STREAM_CONSUMERS = ['aggregator', 'lake-writer-events', 'lake-writer-aggregates'];
+
 /**
- * Waits up to `seconds` until the platform's stream consumers (aggregator, lake writer) have no
- * records in flight and are not behind the stream, so what was sent is in the aggregates and the lake.
- * Returns how many are still in flight (0 when caught up).
+ * Waits up to `seconds` until the given stream consumers (default: all) have no records in flight
+ * and are not behind the stream, so what was sent is in the aggregates and the lake. A consumer
+ * that does not answer counts as behind. Returns how many records are still in flight (0: caught up).
  */
-async function waitForInFlight(outputs: PlatformOutputs, seconds: number): Promise<number> {
+async function waitForInFlight(outputs: PlatformOutputs, seconds: number, consumers = STREAM_CONSUMERS): Promise<number> {
   const inFlight = async () => {
     const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
-    return Object.values(health.components).flatMap((c) => c.shards ?? []).reduce((n, s) => n + s.pending + (s.millisBehindLatest ? 1 : 0), 0);
+    return consumers.reduce((n, name) => {
+      const shards = health.components[name]?.shards;
+      return n + (shards ? shards.reduce((m, s) => m + s.pending + (s.millisBehindLatest ? 1 : 0), 0) : 1);
+    }, 0);
   };
   const deadline = Date.now() + seconds * 1000;
   let pending = await inFlight();
@@ -522,14 +528,15 @@ program
   .command('train')
   .description("train the bid-win model now on the lake's auctions whose outcome is known (bids at least 5 minutes old); deploy it if it passes the quality gate")
   .addOption(dataDirOption())
-  .addOption(new Option('--wait <seconds>', 'first wait this long for events in flight to reach the lake').default(60).argParser(nonNegativeInt('wait')))
+  .addOption(new Option('--wait <seconds>', 'first wait up to this long for events in flight to reach the lake').default(300).argParser(nonNegativeInt('wait')))
   .addOption(new Option('--floor <auc>', 'held-out AUC the model must reach to be deployed').env('MODEL_AUC_FLOOR').default(settings.modelAucFloor.default).argParser(Number))
   .option('--json', 'print the training report as JSON')
   .action(async (opts: { dataDir: string; floor: number; wait: number; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
     if (!(opts.floor >= 0 && opts.floor <= 1)) throw new UserError('--floor must be an AUC between 0 and 1');
     // An auction read while its impression is still in flight would be labelled lost.
-    await waitForInFlight(outputs, opts.wait);
+    const inFlight = await waitForInFlight(outputs, opts.wait, ['lake-writer-events']);
+    if (inFlight > 0) throw new UserError(`${inFlight} events still on their way to the lake after ${opts.wait} s: train when it has caught up (sdp status shows the lake writer's lag), or pass a longer --wait`);
     const s3 = emulators().emulatorS3Client(outputs.S3Endpoint);
     const { TRAINING_JOB, trainingSummary } = lazy<typeof import('../local/training-job')>('local/training-job');
     const { trainModel } = lazy<typeof import('../local/trainer')>('local/trainer');
