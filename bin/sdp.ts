@@ -121,23 +121,26 @@ function describeComponent(c: Record<string, unknown>): string {
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
 
-/** The local platform's stream consumers, as /health names them. */
-const STREAM_CONSUMERS = ['aggregator', 'lake-writer-events', 'lake-writer-aggregates'];
-
 /**
- * Waits up to `seconds` until the given stream consumers (default: all) have no records in flight
- * and are not behind the stream, so what was sent is in the aggregates and the lake. A consumer
- * that does not answer counts as behind. Returns how many records are still in flight (0: caught up).
+ * Waits up to `seconds` until the platform's stream consumers have no records in flight and are not
+ * behind the stream, so what was sent is in the aggregates and the lake; returns how many records
+ * are still in flight (0: caught up). With `consumers` (e.g. the lake writer alone) it is strict:
+ * each named consumer must answer, and a shard counts as caught up only once a read made after the
+ * wait began found nothing pending and nothing behind (lastProgressAt), so a status from before what
+ * was just sent was read does not count.
  */
-async function waitForInFlight(outputs: PlatformOutputs, seconds: number, consumers = STREAM_CONSUMERS): Promise<number> {
+async function waitForInFlight(outputs: PlatformOutputs, seconds: number, consumers?: string[]): Promise<number> {
+  type Shard = { pending: number; millisBehindLatest?: number; lastProgressAt?: number; waitingFor?: string[] };
+  const since = Date.now();
+  const stale = (s: Shard) => consumers !== undefined && !s.waitingFor && (s.lastProgressAt ?? 0) < since;
+  const behind = (s: Shard) => s.pending + (s.millisBehindLatest || stale(s) ? 1 : 0);
   const inFlight = async () => {
-    const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
-    return consumers.reduce((n, name) => {
-      const shards = health.components[name]?.shards;
-      return n + (shards ? shards.reduce((m, s) => m + s.pending + (s.millisBehindLatest ? 1 : 0), 0) : 1);
-    }, 0);
+    const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: Shard[] }> };
+    const components = consumers ? consumers.map((name) => health.components[name]) : Object.values(health.components).filter((c) => c.shards);
+    // A named consumer that does not answer (no shards reported) counts as behind.
+    return components.reduce((n, c) => n + (c?.shards ? c.shards.reduce((m, s) => m + behind(s), 0) : 1), 0);
   };
-  const deadline = Date.now() + seconds * 1000;
+  const deadline = since + seconds * 1000;
   let pending = await inFlight();
   while (pending > 0 && Date.now() < deadline) {
     process.stderr.write(`waiting for ${pending} records in flight...\r`);
