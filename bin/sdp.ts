@@ -20,6 +20,7 @@ import type { RedriveOutcome } from '../local/redrive';
 import type { DeployedConsumer, StackOutputs } from '../local/aws-dead-letters';
 import type { CompactionReport } from '../lambdas/compaction/compact';
 import type { TrainingReport } from '../local/trainer';
+import { OUTCOME_WINDOW_MS } from '../lambdas/ml/outcome';
 import type { QueryResult } from '../local/lake-sql';
 
 /** This file's directory; in the bundle (bin/sdp.js), esbuild defines SDP_BIN_DIR, as __dirname is the bundle's own. */
@@ -557,6 +558,7 @@ program
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
+    console.log(`${report.auctions} auctions with a known outcome (bids up to ${new Date(Date.parse(report.knownBefore) - OUTCOME_WINDOW_MS).toISOString()})`);
     console.log(`model ${report.version}: held-out AUC ${report.metrics.auc.toFixed(4)}, log loss ${report.metrics.logLoss.toFixed(4)} on ${report.holdoutRows} auctions (trained on ${report.trainingRows} in ${report.trainingSeconds.toFixed(1)} s)`);
     console.log(`${report.decision.deploy ? 'deployed' : 'not deployed'}: ${report.decision.reason}`);
   });
