@@ -143,11 +143,13 @@ async function waitForInFlight(outputs: PlatformOutputs, seconds: number, consum
   };
   const deadline = since + seconds * 1000;
   let pending = await inFlight();
+  const waited = pending > 0;
   while (pending > 0 && Date.now() < deadline) {
     process.stderr.write(`waiting for ${pending} records in flight...\r`);
     await new Promise((r) => setTimeout(r, 500));
     pending = await inFlight();
   }
+  if (waited) process.stderr.write('\n');
   return pending;
 }
 
