@@ -1,5 +1,6 @@
 /**
- * The ML loop end to end on the local platform: no model → 503; live traffic (event times of the
+ * The ML loop end to end on the local platform: no model → 503, and training says why it failed
+ * (sdp train, GET /health, sdp status); live traffic (event times of the
  * last minutes) is trained on right after it is sent, with no hour closed and no compaction: the
  * auctions whose bid is 5 minutes old are known and read, the younger ones are not
  * (lambdas/ml/outcome.ts), and POST /predictions answers; older traffic with a known win function
@@ -58,6 +59,19 @@ describe('the bid-win model on the local platform', () => {
     expect(status).toBe(503);
     expect(body.error).toMatch(/no model is deployed/);
     expect((await fetch(`${platform.outputs.UrlForAPI}models/current`)).status).toBe(404);
+  });
+
+  it('says why training failed: sdp train, GET /health and sdp status give the error', async () => {
+    const failed = await run(process.execPath, [SDP, 'train', '--data-dir', platform.dataDir]).catch((err: { code: number; stderr: string }) => err);
+    expect(failed).toMatchObject({ code: 1, stderr: expect.stringMatching(/^sdp: training failed: not enough auctions to train on: 0 with a known outcome in the lake .*5 minutes old/m) });
+    const health = (await (await fetch(`${platform.outputs.UrlForAPI}health`)).json()) as { components: Record<string, unknown> };
+    expect(health.components['job:training']).toMatchObject({
+      status: 'last run failed',
+      reason: expect.stringMatching(/^last run failed at \S+: not enough auctions to train on: 0 with a known outcome/),
+      lastFailure: { error: expect.stringMatching(/^not enough auctions to train on/) },
+    });
+    const { stdout } = await run(process.execPath, [SDP, 'status', '--data-dir', platform.dataDir]);
+    expect(stdout).toMatch(/^job:training +last run failed +last run failed at \S+: not enough auctions to train on: 0 with a known outcome/m);
   });
 
   it('refuses bad prediction requests with 400 naming the field', async () => {
@@ -138,6 +152,6 @@ describe('the bid-win model on the local platform', () => {
     const after = (await (await fetch(`${platform.outputs.UrlForAPI}models/current`)).json()) as { version: string };
     expect(after.version).toBe(before.version);
     const { stdout: jobs } = await run(process.execPath, [SDP, 'jobs', '--json', '--data-dir', platform.dataDir]);
-    expect(JSON.parse(jobs).filter((r: { job: string }) => r.job === 'training').map((r: { figures: { deployed: boolean } }) => r.figures.deployed)).toEqual([true, true, false]);
+    expect(JSON.parse(jobs).filter((r: { job: string; outcome: string }) => r.job === 'training' && r.outcome === 'succeeded').map((r: { figures: { deployed: boolean } }) => r.figures.deployed)).toEqual([true, true, false]);
   });
 });
