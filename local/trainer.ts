@@ -1,9 +1,10 @@
 /**
  * Local training of the bid-win model: the training set from the lake's bids and impressions
  * (DuckDB), the auctions whose outcome is known by the shared rule (lambdas/ml/outcome.ts: a bid at
- * least 5 minutes old, won when an impression is within ±5 minutes of it), the shared featurizer, a held-out split stable across retrains (by tx_id), logistic regression,
- * evaluation of the candidate and of the deployed model on the same held-out auctions, the quality
- * gate, and the model registry (every model stored with its record; the deployed one named by
+ * least 5 minutes old, won when an impression is within ±5 minutes of it), the shared featurizer,
+ * a held-out split stable across retrains (by tx_id), logistic regression, evaluation of the
+ * candidate and of the deployed model on the same held-out auctions, the quality gate, and the
+ * model registry (every model stored with its record; the deployed one named by
  * models/current.json). In AWS the retraining state machine does the same with SageMaker.
  */
 import type { S3Client } from '@aws-sdk/client-s3';

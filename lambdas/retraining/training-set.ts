@@ -1,9 +1,9 @@
 /**
  * The retraining state machine's training set in Athena SQL: one libsvm line per auction whose
  * outcome is known, read from `parquet_bids` and `parquet_impressions` by the shared rule
- * (lambdas/ml/outcome.ts `knownAuctionsSql`, the SQL the local trainer runs on DuckDB), built with the SAME encoding as lambdas/ml/features.ts (hashing trick, field
- * names, missing marker, price features, 1-based sorted indices, colliding values summed), and the
- * same held-out split as lambdas/ml/evaluate.ts `isHoldout`. Generated from the featurizer's
+ * (lambdas/ml/outcome.ts `knownAuctionsSql`, the SQL the local trainer runs on DuckDB), built with
+ * the SAME encoding as lambdas/ml/features.ts (hashing trick, field names, missing marker, price
+ * features, 1-based sorted indices, colliding values summed), and the same held-out split as lambdas/ml/evaluate.ts `isHoldout`. Generated from the featurizer's
  * constants, so a change there changes the SQL; read at synth time by lib/retraining.ts.
  */
 import { CATEGORICAL_FIELDS, CATEGORY_PRICE, FEATURE_DIM, LOG_PRICE_INDEX, MISSING, PRICE_INDEX } from '../ml/features';
@@ -13,8 +13,9 @@ import { sqlTableName } from '../../schemas/lake';
 /**
  * The state machine's reference instant for "known" auctions: the execution's start time, which
  * States.Format puts in place of `{}` from `$$.Execution.StartTime` (the Step Functions context
- * object documents `"StartTime": "Format: ISO 8601"`, e.g. "2019-03-26T20:14:13.192Z"), read by Trino's `from_iso8601_timestamp` and cast to a timestamp (UTC
- * wall time, as the lake's event_time). Every attempt of one execution thus reads the same auctions.
+ * object documents `"StartTime": "Format: ISO 8601"`, e.g. "2019-03-26T20:14:13.192Z"), read by
+ * Trino's `from_iso8601_timestamp` and cast to a timestamp (UTC wall time, as the lake's
+ * event_time). Every attempt of one execution thus reads the same auctions.
  */
 export const EXECUTION_START_SQL = "CAST(from_iso8601_timestamp('{}') AS timestamp)";
 
