@@ -3,8 +3,9 @@
  * outcome is known, read from `parquet_bids` and `parquet_impressions` by the shared rule
  * (lambdas/ml/outcome.ts `knownAuctionsSql`, the SQL the local trainer runs on DuckDB), built with
  * the SAME encoding as lambdas/ml/features.ts (hashing trick, field names, missing marker, price
- * features, 1-based sorted indices, colliding values summed), and the same held-out split as lambdas/ml/evaluate.ts `isHoldout`. Generated from the featurizer's
- * constants, so a change there changes the SQL; read at synth time by lib/retraining.ts.
+ * features, 1-based sorted indices, colliding values summed), and the same held-out split as
+ * lambdas/ml/evaluate.ts `isHoldout`. Generated from the featurizer's constants, so a change there
+ * changes the SQL; read at synth time by lib/retraining.ts.
  */
 import { CATEGORICAL_FIELDS, CATEGORY_PRICE, FEATURE_DIM, LOG_PRICE_INDEX, MISSING, PRICE_INDEX } from '../ml/features';
 import { knownAuctionsSql } from '../ml/outcome';
