@@ -20,6 +20,7 @@ import type { RedriveOutcome } from '../local/redrive';
 import type { DeployedConsumer, StackOutputs } from '../local/aws-dead-letters';
 import type { CompactionReport } from '../lambdas/compaction/compact';
 import type { TrainingReport } from '../local/trainer';
+import { OUTCOME_WINDOW_MS } from '../lambdas/ml/outcome';
 import type { QueryResult } from '../local/lake-sql';
 
 /** This file's directory; in the bundle (bin/sdp.js), esbuild defines SDP_BIN_DIR, as __dirname is the bundle's own. */
@@ -112,13 +113,45 @@ function describeComponent(c: Record<string, unknown>): string {
   if (typeof c.reason === 'string') return c.reason;
   if (c.lastRun) {
     const run = c.lastRun as { ended_at: string; outcome: string };
-    return `last run ${run.outcome} at ${run.ended_at}`;
+    const failure = c.lastFailure as { at: string; error: string } | undefined;
+    return `last run ${run.outcome} at ${run.ended_at}${failure ? `; last failed at ${failure.at}: ${failure.error}` : ''}`;
   }
   return typeof c.endpoint === 'string' ? c.endpoint : '';
 }
 
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
+
+/**
+ * Waits up to `seconds` until the platform's stream consumers have no records in flight and are not
+ * behind the stream, so what was sent is in the aggregates and the lake; returns how many records
+ * are still in flight (0: caught up). With `consumers` (e.g. the lake writer alone) it is strict:
+ * each named consumer must answer, and a shard counts as caught up only once a read made after the
+ * wait began found nothing pending and nothing behind (lastProgressAt), so a status from before what
+ * was just sent was read does not count.
+ */
+async function waitForInFlight(outputs: PlatformOutputs, seconds: number, consumers?: string[]): Promise<number> {
+  type Shard = { pending: number; millisBehindLatest?: number; lastProgressAt?: number; waitingFor?: string[] };
+  const since = Date.now();
+  const stale = (s: Shard) => consumers !== undefined && !s.waitingFor && (s.lastProgressAt ?? 0) < since;
+  const behind = (s: Shard) => s.pending + (s.millisBehindLatest || stale(s) ? 1 : 0);
+  const inFlight = async () => {
+    const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: Shard[] }> };
+    const components = consumers ? consumers.map((name) => health.components[name]) : Object.values(health.components).filter((c) => c.shards);
+    // A named consumer that does not answer (no shards reported) counts as behind.
+    return components.reduce((n, c) => n + (c?.shards ? c.shards.reduce((m, s) => m + behind(s), 0) : 1), 0);
+  };
+  const deadline = since + seconds * 1000;
+  let pending = await inFlight();
+  const waited = pending > 0;
+  while (pending > 0 && Date.now() < deadline) {
+    process.stderr.write(`waiting for ${pending} records in flight...\r`);
+    await new Promise((r) => setTimeout(r, 500));
+    pending = await inFlight();
+  }
+  if (waited) process.stderr.write('\n');
+  return pending;
+}
 
 /** The outputs of the platform running on a data dir, or a user error naming the dir (absolute) and how to start one. */
 async function requireRunningPlatform(dataDir: string): Promise<PlatformOutputs> {
@@ -298,17 +331,7 @@ program
   .option('--json', 'print the audit as JSON')
   .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
-    const inFlight = async () => {
-      const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
-      return Object.values(health.components).flatMap((c) => c.shards ?? []).reduce((n, s) => n + s.pending + (s.millisBehindLatest ? 1 : 0), 0);
-    };
-    const deadline = Date.now() + opts.wait * 1000;
-    let pending = await inFlight();
-    while (pending > 0 && Date.now() < deadline) {
-      process.stderr.write(`waiting for ${pending} records in flight...\r`);
-      await new Promise((r) => setTimeout(r, 500));
-      pending = await inFlight();
-    }
+    const pending = await waitForInFlight(outputs, opts.wait);
     process.stderr.write('reading the events stream, the aggregates and the lake...\n');
     const { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile } = lazy<typeof import('../local/audit')>('local/audit');
     const { KinesisClient } = (require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'));
@@ -462,6 +485,7 @@ program
   .addOption(new Option('--campaigns <n>', 'campaigns').default(50).argParser(positiveInt('campaigns')))
   .addOption(new Option('--seed <n>', 'seed: the same seed makes the same traffic and world').default(1).argParser(nonNegativeInt('seed')))
   .addOption(new Option('--resend-rate <share>', 'share of events sent twice').default(0.05).argParser(Number))
+  .addOption(new Option('--minutes <n>', "event times spread over the last n minutes (an auction's outcome is known once its bid is 5 minutes old)").default(10).argParser(positiveInt('minutes')))
   .addOption(new Option('--rate <events/s>', 'send this many events per second, evenly paced (0: as fast as accepted)').default(0).argParser(nonNegativeInt('rate')))
   .addOption(new Option('--batch-size <n>', 'events per request, each request of one type to its route (1: single events)').default(100).argParser(positiveInt('batch size')))
   .addOption(new Option('--concurrency <n>', 'most requests in flight at once').default(16).argParser(positiveInt('concurrency')))
@@ -470,10 +494,10 @@ program
   .addOption(new Option('--api-key <key>', 'x-api-key to send').env('SDP_API_KEY'))
   .option('--out <file>', 'write the events as NDJSON ({type, body} per line) instead of sending them')
   .option('--json', 'print the summary as JSON')
-  .action(async (opts: { auctions: number; campaigns: number; seed: number; resendRate: number; rate: number; batchSize: number; concurrency: number; url?: string; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
+  .action(async (opts: { auctions: number; campaigns: number; seed: number; resendRate: number; minutes: number; rate: number; batchSize: number; concurrency: number; url?: string; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
     if (!(opts.resendRate >= 0 && opts.resendRate < 1)) throw new UserError('--resend-rate must be a share from 0 to 1');
     const { bayesOptimalAuc, generateWorkload } = lazy<typeof import('../local/workload')>('local/workload');
-    const workload = generateWorkload({ auctions: opts.auctions, campaigns: opts.campaigns, seed: opts.seed, resendRate: opts.resendRate, winModel: true });
+    const workload = generateWorkload({ auctions: opts.auctions, campaigns: opts.campaigns, seed: opts.seed, resendRate: opts.resendRate, timeSpreadMs: opts.minutes * 60_000, winModel: true });
     let sent: (SendResult & { seconds: number }) | undefined;
     const summary = { auctions: opts.auctions, events: workload.events.length, distinct: workload.totals, bayesOptimalAuc: bayesOptimalAuc(workload), campaigns: Object.fromEntries(workload.truth) };
     if (opts.out) {
@@ -508,13 +532,17 @@ program
 
 program
   .command('train')
-  .description('train the bid-win model on the lake\'s auctions now; deploy it if it passes the quality gate')
+  .description("train the bid-win model now on the lake's auctions whose outcome is known (bids at least 5 minutes old); deploy it if it passes the quality gate")
   .addOption(dataDirOption())
+  .addOption(new Option('--wait <seconds>', 'first wait up to this long for events in flight to reach the lake').default(300).argParser(nonNegativeInt('wait')))
   .addOption(new Option('--floor <auc>', 'held-out AUC the model must reach to be deployed').env('MODEL_AUC_FLOOR').default(settings.modelAucFloor.default).argParser(Number))
   .option('--json', 'print the training report as JSON')
-  .action(async (opts: { dataDir: string; floor: number; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; floor: number; wait: number; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
     if (!(opts.floor >= 0 && opts.floor <= 1)) throw new UserError('--floor must be an AUC between 0 and 1');
+    // An auction read while its impression is still in flight would be labelled lost.
+    const inFlight = await waitForInFlight(outputs, opts.wait, ['lake-writer-events']);
+    if (inFlight > 0) throw new UserError(`${inFlight} events still on their way to the lake after ${opts.wait} s: train when it has caught up (sdp status shows the lake writer's lag), or pass a longer --wait`);
     const s3 = emulators().emulatorS3Client(outputs.S3Endpoint);
     const { TRAINING_JOB, trainingSummary } = lazy<typeof import('../local/training-job')>('local/training-job');
     const { trainModel } = lazy<typeof import('../local/trainer')>('local/trainer');
@@ -532,6 +560,7 @@ program
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
+    console.log(`${report.auctions} auctions with a known outcome (bids up to ${new Date(Date.parse(report.knownBefore) - OUTCOME_WINDOW_MS).toISOString()})`);
     console.log(`model ${report.version}: held-out AUC ${report.metrics.auc.toFixed(4)}, log loss ${report.metrics.logLoss.toFixed(4)} on ${report.holdoutRows} auctions (trained on ${report.trainingRows} in ${report.trainingSeconds.toFixed(1)} s)`);
     console.log(`${report.decision.deploy ? 'deployed' : 'not deployed'}: ${report.decision.reason}`);
   });

@@ -31,7 +31,11 @@ function componentDetail(component) {
     return `${reason}${reading.length} shard${reading.length === 1 ? '' : 's'}${waiting > 0 ? ` (${waiting} more waiting for their parents)` : ''} · lag ${lag} · ${formatCount(pending)} pending · ${formatCount(component.deadLettered ?? 0)} dead-lettered`;
   }
   if (reason) return reason.slice(0, -3);
-  if (component.lastRun) return `last run ${formatTime(component.lastRun.ended_at)}: ${component.lastRun.outcome}`;
+  if (component.lastRun) {
+    // Why the job last failed, when an earlier run did (the last run's failure is the reason above).
+    const failure = component.lastFailure ? ` · last failed ${formatTime(component.lastFailure.at)}: ${component.lastFailure.error}` : '';
+    return `last run ${formatTime(component.lastRun.ended_at)}: ${component.lastRun.outcome}${failure}`;
+  }
   return component.endpoint ?? '';
 }
 

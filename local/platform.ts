@@ -229,7 +229,7 @@ export class LocalPlatform {
     const health: HealthSources = {
       emulators: this.emulators,
       consumers: async () => Object.assign({}, ...(await Promise.all(consumerThreads.map((c) => c.status())))),
-      jobs: () => Object.fromEntries(jobs.map((job) => [job, jobRuns(dataDir, job).at(-1)])),
+      jobs: () => Object.fromEntries(jobs.map((job) => [job, jobRuns(dataDir, job)])),
     };
     const rejections = new RejectionLog();
     const ingestRecorded = recordingRejections(ingest, rejections);

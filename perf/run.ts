@@ -14,6 +14,7 @@ import { mlDefaults, runMl } from './ml';
 import { loadDefaults, runLoad } from './load';
 import { generateDefaults, runGenerate } from './generate';
 import { cliDefaults, runCli } from './cli';
+import { firstPredictionDefaults, runFirstPrediction } from './first-prediction';
 import { printResult, type BenchResult } from './support/report';
 
 interface Bench<O> {
@@ -144,6 +145,15 @@ const benches: Record<string, Bench<never>> = {
     },
     run: runGenerate,
   } satisfies Bench<typeof generateDefaults> as unknown as Bench<never>,
+  'first-prediction': {
+    description: "the README's ML walkthrough on a fresh platform at default settings: sdp local, sdp generate, sdp train, then seconds to the first answered POST /predictions (goal ≤ 300 s; ~2-4 min)",
+    defaults: firstPredictionDefaults,
+    flags: {
+      auctions: { key: 'auctions', help: 'auctions sdp generate sends' },
+      rate: { key: 'rate', help: 'events/s sdp generate sends at' },
+    },
+    run: runFirstPrediction,
+  } satisfies Bench<typeof firstPredictionDefaults> as unknown as Bench<never>,
   cli: {
     description: "the sdp command's start-to-exit wall time: --help, status (platform running and none), query \"SELECT 1\", medians side by side with node -e 0 (~1 min)",
     defaults: cliDefaults,

@@ -173,7 +173,7 @@ function auctionsColumns(): LakeColumn[] {
   const eventTime = perType.bid.find((c) => c.name === 'event_time')!;
   return [
     ...bid,
-    { name: 'won', type: 'boolean', nullable: false, comment: 'an impression was seen for the bid' },
+    { name: 'won', type: 'boolean', nullable: false, comment: 'an impression within 5 minutes of the bid (lambdas/ml/outcome.ts)' },
     { name: 'clearing_price', type: clearing.type, nullable: true, comment: "the impression's win_price" },
     { name: 'clicked', type: 'boolean', nullable: false, comment: 'a click was seen for the bid' },
     { ...eventTime, comment: "the bid's event time" },

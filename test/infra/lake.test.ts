@@ -512,7 +512,7 @@ describe('least privilege', () => {
       .flatMap(resourcesOf)
       .map(render);
     expect(s3Resources.length).toBeGreaterThan(0);
-    const prefixes = [...formats, ERRORS_PREFIX, COMPACTION_PREFIX.replace(/\/$/, ''), 'models', 'parquet/auctions'];
+    const prefixes = [...formats, ERRORS_PREFIX, COMPACTION_PREFIX.replace(/\/$/, ''), 'models', 'parquet/bids', 'parquet/impressions'];
     const allowed = [`\${${lake}.Arn}`, ...prefixes.map((f) => `\${${lake}.Arn}/${f}/*`)];
     for (const r of s3Resources) {
       // The retraining's own training-set bucket is its to use; nothing else outside the lake's prefixes.
