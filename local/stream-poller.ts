@@ -98,6 +98,9 @@ export class StreamPoller {
   /** The function's execution role, named in every record delivered. */
   private readonly roleArn: string;
   invocations = 0;
+  /** Records delivered to the handler and wall time spent in it, over all invocations (the cost bench reads them). */
+  recordsDelivered = 0;
+  handlerMs = 0;
   deadLettered = 0;
 
   constructor(private readonly options: PollerOptions) {
@@ -331,8 +334,12 @@ export class StreamPoller {
       awsRequestId: `${Date.now()}-${this.invocations}`,
       getRemainingTimeInMillis: () => 60_000,
     } as unknown as Context;
+    this.recordsDelivered += records.length;
+    const started = performance.now();
     try {
-      const response = await this.options.handler({ Records: records }, context);
+      const response = await this.options.handler({ Records: records }, context).finally(() => {
+        this.handlerMs += performance.now() - started;
+      });
       const failures = this.options.mapping.reportBatchItemFailures ? response?.batchItemFailures ?? [] : [];
       if (failures.length === 0) return { ok: true };
       const lowest = failures
