@@ -15,9 +15,9 @@ import { progress, type BenchResult, type Figure } from './support/report';
 
 export const costDefaults = {
   measure: false,
-  auctions: 12_000,
-  pacedAuctions: 4_000,
-  pacedRate: 250,
+  auctions: 8_000,
+  pacedAuctions: 1_500,
+  pacedRate: 80,
   trickleEvents: 8,
   arrayRequests: 8,
 };
