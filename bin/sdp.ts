@@ -509,6 +509,11 @@ program
     }
   });
 
+function pricedRegion(value: string): string {
+  if (!pricedRegions.includes(value)) throw new InvalidArgumentError(`no prices for region ${value}: the price table (schemas/prices.ts) prices ${pricedRegions.join(', ')}`);
+  return value;
+}
+
 function nonNegativeNumber(name: string) {
   return (value: string): number => {
     const n = Number(value);
@@ -523,12 +528,11 @@ program
   .addOption(new Option('--events-per-second <n>', 'steady traffic, events per second').default(100).argParser(nonNegativeNumber('events per second')))
   .addOption(new Option('--events-per-request <k>', 'events per POST (1: single events; the API takes arrays)').default(100).argParser(positiveInt('events per request')))
   .option('--event-mix <shares>', 'shares of event types, e.g. bid=0.6,impression=0.3,click=0.1 (default: the blueprint mix the bench measured)')
-  .addOption(new Option('--region <region>', `AWS region to price (priced: ${pricedRegions.join(', ')})`).default('us-east-1'))
+  .addOption(new Option('--region <region>', `AWS region to price (priced: ${pricedRegions.join(', ')})`).default('us-east-1').argParser(pricedRegion))
   .option('--template <file>', 'a synthesized template to bill (default: cdk.out/SdpStack.template.json when newer than the sources, else the stack synthesized now)')
   .option('--measurements <file>', 'measured per-event figures (default: perf/cost-measurements.json, written by npm run bench -- cost --measure)')
   .option('--json', 'print the report as JSON')
   .action((opts: { eventsPerSecond: number; eventsPerRequest: number; eventMix?: string; region: string; template?: string; measurements?: string; json?: boolean }) => {
-    if (!pricedRegions.includes(opts.region)) throw new UserError(`no prices for region ${opts.region}: the price table (schemas/prices.ts) prices ${pricedRegions.join(', ')}`);
     let mix;
     try {
       mix = opts.eventMix === undefined ? undefined : parseEventMix(opts.eventMix);

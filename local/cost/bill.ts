@@ -132,7 +132,8 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
     if (invocationsPerMonth <= 0) return;
     const gbSeconds = (f.memoryMb / 1024) * (ms / 1000) * invocationsPerMonth;
     add('Lambda', `${f.name}: ${formatCount(invocationsPerMonth)} invocations (${what})`, invocationsPerMonth * prices.lambda.requests.usd);
-    add('Lambda', `${f.name}: ${formatCount(gbSeconds)} GB-s (${f.memoryMb} MB ${f.arch}, ${ms.toFixed(0)} ms × ${recordsPerInvocation.toFixed(0)} record(s) per invocation)`, gbSeconds * gbSecondPrice(f));
+    const per = recordsPerInvocation > 0 ? ` per invocation of ${recordsPerInvocation.toFixed(0)} record(s)` : ' per run';
+    add('Lambda', `${f.name}: ${formatCount(gbSeconds)} GB-s (${f.memoryMb} MB ${f.arch}, ${ms.toFixed(0)} ms${per})`, gbSeconds * gbSecondPrice(f));
     logTo(f.logGroupId, invocationsPerMonth * (LAMBDA_PLATFORM_LOG_BYTES + logBytesPerInvocation));
   };
   const scheduledRuns = new Map<string, number>();
@@ -241,7 +242,7 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   if (inventory.dashboards.length) add('CloudWatch', `${inventory.dashboards.length} dashboard(s)`, inventory.dashboards.length * prices.cloudwatch.dashboard.usd);
   const scheduledServices = new Set(inventory.functions.filter((f) => scheduledRuns.has(f.id)).map((f) => f.name));
   const published = inventory.customMetrics.filter((key) => eps > 0 || scheduledServices.has(key.split('/')[0]));
-  if (published.length) add('CloudWatch', `${published.length} custom metrics published${eps > 0 ? '' : ' by scheduled jobs'}`, published.length * prices.cloudwatch.customMetric.usd);
+  if (published.length) add('CloudWatch', `${published.length} custom metrics published`, published.length * prices.cloudwatch.customMetric.usd);
   assume('custom metrics', `${inventory.customMetrics.length} (service, name) pairs: those the alarms and dashboard read; idle, only those of scheduled functions are published`, 'the template (alarms and dashboard, namespace sdp)');
   let logGb = 0;
   let storedLogGb = 0;
@@ -310,7 +311,10 @@ export interface CostReport {
 export function costReport(inventory: Inventory, m: Measurements, traffic: Traffic, context: { region: string; template: string; measurementsFile: string }): CostReport {
   const bill = computeBill(inventory, m, traffic);
   const idle = computeBill(inventory, m, { ...traffic, eventsPerSecond: 0 });
-  const idleByItem = new Map(idle.lines.map((l) => [`${l.service}|${l.item}`, l.usd]));
+  // A line's counts change with the traffic (shards, metrics published): lines are matched without their numbers.
+  const key = (l: BillLine) => `${l.service}|${l.item.replace(/\d[\d.,]*(\s?[kMB]\b)?/g, '#')}`;
+  const idleByItem = new Map<string, number>();
+  for (const l of idle.lines) idleByItem.set(key(l), (idleByItem.get(key(l)) ?? 0) + l.usd);
   const byService: Record<string, number> = {};
   for (const l of bill.lines) byService[l.service] = (byService[l.service] ?? 0) + l.usd;
   return {
@@ -323,7 +327,7 @@ export function costReport(inventory: Inventory, m: Measurements, traffic: Traff
     idleTotal: idle.total,
     total: bill.total,
     perMillionEvents: bill.eventsPerMonth > 0 ? (bill.total / bill.eventsPerMonth) * 1e6 : null,
-    components: bill.lines.map((l) => ({ ...l, idleUsd: idleByItem.get(`${l.service}|${l.item}`) ?? 0 })),
+    components: bill.lines.map((l) => ({ ...l, idleUsd: idleByItem.get(key(l)) ?? 0 })),
     byService,
     assumptions: bill.assumptions,
     warnings: bill.warnings,
