@@ -168,7 +168,8 @@ async function tableBytes(dynamo: DynamoDBClient, table: string): Promise<number
 function commit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    // The measurements file itself does not make the measured code differ from the commit.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', `:!${MEASUREMENTS_FILE}`], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
     return dirty ? `${sha}+uncommitted` : sha;
   } catch {
     return 'unknown';

@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import { runCost } from '../local/cost/run';
+import { MAX_EVENTS_PER_REQUEST } from '../lambdas/ingest/parse';
 import type { CostReport } from '../local/cost/bill';
 import { measureCosts } from './cost-measure';
 import { progress, type BenchResult, type Figure } from './support/report';
@@ -56,6 +57,7 @@ export async function runCostBench(options: typeof costDefaults): Promise<BenchR
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   const apiShare = (single100.byService['API Gateway'] ?? 0) / single100.total;
+  const fullest100 = runCost(root, { region: 'us-east-1', eventsPerSecond: 100, eventsPerRequest: MAX_EVENTS_PER_REQUEST });
   const notes = [
     'monthly bill (us-east-1 list prices, 730-hour month, no free tier):',
     line(header),
@@ -63,7 +65,7 @@ export async function runCostBench(options: typeof costDefaults): Promise<BenchR
     ...rows.map(line),
     '',
     `peer: ${PEER.name} publishes $${PEER.usdPerMonth} a month at ${PEER.eventsPerSecond} events/s (its README's cost table; no exactly-once counting or real-time reports, for which it adds Managed Flink at about $770 a month)`,
-    `single events at 100 events/s: API Gateway is ${(apiShare * 100).toFixed(0)} % of the bill (${money(single100.byService['API Gateway'] ?? 0)}). A producer should post arrays (up to the route's limit) to the route of each type, so each request carries many events; see README "What it costs"`,
+    `single events at 100 events/s: ${money(single100.total)} a month, API Gateway ${(apiShare * 100).toFixed(0)} % of it (${money(single100.byService['API Gateway'] ?? 0)}: it bills every request, and the ingestion function is invoked once per request). A producer should post arrays to the route of each type, up to ${MAX_EVENTS_PER_REQUEST} events each (${money(fullest100.total)} a month at 100 events/s in arrays of ${MAX_EVENTS_PER_REQUEST}), buffering each type for ~100 ms as sdp generate does; compressing bodies (content-encoding: gzip) saves bytes, not requests. See README "What it costs"`,
     `template: ${idle.template}; measurements: ${idle.measurements.file} (${idle.measurements.measuredAt.slice(0, 10)}, commit ${idle.measurements.commit.slice(0, 7)})`,
     ...arrays100.warnings.map((w) => `warning at 100 events/s: ${w}`),
     ...arrays1000.warnings.map((w) => `warning at 1,000 events/s: ${w}`),

@@ -23,10 +23,14 @@ export function formatCostReport(r: CostReport): string {
   const rows = [['service', 'component', 'month', 'idle'], ...r.components.filter((c) => c.usd >= 0.005 || c.idleUsd >= 0.005).map((c) => [c.service, c.item, usd(c.usd), usd(c.idleUsd)])];
   const lines = align(rows, [2, 3]);
   out.push(lines[0], '-'.repeat(lines[0].length), ...lines.slice(1), '');
-  out.push(`idle total:                 ${usd(r.idleTotal)} a month`);
-  out.push(`total at ${t.eventsPerSecond.toLocaleString('en-US')} events/s:${' '.repeat(Math.max(1, 12 - t.eventsPerSecond.toLocaleString('en-US').length))}${usd(r.total)} a month (${(r.eventsPerMonth / 1e6).toFixed(1)} M events, ${(r.requestsPerMonth / 1e6).toFixed(1)} M requests)`);
-  out.push(`cost per million events:    ${r.perMillionEvents === null ? '- (no events)' : `$${r.perMillionEvents.toFixed(3)}`}`);
-  out.push(`by service:                 ${Object.entries(r.byService).sort((a, b) => b[1] - a[1]).map(([s, v]) => `${s} ${usd(v)}`).join(', ')}`);
+  const summary: [string, string][] = [
+    ['idle total:', `${usd(r.idleTotal)} a month`],
+    [`total at ${t.eventsPerSecond.toLocaleString('en-US')} events/s:`, `${usd(r.total)} a month (${(r.eventsPerMonth / 1e6).toFixed(1)} M events, ${(r.requestsPerMonth / 1e6).toFixed(1)} M requests)`],
+    ['cost per million events:', r.perMillionEvents === null ? '- (no events)' : `$${r.perMillionEvents.toFixed(3)}`],
+    ['by service:', Object.entries(r.byService).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]).map(([s, v]) => `${s} ${usd(v)}`).join(', ')],
+  ];
+  const width = Math.max(...summary.map(([label]) => label.length)) + 1;
+  out.push(...summary.map(([label, value]) => `${label.padEnd(width)}${value}`));
   if (r.warnings.length) out.push('', 'warnings:', ...r.warnings.map((w) => `  - ${w}`));
   out.push('', 'assumptions:', ...r.assumptions.map((a) => `  - ${a.what}: ${a.value} [${a.source}]`));
   return out.join('\n');
