@@ -337,9 +337,7 @@ export class StreamPoller {
     this.recordsDelivered += records.length;
     const started = performance.now();
     try {
-      const response = await this.options.handler({ Records: records }, context).finally(() => {
-        this.handlerMs += performance.now() - started;
-      });
+      const response = await this.options.handler({ Records: records }, context);
       const failures = this.options.mapping.reportBatchItemFailures ? response?.batchItemFailures ?? [] : [];
       if (failures.length === 0) return { ok: true };
       const lowest = failures
@@ -349,6 +347,8 @@ export class StreamPoller {
     } catch (err) {
       this.options.onError?.(`${this.options.functionName} failed on a batch of ${records.length}`, err);
       return { ok: false, error: (err as Error)?.message ?? String(err) };
+    } finally {
+      this.handlerMs += performance.now() - started;
     }
   }
 

@@ -60,6 +60,34 @@ describe('the bill of a small stack', () => {
   });
 });
 
+describe('other shapes of the stack', () => {
+  it('an on-demand stream: stream-hours, GB written (records rounded up to 1 KB) and GB read per consumer', () => {
+    const stream = { ...smallTemplate.Resources.Stream, Properties: { StreamModeDetails: { StreamMode: 'ON_DEMAND' }, RetentionPeriodHours: 24 } };
+    const bill = computeBill(readInventory({ ...smallTemplate, Resources: { ...smallTemplate.Resources, Stream: stream } }), roundMeasurements, { eventsPerSecond: 10, eventsPerRequest: 10 });
+    const usd = (text: string) => bill.lines.find((l) => l.item.includes(text))?.usd;
+    const gb = (10 * SECONDS * 1024) / 1024 ** 3; // 1,000 B records billed as 1 KB: 25.06 GB
+    expect(usd('on-demand stream-hours')).toBeCloseTo(0.04 * 730, 9); // $29.20
+    expect(usd('GB written')).toBeCloseTo(gb * 0.08, 9);
+    expect(usd('GB read by 1 consumer')).toBeCloseTo(gb * 0.04, 9);
+    expect(bill.lines.some((l) => l.item.includes('shard'))).toBe(false);
+  });
+
+  it('an HTTP API writing the stream directly: its own request price, no ingestion function billed', () => {
+    const { Ingest: _ingest, Post: _post, Api: _api, ...rest } = smallTemplate.Resources;
+    const resources = {
+      ...rest,
+      HttpApi: { Type: 'AWS::ApiGatewayV2::Api', Properties: { ProtocolType: 'HTTP' } },
+      PutRecord: { Type: 'AWS::ApiGatewayV2::Integration', Properties: { ApiId: { Ref: 'HttpApi' }, IntegrationType: 'AWS_PROXY', IntegrationSubtype: 'Kinesis-PutRecord' } },
+      Aggregator: { ...rest.Aggregator, Properties: { ...rest.Aggregator.Properties, Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'aggregator', TX_STATE_TABLE_NAME: { Ref: 'TxState' }, EVENTS_STREAM_NAME: { Ref: 'Stream' } } } } },
+    };
+    const inventory = readInventory({ ...smallTemplate, Resources: resources });
+    expect(inventory.apis).toEqual([expect.objectContaining({ id: 'HttpApi', kind: 'HTTP', directToStream: true })]);
+    const bill = computeBill(inventory, roundMeasurements, { eventsPerSecond: 10, eventsPerRequest: 10 });
+    expect(bill.lines.find((l) => l.item.includes('HTTP API'))?.usd).toBeCloseTo(2.628 * 1.0, 9); // $1.00 per million
+    expect(bill.lines.some((l) => l.item.startsWith('ingest'))).toBe(false);
+  });
+});
+
 describe('reading a template', () => {
   it('finds what it bills, and names the types it cannot price', () => {
     const inventory = readInventory({ ...smallTemplate, Resources: { ...smallTemplate.Resources, Db: { Type: 'AWS::RDS::DBInstance' } } });
