@@ -50,6 +50,11 @@ const LAMBDA_PLATFORM_LOG_BYTES = 300;
 const KINESIS_RECORDS_PER_SHARD = 1000;
 const KINESIS_BYTES_PER_SHARD = 1024 * 1024;
 const PAYLOAD_UNIT_BYTES = 25 * 1024;
+/**
+ * An EMF record of n metrics, as Powertools Metrics 2.35 serializes it: 209 B for one metric, 692 B
+ * for eight (serializeMetrics(), measured with the library: metrics are off on the local platform).
+ */
+export const emfBytes = (metrics: number) => 140 + 69 * Math.max(1, metrics);
 /** Tables with TTL hold about this long of events: the oldest event ingestion accepts (MAX_EVENT_AGE_SECONDS, 7 days). */
 const TTL_WINDOW_SECONDS = 7 * 86_400;
 /** Not measured by the bench: each scheduled or workflow function's run (assumed, stated in the report). */
@@ -145,7 +150,9 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   for (const f of inventory.functions) {
     const fm = m.functions[f.name];
     const duration = (records: number) => (fm ? fm.fixedMs + fm.perRecordMs * records : ASSUMED_JOB_RUN_MS);
-    const logBytes = (records: number) => (fm ? fm.logBytesPerInvocation + fm.logBytesPerRecord * records : 0);
+    const metricsOfService = inventory.customMetrics.filter((k) => k.split('/')[0] === f.name).length;
+    const emf = f.publishesMetrics ? emfBytes(metricsOfService) : 0;
+    const logBytes = (records: number) => emf + (fm ? fm.logBytesPerInvocation + fm.logBytesPerRecord * records : 0);
     for (const mp of f.mappings) {
       const stream = inventory.streams.find((s) => s.id === mp.streamId)!;
       const { perSecond } = streamRecords.get(stream.id)!;
@@ -256,7 +263,7 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
     add('CloudWatch', `logs: ${logGb.toFixed(2)} GB ingested`, logGb * prices.cloudwatch.logsIngestedGb.usd);
     add('CloudWatch', `logs: ${storedLogGb.toFixed(2)} GB kept (retention)`, storedLogGb * prices.cloudwatch.logsStoredGbMonth.usd);
   }
-  assume('log bytes', `${LAMBDA_PLATFORM_LOG_BYTES} B per invocation of Lambda's own lines, plus the handlers' lines`, "Lambda's START/END/REPORT lines (about 100 B each); handlers' lines measured locally");
+  assume('log bytes', `${LAMBDA_PLATFORM_LOG_BYTES} B per invocation of Lambda's own lines, an EMF record of the function's metrics (${emfBytes(1)} B for one metric, ${emfBytes(8)} B for eight), plus the handlers' own lines`, "Lambda's START/END/REPORT lines (about 100 B each); EMF size from Powertools Metrics' serializeMetrics(); handlers' lines measured locally");
 
   // Keys, catalog, workflows, training.
   if (inventory.kmsKeys.length) add('KMS', `${inventory.kmsKeys.length} customer managed key(s)`, inventory.kmsKeys.length * prices.kms.keyMonth.usd);

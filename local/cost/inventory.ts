@@ -100,6 +100,8 @@ export interface FunctionResource {
   logGroupId?: string;
   /** Tables and buckets its environment names (what it reads and writes). */
   storageIds: string[];
+  /** Publishes metrics as EMF log lines (Powertools: POWERTOOLS_METRICS_NAMESPACE set). */
+  publishesMetrics: boolean;
 }
 
 export interface TableResource {
@@ -288,6 +290,7 @@ export function readInventory(template: CfnTemplate): Inventory {
       apiIds: [...apiIds],
       writesEvents: Object.entries(env).some(([k, v]) => k === streamDefs.events.env && eventsStreamIds.has(refOf(v) ?? '')),
       logGroupId: refOf(p.LoggingConfig?.LogGroup),
+      publishesMetrics: typeof env.POWERTOOLS_METRICS_NAMESPACE === 'string',
       storageIds: Object.values(env).map(refOf).filter((r): r is string => !!r && ['AWS::DynamoDB::Table', 'AWS::S3::Bucket'].includes(template.Resources[r]?.Type ?? '')),
     };
   });

@@ -5,7 +5,7 @@
  * stream consumers batch; the event-mix option; interpolation of the measured request units.
  */
 import { prices, tieredCost } from '../../schemas/prices';
-import { batchesPerSecond, computeBill, costReport } from '../../local/cost/bill';
+import { batchesPerSecond, computeBill, costReport, emfBytes } from '../../local/cost/bill';
 import { readInventory, runsPerMonth } from '../../local/cost/inventory';
 import { tableAtBatch } from '../../local/cost/measurements';
 import { parseEventMix } from '../../local/cost/report';
@@ -122,6 +122,10 @@ describe('pricing rules', () => {
     expect(batchesPerSecond(100, 3000, 0)).toBe(1);
     expect(batchesPerSecond(100, 5000, 5)).toBeCloseTo(0.2, 9); // a 5 s window
     expect(batchesPerSecond(9000, 3000, 0)).toBe(3);
+  });
+
+  it("sizes a function's EMF metrics record as Powertools serializes it", () => {
+    expect([emfBytes(1), emfBytes(8)]).toEqual([209, 692]);
   });
 
   it('every price names its source and the day it was read', () => {
