@@ -275,9 +275,17 @@ export async function measureCosts(options: MeasureOptions): Promise<Measurement
       token = page.NextContinuationToken;
     } while (token);
     const s3Delta = (method: string) => delta(statsAfter, statsBefore, 's3', `s3:${method}`) / loadEvents;
+    const lakeWriterCalls = consumerFunctions['lake-writer'].reduce((n, c) => n + between(snapshot(beforeLoad[c]), snapshot(afterLoad[c])).invocations, 0);
+    const perCall = (method: string) => delta(statsAfter, statsBefore, 's3', `s3:${method}`) / Math.max(1, lakeWriterCalls);
     // Keyed as `sdp cost` names buckets: by the environment variable handing them to functions (LAKE_BUCKET_NAME → lake).
     const bucketFigures: Measurements['buckets'] = {
-      [lakeBucket.env.replace(/_BUCKET_NAME$/, '').toLowerCase()]: { putsPerEvent: s3Delta('PUT') + s3Delta('POST'), getsPerEvent: s3Delta('GET'), otherRequestsPerEvent: s3Delta('HEAD') + s3Delta('DELETE'), bytesPerEvent: lakeBytes / allEvents },
+      [lakeBucket.env.replace(/_BUCKET_NAME$/, '').toLowerCase()]: {
+        putsPerEvent: s3Delta('PUT') + s3Delta('POST'),
+        getsPerEvent: s3Delta('GET'),
+        otherRequestsPerEvent: s3Delta('HEAD') + s3Delta('DELETE'),
+        bytesPerEvent: lakeBytes / allEvents,
+        perInvocation: { function: 'lake-writer', puts: perCall('PUT') + perCall('POST'), gets: perCall('GET'), other: perCall('HEAD') + perCall('DELETE') },
+      },
     };
 
     // Functions: handler time per invocation, fitted on the trickle (about one record) and the load (full batches).

@@ -145,8 +145,9 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   for (const s of inventory.schedules) scheduledRuns.set(s.targetId, (scheduledRuns.get(s.targetId) ?? 0) + s.runsPerMonth);
   const workflowRuns = inventory.stateMachines.reduce((n, sm) => n + (scheduledRuns.get(sm.id) ?? 0), 0);
   let unmeasuredFunctions: string[] = [];
-  /** Records per invocation of each stream consumer at this traffic (its busiest stream). */
+  /** Records per invocation of each stream consumer at this traffic (its busiest stream), and its invocations a month. */
   const batchRecords = new Map<string, number>();
+  const invocationsPerMonth = new Map<string, number>();
   for (const f of inventory.functions) {
     const fm = m.functions[f.name];
     const duration = (records: number) => (fm ? fm.fixedMs + fm.perRecordMs * records : ASSUMED_JOB_RUN_MS);
@@ -163,6 +164,7 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
       if (!fm) unmeasuredFunctions.push(f.name);
       const records = perSecond / batches;
       batchRecords.set(f.name, Math.max(batchRecords.get(f.name) ?? 0, records));
+      invocationsPerMonth.set(f.name, (invocationsPerMonth.get(f.name) ?? 0) + batches * SECONDS_PER_MONTH);
       billInvocations(f, `batches of the ${stream.name} stream`, batches * SECONDS_PER_MONTH, records, duration(records), logBytes(records));
     }
     if (f.writesEvents && f.apiIds.length > 0 && requestsPerSecond > 0) {
@@ -232,13 +234,19 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   for (const b of inventory.buckets) {
     const bm = m.buckets[b.name];
     if (!bm || eventsPerMonth === 0) continue;
-    const puts = bm.putsPerEvent * eventsPerMonth;
-    const gets = (bm.getsPerEvent + bm.otherRequestsPerEvent) * eventsPerMonth;
+    const byInvocation = bm.perInvocation && invocationsPerMonth.get(bm.perInvocation.function);
+    const puts = byInvocation ? bm.perInvocation!.puts * byInvocation : bm.putsPerEvent * eventsPerMonth;
+    const gets = byInvocation ? (bm.perInvocation!.gets + bm.perInvocation!.other) * byInvocation : (bm.getsPerEvent + bm.otherRequestsPerEvent) * eventsPerMonth;
     const gb = (bm.bytesPerEvent * eventsPerMonth) / GB;
     add('S3', `${b.name} bucket: ${formatCount(puts)} PUT/LIST requests`, puts * prices.s3.putRequests.usd);
     if (gets > 0) add('S3', `${b.name} bucket: ${formatCount(gets)} GET and other requests`, gets * prices.s3.getRequests.usd);
     add('S3', `${b.name} bucket: ${gb.toFixed(1)} GB added this month`, gb * prices.s3.storageGbMonth.usd);
   }
+  assume(
+    'S3 requests',
+    Object.entries(m.buckets).map(([n, b]) => (b.perInvocation ? `${n}: ${b.perInvocation.puts.toFixed(1)} PUTs per ${b.perInvocation.function} invocation` : `${n}: ${b.putsPerEvent.toFixed(4)} PUTs per event`)).join('; ') || 'none',
+    measured,
+  );
   assume('S3 storage', 'billed for one month of data (the lake keeps everything: each month adds the same again)', 'lake bucket has no expiry in the template');
 
   // CloudWatch.

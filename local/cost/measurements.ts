@@ -51,7 +51,17 @@ export const MeasurementsSchema = z.object({
     }),
   ),
   /** By bucket name (the function environment's <NAME>_BUCKET_NAME, e.g. "lake"). */
-  buckets: z.record(z.string(), z.object({ putsPerEvent: nonNegative, getsPerEvent: nonNegative, otherRequestsPerEvent: nonNegative, bytesPerEvent: nonNegative })),
+  buckets: z.record(
+    z.string(),
+    z.object({
+      putsPerEvent: nonNegative,
+      getsPerEvent: nonNegative,
+      otherRequestsPerEvent: nonNegative,
+      bytesPerEvent: nonNegative,
+      /** The same requests per invocation of the function writing the bucket: a batch writes its files whatever its size, so this is what `sdp cost` uses when it knows that function's invocations. */
+      perInvocation: z.object({ function: z.string(), puts: nonNegative, gets: nonNegative, other: nonNegative }).optional(),
+    }),
+  ),
   /** By function (POWERTOOLS_SERVICE_NAME): handler ms = fixedMs + perRecordMs × records of the invocation. */
   functions: z.record(
     z.string(),

@@ -88,6 +88,24 @@ describe('other shapes of the stack', () => {
   });
 });
 
+describe('a bucket written per batch', () => {
+  it('bills its PUTs per invocation of the function writing it, its storage per event', () => {
+    const aggregator = smallTemplate.Resources.Aggregator;
+    const resources = {
+      ...smallTemplate.Resources,
+      Lake: { Type: 'AWS::S3::Bucket', Properties: {} },
+      Aggregator: { ...aggregator, Properties: { ...aggregator.Properties, Environment: { Variables: { ...aggregator.Properties!.Environment.Variables, LAKE_BUCKET_NAME: { Ref: 'Lake' } } } } },
+    };
+    const m = { ...roundMeasurements, buckets: { lake: { putsPerEvent: 0.01, getsPerEvent: 0, otherRequestsPerEvent: 0, bytesPerEvent: 1024, perInvocation: { function: 'aggregator', puts: 3, gets: 0, other: 0 } } } };
+    const bill = computeBill(readInventory({ ...smallTemplate, Resources: resources }), m, { eventsPerSecond: 10, eventsPerRequest: 10 });
+    const usd = (text: string) => bill.lines.find((l) => l.item.includes(text))?.usd;
+    // 2 aggregator invocations/s (one per shard per second): 5.256 M × 3 PUTs × $0.005 per 1,000
+    expect(usd('PUT/LIST requests')).toBeCloseTo(5.256e6 * 3 * 0.000005, 9); // $78.84
+    // 26.28 M events × 1 KB = 25.06 GB at $0.023
+    expect(usd('GB added this month')).toBeCloseTo(((26.28e6 * 1024) / 1024 ** 3) * 0.023, 9);
+  });
+});
+
 describe('reading a template', () => {
   it('finds what it bills, and names the types it cannot price', () => {
     const inventory = readInventory({ ...smallTemplate, Resources: { ...smallTemplate.Resources, Db: { Type: 'AWS::RDS::DBInstance' } } });
