@@ -13,6 +13,8 @@ import { hasPlatformData, runningPlatformOutputs, type PlatformOutputs } from '.
 import { DEFAULT_SHARDS, MAX_LOCAL_SHARDS } from '../local/shard-limits';
 import { lakeBucket, settings, streams } from '../schemas/resources';
 import { formatCsv, formatJson, formatTable } from '../local/format';
+import { pricedRegions } from '../schemas/prices';
+import { formatCostReport, parseEventMix } from '../local/cost/report';
 import { getJson } from '../local/get-json';
 import type { AuditRow } from '../local/audit';
 import type { DeadLetter } from '../local/dead-letters';
@@ -43,6 +45,7 @@ const jobsModule = () => lazy<typeof import('../local/jobs')>('local/jobs');
 const lakeSql = (): typeof import('../local/lake-sql') => (typeof SDP_BIN_DIR === 'string' ? require(join(__dirname, 'lake-sql.js')) : lazy('local/lake-sql'));
 const deadLetters = () => lazy<typeof import('../local/dead-letters')>('local/dead-letters');
 const awsDeadLetters = () => lazy<typeof import('../local/aws-dead-letters')>('local/aws-dead-letters');
+const costModule = () => lazy<typeof import('../local/cost/run')>('local/cost/run');
 class UserError extends Error {}
 
 /** Ctrl-C and SIGTERM end `sdp local` within 10 s; this is the deadline of the stop itself. */
@@ -528,6 +531,45 @@ program
       console.log(`${summary.events} events (${opts.auctions} auctions): ${summary.distinct.bids} bids, ${summary.distinct.impressions} impressions, ${summary.distinct.clicks} clicks distinct${opts.out ? ` written to ${opts.out}` : ''}`);
       console.log(`Bayes-optimal AUC of the win function on the held-out auctions: ${summary.bayesOptimalAuc.toFixed(4)}`);
     }
+  });
+
+function pricedRegion(value: string): string {
+  if (!pricedRegions.includes(value)) throw new InvalidArgumentError(`no prices for region ${value}: the price table (schemas/prices.ts) prices ${pricedRegions.join(', ')}`);
+  return value;
+}
+
+function nonNegativeNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number, 0 or more`);
+    return n;
+  };
+}
+
+program
+  .command('cost')
+  .description("the stack's monthly AWS bill (list prices, no free tier) at the traffic you give: computed from its CloudFormation template and the per-event figures the cost bench measured")
+  .addOption(new Option('--events-per-second <n>', 'steady traffic, events per second').default(100).argParser(nonNegativeNumber('events per second')))
+  .addOption(new Option('--events-per-request <k>', 'events per POST (1: single events; the API takes arrays)').default(100).argParser(positiveInt('events per request')))
+  .option('--event-mix <shares>', 'shares of event types, e.g. bid=0.6,impression=0.3,click=0.1 (default: the blueprint mix the bench measured)')
+  .addOption(new Option('--region <region>', `AWS region to price (priced: ${pricedRegions.join(', ')})`).default('us-east-1').argParser(pricedRegion))
+  .option('--template <file>', 'a synthesized template to bill (default: cdk.out/SdpStack.template.json when newer than the sources, else the stack synthesized now)')
+  .option('--measurements <file>', 'measured per-event figures (default: perf/cost-measurements.json, written by npm run bench -- cost --measure)')
+  .option('--json', 'print the report as JSON')
+  .action((opts: { eventsPerSecond: number; eventsPerRequest: number; eventMix?: string; region: string; template?: string; measurements?: string; json?: boolean }) => {
+    let mix;
+    try {
+      mix = opts.eventMix === undefined ? undefined : parseEventMix(opts.eventMix);
+    } catch (err) {
+      throw new UserError((err as Error).message);
+    }
+    let report;
+    try {
+      report = costModule().runCost(join(BIN_DIR, '..'), { eventsPerSecond: opts.eventsPerSecond, eventsPerRequest: opts.eventsPerRequest, mix, region: opts.region, template: opts.template && resolve(opts.template), measurements: opts.measurements && resolve(opts.measurements) });
+    } catch (err) {
+      throw new UserError((err as Error).message);
+    }
+    process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatCostReport(report)}\n`);
   });
 
 program

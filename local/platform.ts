@@ -18,7 +18,7 @@ import { ApiServer, type ProxyHandler, type Route } from './api-server';
 import { ConsumerThread } from './consumers';
 import { withDeadline, type ThreadPriority } from './threads';
 import { ARM_FAULTS, threadFaultsSet } from './faults';
-import type { ConsumerWorkerData } from './consumer-worker';
+import type { ConsumerState, ConsumerWorkerData } from './consumer-worker';
 import { Scheduler } from './scheduler';
 import { jobRuns } from './jobs';
 import { ModelServer, SERVING_FIGURES_PATH } from './model-server';
@@ -296,6 +296,11 @@ export class LocalPlatform {
       ...this.emulators.map((e) => ({ name: e.kind, worker: e.worker })),
       ...this.consumers.map((c) => ({ name: c.name, worker: c.worker })),
     ];
+  }
+
+  /** Each stream consumer's status (invocations, records, handler time), by consumer name: for benches. */
+  async consumerStatus(): Promise<Record<string, ConsumerState>> {
+    return Object.assign({}, ...(await Promise.all(this.consumers.map((c) => c.status()))));
   }
 
   /** Emulator request counts, by emulator and operation. */
