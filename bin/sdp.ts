@@ -14,6 +14,7 @@ import { DEFAULT_SHARDS, MAX_LOCAL_SHARDS } from '../local/shard-limits';
 import { lakeBucket, settings, streams } from '../schemas/resources';
 import { formatCsv, formatJson, formatTable } from '../local/format';
 import { getJson } from '../local/get-json';
+import { jobRuns, recordedJobs, runJob } from '../local/jobs';
 import type { AuditRow } from '../local/audit';
 import type { DeadLetter } from '../local/dead-letters';
 import type { RedriveOutcome } from '../local/redrive';
@@ -37,7 +38,6 @@ function lazy<T>(path: string): T {
 }
 const platformModule = () => lazy<typeof import('../local/platform')>('local/platform');
 const emulators = () => lazy<typeof import('../local/emulators')>('local/emulators');
-const jobsModule = () => lazy<typeof import('../local/jobs')>('local/jobs');
 /** The lake's SQL: its own bundle beside the CLI's (bin/sdp.js builds both), else through tsx. */
 const lakeSql = (): typeof import('../local/lake-sql') => (typeof SDP_BIN_DIR === 'string' ? require(join(__dirname, 'lake-sql.js')) : lazy('local/lake-sql'));
 const deadLetters = () => lazy<typeof import('../local/dead-letters')>('local/dead-letters');
@@ -226,7 +226,7 @@ program
       const dataDir = requirePlatformData(opts.dataDir);
       const root = localLakeRoot(dataDir);
       if (!existsSync(root)) throw new UserError(`no local lake under ${dataDir}: start the platform (sdp local --data-dir ${dataDir}) and send events first, or pass --data-dir`);
-      const lake = await LakeSql.open(root, { onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
+      const lake = await LakeSql.open(root, { forSql: sql, onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
       try {
         result = await lake.query(sql);
       } catch (err) {
@@ -249,7 +249,7 @@ program
     const { compactLake } = lazy<typeof import('../lambdas/compaction/compact')>('lambdas/compaction/compact');
     let report: CompactionReport;
     try {
-      report = await jobsModule().runJob(outputs.DataDir, 'compaction', 'sdp compact', () =>
+      report = await runJob(outputs.DataDir, 'compaction', 'sdp compact', () =>
         compactLake({
           s3,
           bucket: lakeBucket.name,
@@ -299,7 +299,7 @@ program
   .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
     const inFlight = async () => {
-      const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
+      const health = await getJson<{ components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> }>(`${outputs.UrlForAPI}health`, 10_000);
       return Object.values(health.components).flatMap((c) => c.shards ?? []).reduce((n, s) => n + s.pending + (s.millisBehindLatest ? 1 : 0), 0);
     };
     const deadline = Date.now() + opts.wait * 1000;
@@ -521,7 +521,7 @@ program
     const { localLakeRoot } = lakeSql();
     let report: TrainingReport;
     try {
-      report = await jobsModule().runJob(outputs.DataDir, TRAINING_JOB, 'sdp train', async () => {
+      report = await runJob(outputs.DataDir, TRAINING_JOB, 'sdp train', async () => {
         const r = await trainModel({ lakeRoot: localLakeRoot(outputs.DataDir), s3, bucket: lakeBucket.name, aucFloor: opts.floor, onProgress: (m) => process.stderr.write(`${m}\n`) });
         return Object.assign(r, trainingSummary(r));
       });
@@ -543,9 +543,7 @@ program
   .option('--json', 'print the runs as JSON')
   .action((opts: { dataDir: string; json?: boolean }) => {
     const dataDir = requirePlatformData(opts.dataDir);
-    const { TRAINING_JOB } = lazy<typeof import('../local/training-job')>('local/training-job');
-    const { jobRuns } = jobsModule();
-    const runs = ['compaction', TRAINING_JOB].flatMap((job) => jobRuns(dataDir, job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
+    const runs = recordedJobs(dataDir).flatMap((job) => jobRuns(dataDir, job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return;
@@ -565,6 +563,12 @@ function oneLineUsageErrors(command: Command): void {
   command.commands.forEach(oneLineUsageErrors);
 }
 oneLineUsageErrors(program);
+
+// `sdp` alone prints the commands (the same text as `sdp --help`) and exits 0: asking what there is is no error.
+if (process.argv.length <= 2) {
+  program.outputHelp();
+  process.exit(0);
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);

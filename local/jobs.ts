@@ -3,7 +3,7 @@
  * time across the scheduler and the CLI (an OS-level lock per job), and a record of every
  * run (start, end, outcome, figures) appended to `<data dir>/jobs/<job>.jsonl`.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataDirLock, DataDirLockedError } from './data-dir-lock';
 
@@ -84,6 +84,13 @@ function runLines(dataDir: string, job: string): string[] {
 /** Recorded runs of a job, oldest first; lines that are not runs (a crash cut one short, damage) are left out. */
 export function jobRuns(dataDir: string, job: string): JobRun[] {
   return runLines(dataDir, job).flatMap((line) => parseRun(line) ?? []);
+}
+
+/** The jobs that have recorded runs in a data dir, by name (`sdp jobs` lists them without loading any job's code). */
+export function recordedJobs(dataDir: string): string[] {
+  const dir = join(dataDir, 'jobs');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -'.jsonl'.length)).sort();
 }
 
 /** How many lines of a job's record jobRuns leaves out. */
