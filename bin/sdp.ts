@@ -145,11 +145,11 @@ program
   .addOption(dataDirOption())
   .addOption(new Option('--port <port>', 'HTTP port of the local API').env('PORT').default(3000).argParser(port))
   .addOption(new Option('--shards <n>', `shards of the events stream (default: ${DEFAULT_SHARDS} for a new stream, an existing one unchanged; another count reshards it)`).argParser(shardCount))
-  .addOption(new Option('--aggregation-period <seconds>', 'aggregation window length').env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
+  .addOption(new Option('--aggregation-period <seconds>', `aggregation window length (default: ${settings.aggregationPeriodSeconds.default})`).env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
   .addOption(new Option('--compaction-interval <minutes>', 'minutes between scheduled lake compactions (0: off)').default(10).argParser(nonNegativeInt('compaction interval')))
   .addOption(new Option('--retrain-interval <minutes>', 'minutes between checks for retraining the bid-win model (0: off)').default(30).argParser(nonNegativeInt('retrain interval')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
-  .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
+  .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click and /predictions, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
   .option('--json', 'print the outputs as one JSON line once ready')
   .action(async (opts: { dataDir: string; port: number; shards?: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
     const { LocalPlatform } = platformModule();
@@ -191,7 +191,8 @@ program
       process.stdout.write(`${JSON.stringify(outputs)}\n`);
     } else {
       console.log('sdp is running locally. Outputs:');
-      for (const [key, value] of Object.entries(outputs)) console.log(`  ${key.padEnd(18)} ${value}`);
+      const width = Math.max(...Object.keys(outputs).map((key) => key.length));
+      for (const [key, value] of Object.entries(outputs)) console.log(`  ${key.padEnd(width)}  ${value}`);
       if (opts.apiKey) console.log('Ingestion requires the API key: send it in the x-api-key header.');
       const keyHeader = opts.apiKey ? ` -H 'x-api-key: <your key>'` : '';
       console.log(`Try: curl -s -XPOST ${outputs.UrlForAPI}bid -H 'content-type: application/json'${keyHeader} -d '{"tx_id":"t1","app_uid":"u1","campaign_item_id":42}'`);
