@@ -170,6 +170,14 @@ type TableKey = `${LakeFormat}/${LakeTable}`;
 /** DuckDB errors about the query itself, not the data: nothing to leave out. */
 const QUERY_ERROR = /^(Parser|Binder|Catalog) Error/;
 
+/** A lake table named without its format (`FROM bids`): the error says which names exist. */
+function withTableHint(err: Error): Error {
+  const name = /Table with name "?(\w+)"? does not exist/.exec(err.message)?.[1]?.toLowerCase();
+  if (!name || !(LAKE_TABLES as readonly string[]).includes(name)) return err;
+  const table = name as LakeTable;
+  return new Error(`${err.message.split('\n')[0]} The lake's tables are ${sqlTableName('parquet', table)} (Parquet) and ${sqlTableName('raw', table)} (the raw JSON).`);
+}
+
 export interface LakeSqlOptions {
   /** Told of each file or line left out, as it is found (at open, or when a query meets it). */
   onSkip?: (skipped: SkippedFile) => void;
@@ -245,7 +253,7 @@ export class LakeSql {
         const reader = await this.connection.runAndReadAll(sql);
         return { columns: reader.columnNames(), rows: reader.getRowObjectsJS().map(plainRow) };
       } catch (err) {
-        if (QUERY_ERROR.test((err as Error).message)) throw err;
+        if (QUERY_ERROR.test((err as Error).message)) throw withTableHint(err as Error);
         // Read the files of the tables the query names one by one, leave out those that fail, and run it again.
         const named = [...this.files.keys()].filter((key) => !this.probed.has(key) && namesTable(sql, key));
         if (named.length === 0) throw err;
