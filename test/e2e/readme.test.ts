@@ -120,7 +120,9 @@ describe('the README, run', () => {
   test('each command prints what the README shows', async () => {
     const p = await port;
     mkdirSync(dataDir, { recursive: true });
-    const env = { ...process.env, SDP_DATA_DIR: dataDir, PORT: '', SDP_API_KEY: '', FORCE_COLOR: '0', NO_COLOR: '1' };
+    // A user's environment: none of the platform's settings changed, the data dir the test's own.
+    const env: NodeJS.ProcessEnv = { ...process.env, SDP_DATA_DIR: dataDir, NO_COLOR: '1' };
+    for (const name of ['PORT', 'SDP_API_KEY', 'AGGREGATION_PERIOD_SECONDS', 'ALLOWED_LATENESS_SECONDS']) delete env[name];
     shell = new Shell(ROOT, env);
     // `npx sdp` runs this clone's bin/sdp.js; other npx commands go to npx.
     await shell.run(`npx() { if [ "$1" = sdp ]; then shift; node ${JSON.stringify(join(ROOT, 'bin', 'sdp.js'))} "$@"; else command npx "$@"; fi; }`, 10_000);
