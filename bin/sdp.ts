@@ -14,7 +14,7 @@ import { DEFAULT_SHARDS, MAX_LOCAL_SHARDS } from '../local/shard-limits';
 import { lakeBucket, settings, streams } from '../schemas/resources';
 import { formatCsv, formatJson, formatTable } from '../local/format';
 import { getJson } from '../local/get-json';
-import { jobRuns, recordedJobs, runJob } from '../local/jobs';
+import { jobRuns, recordedJobs, runJob, runJobAfterCurrent } from '../local/jobs';
 import type { AuditRow } from '../local/audit';
 import type { DeadLetter } from '../local/dead-letters';
 import type { RedriveOutcome } from '../local/redrive';
@@ -43,6 +43,9 @@ const lakeSql = (): typeof import('../local/lake-sql') => (typeof SDP_BIN_DIR ==
 const deadLetters = () => lazy<typeof import('../local/dead-letters')>('local/dead-letters');
 const awsDeadLetters = () => lazy<typeof import('../local/aws-dead-letters')>('local/aws-dead-letters');
 class UserError extends Error {}
+
+/** How long `sdp compact` waits for a compaction run in progress to end before it gives up. */
+const COMPACTION_WAIT_MS = 5 * 60_000;
 
 /** Ctrl-C and SIGTERM end `sdp local` within 10 s; this is the deadline of the stop itself. */
 const STOP_DEADLINE_MS = 9000;
@@ -250,14 +253,21 @@ program
     const { compactLake } = lazy<typeof import('../lambdas/compaction/compact')>('lambdas/compaction/compact');
     let report: CompactionReport;
     try {
-      report = await runJob(outputs.DataDir, 'compaction', 'sdp compact', () =>
-        compactLake({
-          s3,
-          bucket: lakeBucket.name,
-          now: Date.now(),
-          allowedLatenessSeconds: outputs.AllowedLatenessSeconds,
-          onProgress: (p) => process.stderr.write(`${p.phase}: ${p.message}\n`),
-        }),
+      // A scheduled run in progress (one starts with the platform) is waited for, not an error.
+      report = await runJobAfterCurrent(
+        outputs.DataDir,
+        'compaction',
+        'sdp compact',
+        () =>
+          compactLake({
+            s3,
+            bucket: lakeBucket.name,
+            now: Date.now(),
+            allowedLatenessSeconds: outputs.AllowedLatenessSeconds,
+            onProgress: (p) => process.stderr.write(`${p.phase}: ${p.message}\n`),
+          }),
+        COMPACTION_WAIT_MS,
+        (why) => process.stderr.write(`${why}\n`),
       );
     } catch (err) {
       throw new UserError(`compaction failed: ${(err as Error).message}`);

@@ -62,6 +62,25 @@ export async function runJob<T extends object>(dataDir: string, job: string, tri
   }
 }
 
+/**
+ * runJob for a command: when a run of the job is in progress (the schedule's, say), says so once
+ * and waits for it to end, up to `waitMs`, then runs; JobBusyError past that.
+ */
+export async function runJobAfterCurrent<T extends object>(dataDir: string, job: string, trigger: string, work: () => Promise<T>, waitMs: number, onWait: (why: string) => void): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  let told = false;
+  for (;;) {
+    try {
+      return await runJob(dataDir, job, trigger, work);
+    } catch (err) {
+      if (!(err instanceof JobBusyError) || Date.now() > deadline) throw err;
+      if (!told) onWait(`${err.message}; waiting for it to end`);
+      told = true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** A line of a job's record parsed, or undefined when it is not a run (cut short by a crash, or damaged). */
 function parseRun(line: string): JobRun | undefined {
   let run: Partial<JobRun> | null;
