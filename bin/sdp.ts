@@ -253,7 +253,7 @@ program
     const { compactLake } = lazy<typeof import('../lambdas/compaction/compact')>('lambdas/compaction/compact');
     let report: CompactionReport;
     try {
-      // A scheduled run in progress (one starts with the platform) is waited for, not an error.
+      // A scheduled run in progress is waited for, not an error.
       report = await runJobAfterCurrent(
         outputs.DataDir,
         'compaction',
