@@ -31,6 +31,8 @@ const README_HOST = '127.0.0.1:3000';
 const COMMAND_TIMEOUT_MS = 120_000;
 /** How long a read is retried until its output matches (the pipeline's freshness is ~1 s). */
 const READ_DEADLINE_MS = 30_000;
+/** The README's events are sent within this long of the test's start (the platform starts first). */
+const HOUR_TURN_MARGIN_MS = 120_000;
 const STARTS_PLATFORM = /^npm start\b/;
 const READ = /^(curl\b(?![^\n]*(-X\s*POST|-XPOST|\s-d\s|--data))|npx sdp (query|status|jobs|dlq list)\b)/;
 
@@ -118,6 +120,10 @@ describe('the README, run', () => {
   });
 
   test('each command prints what the README shows', async () => {
+    // The examples count their events per hour and per day, as one row each: events sent across
+    // the turn of an hour would make two. A run that would send them then starts after the turn.
+    const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
+    if (toNextHour < HOUR_TURN_MARGIN_MS) await new Promise((r) => setTimeout(r, toNextHour + 1000));
     const p = await port;
     mkdirSync(dataDir, { recursive: true });
     // A user's environment: none of the platform's settings changed, the data dir the test's own.
@@ -131,6 +137,7 @@ describe('the README, run', () => {
     const run = console_.filter((b) => !b.skip);
     const skipped = blocks.filter((b): b is Exclude<Block, { kind: 'text' }> => b.kind !== 'text' && b.skip !== undefined);
     let commands = 0;
+    const timings: [number, string][] = [];
     for (const block of run) {
       for (const command of block.commands) {
         const expected = command.expected.map(here);
@@ -147,6 +154,7 @@ describe('the README, run', () => {
           if (why) throw failure(why);
           continue;
         }
+        const started = Date.now();
         const isRead = READ.test(command.text);
         const deadline = Date.now() + READ_DEADLINE_MS;
         for (;;) {
@@ -158,8 +166,11 @@ describe('the README, run', () => {
           if (!isRead || Date.now() > deadline) throw failure(why, result.code === 0 && result.stderr.trim() ? `stderr:\n${result.stderr.slice(-2000)}` : '');
           await new Promise((r) => setTimeout(r, 500));
         }
+        timings.push([Date.now() - started, `${where(command.line)} ${command.text.split('\n')[0].slice(0, 60)}`]);
       }
     }
+    const slowest = timings.sort((a, b) => b[0] - a[0]).slice(0, 3).map(([ms, what]) => `${(ms / 1000).toFixed(1)} s ${what}`);
+    process.stdout.write(`README: slowest commands: ${slowest.join('; ')}\n`);
     process.stdout.write(`README: ${run.length} console blocks run (${commands} commands), ${skipped.length} blocks skipped: ${skipped.map((b) => `${where(b.line)} (${b.skip})`).join('; ')}\n`);
     expect(run.length + skipped.length).toBe(blocks.filter((b) => b.kind !== 'text').length);
     expect(platform).toBeDefined();
