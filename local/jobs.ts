@@ -5,6 +5,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataDirLock, DataDirLockedError } from './data-dir-lock';
 
 export interface JobRun {
@@ -76,7 +77,7 @@ export async function runJobAfterCurrent<T extends object>(dataDir: string, job:
       if (!(err instanceof JobBusyError) || Date.now() > deadline) throw err;
       if (!told) onWait(`${err.message}; waiting for it to end`);
       told = true;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
   }
 }

@@ -19,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDataDir } from '../support/platform';
 import { mismatch, readmeBlocks, type Block } from '../support/readme';
 import { waitFor } from '../../local/wait';
@@ -123,7 +124,7 @@ describe('the README, run', () => {
     // The examples count their events per hour and per day, as one row each: events sent across
     // the turn of an hour would make two. A run that would send them then starts after the turn.
     const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
-    if (toNextHour < HOUR_TURN_MARGIN_MS) await new Promise((r) => setTimeout(r, toNextHour + 1000));
+    if (toNextHour < HOUR_TURN_MARGIN_MS) await sleep(toNextHour + 1000);
     const p = await port;
     mkdirSync(dataDir, { recursive: true });
     // A user's environment: none of the platform's settings changed, the data dir the test's own.
@@ -164,7 +165,7 @@ describe('the README, run', () => {
           const why = result.code !== 0 ? `exited ${result.code}; stderr:\n${result.stderr}\nstdout:\n${result.stdout}` : mismatch(expected, result.stdout);
           if (!why) break;
           if (!isRead || Date.now() > deadline) throw failure(why, result.code === 0 && result.stderr.trim() ? `stderr:\n${result.stderr.slice(-2000)}` : '');
-          await new Promise((r) => setTimeout(r, 500));
+          await sleep(500);
         }
         timings.push([Date.now() - started, `${where(command.line)} ${command.text.split('\n')[0].slice(0, 60)}`]);
       }
