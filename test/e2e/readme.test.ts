@@ -134,8 +134,8 @@ describe('the README, run', () => {
     // `npx sdp` runs this clone's bin/sdp.js; other npx commands go to npx.
     await shell.run(`npx() { if [ "$1" = sdp ]; then shift; node ${JSON.stringify(join(ROOT, 'bin', 'sdp.js'))} "$@"; else command npx "$@"; fi; }`, 10_000);
     const here = (text: string) => text.split(README_HOST).join(`127.0.0.1:${p}`);
-    const console_ = blocks.filter((b): b is Extract<Block, { kind: 'console' }> => b.kind === 'console');
-    const run = console_.filter((b) => !b.skip);
+    const consoleBlocks = blocks.filter((b): b is Extract<Block, { kind: 'console' }> => b.kind === 'console');
+    const run = consoleBlocks.filter((b) => !b.skip);
     const skipped = blocks.filter((b): b is Exclude<Block, { kind: 'text' }> => b.kind !== 'text' && b.skip !== undefined);
     let commands = 0;
     const timings: [number, string][] = [];
