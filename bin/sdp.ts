@@ -16,6 +16,7 @@ import { formatCsv, formatJson, formatTable } from '../local/format';
 import { pricedRegions } from '../schemas/prices';
 import { formatCostReport, parseEventMix } from '../local/cost/report';
 import { getJson } from '../local/get-json';
+import { jobRuns, recordedJobs, runJob, runJobAfterCurrent } from '../local/jobs';
 import type { AuditRow } from '../local/audit';
 import type { DeadLetter } from '../local/dead-letters';
 import type { RedriveOutcome } from '../local/redrive';
@@ -40,13 +41,15 @@ function lazy<T>(path: string): T {
 }
 const platformModule = () => lazy<typeof import('../local/platform')>('local/platform');
 const emulators = () => lazy<typeof import('../local/emulators')>('local/emulators');
-const jobsModule = () => lazy<typeof import('../local/jobs')>('local/jobs');
 /** The lake's SQL: its own bundle beside the CLI's (bin/sdp.js builds both), else through tsx. */
 const lakeSql = (): typeof import('../local/lake-sql') => (typeof SDP_BIN_DIR === 'string' ? require(join(__dirname, 'lake-sql.js')) : lazy('local/lake-sql'));
 const deadLetters = () => lazy<typeof import('../local/dead-letters')>('local/dead-letters');
 const awsDeadLetters = () => lazy<typeof import('../local/aws-dead-letters')>('local/aws-dead-letters');
 const costModule = () => lazy<typeof import('../local/cost/run')>('local/cost/run');
 class UserError extends Error {}
+
+/** How long `sdp compact` waits for a compaction run in progress to end before it gives up. */
+const COMPACTION_WAIT_MS = 5 * 60_000;
 
 /** Ctrl-C and SIGTERM end `sdp local` within 10 s; this is the deadline of the stop itself. */
 const STOP_DEADLINE_MS = 9000;
@@ -139,7 +142,7 @@ async function waitForInFlight(outputs: PlatformOutputs, seconds: number, consum
   const stale = (s: Shard) => consumers !== undefined && !s.waitingFor && (s.lastProgressAt ?? 0) < since;
   const behind = (s: Shard) => s.pending + (s.millisBehindLatest || stale(s) ? 1 : 0);
   const inFlight = async () => {
-    const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: Shard[] }> };
+    const health = await getJson<{ components: Record<string, { shards?: Shard[] }> }>(`${outputs.UrlForAPI}health`, 10_000);
     const components = consumers ? consumers.map((name) => health.components[name]) : Object.values(health.components).filter((c) => c.shards);
     // A named consumer that does not answer (no shards reported) counts as behind.
     return components.reduce((n, c) => n + (c?.shards ? c.shards.reduce((m, s) => m + behind(s), 0) : 1), 0);
@@ -181,11 +184,11 @@ program
   .addOption(dataDirOption())
   .addOption(new Option('--port <port>', 'HTTP port of the local API').env('PORT').default(3000).argParser(port))
   .addOption(new Option('--shards <n>', `shards of the events stream (default: ${DEFAULT_SHARDS} for a new stream, an existing one unchanged; another count reshards it)`).argParser(shardCount))
-  .addOption(new Option('--aggregation-period <seconds>', 'aggregation window length').env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
+  .addOption(new Option('--aggregation-period <seconds>', `aggregation window length (default: ${settings.aggregationPeriodSeconds.default})`).env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
   .addOption(new Option('--compaction-interval <minutes>', 'minutes between scheduled lake compactions (0: off)').default(10).argParser(nonNegativeInt('compaction interval')))
   .addOption(new Option('--retrain-interval <minutes>', 'minutes between checks for retraining the bid-win model (0: off)').default(30).argParser(nonNegativeInt('retrain interval')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
-  .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
+  .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click and /predictions, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
   .option('--json', 'print the outputs as one JSON line once ready')
   .action(async (opts: { dataDir: string; port: number; shards?: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
     const { LocalPlatform } = platformModule();
@@ -227,7 +230,8 @@ program
       process.stdout.write(`${JSON.stringify(outputs)}\n`);
     } else {
       console.log('sdp is running locally. Outputs:');
-      for (const [key, value] of Object.entries(outputs)) console.log(`  ${key.padEnd(18)} ${value}`);
+      const width = Math.max(...Object.keys(outputs).map((key) => key.length));
+      for (const [key, value] of Object.entries(outputs)) console.log(`  ${key.padEnd(width)}  ${value}`);
       if (opts.apiKey) console.log('Ingestion requires the API key: send it in the x-api-key header.');
       const keyHeader = opts.apiKey ? ` -H 'x-api-key: <your key>'` : '';
       console.log(`Try: curl -s -XPOST ${outputs.UrlForAPI}bid -H 'content-type: application/json'${keyHeader} -d '{"tx_id":"t1","app_uid":"u1","campaign_item_id":42}'`);
@@ -262,7 +266,7 @@ program
       const dataDir = requirePlatformData(opts.dataDir);
       const root = localLakeRoot(dataDir);
       if (!existsSync(root)) throw new UserError(`no local lake under ${dataDir}: start the platform (sdp local --data-dir ${dataDir}) and send events first, or pass --data-dir`);
-      const lake = await LakeSql.open(root, { onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
+      const lake = await LakeSql.open(root, { forSql: sql, onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
       try {
         result = await lake.query(sql);
       } catch (err) {
@@ -285,14 +289,21 @@ program
     const { compactLake } = lazy<typeof import('../lambdas/compaction/compact')>('lambdas/compaction/compact');
     let report: CompactionReport;
     try {
-      report = await jobsModule().runJob(outputs.DataDir, 'compaction', 'sdp compact', () =>
-        compactLake({
-          s3,
-          bucket: lakeBucket.name,
-          now: Date.now(),
-          allowedLatenessSeconds: outputs.AllowedLatenessSeconds,
-          onProgress: (p) => process.stderr.write(`${p.phase}: ${p.message}\n`),
-        }),
+      // A scheduled run in progress is waited for, not an error.
+      report = await runJobAfterCurrent(
+        outputs.DataDir,
+        'compaction',
+        'sdp compact',
+        () =>
+          compactLake({
+            s3,
+            bucket: lakeBucket.name,
+            now: Date.now(),
+            allowedLatenessSeconds: outputs.AllowedLatenessSeconds,
+            onProgress: (p) => process.stderr.write(`${p.phase}: ${p.message}\n`),
+          }),
+        COMPACTION_WAIT_MS,
+        (why) => process.stderr.write(`${why}\n`),
       );
     } catch (err) {
       throw new UserError(`compaction failed: ${(err as Error).message}`);
@@ -591,7 +602,7 @@ program
     const { localLakeRoot } = lakeSql();
     let report: TrainingReport;
     try {
-      report = await jobsModule().runJob(outputs.DataDir, TRAINING_JOB, 'sdp train', async () => {
+      report = await runJob(outputs.DataDir, TRAINING_JOB, 'sdp train', async () => {
         const r = await trainModel({ lakeRoot: localLakeRoot(outputs.DataDir), s3, bucket: lakeBucket.name, aucFloor: opts.floor, onProgress: (m) => process.stderr.write(`${m}\n`) });
         return Object.assign(r, trainingSummary(r));
       });
@@ -614,9 +625,7 @@ program
   .option('--json', 'print the runs as JSON')
   .action((opts: { dataDir: string; json?: boolean }) => {
     const dataDir = requirePlatformData(opts.dataDir);
-    const { TRAINING_JOB } = lazy<typeof import('../local/training-job')>('local/training-job');
-    const { jobRuns } = jobsModule();
-    const runs = ['compaction', TRAINING_JOB].flatMap((job) => jobRuns(dataDir, job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
+    const runs = recordedJobs(dataDir).flatMap((job) => jobRuns(dataDir, job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return;
@@ -636,6 +645,12 @@ function oneLineUsageErrors(command: Command): void {
   command.commands.forEach(oneLineUsageErrors);
 }
 oneLineUsageErrors(program);
+
+// `sdp` alone prints the commands (the same text as `sdp --help`) and exits 0: asking what there is is no error.
+if (process.argv.length <= 2) {
+  program.outputHelp();
+  process.exit(0);
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
