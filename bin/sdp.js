@@ -3,7 +3,8 @@
 // on the first run and again whenever one of its sources changes (their sizes and mtimes are kept
 // beside the bundle; packages are keyed on package-lock.json), so no build step is needed after
 // `npm ci` and a start compiles no TypeScript. The bundle holds only the CLI's light modules; the
-// lake's SQL (local/lake-sql.ts) is a second bundle, loaded by sdp query alone; the heavy modules
+// lake's SQL (local/lake-sql.ts) is a second bundle, loaded by sdp query alone, and what it needs
+// once a query names a table (local/lake-sql-deps.ts) a third; the heavy modules
 // (AWS SDKs, the platform) are required through tsx by the commands that use them (lazy() in
 // sdp.ts). Should the bundles not build (a read-only checkout, say), the CLI runs through tsx.
 // Node 20 is what this machine has; the SDK's notice about its future Node 22 floor is noise here.
@@ -38,25 +39,31 @@ function build() {
   mkdirSync(OUT_DIR, { recursive: true });
   const tmp = join(OUT_DIR, `build-${process.pid}`);
   const result = require('esbuild').buildSync({
-    entryPoints: { sdp: join(__dirname, 'sdp.ts'), 'lake-sql': join(ROOT, 'local', 'lake-sql.ts') },
+    entryPoints: {
+      sdp: join(__dirname, 'sdp.ts'),
+      'lake-sql': join(ROOT, 'local', 'lake-sql.ts'),
+      // What the lake's SQL needs once a query names a table (zod schemas, hyparquet): loaded only then.
+      'lake-sql-deps': join(ROOT, 'local', 'lake-sql-deps.ts'),
+    },
     outdir: tmp,
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     // Packages are bundled too (fewer files to find and read at start), but for those that load
-    // native code or hooks, or that only the heavy commands need.
-    external: ['@duckdb/*', 'tsx', 'tsx/*', 'esbuild', '@aws-sdk/*', '@smithy/*'],
+    // native code or hooks, or that only the heavy commands need. DuckDB's JavaScript API is
+    // bundled (its ~180 files took ~60 ms to load), its native bindings are not.
+    external: ['@duckdb/node-bindings*', 'tsx', 'tsx/*', 'esbuild', '@aws-sdk/*', '@smithy/*'],
     // sdp.ts finds queries/ and the heavy modules from its own directory, not the bundle's.
-    define: { SDP_BIN_DIR: JSON.stringify(__dirname) },
+    define: { SDP_BIN_DIR: JSON.stringify(__dirname), SDP_CLI_BUNDLE: 'true' },
     metafile: true,
     absWorkingDir: ROOT,
     logLevel: 'silent',
   });
   const sources = Object.keys(result.metafile.inputs).filter((f) => !f.split(/[\\/]/).includes('node_modules'));
   const inputs = Object.fromEntries([__filename, LOCKFILE, ...sources.map((f) => resolve(ROOT, f))].map((f) => [f, stamp(f)]));
-  renameSync(join(tmp, 'lake-sql.js'), join(OUT_DIR, 'lake-sql.js'));
-  renameSync(join(tmp, 'sdp.js'), BUNDLE);
+  // The entry point last: a run that finds it finds the others it loads.
+  for (const file of ['lake-sql-deps.js', 'lake-sql.js', 'sdp.js']) renameSync(join(tmp, file), join(OUT_DIR, file));
   rmSync(tmp, { recursive: true, force: true });
   const tmpManifest = `${MANIFEST}.${process.pid}.tmp`;
   writeFileSync(tmpManifest, JSON.stringify(inputs));

@@ -13,13 +13,17 @@ import { hasPlatformData, runningPlatformOutputs, type PlatformOutputs } from '.
 import { DEFAULT_SHARDS, MAX_LOCAL_SHARDS } from '../local/shard-limits';
 import { lakeBucket, settings, streams } from '../schemas/resources';
 import { formatCsv, formatJson, formatTable } from '../local/format';
+import { pricedRegions } from '../schemas/prices';
+import { formatCostReport, parseEventMix } from '../local/cost/report';
 import { getJson } from '../local/get-json';
+import { jobRuns, recordedJobs, runJob, runJobAfterCurrent } from '../local/jobs';
 import type { AuditRow } from '../local/audit';
 import type { DeadLetter } from '../local/dead-letters';
 import type { RedriveOutcome } from '../local/redrive';
 import type { DeployedConsumer, StackOutputs } from '../local/aws-dead-letters';
 import type { CompactionReport } from '../lambdas/compaction/compact';
 import type { TrainingReport } from '../local/trainer';
+import { OUTCOME_WINDOW_MS } from '../lambdas/ml/outcome';
 import type { QueryResult } from '../local/lake-sql';
 
 /** This file's directory; in the bundle (bin/sdp.js), esbuild defines SDP_BIN_DIR, as __dirname is the bundle's own. */
@@ -37,12 +41,15 @@ function lazy<T>(path: string): T {
 }
 const platformModule = () => lazy<typeof import('../local/platform')>('local/platform');
 const emulators = () => lazy<typeof import('../local/emulators')>('local/emulators');
-const jobsModule = () => lazy<typeof import('../local/jobs')>('local/jobs');
 /** The lake's SQL: its own bundle beside the CLI's (bin/sdp.js builds both), else through tsx. */
 const lakeSql = (): typeof import('../local/lake-sql') => (typeof SDP_BIN_DIR === 'string' ? require(join(__dirname, 'lake-sql.js')) : lazy('local/lake-sql'));
 const deadLetters = () => lazy<typeof import('../local/dead-letters')>('local/dead-letters');
 const awsDeadLetters = () => lazy<typeof import('../local/aws-dead-letters')>('local/aws-dead-letters');
+const costModule = () => lazy<typeof import('../local/cost/run')>('local/cost/run');
 class UserError extends Error {}
+
+/** How long `sdp compact` waits for a compaction run in progress to end before it gives up. */
+const COMPACTION_WAIT_MS = 5 * 60_000;
 
 /** Ctrl-C and SIGTERM end `sdp local` within 10 s; this is the deadline of the stop itself. */
 const STOP_DEADLINE_MS = 9000;
@@ -112,13 +119,45 @@ function describeComponent(c: Record<string, unknown>): string {
   if (typeof c.reason === 'string') return c.reason;
   if (c.lastRun) {
     const run = c.lastRun as { ended_at: string; outcome: string };
-    return `last run ${run.outcome} at ${run.ended_at}`;
+    const failure = c.lastFailure as { at: string; error: string } | undefined;
+    return `last run ${run.outcome} at ${run.ended_at}${failure ? `; last failed at ${failure.at}: ${failure.error}` : ''}`;
   }
   return typeof c.endpoint === 'string' ? c.endpoint : '';
 }
 
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
+
+/**
+ * Waits up to `seconds` until the platform's stream consumers have no records in flight and are not
+ * behind the stream, so what was sent is in the aggregates and the lake; returns how many records
+ * are still in flight (0: caught up). With `consumers` (e.g. the lake writer alone) it is strict:
+ * each named consumer must answer, and a shard counts as caught up only once a read made after the
+ * wait began found nothing pending and nothing behind (lastProgressAt), so a status from before what
+ * was just sent was read does not count.
+ */
+async function waitForInFlight(outputs: PlatformOutputs, seconds: number, consumers?: string[]): Promise<number> {
+  type Shard = { pending: number; millisBehindLatest?: number; lastProgressAt?: number; waitingFor?: string[] };
+  const since = Date.now();
+  const stale = (s: Shard) => consumers !== undefined && !s.waitingFor && (s.lastProgressAt ?? 0) < since;
+  const behind = (s: Shard) => s.pending + (s.millisBehindLatest || stale(s) ? 1 : 0);
+  const inFlight = async () => {
+    const health = await getJson<{ components: Record<string, { shards?: Shard[] }> }>(`${outputs.UrlForAPI}health`, 10_000);
+    const components = consumers ? consumers.map((name) => health.components[name]) : Object.values(health.components).filter((c) => c.shards);
+    // A named consumer that does not answer (no shards reported) counts as behind.
+    return components.reduce((n, c) => n + (c?.shards ? c.shards.reduce((m, s) => m + behind(s), 0) : 1), 0);
+  };
+  const deadline = since + seconds * 1000;
+  let pending = await inFlight();
+  const waited = pending > 0;
+  while (pending > 0 && Date.now() < deadline) {
+    process.stderr.write(`waiting for ${pending} records in flight...\r`);
+    await new Promise((r) => setTimeout(r, 500));
+    pending = await inFlight();
+  }
+  if (waited) process.stderr.write('\n');
+  return pending;
+}
 
 /** The outputs of the platform running on a data dir, or a user error naming the dir (absolute) and how to start one. */
 async function requireRunningPlatform(dataDir: string): Promise<PlatformOutputs> {
@@ -145,11 +184,11 @@ program
   .addOption(dataDirOption())
   .addOption(new Option('--port <port>', 'HTTP port of the local API').env('PORT').default(3000).argParser(port))
   .addOption(new Option('--shards <n>', `shards of the events stream (default: ${DEFAULT_SHARDS} for a new stream, an existing one unchanged; another count reshards it)`).argParser(shardCount))
-  .addOption(new Option('--aggregation-period <seconds>', 'aggregation window length').env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
+  .addOption(new Option('--aggregation-period <seconds>', `aggregation window length (default: ${settings.aggregationPeriodSeconds.default})`).env('AGGREGATION_PERIOD_SECONDS').argParser(positiveInt('aggregation period')))
   .addOption(new Option('--compaction-interval <minutes>', 'minutes between scheduled lake compactions (0: off)').default(10).argParser(nonNegativeInt('compaction interval')))
   .addOption(new Option('--retrain-interval <minutes>', 'minutes between checks for retraining the bid-win model (0: off)').default(30).argParser(nonNegativeInt('retrain interval')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
-  .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
+  .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click and /predictions, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
   .option('--json', 'print the outputs as one JSON line once ready')
   .action(async (opts: { dataDir: string; port: number; shards?: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
     const { LocalPlatform } = platformModule();
@@ -191,7 +230,8 @@ program
       process.stdout.write(`${JSON.stringify(outputs)}\n`);
     } else {
       console.log('sdp is running locally. Outputs:');
-      for (const [key, value] of Object.entries(outputs)) console.log(`  ${key.padEnd(18)} ${value}`);
+      const width = Math.max(...Object.keys(outputs).map((key) => key.length));
+      for (const [key, value] of Object.entries(outputs)) console.log(`  ${key.padEnd(width)}  ${value}`);
       if (opts.apiKey) console.log('Ingestion requires the API key: send it in the x-api-key header.');
       const keyHeader = opts.apiKey ? ` -H 'x-api-key: <your key>'` : '';
       console.log(`Try: curl -s -XPOST ${outputs.UrlForAPI}bid -H 'content-type: application/json'${keyHeader} -d '{"tx_id":"t1","app_uid":"u1","campaign_item_id":42}'`);
@@ -226,7 +266,7 @@ program
       const dataDir = requirePlatformData(opts.dataDir);
       const root = localLakeRoot(dataDir);
       if (!existsSync(root)) throw new UserError(`no local lake under ${dataDir}: start the platform (sdp local --data-dir ${dataDir}) and send events first, or pass --data-dir`);
-      const lake = await LakeSql.open(root, { onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
+      const lake = await LakeSql.open(root, { forSql: sql, onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
       try {
         result = await lake.query(sql);
       } catch (err) {
@@ -249,14 +289,21 @@ program
     const { compactLake } = lazy<typeof import('../lambdas/compaction/compact')>('lambdas/compaction/compact');
     let report: CompactionReport;
     try {
-      report = await jobsModule().runJob(outputs.DataDir, 'compaction', 'sdp compact', () =>
-        compactLake({
-          s3,
-          bucket: lakeBucket.name,
-          now: Date.now(),
-          allowedLatenessSeconds: outputs.AllowedLatenessSeconds,
-          onProgress: (p) => process.stderr.write(`${p.phase}: ${p.message}\n`),
-        }),
+      // A scheduled run in progress is waited for, not an error.
+      report = await runJobAfterCurrent(
+        outputs.DataDir,
+        'compaction',
+        'sdp compact',
+        () =>
+          compactLake({
+            s3,
+            bucket: lakeBucket.name,
+            now: Date.now(),
+            allowedLatenessSeconds: outputs.AllowedLatenessSeconds,
+            onProgress: (p) => process.stderr.write(`${p.phase}: ${p.message}\n`),
+          }),
+        COMPACTION_WAIT_MS,
+        (why) => process.stderr.write(`${why}\n`),
       );
     } catch (err) {
       throw new UserError(`compaction failed: ${(err as Error).message}`);
@@ -298,17 +345,7 @@ program
   .option('--json', 'print the audit as JSON')
   .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
-    const inFlight = async () => {
-      const health = (await (await fetch(`${outputs.UrlForAPI}health`)).json()) as { components: Record<string, { shards?: { pending: number; millisBehindLatest?: number }[] }> };
-      return Object.values(health.components).flatMap((c) => c.shards ?? []).reduce((n, s) => n + s.pending + (s.millisBehindLatest ? 1 : 0), 0);
-    };
-    const deadline = Date.now() + opts.wait * 1000;
-    let pending = await inFlight();
-    while (pending > 0 && Date.now() < deadline) {
-      process.stderr.write(`waiting for ${pending} records in flight...\r`);
-      await new Promise((r) => setTimeout(r, 500));
-      pending = await inFlight();
-    }
+    const pending = await waitForInFlight(outputs, opts.wait);
     process.stderr.write('reading the events stream, the aggregates and the lake...\n');
     const { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile } = lazy<typeof import('../local/audit')>('local/audit');
     const { KinesisClient } = (require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'));
@@ -462,6 +499,7 @@ program
   .addOption(new Option('--campaigns <n>', 'campaigns').default(50).argParser(positiveInt('campaigns')))
   .addOption(new Option('--seed <n>', 'seed: the same seed makes the same traffic and world').default(1).argParser(nonNegativeInt('seed')))
   .addOption(new Option('--resend-rate <share>', 'share of events sent twice').default(0.05).argParser(Number))
+  .addOption(new Option('--minutes <n>', "event times spread over the last n minutes (an auction's outcome is known once its bid is 5 minutes old)").default(10).argParser(positiveInt('minutes')))
   .addOption(new Option('--rate <events/s>', 'send this many events per second, evenly paced (0: as fast as accepted)').default(0).argParser(nonNegativeInt('rate')))
   .addOption(new Option('--batch-size <n>', 'events per request, each request of one type to its route (1: single events)').default(100).argParser(positiveInt('batch size')))
   .addOption(new Option('--concurrency <n>', 'most requests in flight at once').default(16).argParser(positiveInt('concurrency')))
@@ -470,10 +508,10 @@ program
   .addOption(new Option('--api-key <key>', 'x-api-key to send').env('SDP_API_KEY'))
   .option('--out <file>', 'write the events as NDJSON ({type, body} per line) instead of sending them')
   .option('--json', 'print the summary as JSON')
-  .action(async (opts: { auctions: number; campaigns: number; seed: number; resendRate: number; rate: number; batchSize: number; concurrency: number; url?: string; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
+  .action(async (opts: { auctions: number; campaigns: number; seed: number; resendRate: number; minutes: number; rate: number; batchSize: number; concurrency: number; url?: string; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
     if (!(opts.resendRate >= 0 && opts.resendRate < 1)) throw new UserError('--resend-rate must be a share from 0 to 1');
     const { bayesOptimalAuc, generateWorkload } = lazy<typeof import('../local/workload')>('local/workload');
-    const workload = generateWorkload({ auctions: opts.auctions, campaigns: opts.campaigns, seed: opts.seed, resendRate: opts.resendRate, winModel: true });
+    const workload = generateWorkload({ auctions: opts.auctions, campaigns: opts.campaigns, seed: opts.seed, resendRate: opts.resendRate, timeSpreadMs: opts.minutes * 60_000, winModel: true });
     let sent: (SendResult & { seconds: number }) | undefined;
     const summary = { auctions: opts.auctions, events: workload.events.length, distinct: workload.totals, bayesOptimalAuc: bayesOptimalAuc(workload), campaigns: Object.fromEntries(workload.truth) };
     if (opts.out) {
@@ -506,22 +544,65 @@ program
     }
   });
 
+function pricedRegion(value: string): string {
+  if (!pricedRegions.includes(value)) throw new InvalidArgumentError(`no prices for region ${value}: the price table (schemas/prices.ts) prices ${pricedRegions.join(', ')}`);
+  return value;
+}
+
+function nonNegativeNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number, 0 or more`);
+    return n;
+  };
+}
+
+program
+  .command('cost')
+  .description("the stack's monthly AWS bill (list prices, no free tier) at the traffic you give: computed from its CloudFormation template and the per-event figures the cost bench measured")
+  .addOption(new Option('--events-per-second <n>', 'steady traffic, events per second').default(100).argParser(nonNegativeNumber('events per second')))
+  .addOption(new Option('--events-per-request <k>', 'events per POST (1: single events; the API takes arrays)').default(100).argParser(positiveInt('events per request')))
+  .option('--event-mix <shares>', 'shares of event types, e.g. bid=0.6,impression=0.3,click=0.1 (default: the blueprint mix the bench measured)')
+  .addOption(new Option('--region <region>', `AWS region to price (priced: ${pricedRegions.join(', ')})`).default('us-east-1').argParser(pricedRegion))
+  .option('--template <file>', 'a synthesized template to bill (default: cdk.out/SdpStack.template.json when newer than the sources, else the stack synthesized now)')
+  .option('--measurements <file>', 'measured per-event figures (default: perf/cost-measurements.json, written by npm run bench -- cost --measure)')
+  .option('--json', 'print the report as JSON')
+  .action((opts: { eventsPerSecond: number; eventsPerRequest: number; eventMix?: string; region: string; template?: string; measurements?: string; json?: boolean }) => {
+    let mix;
+    try {
+      mix = opts.eventMix === undefined ? undefined : parseEventMix(opts.eventMix);
+    } catch (err) {
+      throw new UserError((err as Error).message);
+    }
+    let report;
+    try {
+      report = costModule().runCost(join(BIN_DIR, '..'), { eventsPerSecond: opts.eventsPerSecond, eventsPerRequest: opts.eventsPerRequest, mix, region: opts.region, template: opts.template && resolve(opts.template), measurements: opts.measurements && resolve(opts.measurements) });
+    } catch (err) {
+      throw new UserError((err as Error).message);
+    }
+    process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatCostReport(report)}\n`);
+  });
+
 program
   .command('train')
-  .description('train the bid-win model on the lake\'s auctions now; deploy it if it passes the quality gate')
+  .description("train the bid-win model now on the lake's auctions whose outcome is known (bids at least 5 minutes old); deploy it if it passes the quality gate")
   .addOption(dataDirOption())
+  .addOption(new Option('--wait <seconds>', 'first wait up to this long for events in flight to reach the lake').default(300).argParser(nonNegativeInt('wait')))
   .addOption(new Option('--floor <auc>', 'held-out AUC the model must reach to be deployed').env('MODEL_AUC_FLOOR').default(settings.modelAucFloor.default).argParser(Number))
   .option('--json', 'print the training report as JSON')
-  .action(async (opts: { dataDir: string; floor: number; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; floor: number; wait: number; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
     if (!(opts.floor >= 0 && opts.floor <= 1)) throw new UserError('--floor must be an AUC between 0 and 1');
+    // An auction read while its impression is still in flight would be labelled lost.
+    const inFlight = await waitForInFlight(outputs, opts.wait, ['lake-writer-events']);
+    if (inFlight > 0) throw new UserError(`${inFlight} events still on their way to the lake after ${opts.wait} s: train when it has caught up (sdp status shows the lake writer's lag), or pass a longer --wait`);
     const s3 = emulators().emulatorS3Client(outputs.S3Endpoint);
     const { TRAINING_JOB, trainingSummary } = lazy<typeof import('../local/training-job')>('local/training-job');
     const { trainModel } = lazy<typeof import('../local/trainer')>('local/trainer');
     const { localLakeRoot } = lakeSql();
     let report: TrainingReport;
     try {
-      report = await jobsModule().runJob(outputs.DataDir, TRAINING_JOB, 'sdp train', async () => {
+      report = await runJob(outputs.DataDir, TRAINING_JOB, 'sdp train', async () => {
         const r = await trainModel({ lakeRoot: localLakeRoot(outputs.DataDir), s3, bucket: lakeBucket.name, aucFloor: opts.floor, onProgress: (m) => process.stderr.write(`${m}\n`) });
         return Object.assign(r, trainingSummary(r));
       });
@@ -532,6 +613,7 @@ program
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
+    console.log(`${report.auctions} auctions with a known outcome (bids up to ${new Date(Date.parse(report.knownBefore) - OUTCOME_WINDOW_MS).toISOString()})`);
     console.log(`model ${report.version}: held-out AUC ${report.metrics.auc.toFixed(4)}, log loss ${report.metrics.logLoss.toFixed(4)} on ${report.holdoutRows} auctions (trained on ${report.trainingRows} in ${report.trainingSeconds.toFixed(1)} s)`);
     console.log(`${report.decision.deploy ? 'deployed' : 'not deployed'}: ${report.decision.reason}`);
   });
@@ -543,9 +625,7 @@ program
   .option('--json', 'print the runs as JSON')
   .action((opts: { dataDir: string; json?: boolean }) => {
     const dataDir = requirePlatformData(opts.dataDir);
-    const { TRAINING_JOB } = lazy<typeof import('../local/training-job')>('local/training-job');
-    const { jobRuns } = jobsModule();
-    const runs = ['compaction', TRAINING_JOB].flatMap((job) => jobRuns(dataDir, job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
+    const runs = recordedJobs(dataDir).flatMap((job) => jobRuns(dataDir, job)).sort((a, b) => a.started_at.localeCompare(b.started_at));
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return;
@@ -565,6 +645,12 @@ function oneLineUsageErrors(command: Command): void {
   command.commands.forEach(oneLineUsageErrors);
 }
 oneLineUsageErrors(program);
+
+// `sdp` alone prints the commands (the same text as `sdp --help`) and exits 0: asking what there is is no error.
+if (process.argv.length <= 2) {
+  program.outputHelp();
+  process.exit(0);
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);

@@ -31,7 +31,11 @@ function componentDetail(component) {
     return `${reason}${reading.length} shard${reading.length === 1 ? '' : 's'}${waiting > 0 ? ` (${waiting} more waiting for their parents)` : ''} · lag ${lag} · ${formatCount(pending)} pending · ${formatCount(component.deadLettered ?? 0)} dead-lettered`;
   }
   if (reason) return reason.slice(0, -3);
-  if (component.lastRun) return `last run ${formatTime(component.lastRun.ended_at)}: ${component.lastRun.outcome}`;
+  if (component.lastRun) {
+    // Why the job last failed, when an earlier run did (the last run's failure is the reason above).
+    const failure = component.lastFailure ? ` · last failed ${formatTime(component.lastFailure.at)}: ${component.lastFailure.error}` : '';
+    return `last run ${formatTime(component.lastRun.ended_at)}: ${component.lastRun.outcome}${failure}`;
+  }
   return component.endpoint ?? '';
 }
 
@@ -111,7 +115,43 @@ export function renderJobs(jobs) {
   fillTable(byId('jobs'), rows, 'no job has run yet');
 }
 
-/** @param {any} model the deployed model's record, or null when none is deployed */
+/**
+ * A latency in ms by its size: sub-millisecond ones to the microsecond (a local model answers in
+ * about 0.1 ms), then ms to one decimal, then whole ms, then seconds.
+ * @param {number | null | undefined} ms
+ */
+export function formatLatency(ms) {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '–';
+  if (ms < 1) return `${ms.toFixed(3)} ms`;
+  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  return formatDuration(ms);
+}
+
+const ratioFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
+
+/** @param {{ p50: number | null, p99: number | null } | undefined} latency */
+const latencyText = (latency) => `p50 ${formatLatency(latency?.p50)} · p99 ${formatLatency(latency?.p99)}`;
+
+/**
+ * The serving figures' entries (schemas/serving.ts): requests, their rate and errors, the model's
+ * and POST /predictions' latency, over the window they state.
+ * @param {any} serving
+ * @returns {[string, string][]}
+ */
+function servingEntries(serving) {
+  if (!serving) return [];
+  if (typeof serving.unavailable === 'string') return [['serving', serving.unavailable]];
+  const minutes = serving.window.seconds % 60 === 0 ? `${serving.window.seconds / 60} min` : `${serving.window.seconds} s`;
+  return [
+    ['serving', `last ${minutes}, to ${formatTime(serving.window.to)}`],
+    ['requests', `${formatCount(serving.requests)} · ${ratioFormat.format(serving.requestsPerSecond)}/s`],
+    ['errors', `${formatCount(serving.errors.badInput)} bad input (4xx) · ${formatCount(serving.errors.modelFailures)} model failures (5xx)`],
+    ['model latency', latencyText(serving.modelLatencyMs)],
+    ['POST /predictions', `${formatCount(serving.predict.calls)} calls · ${latencyText(serving.predict.latencyMs)}`],
+  ];
+}
+
+/** @param {any} model the deployed model's record with its serving figures, or null when none is deployed */
 export function renderModel(model) {
   const list = byId('model');
   if (!model) {
@@ -128,6 +168,7 @@ export function renderModel(model) {
     ['held-out rows', formatCount(model.holdoutRows ?? 0)],
     ['training rows', formatCount(model.trainingRows ?? 0)],
     ['gate', model.decision?.reason ?? '–'],
+    ...servingEntries(model.serving),
   ];
   replace(list, ...entries.flatMap(([term, value]) => [el('dt', {}, term), el('dd', { 'data-field': term }, value)]));
 }

@@ -1,11 +1,12 @@
-// The serving side of the bid-win model on the platform's REST API: POST /predictions (the predict Lambda, which calls SageMaker runtime InvokeEndpoint on the model endpoint) and GET /models/current (the deployed model's registry record).
-import { Duration, Stack } from 'aws-cdk-lib';
+// The serving side of the bid-win model on the platform's REST API: POST /predictions (the predict Lambda, which calls SageMaker runtime InvokeEndpoint on the model endpoint) and GET /models/current (the deployed model's registry record, with its serving figures read from CloudWatch).
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { LambdaIntegration } from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { lakeBucket, modelEndpoint, modelRegistry } from '../schemas/resources';
+import { servingEnv } from '../schemas/serving';
 import { grantLakeObjects } from './data-lake';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
 
@@ -59,7 +60,26 @@ export class PredictionsApi extends Construct {
     this.modelsFunction = new HandlerFunction(this, 'Models', {
       handlerName: 'models',
       ...props.modelsFunctionProps,
-      environment: { [lakeBucket.env]: props.lakeBucket.bucketName, ...props.modelsFunctionProps?.environment },
+      environment: {
+        [lakeBucket.env]: props.lakeBucket.bucketName,
+        // The serving figures' sources: the endpoint's metrics and the predict function's (lambdas/models/cloudwatch-figures.ts).
+        [modelEndpoint.env]: endpointName,
+        [servingEnv.predictFunctionName]: this.predictFunction.lambdaFunction.functionName,
+        ...props.modelsFunctionProps?.environment,
+      },
+    });
+    // The Service Authorization Reference lists no resource type for cloudwatch:GetMetricData, and
+    // "If the column has no value, you must specify all resources ("*") to which the policy
+    // applies in the Resource element of your policy statement."
+    iam.Grant.addToPrincipal({
+      grantee: this.modelsFunction.lambdaFunction,
+      actions: ['cloudwatch:GetMetricData'],
+      resourceArns: ['*'],
+    });
+    Validations.of(this.modelsFunction.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:GetMetricData supports no resource-level permissions (the Service Authorization Reference lists no resource type for it); the function reads only the serving metrics of the model endpoint and of the predict function with it.',
     });
     // models/ only (list, so a missing current.json is a 404 rather than a 403).
     grantLakeObjects(props.lakeBucket, this.modelsFunction.lambdaFunction, ['list', 'read'], [modelRegistry.prefix.replace(/\/$/, '')]);

@@ -5,7 +5,7 @@
 // predictions. For comparison, the smallest real-time instance (ml.t2.medium) runs all month, about
 // $40/month (us-east-1, list price at the time of writing), whether or not anyone asks. The rest is
 // per run: one ml.m5.large training job of a few minutes (≈ $0.115/hour, billed per second, so a
-// 5-minute run ≈ $0.01), two Athena scans of parquet_auctions ($5/TB scanned: 1 GB of Parquet ≈ $0.005
+// 5-minute run ≈ $0.01), two Athena scans of parquet_bids and parquet_impressions ($5/TB scanned: 1 GB of Parquet ≈ $0.005
 // each), a few dozen Step Functions state transitions ($0.025 per 1,000), two Lambda calls (the gate re-scores the deployed endpoint on up to 100,000 validation rows: about a hundred serverless inference requests per run) and
 // the training sets, expired after `trainingSetExpiration`. The trade-off is the cold start: the
 // first prediction after the endpoint has been idle waits seconds while a container starts.
@@ -22,7 +22,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { sqlTableName, tablePrefix } from '../schemas/lake';
 import { lakeBucket, modelEndpoint, modelRegistry, settings } from '../schemas/resources';
-import { trainingSetSelect, unloadSql } from '../lambdas/retraining/training-set';
+import { EXECUTION_START_SQL, trainingSetSelect, unloadSql } from '../lambdas/retraining/training-set';
 import { disposableBucket, grantLakeObjects } from './data-lake';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
 
@@ -87,7 +87,7 @@ export const XGBOOST_REGISTRY_ACCOUNTS: Readonly<Record<string, string>> = {
 };
 
 export interface RetrainingProps {
-  /** The lake: reads parquet/auctions/, writes the registry under models/. */
+  /** The lake: reads parquet/bids/ and parquet/impressions/, writes the registry under models/. */
   readonly lakeBucket: s3.Bucket;
   /** Glue database of the lake tables. @default 'sdp_lake' */
   readonly databaseName?: string;
@@ -138,7 +138,8 @@ export class Retraining extends Construct {
     const stack = Stack.of(this);
     const bucket = props.lakeBucket;
     const databaseName = props.databaseName ?? 'sdp_lake';
-    const tableName = sqlTableName('parquet', 'auctions');
+    // The training set reads the bids and impressions (lambdas/ml/outcome.ts: known auctions).
+    const tableNames = (['bids', 'impressions'] as const).map((t) => sqlTableName('parquet', t));
     const endpointName = (this.endpointName = (props.endpointName ?? modelEndpoint.name).toLowerCase());
     const sagemakerArn = (resource: string, name: string) => stack.formatArn({ service: 'sagemaker', resource, resourceName: name });
     // Every run's job, model and endpoint config is `<endpoint>-<execution name>`.
@@ -294,7 +295,8 @@ export class Retraining extends Construct {
           Parameters: {
             'QueryString.$': sfn.JsonPath.format(
               // One line: the query is a string literal inside States.Format.
-              unloadSql(trainingSetSelect({ table: tableName, split }), destination).replace(/\s+/g, ' '),
+              unloadSql(trainingSetSelect({ knownBefore: EXECUTION_START_SQL, split }), destination).replace(/\s+/g, ' '),
+              sfn.JsonPath.stringAt('$$.Execution.StartTime'),
               execution,
               attempt,
             ),
@@ -316,7 +318,7 @@ export class Retraining extends Construct {
         resultPath: sfn.JsonPath.DISCARD,
       });
     const buildTrainingSet = new sfn.Parallel(this, 'BuildTrainingSet', {
-      comment: 'Training and validation channels from parquet_auctions, split by tx_id like isHoldout',
+      comment: 'Training and validation channels of the known auctions (bids joined with impressions within 5 minutes), split by tx_id like isHoldout',
       resultSelector: { trainUri: sfn.JsonPath.stringAt('$[0].channelUri'), validationUri: sfn.JsonPath.stringAt('$[1].channelUri') },
       resultPath: '$.sets',
     })
@@ -402,7 +404,7 @@ export class Retraining extends Construct {
         EndpointConfigName: sfn.JsonPath.stringAt('$.run.name'),
         ProductionVariants: [
           {
-            VariantName: 'AllTraffic',
+            VariantName: modelEndpoint.variantName,
             ModelName: sfn.JsonPath.stringAt('$.run.name'),
             ServerlessConfig: {
               MemorySizeInMB: props.serverlessMemorySizeInMB ?? 2048,
@@ -529,7 +531,7 @@ export class Retraining extends Construct {
       id: 'AwsSolutions-SF1',
       reason: 'No CloudWatch Logs for the executions: the Step Functions execution history keeps every state input, output and error for 90 days, and logging would need logs:CreateLogDelivery and its kin on Resource "*".',
     });
-    this.grantStateMachine(bucket, databaseName, tableName);
+    this.grantStateMachine(bucket, databaseName, tableNames);
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'sdp: retrain the bid-win model',
@@ -538,8 +540,8 @@ export class Retraining extends Construct {
     });
   }
 
-  /** What the Athena custom states need (the L2 tasks grant their own): the workgroup, the auctions table, the lake prefixes. */
-  private grantStateMachine(bucket: s3.Bucket, databaseName: string, tableName: string): void {
+  /** What the Athena custom states need (the L2 tasks grant their own): the workgroup, the bids and impressions tables, the lake prefixes. */
+  private grantStateMachine(bucket: s3.Bucket, databaseName: string, tableNames: readonly string[]): void {
     const stack = Stack.of(this);
     const role = this.stateMachine.role;
     role.addToPrincipalPolicy(
@@ -562,13 +564,13 @@ export class Retraining extends Construct {
         resources: [
           stack.formatArn({ service: 'glue', resource: 'catalog' }),
           stack.formatArn({ service: 'glue', resource: 'database', resourceName: databaseName }),
-          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${databaseName}/${tableName}` }),
+          ...tableNames.map((table) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${databaseName}/${table}` })),
         ],
       }),
     );
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [bucket.bucketArn, this.trainingBucket.bucketArn] }));
-    // Athena reads the auctions and writes the UNLOADs (and their metadata) with the caller's credentials.
-    grantLakeObjects(bucket, role, ['list', 'read'], [tablePrefix('parquet', 'auctions').replace(/\/$/, '')]);
+    // Athena reads the bids and impressions and writes the UNLOADs (and their metadata) with the caller's credentials.
+    grantLakeObjects(bucket, role, ['list', 'read'], (['bids', 'impressions'] as const).map((t) => tablePrefix('parquet', t).replace(/\/$/, '')));
     grantLakeObjects(this.trainingBucket, role, ['list', 'read', 'put'], [TRAINING_PREFIX]);
 
     const acknowledge = (resource: string, reason: string) =>

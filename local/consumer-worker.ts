@@ -33,6 +33,9 @@ export interface ConsumerStatus {
   shards: ShardStatus[];
   deadLettered: number;
   invocations: number;
+  /** Records delivered to the handler, and wall time spent in it (ms), over all invocations. */
+  recordsDelivered?: number;
+  handlerMs?: number;
 }
 
 /** A consumer's status as the main thread sees it: its own, or why its thread cannot give it. */
@@ -85,7 +88,7 @@ start().then(
         if (threadName) armThreadFault(threadName);
       } else if (msg.type === 'status') {
         const value: Record<string, ConsumerStatus> = {};
-        for (const [name, p] of pollers) value[name] = { shards: p.shards(), deadLettered: p.deadLettered, invocations: p.invocations };
+        for (const [name, p] of pollers) value[name] = { shards: p.shards(), deadLettered: p.deadLettered, invocations: p.invocations, recordsDelivered: p.recordsDelivered, handlerMs: p.handlerMs };
         post({ type: 'reply', id: msg.id, value });
       } else if (msg.type === 'stop') {
         await Promise.all([...pollers.values()].map((p) => p.stop()));

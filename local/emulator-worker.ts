@@ -18,6 +18,7 @@ import { KINESALITE_SHARD_LIMIT } from './shard-limits';
 import { checkLevelStore } from './level-store-check';
 import { ARM_FAULTS, armThreadFault } from './faults';
 import { answerStoreErrors } from './emulator-storage-errors';
+import { measuringCapacity, meterDynalite, meterHttpMethods } from './capacity-meter';
 
 export type EmulatorKind = 'kinesis' | 'dynamodb' | 's3';
 export interface EmulatorWorkerData {
@@ -99,6 +100,7 @@ async function start(): Promise<number> {
   }
   if (kind === 'dynamodb') {
     if (speedups) speedUpDynalite();
+    if (measuringCapacity()) meterDynalite(requests);
     answerStoreErrors('dynalite', storeFailed);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const dynalite = require('dynalite');
@@ -113,6 +115,7 @@ async function start(): Promise<number> {
   const S3rver = require('s3rver');
   const s3rver = new S3rver({ address: '127.0.0.1', port, directory: path, silent: true });
   const info: AddressInfo = await s3rver.run();
+  if (measuringCapacity()) meterHttpMethods(s3rver.httpServer as Server, requests);
   return info.port;
 }
 

@@ -24,8 +24,8 @@ export const STALL_MS = 60_000;
 export interface HealthSources {
   emulators: Emulator[];
   consumers: () => Promise<Record<string, ConsumerState>>;
-  /** The last recorded run of each scheduled job. */
-  jobs: () => Record<string, JobRun | undefined>;
+  /** The recorded runs of each scheduled job, oldest first. */
+  jobs: () => Record<string, readonly JobRun[]>;
 }
 
 function reachable(endpoint: string, timeoutMs: number): Promise<boolean> {
@@ -116,11 +116,27 @@ export async function healthReport(sources: HealthSources, deadlineMs = HEALTH_D
     },
   );
   await Promise.all([...emulators, consumers]);
-  for (const [job, last] of Object.entries(sources.jobs())) {
-    // A failed run is reported, not unhealthy: the next run finishes its work.
-    components[`job:${job}`] = { status: !last ? 'not run yet' : last.outcome === 'succeeded' ? 'ok' : 'last run failed', lastRun: last };
+  for (const [job, runs] of Object.entries(sources.jobs())) {
+    components[`job:${job}`] = jobComponent(runs);
   }
   return { status: healthy ? 'ok' : 'unhealthy', components };
+}
+
+/**
+ * A scheduled job's health: its last run and, when one failed, the last failure's time and error
+ * (`reason` too when the last run is the failure). A failed run is reported, not unhealthy: the next
+ * run finishes its work.
+ */
+export function jobComponent(runs: readonly JobRun[]): Record<string, unknown> {
+  const last = runs.at(-1);
+  const failure = runs.findLast((r) => r.outcome === 'failed');
+  const lastFailure = failure && { at: failure.ended_at, error: failure.error ?? 'no error recorded' };
+  return {
+    status: !last ? 'not run yet' : last.outcome === 'succeeded' ? 'ok' : 'last run failed',
+    ...(last?.outcome === 'failed' && { reason: `last run failed at ${last.ended_at}: ${lastFailure!.error}` }),
+    lastRun: last,
+    ...(lastFailure && { lastFailure }),
+  };
 }
 
 export function healthRoute(sources: HealthSources): Route {

@@ -3,8 +3,9 @@
  * time across the scheduler and the CLI (an OS-level lock per job), and a record of every
  * run (start, end, outcome, figures) appended to `<data dir>/jobs/<job>.jsonl`.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataDirLock, DataDirLockedError } from './data-dir-lock';
 
 export interface JobRun {
@@ -62,6 +63,25 @@ export async function runJob<T extends object>(dataDir: string, job: string, tri
   }
 }
 
+/**
+ * runJob for a command: when a run of the job is in progress (the schedule's, say), says so once
+ * and waits for it to end, up to `waitMs`, then runs; JobBusyError past that.
+ */
+export async function runJobAfterCurrent<T extends object>(dataDir: string, job: string, trigger: string, work: () => Promise<T>, waitMs: number, onWait: (why: string) => void): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  let told = false;
+  for (;;) {
+    try {
+      return await runJob(dataDir, job, trigger, work);
+    } catch (err) {
+      if (!(err instanceof JobBusyError) || Date.now() > deadline) throw err;
+      if (!told) onWait(`${err.message}; waiting for it to end`);
+      told = true;
+      await sleep(500);
+    }
+  }
+}
+
 /** A line of a job's record parsed, or undefined when it is not a run (cut short by a crash, or damaged). */
 function parseRun(line: string): JobRun | undefined {
   let run: Partial<JobRun> | null;
@@ -84,6 +104,13 @@ function runLines(dataDir: string, job: string): string[] {
 /** Recorded runs of a job, oldest first; lines that are not runs (a crash cut one short, damage) are left out. */
 export function jobRuns(dataDir: string, job: string): JobRun[] {
   return runLines(dataDir, job).flatMap((line) => parseRun(line) ?? []);
+}
+
+/** The jobs that have recorded runs in a data dir, by name (`sdp jobs` lists them without loading any job's code). */
+export function recordedJobs(dataDir: string): string[] {
+  const dir = join(dataDir, 'jobs');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -'.jsonl'.length)).sort();
 }
 
 /** How many lines of a job's record jobRuns leaves out. */

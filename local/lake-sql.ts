@@ -21,9 +21,17 @@ import { dirname, join, relative } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { gunzipLakeFile, rawLines, UnreadableFile } from '../lambdas/compaction/files';
-import { COMPACTION_PREFIX, LAKE_TABLES, sqlTableName, type CompactionManifest, duckdbJsonColumns, duckdbJsonSelect, duckdbType, lakeTables, tablePrefix, type LakeFormat, type LakeTable } from '../schemas/lake';
+import type { CompactionManifest } from '../schemas/lake';
+import { COMPACTION_PREFIX, LAKE_TABLES, sqlTableName, tablePrefix, type LakeFormat, type LakeTable } from '../schemas/lake-names';
 import { lakeBucket } from '../schemas/resources';
+
+/** Set (to true) in the CLI's bundles, built by bin/sdp.js. */
+declare const SDP_CLI_BUNDLE: boolean | undefined;
+/**
+ * The tables' columns and the raw files' reader, loaded on first use (lake-sql-deps.ts says why);
+ * in the CLI's bundles, from the bundle built beside this one.
+ */
+const deps = (): typeof import('./lake-sql-deps') => (typeof SDP_CLI_BUNDLE === 'boolean' ? require(join(__dirname, 'lake-sql-deps.js')) : require('./lake-sql-deps'));
 
 /** s3rver stores an object's bytes at `<key>._S3rver_object`. */
 const OBJECT_SUFFIX = '._S3rver_object';
@@ -86,7 +94,7 @@ export function unreadableReason(path: string, format: LakeFormat): string | und
     return undefined;
   }
   try {
-    gunzipLakeFile(readFileSync(path));
+    deps().gunzipLakeFile(readFileSync(path));
     return undefined;
   } catch (err) {
     return (err as Error).message;
@@ -124,6 +132,7 @@ const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const PARTITION_COLUMNS = `CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS hour`;
 
 function emptyView(table: LakeTable): string {
+  const { duckdbType, lakeTables } = deps();
   const columns = lakeTables[table].columns.map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS "${c.name}"`).join(', ');
   return `SELECT ${columns}, ${PARTITION_COLUMNS} WHERE false`;
 }
@@ -133,6 +142,7 @@ function viewSql(format: LakeFormat, table: LakeTable, files: string[]): string 
   const list = `[${files.map(quote).join(', ')}]`;
   const hive = `hive_partitioning = true, hive_types = {'dt': VARCHAR, 'hour': VARCHAR}`;
   if (format === 'parquet') return `SELECT * FROM read_parquet(${list}, ${hive})`;
+  const { duckdbJsonColumns, duckdbJsonSelect } = deps();
   return `SELECT ${duckdbJsonSelect(table)}, dt, hour FROM read_json(${list}, format = 'newline_delimited', compression = 'gzip', columns = ${duckdbJsonColumns(table)}, ${hive})`;
 }
 
@@ -160,9 +170,42 @@ type TableKey = `${LakeFormat}/${LakeTable}`;
 /** DuckDB errors about the query itself, not the data: nothing to leave out. */
 const QUERY_ERROR = /^(Parser|Binder|Catalog) Error/;
 
+/** A lake table named without its format (`FROM bids`): the error says which names exist. */
+function withTableHint(err: Error): Error {
+  const name = /Table with name "?(\w+)"? does not exist/.exec(err.message)?.[1]?.toLowerCase();
+  if (!name || !(LAKE_TABLES as readonly string[]).includes(name)) return err;
+  const table = name as LakeTable;
+  return new Error(`${err.message.split('\n')[0]} The lake's tables are ${sqlTableName('parquet', table)} (Parquet) and ${sqlTableName('raw', table)} (the raw JSON).`);
+}
+
 export interface LakeSqlOptions {
   /** Told of each file or line left out, as it is found (at open, or when a query meets it). */
   onSkip?: (skipped: SkippedFile) => void;
+  /**
+   * The one query this instance will run (`sdp query`): only the views it names are made, which
+   * spares listing and reading the other tables' files. Without it, every view is made.
+   */
+  forSql?: string;
+}
+
+const ALL_TABLE_KEYS: TableKey[] = (['raw', 'parquet'] as const).flatMap((format) => LAKE_TABLES.map((table): TableKey => `${format}/${table}`));
+
+/** Whether a query names a table (as a whole word, quoted or not, any case). */
+const namesTable = (sql: string, key: TableKey): boolean => new RegExp(`\\b${sqlTableName(...(key.split('/') as [LakeFormat, LakeTable]))}\\b`, 'i').test(sql);
+
+/**
+ * SQL that may read views without naming them (listing the catalog, a table named in a string
+ * built at run time, ...): such a query gets every view, so that nothing it could read is missing.
+ */
+const READS_CATALOG = /\b(show|describe|summarize|pragma|information_schema|pg_catalog|sqlite_master|duckdb_\w+|query_table|query|table_info|getvariable)\b/i;
+
+/**
+ * The views a query needs: the lake tables it names, conservatively. When unsure (a query that may
+ * read the catalog or build a table name), all of them; a query that names none (`SELECT 1`) needs none.
+ */
+export function viewsFor(sql: string | undefined): TableKey[] {
+  if (sql === undefined || READS_CATALOG.test(sql)) return ALL_TABLE_KEYS;
+  return ALL_TABLE_KEYS.filter((key) => namesTable(sql, key));
 }
 
 export class LakeSql {
@@ -180,23 +223,26 @@ export class LakeSql {
     private readonly options: LakeSqlOptions,
   ) {}
 
-  /** Opens DuckDB with a view per lake table and format over the files under `lakeRoot`. */
+  /**
+   * Opens DuckDB with a view per lake table and format over the files under `lakeRoot` (only the
+   * views `options.forSql` needs, when given).
+   */
   static async open(lakeRoot: string, options: LakeSqlOptions = {}): Promise<LakeSql> {
     const instance = await DuckDBInstance.create(':memory:');
     const lake = new LakeSql(instance, await instance.connect(), lakeRoot, options);
-    const hidden = hiddenByCompactions(lakeRoot);
-    for (const format of ['raw', 'parquet'] as const) {
-      for (const table of LAKE_TABLES) {
-        const suffix = format === 'parquet' ? '.parquet' : '.json.gz';
-        const files: ViewFile[] = [];
-        for (const path of listObjects(join(lakeRoot, tablePrefix(format, table)), suffix)) {
-          if (hidden.has(path)) continue;
-          const read = lake.admit(format, table, path);
-          if (read) files.push({ path, read });
-        }
-        lake.files.set(`${format}/${table}`, files);
-        await lake.createView(format, table);
+    const keys = viewsFor(options.forSql);
+    const hidden = keys.length > 0 ? hiddenByCompactions(lakeRoot) : new Set<string>();
+    for (const key of keys) {
+      const [format, table] = key.split('/') as [LakeFormat, LakeTable];
+      const suffix = format === 'parquet' ? '.parquet' : '.json.gz';
+      const files: ViewFile[] = [];
+      for (const path of listObjects(join(lakeRoot, tablePrefix(format, table)), suffix)) {
+        if (hidden.has(path)) continue;
+        const read = lake.admit(format, table, path);
+        if (read) files.push({ path, read });
       }
+      lake.files.set(key, files);
+      await lake.createView(format, table);
     }
     return lake;
   }
@@ -207,9 +253,9 @@ export class LakeSql {
         const reader = await this.connection.runAndReadAll(sql);
         return { columns: reader.columnNames(), rows: reader.getRowObjectsJS().map(plainRow) };
       } catch (err) {
-        if (QUERY_ERROR.test((err as Error).message)) throw err;
+        if (QUERY_ERROR.test((err as Error).message)) throw withTableHint(err as Error);
         // Read the files of the tables the query names one by one, leave out those that fail, and run it again.
-        const named = [...this.files.keys()].filter((key) => !this.probed.has(key) && new RegExp(`\\b${sqlTableName(...(key.split('/') as [LakeFormat, LakeTable]))}\\b`, 'i').test(sql));
+        const named = [...this.files.keys()].filter((key) => !this.probed.has(key) && namesTable(sql, key));
         if (named.length === 0) throw err;
         for (const key of named) await this.probe(key);
       }
@@ -248,9 +294,9 @@ export class LakeSql {
     }
     let inflated: Buffer;
     try {
-      inflated = gunzipLakeFile(readFileSync(path));
+      inflated = deps().gunzipLakeFile(readFileSync(path));
     } catch (err) {
-      if (!(err instanceof UnreadableFile)) throw err;
+      if (!(err instanceof deps().UnreadableFile)) throw err;
       this.skip({ path, reason: err.message });
       return undefined;
     }
@@ -259,7 +305,7 @@ export class LakeSql {
 
   /** A raw file without its unreadable lines: the file itself when all are good, a copy in the scratch folder, or undefined when none is. */
   private withoutBadLines(table: LakeTable, path: string, inflated: Buffer): string | undefined {
-    const lines = rawLines(table, inflated);
+    const lines = deps().rawLines(table, inflated);
     const bad = lines.filter((l) => l.problem);
     if (bad.length === 0) return path;
     const good = lines.filter((l) => !l.problem);
@@ -298,9 +344,9 @@ export class LakeSql {
       if (error && format === 'raw' && file.read === file.path) {
         let read: string | undefined;
         try {
-          read = this.withoutBadLines(table, file.path, gunzipLakeFile(readFileSync(file.path)));
+          read = this.withoutBadLines(table, file.path, deps().gunzipLakeFile(readFileSync(file.path)));
         } catch (err) {
-          if (!(err instanceof UnreadableFile)) throw err;
+          if (!(err instanceof deps().UnreadableFile)) throw err;
         }
         if (read === undefined) continue; // reported by withoutBadLines
         if (read !== file.path) {

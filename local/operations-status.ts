@@ -32,7 +32,7 @@ export interface OperationsStatus {
   jobs: Record<string, JobRun[]>;
   /** Newest first. */
   rejections: Rejection[];
-  /** The deployed model's registry record, null while none is. */
+  /** The deployed model's registry record with its serving figures (as GET /models/current answers), null while none is. */
   model: unknown;
 }
 
@@ -41,7 +41,7 @@ export interface OperationsSources {
   health: HealthSources;
   jobs: readonly string[];
   rejections: RejectionLog;
-  /** The deployed model's registry record, or null. */
+  /** The deployed model's registry record with its serving figures, or null. */
   model: () => Promise<unknown>;
 }
 

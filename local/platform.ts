@@ -6,6 +6,7 @@
  * data under one directory, so a restart resumes where the last run stopped.
  */
 import type { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -13,14 +14,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { aggregatorMapping, lakeBucket, lakeWriterMapping, modelEndpoint, readSetting, settings, streams, tables } from '../schemas/resources';
-import { ApiServer, type Route } from './api-server';
+import { ApiServer, type ProxyHandler, type Route } from './api-server';
 import { ConsumerThread } from './consumers';
 import { withDeadline, type ThreadPriority } from './threads';
 import { ARM_FAULTS, threadFaultsSet } from './faults';
-import type { ConsumerWorkerData } from './consumer-worker';
+import type { ConsumerState, ConsumerWorkerData } from './consumer-worker';
 import { Scheduler } from './scheduler';
 import { jobRuns } from './jobs';
-import { ModelServer } from './model-server';
+import { ModelServer, SERVING_FIGURES_PATH } from './model-server';
 import { TRAINING_JOB } from './training-job';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
@@ -32,7 +33,7 @@ import { OUTPUTS_FILE, type PlatformOutputs } from './platform-outputs';
 import { AggregateFeed } from './aggregate-feed';
 import { CONSOLE_PATH, consoleRoutes } from './console-site';
 import { LiveChannel } from './live';
-import { readCurrentModel } from '../lambdas/commons/model-registry';
+import { servingEnv } from '../schemas/serving';
 import { operationsStatus } from './operations-status';
 import { RejectionLog, recordingRejections } from './rejections';
 import { reshardUniform } from './reshard';
@@ -114,6 +115,18 @@ export function handlerEnvironment(
   return env;
 }
 
+/** The predict function's calls and run times, as Lambda's Invocations and Duration measure them in AWS. */
+function measuringCalls(handler: ProxyHandler, modelServer: ModelServer): ProxyHandler {
+  return async (event) => {
+    const started = performance.now();
+    try {
+      return await handler(event);
+    } finally {
+      modelServer.recordPredictCall(performance.now() - started);
+    }
+  };
+}
+
 /** The pid of the platform running on a data dir, as information for people: the lock is data-dir-lock.ts. */
 const PID_FILE = 'sdp.pid';
 
@@ -181,7 +194,10 @@ export class LocalPlatform {
     const s3 = new S3Client({ ...clientConfig, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
     await ensureBucket(s3, lakeBucket.name);
     this.modelServer = new ModelServer(s3, lakeBucket.name, modelEndpoint.name);
-    process.env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME = await this.modelServer.listen();
+    const modelServerUrl = await this.modelServer.listen();
+    process.env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME = modelServerUrl;
+    // GET /models/current reads the serving figures from the model server (CloudWatch in AWS).
+    process.env[servingEnv.localFiguresUrl] = `${modelServerUrl}${SERVING_FIGURES_PATH}`;
 
     // The handlers read their configuration when loaded, so they are loaded after it is set.
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -189,6 +205,7 @@ export class LocalPlatform {
     const reports = (require('../lambdas/reports/handler') as typeof import('../lambdas/reports/handler')).handler;
     const predict = (require('../lambdas/predict/handler') as typeof import('../lambdas/predict/handler')).handler;
     const models = (require('../lambdas/models/handler') as typeof import('../lambdas/models/handler')).handler;
+    const { currentModelView } = require('../lambdas/models/current-model') as typeof import('../lambdas/models/current-model');
     /* eslint-enable @typescript-eslint/no-require-imports */
 
     const onError = (message: string, err: unknown) => this.log(`error: ${message}: ${(err as Error)?.message ?? err}`);
@@ -215,13 +232,13 @@ export class LocalPlatform {
     const health: HealthSources = {
       emulators: this.emulators,
       consumers: async () => Object.assign({}, ...(await Promise.all(consumerThreads.map((c) => c.status())))),
-      jobs: () => Object.fromEntries(jobs.map((job) => [job, jobRuns(dataDir, job).at(-1)])),
+      jobs: () => Object.fromEntries(jobs.map((job) => [job, jobRuns(dataDir, job)])),
     };
     const rejections = new RejectionLog();
     const ingestRecorded = recordingRejections(ingest, rejections);
     this.live = new LiveChannel({
       feed: new AggregateFeed({ kinesis: kinesisClient(), db: dynamoClient(), table: tables.aggregates.name, stream: streams.aggregates.name, onError }),
-      status: () => operationsStatus({ dataDir, health, jobs, rejections, model: () => readCurrentModel(s3, lakeBucket.name) }),
+      status: () => operationsStatus({ dataDir, health, jobs, rejections, model: () => currentModelView(s3, lakeBucket.name) }),
       onError,
     });
 
@@ -232,7 +249,7 @@ export class LocalPlatform {
       { method: 'POST', resource: '/click', handler: ingestRecorded, apiKeyRequired: true },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}', handler: reports },
       { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}/period', handler: reports },
-      { method: 'POST', resource: '/predictions', handler: predict, apiKeyRequired: true },
+      { method: 'POST', resource: '/predictions', handler: measuringCalls(predict, this.modelServer), apiKeyRequired: true },
       { method: 'GET', resource: '/models/current', handler: models },
       healthRoute(health),
       indexRoute(),
@@ -282,6 +299,11 @@ export class LocalPlatform {
       ...this.emulators.map((e) => ({ name: e.kind, worker: e.worker })),
       ...this.consumers.map((c) => ({ name: c.name, worker: c.worker })),
     ];
+  }
+
+  /** Each stream consumer's status (invocations, records, handler time), by consumer name: for benches. */
+  async consumerStatus(): Promise<Record<string, ConsumerState>> {
+    return Object.assign({}, ...(await Promise.all(this.consumers.map((c) => c.status()))));
   }
 
   /** Emulator request counts, by emulator and operation. */

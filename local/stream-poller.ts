@@ -98,6 +98,9 @@ export class StreamPoller {
   /** The function's execution role, named in every record delivered. */
   private readonly roleArn: string;
   invocations = 0;
+  /** Records delivered to the handler and wall time spent in it, over all invocations (the cost bench reads them). */
+  recordsDelivered = 0;
+  handlerMs = 0;
   deadLettered = 0;
 
   constructor(private readonly options: PollerOptions) {
@@ -331,6 +334,8 @@ export class StreamPoller {
       awsRequestId: `${Date.now()}-${this.invocations}`,
       getRemainingTimeInMillis: () => 60_000,
     } as unknown as Context;
+    this.recordsDelivered += records.length;
+    const started = performance.now();
     try {
       const response = await this.options.handler({ Records: records }, context);
       const failures = this.options.mapping.reportBatchItemFailures ? response?.batchItemFailures ?? [] : [];
@@ -342,6 +347,8 @@ export class StreamPoller {
     } catch (err) {
       this.options.onError?.(`${this.options.functionName} failed on a batch of ${records.length}`, err);
       return { ok: false, error: (err as Error)?.message ?? String(err) };
+    } finally {
+      this.handlerMs += performance.now() - started;
     }
   }
 

@@ -14,6 +14,8 @@ import { mlDefaults, runMl } from './ml';
 import { loadDefaults, runLoad } from './load';
 import { generateDefaults, runGenerate } from './generate';
 import { cliDefaults, runCli } from './cli';
+import { firstPredictionDefaults, runFirstPrediction } from './first-prediction';
+import { costDefaults, runCostBench } from './cost';
 import { printResult, type BenchResult } from './support/report';
 
 interface Bench<O> {
@@ -144,6 +146,15 @@ const benches: Record<string, Bench<never>> = {
     },
     run: runGenerate,
   } satisfies Bench<typeof generateDefaults> as unknown as Bench<never>,
+  'first-prediction': {
+    description: "the README's ML walkthrough on a fresh platform at default settings: sdp local, sdp generate, sdp train, then seconds to the first answered POST /predictions (goal ≤ 300 s; ~2-4 min)",
+    defaults: firstPredictionDefaults,
+    flags: {
+      auctions: { key: 'auctions', help: 'auctions sdp generate sends' },
+      rate: { key: 'rate', help: 'events/s sdp generate sends at' },
+    },
+    run: runFirstPrediction,
+  } satisfies Bench<typeof firstPredictionDefaults> as unknown as Bench<never>,
   cli: {
     description: "the sdp command's start-to-exit wall time: --help, status (platform running and none), query \"SELECT 1\", medians side by side with node -e 0 (~1 min)",
     defaults: cliDefaults,
@@ -152,6 +163,19 @@ const benches: Record<string, Bench<never>> = {
     },
     run: runCli,
   } satisfies Bench<typeof cliDefaults> as unknown as Bench<never>,
+  cost: {
+    description: "the stack's monthly AWS bill (sdp cost) at 0, 10, 100 and 1,000 events/s, single events and arrays of 100, beside the peer's figure; --measure first measures the per-event figures on the local platform (~1 min)",
+    defaults: costDefaults,
+    flags: {
+      measure: { key: 'measure', help: 'measure on the local platform first and rewrite perf/cost-measurements.json' },
+      auctions: { key: 'auctions', help: 'auctions of blueprint traffic sent as fast as taken: large batches (with --measure)' },
+      'paced-auctions': { key: 'pacedAuctions', help: 'auctions of blueprint traffic sent at --paced-rate: small batches (with --measure)' },
+      'paced-rate': { key: 'pacedRate', help: 'events/s of the paced traffic (with --measure)' },
+      'trickle-events': { key: 'trickleEvents', help: 'single events sent 1.2 s apart (with --measure)' },
+      'array-requests': { key: 'arrayRequests', help: 'arrays of 100 sent one at a time (with --measure)' },
+    },
+    run: runCostBench,
+  } satisfies Bench<typeof costDefaults> as unknown as Bench<never>,
 };
 
 function usage(): string {

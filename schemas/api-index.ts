@@ -42,7 +42,7 @@ export function apiIndex(where: IndexHome): ApiIndex {
     { method: 'GET', path: '/reports/campaigns/{campaign_item_id}', apiKey: false, description: "a campaign's bids, impressions and clicks, in total and per aggregation window" },
     { method: 'GET', path: '/reports/campaigns/{campaign_item_id}/period', apiKey: false, description: "a campaign's counts rolled up by HOURS, DAYS, WEEKS, MONTHS or YEARS (?period=&timezone=&from=&to=&desc=)" },
     { method: 'POST', path: '/predictions', apiKey: true, description: 'bid-win probability of one auction or an array, from the deployed model' },
-    { method: 'GET', path: '/models/current', apiKey: false, description: 'the deployed model: version, held-out metrics, gate decision (404 before the first)' },
+    { method: 'GET', path: '/models/current', apiKey: false, description: 'the deployed model: version, held-out metrics, gate decision, serving figures of the last 5 minutes (404 before the first)' },
     ...(local ? [{ method: 'GET', path: '/health', apiKey: false, description: 'health of the emulators, stream consumers and jobs (200 ok, 503 unhealthy)' } satisfies IndexRoute] : []),
   ];
   return {

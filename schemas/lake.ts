@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { SchemaElement } from 'hyparquet';
 import { bidSchema, impressionSchema, streamEventSchema, type EventType } from './events';
 import { COUNTERS, type AggregateRow } from './aggregates';
+import { COMPACTION_PREFIX, LAKE_PREFIXES, tablePrefix, type LakeFormat, type LakeTable } from './lake-names';
 
 /** Logical column types of the lake. `timestamp` is UTC, millisecond precision. */
 export type LakeType = 'string' | 'int64' | 'double' | 'boolean' | 'timestamp';
@@ -24,8 +25,8 @@ export interface LakeColumn {
   readonly comment?: string;
 }
 
-export const LAKE_TABLES = ['bcns', 'bids', 'impressions', 'clicks', 'aggregates', 'auctions'] as const;
-export type LakeTable = (typeof LAKE_TABLES)[number];
+// The names and folders live in lake-names.ts (no zod), re-exported here with the columns.
+export { COMPACTION_PREFIX, LAKE_PREFIXES, LAKE_TABLES, sqlTableName, tablePrefix, type LakeFormat, type LakeTable } from './lake-names';
 
 export interface LakeTableDef {
   readonly name: LakeTable;
@@ -173,7 +174,7 @@ function auctionsColumns(): LakeColumn[] {
   const eventTime = perType.bid.find((c) => c.name === 'event_time')!;
   return [
     ...bid,
-    { name: 'won', type: 'boolean', nullable: false, comment: 'an impression was seen for the bid' },
+    { name: 'won', type: 'boolean', nullable: false, comment: 'an impression within 5 minutes of the bid (lambdas/ml/outcome.ts)' },
     { name: 'clearing_price', type: clearing.type, nullable: true, comment: "the impression's win_price" },
     { name: 'clicked', type: 'boolean', nullable: false, comment: 'a click was seen for the bid' },
     { ...eventTime, comment: "the bid's event time" },
@@ -308,8 +309,6 @@ export function partitionPath(p: Partition): string {
   return `dt=${p.dt}/hour=${p.hour}`;
 }
 
-export const LAKE_PREFIXES = { raw: 'raw', parquet: 'parquet' } as const;
-export type LakeFormat = keyof typeof LAKE_PREFIXES;
 
 /** Where the lake writer keeps the records it could not decode, with the reason (never dropped). */
 export const ERRORS_PREFIX = 'errors';
@@ -319,10 +318,6 @@ export function errorsKey(fileId: string): string {
   return `${ERRORS_PREFIX}/${fileId}.json.gz`;
 }
 
-/** The SQL name of a lake table in a format: `raw_bcns`, `parquet_auctions`, … (Glue and DuckDB alike). */
-export function sqlTableName(format: LakeFormat, table: LakeTable): string {
-  return `${LAKE_PREFIXES[format]}_${table}`;
-}
 const EXTENSIONS: Record<LakeFormat, string> = { raw: '.json.gz', parquet: '.parquet' };
 
 const FILE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -342,10 +337,6 @@ export function parquetKey(table: LakeTable, partition: Partition, fileId: strin
   return key('parquet', table, partition, fileId);
 }
 
-/** The folder holding a table's files of one format (the Glue table's location, under the bucket). */
-export function tablePrefix(format: LakeFormat, table: LakeTable): string {
-  return `${LAKE_PREFIXES[format]}/${table}/`;
-}
 
 /** The folder holding one partition of a table's files of one format. */
 export function partitionPrefix(format: LakeFormat, table: LakeTable, partition: Partition): string {
@@ -373,7 +364,6 @@ export interface CompactionManifest {
   createdAt: string;
 }
 
-export const COMPACTION_PREFIX = 'compaction/';
 
 /** `compaction/<format>/<table>/dt=YYYY-MM-DD/hour=HH/<name>.json` */
 export function compactionManifestKey(format: LakeFormat, table: LakeTable, partition: Partition, name: string): string {

@@ -86,7 +86,12 @@ export const tables = {
 } as const satisfies Record<string, TableDef>;
 
 /** The bid-win model's endpoint (SageMaker in AWS, the local model server locally). */
-export const modelEndpoint = { name: 'sdp-bid-win', env: 'MODEL_ENDPOINT_NAME' } as const;
+export const modelEndpoint = {
+  name: 'sdp-bid-win',
+  env: 'MODEL_ENDPOINT_NAME',
+  /** The endpoint's one production variant (its CloudWatch metrics' VariantName dimension). */
+  variantName: 'AllTraffic',
+} as const;
 
 /**
  * The model registry, in the lake bucket: `models/<version>/model.json` and `metrics.json` for
@@ -134,15 +139,16 @@ export const settings = {
    * How long the lake writer gathers a shard's records before it writes them (its event source
    * mapping's MaximumBatchingWindowInSeconds; the local poller honours the same value): the lake
    * is this much staler than the stream, as behind Firehose's buffering, and in exchange each
-   * batch is a minute of traffic, not a second. Each batch PUTs a raw and a Parquet file per
+   * batch is half a minute of traffic, not a second. Each batch PUTs a raw and a Parquet file per
    * table and partition (~10 objects), so at 1 s batches a shard costs ~10 S3 PUTs a second,
    * $130 a month at "$0.005 per 1,000 requests" (S3 pricing, PUT, COPY, POST, LIST), whatever the
-   * traffic; at 60 s about $2.6 at 100 events/s (docs/cost-design.md). A batch still ends early
-   * when it is full (lakeWriterMapping.batchSize) or reaches Lambda's 6 MB payload. Lambda: "You
-   * can configure MaximumBatchingWindowInSeconds to any value from 0 seconds to 300 seconds in
-   * increments of seconds." Tests that read the lake soon after sending set it lower.
+   * traffic; at 30 s about $4 (docs/cost-design.md). Not longer: the lake must be readable within
+   * the minute that `sdp audit --wait` and a user's first query allow (the README's walkthrough
+   * runs with this default). A batch still ends early when it is full (lakeWriterMapping.batchSize)
+   * or reaches Lambda's 6 MB payload. Lambda: "You can configure MaximumBatchingWindowInSeconds to
+   * any value from 0 seconds to 300 seconds in increments of seconds."
    */
-  lakeBatchingWindowSeconds: { env: 'LAKE_BATCHING_WINDOW_SECONDS', default: 60 },
+  lakeBatchingWindowSeconds: { env: 'LAKE_BATCHING_WINDOW_SECONDS', default: 30 },
   /** How long the events stream keeps a record (its retention period): how far back a replay reaches. */
   eventsStreamRetentionSeconds: { env: 'EVENTS_STREAM_RETENTION_SECONDS', default: 7 * 24 * 3600 },
   /** A client timestamp further in the future than this is not plausible; received_at is used. */

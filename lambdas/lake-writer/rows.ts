@@ -4,6 +4,7 @@
  * that names the batch's files. Deterministic: the same batch gives the same groups, rows and keys
  * in the same order, so a redelivered batch overwrites its own files instead of adding copies.
  */
+import { winningImpression } from '../ml/outcome';
 import type { StreamEvent } from '../../schemas/events';
 import type { AggregateRow } from '../../schemas/aggregates';
 import {
@@ -134,21 +135,22 @@ export function dedupeEvents<E extends Pick<StreamEvent, 'type' | 'tx_id'>>(even
 }
 
 /**
- * `auctions` rows: one per distinct bid, joined by tx_id with its impression and click (the first
- * of each when repeated). Impressions and clicks without a bid give no row. Rows follow the bids'
- * order.
+ * `auctions` rows: one per distinct bid, joined by tx_id with its click (the first when repeated)
+ * and, by the shared outcome rule (lambdas/ml/outcome.ts), its impression: the auction is won when
+ * an impression of its tx_id has an event time within ±5 minutes of the bid's. Impressions and
+ * clicks without a bid give no row. Rows follow the bids' order.
  */
 export function auctionRows(events: readonly StreamEvent[]): LakeRow[] {
-  const impressions = new Map<string, Extract<StreamEvent, { type: 'impression' }>>();
+  const impressions = new Map<string, Extract<StreamEvent, { type: 'impression' }>[]>();
   const clicks = new Map<string, Extract<StreamEvent, { type: 'click' }>>();
   const bids: Extract<StreamEvent, { type: 'bid' }>[] = [];
   for (const e of dedupeEvents(events)) {
     if (e.type === 'bid') bids.push(e);
-    else if (e.type === 'impression') impressions.set(e.tx_id, e);
+    else if (e.type === 'impression') impressions.set(e.tx_id, [...(impressions.get(e.tx_id) ?? []), e]);
     else clicks.set(e.tx_id, e);
   }
   return bids.map((bid) => {
-    const imp = impressions.get(bid.tx_id);
+    const imp = winningImpression(bid.event_time, impressions.get(bid.tx_id) ?? []);
     const click = clicks.get(bid.tx_id);
     return toRow('auctions', {
       ...bid,

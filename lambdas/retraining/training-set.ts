@@ -1,11 +1,24 @@
 /**
- * The retraining state machine's training set in Athena SQL: one libsvm line per auction of
- * `parquet_auctions`, built with the SAME encoding as lambdas/ml/features.ts (hashing trick, field
- * names, missing marker, price features, 1-based sorted indices, colliding values summed), and the
- * same held-out split as lambdas/ml/evaluate.ts `isHoldout`. Generated from the featurizer's
- * constants, so a change there changes the SQL; read at synth time by lib/retraining.ts.
+ * The retraining state machine's training set in Athena SQL: one libsvm line per auction whose
+ * outcome is known, read from `parquet_bids` and `parquet_impressions` by the shared rule
+ * (lambdas/ml/outcome.ts `knownAuctionsSql`, the SQL the local trainer runs on DuckDB), built with
+ * the SAME encoding as lambdas/ml/features.ts (hashing trick, field names, missing marker, price
+ * features, 1-based sorted indices, colliding values summed), and the same held-out split as
+ * lambdas/ml/evaluate.ts `isHoldout`. Generated from the featurizer's constants, so a change there
+ * changes the SQL; read at synth time by lib/retraining.ts.
  */
 import { CATEGORICAL_FIELDS, CATEGORY_PRICE, FEATURE_DIM, LOG_PRICE_INDEX, MISSING, PRICE_INDEX } from '../ml/features';
+import { knownAuctionsSql } from '../ml/outcome';
+import { sqlTableName } from '../../schemas/lake';
+
+/**
+ * The state machine's reference instant for "known" auctions: the execution's start time, which
+ * States.Format puts in place of `{}` from `$$.Execution.StartTime` (the Step Functions context
+ * object documents `"StartTime": "Format: ISO 8601"`, e.g. "2019-03-26T20:14:13.192Z"), read by
+ * Trino's `from_iso8601_timestamp` and cast to a timestamp (UTC wall time, as the lake's
+ * event_time). Every attempt of one execution thus reads the same auctions.
+ */
+export const EXECUTION_START_SQL = "CAST(from_iso8601_timestamp('{}') AS timestamp)";
 
 /**
  * The training channels' width marker: every training and validation line carries index
@@ -67,7 +80,20 @@ export function sqlIsHoldout(fraction = HOLDOUT_FRACTION): string {
  * of one index summed, as `featurize` + `libsvmLine`, then the width marker), for the training or
  * the held-out auctions.
  */
-export function trainingSetSelect(options: { table: string; split: 'train' | 'validation'; fraction?: number }): string {
+export function trainingSetSelect(options: {
+  /** SQL timestamp expression: auctions whose bid is 5 minutes older are known (EXECUTION_START_SQL in the state machine). */
+  knownBefore: string;
+  split: 'train' | 'validation';
+  fraction?: number;
+  /** Tables read (default parquet_bids, parquet_impressions). */
+  bids?: string;
+  impressions?: string;
+}): string {
+  const auctions = knownAuctionsSql({
+    bids: options.bids ?? sqlTableName('parquet', 'bids'),
+    impressions: options.impressions ?? sqlTableName('parquet', 'impressions'),
+    knownBefore: options.knownBefore,
+  });
   const holdout = sqlIsHoldout(options.fraction);
   const where = options.split === 'validation' ? holdout : `NOT (${holdout})`;
   return [
@@ -78,7 +104,9 @@ export function trainingSetSelect(options: { table: string; split: 'train' | 'va
     '    multimap_from_entries(ARRAY[',
     [...sqlFeatureEntries(), `ROW(CAST(${WIDTH_MARKER_INDEX} AS bigint), 0e0)`].map((e) => `      ${e}`).join(',\n'),
     '    ]) AS features',
-    `  FROM ${options.table}`,
+    '  FROM (',
+    ...auctions.split('\n').map((line) => `    ${line}`),
+    '  ) auctions',
     `  WHERE bid_price IS NOT NULL AND won IS NOT NULL AND tx_id IS NOT NULL AND ${where}`,
     ')',
   ].join('\n');

@@ -12,7 +12,7 @@ import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'n
 import type { Worker } from 'node:worker_threads';
 import { DEFAULT_SHARDS, LocalPlatform } from '../../local/platform';
 
-export type ChildRequest = { id: number; type: 'stats' | 'cpu' | 'stop' | 'profile-start' | 'profile-stop'; channel?: string; file?: string };
+export type ChildRequest = { id: number; type: 'stats' | 'consumers' | 'cpu' | 'stop' | 'profile-start' | 'profile-stop'; channel?: string; file?: string };
 export type ChildMessage =
   | { type: 'ready'; outputs: NonNullable<LocalPlatform['outputs']> }
   | { type: 'failed'; message: string }
@@ -108,6 +108,7 @@ async function stop(code = 0): Promise<never> {
 process.on('message', (msg: ChildRequest) => {
   void (async () => {
     if (msg.type === 'stats') send({ type: 'reply', id: msg.id, value: await platform.requestStats() });
+    else if (msg.type === 'consumers') send({ type: 'reply', id: msg.id, value: await platform.consumerStatus() });
     else if (msg.type === 'cpu') send({ type: 'reply', id: msg.id, value: cpu(msg.channel) });
     else if (msg.type === 'profile-start') {
       await profileStart();

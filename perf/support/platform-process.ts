@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlatformOutputs } from '../../local/platform';
+import type { ConsumerState } from '../../local/consumer-worker';
 import type { ChildMessage, ChildRequest, CpuSnapshot } from './platform-child';
 
 export type RequestStats = Record<string, Record<string, number>>;
@@ -103,6 +104,11 @@ export class PlatformProcess {
   /** Emulator request counts by emulator and operation (LocalPlatform.requestStats()). */
   requestStats(): Promise<RequestStats> {
     return this.ask('stats');
+  }
+
+  /** Each stream consumer's status: invocations, records delivered, handler time (LocalPlatform.consumerStatus()). */
+  consumerStatus(): Promise<Record<string, ConsumerState>> {
+    return this.ask('consumers');
   }
 
   /** CPU figures now; the event-loop delay is per channel, since that channel's previous snapshot. */

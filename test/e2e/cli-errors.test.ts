@@ -57,6 +57,12 @@ describe('sdp user errors', () => {
     expect(jobs.lines).toEqual([`sdp: no platform data in ${join(sub, '..', 'data')}: pass the --data-dir (or SDP_DATA_DIR) of a platform, or start one with sdp local --data-dir ${join(sub, '..', 'data')}`]);
   });
 
+  it('sdp alone prints the commands, as sdp --help does, and exits 0', async () => {
+    const [bare, help] = await Promise.all([sdp([]), sdp(['--help'])]);
+    expect(bare).toEqual({ code: 0, stdout: help.stdout, lines: [] });
+    expect(bare.stdout).toMatch(/^Usage: sdp .*\n[^]*Commands:\n[^]*  query /);
+  });
+
   it('a data dir a platform ran on (now stopped) lists its jobs: an empty table, exit 0', async () => {
     const dir = tempDataDir();
     writeFileSync(join(dir, 'outputs.json'), '{}');

@@ -6,6 +6,7 @@
  * screenshot of it is docs/console.png, shown by the README), figures keep their decimals, the
  * chart leaves gaps for missing windows under a labelled time axis, a search for an unknown
  * campaign says so, and nothing is logged as an error (no 404 either) while no model is deployed.
+ * Once a model is deployed, its panel shows the serving figures of the last 5 minutes by kind.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,8 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { sendEvents } from '../../local/send';
 import type { WorkloadEvent } from '../../local/workload';
-import { startPlatform, type RunningPlatform } from '../support/platform';
+import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
+import { deploySmallModel } from '../support/model';
 
 // The functions passed to page.evaluate and waitForFunction run in the page, where this exists;
 // declared here rather than adding the DOM library to the whole project's types.
@@ -220,6 +222,30 @@ describe('the live console', () => {
     // The live stream says there is no model; the page never asked for one.
     expect(await page.textContent('#model')).toBe('No model deployed yet.');
     expect(noise).toEqual([]);
+  });
+
+  it("shows the deployed model's serving figures by kind: counts, a rate, latencies in ms", async () => {
+    const version = await deploySmallModel(platform!.outputs.S3Endpoint);
+    const predict = () => fetch(platform!.outputs.UrlForPredictions, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ campaignItemId: 1, winPrice: 120 }) });
+    // The model server picks the new model up within a second; until then the endpoint does not exist (503, not counted).
+    await pollUntil('the model to be served', predict, (res) => res.status === 200, WAIT_MS);
+    for (let i = 0; i < 5; i++) expect((await predict()).status).toBe(200);
+    await page.waitForFunction(() => /^6 · /.test(document.querySelector('#model [data-field="requests"]')?.textContent ?? ''), undefined, { timeout: WAIT_MS });
+    const shown = (await page.evaluate(() =>
+      Object.fromEntries([...document.querySelectorAll('#model dd')].map((dd) => [dd.dataset.field, dd.textContent])),
+    )) as Record<string, string>;
+    expect(shown).toMatchObject({
+      version,
+      serving: expect.stringMatching(/^last 5 min, to .+$/),
+      requests: '6 · 0.02/s',
+      errors: '0 bad input (4xx) · 0 model failures (5xx)',
+      // Milliseconds with at most 3 decimals (seconds past 1 s): never a bare 0 for a sub-millisecond model.
+      'model latency': expect.stringMatching(/^p50 \d+(\.\d{1,3})? m?s · p99 \d+(\.\d{1,3})? m?s$/),
+      'POST /predictions': expect.stringMatching(/^\d+ calls · p50 \d+(\.\d{1,3})? m?s · p99 \d+(\.\d{1,3})? m?s$/),
+    });
+    // The longer model panel keeps health on the first screen.
+    const health = (await page.locator('section:has(#health)').boundingBox())!;
+    expect(health.y + health.height).toBeLessThanOrEqual(VIEWPORT.height);
   });
 
   it('polls the watched campaigns’ reports against an API without /live (a deployed stack)', async () => {

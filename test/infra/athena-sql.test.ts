@@ -7,8 +7,7 @@
  */
 import { TrinoSQL } from 'dt-sql-parser';
 import { readNamedQueries } from '../../lib/analytics';
-import { trainingSetSelect, unloadSql } from '../../lambdas/retraining/training-set';
-import { sqlTableName } from '../../schemas/lake';
+import { EXECUTION_START_SQL, trainingSetSelect, unloadSql } from '../../lambdas/retraining/training-set';
 
 const trino = new TrinoSQL();
 
@@ -37,7 +36,7 @@ describe('Athena SQL (Trino grammar)', () => {
   });
 
   it.each(['train', 'validation'] as const)('the %s set UNLOAD: its SELECT parses, its wrapper follows Athena\'s UNLOAD syntax', (split) => {
-    const statement = unloadSql(trainingSetSelect({ table: sqlTableName('parquet', 'auctions'), split }), 's3://bucket/training/run/attempt-0/train/');
+    const statement = unloadSql(trainingSetSelect({ knownBefore: EXECUTION_START_SQL, split }), 's3://bucket/training/run/attempt-0/train/');
     const parts = UNLOAD.exec(statement);
     expect(parts).not.toBeNull();
     expect(syntaxErrors(parts![1])).toEqual([]);

@@ -232,11 +232,11 @@ describe('lake writer', () => {
     }
   });
 
-  it('gathers a minute of records per batch (settings.lakeBatchingWindowSeconds), within the 300 s Lambda allows', () => {
+  it('gathers half a minute of records per batch (settings.lakeBatchingWindowSeconds), within the 300 s Lambda allows', () => {
     // A batch PUTs ~10 objects: second-long batches cost ~$130 a month in S3 PUTs per shard (docs/cost-design.md).
     expect(lakeWriterMapping.maxBatchingWindowSeconds).toBe(settings.lakeBatchingWindowSeconds.default);
     for (const m of mappings()) {
-      expect(m.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(60);
+      expect(m.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(30);
       expect(m.MaximumBatchingWindowInSeconds).toBeLessThanOrEqual(300);
     }
   });
@@ -522,7 +522,7 @@ describe('least privilege', () => {
       .flatMap(resourcesOf)
       .map(render);
     expect(s3Resources.length).toBeGreaterThan(0);
-    const prefixes = [...formats, ERRORS_PREFIX, COMPACTION_PREFIX.replace(/\/$/, ''), 'models', 'parquet/auctions'];
+    const prefixes = [...formats, ERRORS_PREFIX, COMPACTION_PREFIX.replace(/\/$/, ''), 'models', 'parquet/bids', 'parquet/impressions'];
     const allowed = [`\${${lake}.Arn}`, ...prefixes.map((f) => `\${${lake}.Arn}/${f}/*`)];
     for (const r of s3Resources) {
       // The retraining's own training-set bucket is its to use; nothing else outside the lake's prefixes.

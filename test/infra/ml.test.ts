@@ -5,7 +5,7 @@ import type { IConstruct } from 'constructs';
 import type { SdpStack } from '../../lib/sdp-stack';
 import { XGBOOST_VERSION } from '../../lib/retraining';
 import { CATEGORICAL_FIELDS, CATEGORY_PRICE, FEATURE_DIM, MISSING } from '../../lambdas/ml/features';
-import { sqlIsHoldout, trainingSetSelect } from '../../lambdas/retraining/training-set';
+import { EXECUTION_START_SQL, sqlIsHoldout, trainingSetSelect } from '../../lambdas/retraining/training-set';
 import { gateStep } from '../../lambdas/retraining/steps';
 import { synthesize, type Json, type Statement } from './synth';
 
@@ -93,8 +93,8 @@ describe('retraining state machine', () => {
     const channel = (split: string) => `s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/attempt-{}/${split}/`;
     const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(queries.map((q) => q.Parameters['QueryString.$'])).toEqual([
-      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* NOT \\(\\(from_base.*\\) TO \\\\'${escaped(destination('train'))}\\\\' WITH \\(format = \\\\'TEXTFILE\\\\'.*', \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
-      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* AND \\(from_base.*\\) TO \\\\'${escaped(destination('validation'))}\\\\' WITH .*', \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
+      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* NOT \\(\\(from_base.*\\) TO \\\\'${escaped(destination('train'))}\\\\' WITH \\(format = \\\\'TEXTFILE\\\\'.*', \\$\\$\\.Execution\\.StartTime, \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
+      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* AND \\(from_base.*\\) TO \\\\'${escaped(destination('validation'))}\\\\' WITH .*', \\$\\$\\.Execution\\.StartTime, \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
     ]);
     expect(queries[0].Parameters.WorkGroup).toBe(`\${${stack.getLogicalId(stack.retraining.workGroup)}}`);
     // Each branch answers where it wrote (the UNLOAD, then the channel step's uncompressed copy);
@@ -140,12 +140,15 @@ describe('retraining state machine', () => {
   });
 
   it('encodes the auctions as features.ts does: same field texts, missing marker, hash, dimension and held-out split', () => {
-    const sql = trainingSetSelect({ table: 'parquet_auctions', split: 'train' });
+    const sql = trainingSetSelect({ knownBefore: EXECUTION_START_SQL, split: 'train' });
     for (const field of [...CATEGORICAL_FIELDS, CATEGORY_PRICE]) expect(sql).toContain(`'${field}=' || coalesce(nullif(CAST(`);
     expect(sql).toContain(`'${MISSING}'`);
     expect(sql).toContain(`from_base(substr(to_hex(md5(to_utf8(`);
     expect(sql).toContain(`% ${FEATURE_DIM})`);
-    expect(sql).toContain('FROM parquet_auctions');
+    // The known auctions (lambdas/ml/outcome.ts): bids 5 minutes before the execution's start, won by an impression within ±5 minutes.
+    expect(sql).toContain('FROM parquet_bids');
+    expect(sql).toContain("LEFT JOIN parquet_impressions i ON i.tx_id = b.tx_id AND i.event_time BETWEEN b.event_time - INTERVAL '5' MINUTE AND b.event_time + INTERVAL '5' MINUTE");
+    expect(sql).toContain("event_time <= CAST(from_iso8601_timestamp('{}') AS timestamp) - INTERVAL '5' MINUTE");
     expect(sqlIsHoldout()).toBe(`(from_base(substr(to_hex(md5(to_utf8(tx_id))), 1, 8), 16) % ${FEATURE_DIM}) < ${0.2 * FEATURE_DIM}`);
     // Label = won; nothing known only after the auction is a feature.
     expect(sql).toContain('IF(won, 1, 0) AS label');
@@ -254,7 +257,7 @@ describe('retraining IAM', () => {
     ]);
     const lake = `\${${id(stack.dataLake.bucket)}.Arn}`;
     const sets = `\${${id(stack.retraining.trainingBucket)}.Arn}`;
-    expect(resourcesFor(st, 's3:GetObject').sort()).toEqual([`${lake}/parquet/auctions/*`, `${sets}/training/*`].sort());
+    expect(resourcesFor(st, 's3:GetObject').sort()).toEqual([`${lake}/parquet/bids/*`, `${lake}/parquet/impressions/*`, `${sets}/training/*`].sort());
     expect(resourcesFor(st, 's3:PutObject')).toEqual([`${sets}/training/*`]);
     // Only X-Ray on "*".
     expect(st.filter((s) => resourcesOf(s).includes('*')).flatMap(actions).every((a) => a.startsWith('xray:'))).toBe(true);
@@ -360,6 +363,21 @@ describe('predictions API', () => {
     const lake = `\${${id(stack.dataLake.bucket)}.Arn}`;
     expect(resourcesFor(st, 's3:GetObject')).toEqual([`${lake}/models/*`]);
     expect(resourcesFor(st, 's3:PutObject')).toEqual([]);
+  });
+
+  it("models reads the serving figures from CloudWatch: GetMetricData only, the endpoint and predict named in its environment", () => {
+    const fn = resources[id(stack.predictionsApi.modelsFunction.lambdaFunction)];
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      MODEL_ENDPOINT_NAME: 'sdp-bid-win',
+      PREDICT_FUNCTION_NAME: { Ref: id(stack.predictionsApi.predictFunction.lambdaFunction) },
+    });
+    expect(fn.Properties.Environment.Variables.SDP_LOCAL_SERVING_FIGURES_URL).toBeUndefined();
+    const st = roleStatements(stack.predictionsApi.modelsFunction.role);
+    // GetMetricData has no resource type in the Service Authorization Reference: it cannot be scoped to a resource.
+    expect(st.flatMap(actions).filter((a) => a.startsWith('cloudwatch:'))).toEqual(['cloudwatch:GetMetricData']);
+    expect(resourcesFor(st, 'cloudwatch:GetMetricData')).toEqual(['*']);
+    // Predict itself reads no metrics.
+    expect(roleStatements(stack.predictionsApi.predictFunction.role).flatMap(actions).filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
   });
 
   it('UrlForPredictions is the base URL + predictions', () => {

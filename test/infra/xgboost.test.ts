@@ -18,6 +18,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { FEATURE_DIM, featurize, libsvmLine, type AuctionFeatures } from '../../lambdas/ml/features';
 import { auc, isHoldout } from '../../lambdas/ml/evaluate';
 import { trainingSetSelect, WIDTH_MARKER_INDEX } from '../../lambdas/retraining/training-set';
+import { sqlTimestamp } from '../../lambdas/ml/outcome';
 import { bayesOptimalAuc, generateWorkload, type LabeledAuction } from '../../local/workload';
 import { duckdbJsonColumns, duckdbJsonSelect } from '../../schemas/lake';
 import { scratchDuckDb } from '../support/duckdb';
@@ -32,36 +33,42 @@ if (!version && !process.env.CI) {
 }
 const describeXgb = version || process.env.CI ? describe : describe.skip;
 
-/** The generated auctions as the lake's parquet_auctions (a Parquet file read through a view of that name). */
-async function lakeOf(db: DuckDBConnection, auctions: LabeledAuction[], file: (ext: string) => string): Promise<void> {
+const HOUR = 3_600_000;
+const NOW = Date.now();
+
+/** One lake table of rows as its Parquet view (parquet_<table>), typed as the lake types it. */
+async function viewOf(db: DuckDBConnection, table: 'bids' | 'impressions', rows: object[], file: (ext: string) => string): Promise<void> {
   const json = file('.ndjson');
   const parquet = file('.parquet');
-  const now = Date.now();
-  writeFileSync(
-    json,
-    auctions
-      .map((a) =>
-        JSON.stringify({
-          tx_id: a.tx_id,
-          app_uid: 'xgb-test',
-          campaign_item_id: a.features.campaign_item_id,
-          domain: a.features.domain,
-          creative_id: a.features.creative_id,
-          creative_category: a.features.creative_category,
-          bid_price: a.features.bid_price,
-          won: a.won === 1,
-          clicked: false,
-          event_time: now,
-        }),
-      )
-      .join('\n'),
-  );
-  await db.run(`COPY (SELECT ${duckdbJsonSelect('auctions')} FROM read_json('${json}', format = 'newline_delimited', columns = ${duckdbJsonColumns('auctions')})) TO '${parquet}' (FORMAT parquet)`);
-  await db.run(`CREATE VIEW parquet_auctions AS SELECT * FROM read_parquet('${parquet}')`);
+  writeFileSync(json, rows.map((r) => JSON.stringify(r)).join('\n'));
+  await db.run(`COPY (SELECT ${duckdbJsonSelect(table)} FROM read_json('${json}', format = 'newline_delimited', columns = ${duckdbJsonColumns(table)})) TO '${parquet}' (FORMAT parquet)`);
+  await db.run(`CREATE VIEW parquet_${table} AS SELECT * FROM read_parquet('${parquet}')`);
+}
+
+/**
+ * The generated auctions as the lake's parquet_bids and parquet_impressions: bids an hour old (their
+ * outcome known), an impression 50 ms after each won bid, as the generator sends them.
+ */
+async function lakeOf(db: DuckDBConnection, auctions: LabeledAuction[], file: (ext: string) => string): Promise<void> {
+  const at = NOW - HOUR;
+  const bids = auctions.map((a) => ({
+    tx_id: a.tx_id,
+    app_uid: 'xgb-test',
+    campaign_item_id: a.features.campaign_item_id,
+    domain: a.features.domain,
+    creative_id: a.features.creative_id,
+    creative_category: a.features.creative_category,
+    win_price: a.features.bid_price,
+    event_time: at,
+    received_at: at,
+  }));
+  const impressions = auctions.filter((a) => a.won === 1).map((a) => ({ tx_id: a.tx_id, win_price: 1, event_time: at + 50, received_at: at + 50 }));
+  await viewOf(db, 'bids', bids, file);
+  await viewOf(db, 'impressions', impressions, file);
 }
 
 async function channel(db: DuckDBConnection, split: 'train' | 'validation'): Promise<string[]> {
-  const rows = (await db.runAndReadAll(trainingSetOnDuckDb(trainingSetSelect({ table: 'parquet_auctions', split })))).getRowObjects();
+  const rows = (await db.runAndReadAll(trainingSetOnDuckDb(trainingSetSelect({ knownBefore: sqlTimestamp(NOW), split })))).getRowObjects();
   return rows.map((r) => String(r.line));
 }
 

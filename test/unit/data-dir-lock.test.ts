@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirLock, DataDirLockedError, lockAddress, lockHolder } from '../../local/data-dir-lock';
 import { waitFor } from '../../local/wait';
-import { JobBusyError, runJob } from '../../local/jobs';
+import { JobBusyError, runJob, runJobAfterCurrent } from '../../local/jobs';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'sdp-lock-'));
 
@@ -76,6 +76,21 @@ describe('job locks (runJob)', () => {
     finish();
     await running;
     await expect(runJob(dataDir, 'compaction', 'test', async () => ({ again: true }))).resolves.toEqual({ again: true });
+  });
+
+  test('a command waits for the run in progress (saying so once), then runs; past its wait, it is busy', async () => {
+    const dataDir = dir();
+    let finish!: () => void;
+    const running = runJob(dataDir, 'compaction', 'schedule', () => new Promise<{ ok: boolean }>((r) => (finish = () => r({ ok: true }))));
+    await waitFor('the run to hold its lock', async () => (await lockHolder(dataDir, process.platform, 'job-compaction')) !== undefined, 10_000);
+    await expect(runJobAfterCurrent(dataDir, 'compaction', 'sdp compact', async () => ({}), 0, () => undefined)).rejects.toThrow(JobBusyError);
+    const told: string[] = [];
+    const waiting = runJobAfterCurrent(dataDir, 'compaction', 'sdp compact', async () => ({ after: true }), 30_000, (why) => told.push(why));
+    await waitFor('the command to say it waits', () => told.length > 0, 10_000);
+    finish();
+    await running;
+    await expect(waiting).resolves.toEqual({ after: true });
+    expect(told).toEqual([`a run of compaction is in progress (pid ${process.pid}) on ${dataDir}; waiting for it to end`]);
   });
 
   test('a job lock is released by the kernel when the process running the job dies, and no pid file can block it', async () => {

@@ -1,9 +1,10 @@
 /**
  * The local platform's health verdict (local/health.ts): a consumer that cannot make progress is
  * unhealthy with a reason naming the shard; the report answers within its deadline whatever a
- * part does, naming a part that does not answer.
+ * part does, naming a part that does not answer; a job's component says why its last failure failed.
  */
-import { consumerProblem, DEAD_LETTERED_UNHEALTHY, FAILURES_UNHEALTHY, healthReport, STALL_MS } from '../../local/health';
+import { consumerProblem, DEAD_LETTERED_UNHEALTHY, FAILURES_UNHEALTHY, healthReport, jobComponent, STALL_MS } from '../../local/health';
+import type { JobRun } from '../../local/jobs';
 import type { ShardStatus } from '../../local/stream-poller';
 
 const NOW = 1_000_000_000;
@@ -57,5 +58,23 @@ describe('healthReport', () => {
     const report = await healthReport({ emulators: [], consumers: async () => ({ aggregator: consumer(shard({ failedInvocations: 3, lastError: 'boom' })) }), jobs: () => ({}) });
     expect(report.status).toBe('unhealthy');
     expect(report.components.aggregator).toMatchObject({ status: 'unhealthy', reason: 'its batch on shardId-000000000000 failed 3 times in a row: boom' });
+  });
+});
+
+describe('jobComponent', () => {
+  const run = (outcome: JobRun['outcome'], ended_at: string, error?: string): JobRun => ({ job: 'training', started_at: ended_at, ended_at, trigger: 'scheduler', outcome, ...(error && { error }) });
+  test('never run', () => expect(jobComponent([])).toEqual({ status: 'not run yet', lastRun: undefined }));
+  test('a last run that failed gives the reason: when and the error', () => {
+    const failed = run('failed', '2026-12-05T07:00:00.000Z', 'not enough auctions to train on: 0 with a known outcome in the lake');
+    expect(jobComponent([run('succeeded', '2026-12-05T06:00:00.000Z'), failed])).toEqual({
+      status: 'last run failed',
+      reason: 'last run failed at 2026-12-05T07:00:00.000Z: not enough auctions to train on: 0 with a known outcome in the lake',
+      lastRun: failed,
+      lastFailure: { at: '2026-12-05T07:00:00.000Z', error: 'not enough auctions to train on: 0 with a known outcome in the lake' },
+    });
+  });
+  test('a success after a failure is ok and still names the last failure', () => {
+    const ok = run('succeeded', '2026-12-05T08:00:00.000Z');
+    expect(jobComponent([run('failed', '2026-12-05T07:00:00.000Z', 'boom'), ok])).toEqual({ status: 'ok', lastRun: ok, lastFailure: { at: '2026-12-05T07:00:00.000Z', error: 'boom' } });
   });
 });

@@ -1,0 +1,29 @@
+/**
+ * `sdp cost` end to end: the template (template.ts), what it deploys (inventory.ts), the measured
+ * per-event figures (measurements.ts), the bill at the traffic and idle (bill.ts).
+ */
+import { join, relative } from 'node:path';
+import { pricedRegions } from '../../schemas/prices';
+import { costReport, type CostReport, type Traffic } from './bill';
+import { readInventory } from './inventory';
+import { loadMeasurements, MEASUREMENTS_FILE } from './measurements';
+import { loadTemplate } from './template';
+
+export interface CostOptions extends Traffic {
+  region: string;
+  /** A template file; default cdk.out/ when fresh, else synthesized. */
+  template?: string;
+  /** Default perf/cost-measurements.json of the repository. */
+  measurements?: string;
+}
+
+/** The report; throws a one-line Error for a region the price table does not price, or a bad template or measurements file. */
+export function runCost(root: string, options: CostOptions): CostReport {
+  if (!pricedRegions.includes(options.region)) throw new Error(`no prices for region ${options.region}: the price table (schemas/prices.ts) prices ${pricedRegions.join(', ')}`);
+  const measurementsFile = options.measurements ?? join(root, MEASUREMENTS_FILE);
+  const measurements = loadMeasurements(measurementsFile);
+  const { template, origin } = loadTemplate(root, options.template);
+  const inventory = readInventory(template);
+  const shown = relative(root, measurementsFile) || measurementsFile;
+  return costReport(inventory, measurements, options, { region: options.region, template: origin, measurementsFile: shown.startsWith('..') ? measurementsFile : shown });
+}

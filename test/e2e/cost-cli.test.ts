@@ -1,0 +1,76 @@
+/**
+ * `sdp cost` as a user runs it: --help, the JSON report's shape and figures on a small hand-made
+ * template (the same stack and measurements the unit tests price by hand), the committed
+ * measurements file read by default, and one-line errors for a region the price table does not
+ * price, a file that is not a template and an unknown event type.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { tempDataDir } from '../support/platform';
+import { roundMeasurements, smallTemplate } from '../support/cost-fixture';
+
+const run = promisify(execFile);
+const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
+
+async function sdp(args: string[]): Promise<{ code: number; stdout: string; lines: string[] }> {
+  const result = await run(process.execPath, [SDP, 'cost', ...args]).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (err) => ({ code: err.code as number, stdout: err.stdout as string, stderr: err.stderr as string }),
+  );
+  return { code: result.code, stdout: result.stdout, lines: result.stderr.split('\n').filter((l) => l !== '') };
+}
+
+const dir = tempDataDir('sdp-cost-');
+const templateFile = join(dir, 'template.json');
+const measurementsFile = join(dir, 'measurements.json');
+writeFileSync(templateFile, JSON.stringify(smallTemplate));
+writeFileSync(measurementsFile, JSON.stringify(roundMeasurements));
+
+describe('sdp cost', () => {
+  it('--help lists the options', async () => {
+    const { code, stdout } = await sdp(['--help']);
+    expect(code).toBe(0);
+    for (const option of ['--events-per-second', '--events-per-request', '--event-mix', '--region', '--template', '--measurements', '--json']) expect(stdout).toContain(option);
+  });
+
+  it('--json: the bill at the traffic, idle, per million events, its components and assumptions', async () => {
+    const { code, stdout, lines } = await sdp(['--json', '--template', templateFile, '--measurements', measurementsFile, '--events-per-second', '10', '--events-per-request', '10']);
+    expect({ code, lines }).toEqual({ code: 0, lines: [] });
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({
+      region: 'us-east-1',
+      template: templateFile,
+      traffic: { eventsPerSecond: 10, eventsPerRequest: 10, mix: { bid: 0.6, impression: 0.3, click: 0.1 } },
+      eventsPerMonth: 26_280_000,
+      requestsPerMonth: 2_628_000,
+      warnings: [],
+    });
+    expect(report.total).toBeCloseTo(85.74175504, 6);
+    expect(report.idleTotal).toBeCloseTo(26.2, 9);
+    expect(report.perMillionEvents).toBeCloseTo(85.74175504 / 26.28, 6);
+    for (const c of report.components) expect(Object.keys(c).sort()).toEqual(['idleUsd', 'item', 'service', 'usd']);
+    for (const a of report.assumptions) expect(Object.keys(a).sort()).toEqual(['source', 'value', 'what']);
+  });
+
+  it('reads the committed measurements by default, and prints a table for people', async () => {
+    const { code, stdout } = await sdp(['--template', templateFile, '--events-per-second', '100', '--event-mix', 'bid=1']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^idle total: +\$\d/m);
+    expect(stdout).toMatch(/^total at 100 events\/s: +\$\d/m);
+    expect(stdout).toMatch(/^cost per million events: +\$\d/m);
+    expect(stdout).toContain('measurements: perf/cost-measurements.json');
+    expect(stdout).toContain('(bid 1.00, impression 0.00, click 0.00)');
+  });
+
+  it.each([
+    [['--region', 'eu-west-1'], "sdp: error: option '--region <region>' argument 'eu-west-1' is invalid. no prices for region eu-west-1: the price table (schemas/prices.ts) prices us-east-1 (see sdp cost --help)"],
+    [['--template', measurementsFile], `sdp: ${measurementsFile} has no Resources: not a CloudFormation template`],
+    [['--template', templateFile, '--event-mix', 'bid=1,view=2'], 'sdp: --event-mix: unknown event type "view" (bid, impression, click)'],
+    [['--events-per-request', '0'], "sdp: error: option '--events-per-request <k>' argument '0' is invalid. events per request must be a positive integer (see sdp cost --help)"],
+  ])('sdp cost %j: one line, exit 1', async (args, line) => {
+    const { code, stdout, lines } = await sdp(args);
+    expect({ code, stdout, lines }).toEqual({ code: 1, stdout: '', lines: [line] });
+  });
+});

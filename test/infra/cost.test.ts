@@ -1,0 +1,44 @@
+/**
+ * `sdp cost` on the real stack: every resource type the synthesized template holds is either
+ * priced by the calculator or known to cost nothing by itself (a new billable type fails this test
+ * until it is priced), every stream, table and consumer function the traffic reaches has measured
+ * figures in perf/cost-measurements.json, and the bill has the parts the issue names.
+ */
+import { join } from 'node:path';
+import { synthesize } from './synth';
+import { FREE_TYPES, PRICED_TYPES, readInventory } from '../../local/cost/inventory';
+import { costReport } from '../../local/cost/bill';
+import { loadMeasurements, MEASUREMENTS_FILE } from '../../local/cost/measurements';
+import type { CfnTemplate } from '../../local/cost/template';
+
+const template = synthesize({ bundling: false }).template.toJSON() as CfnTemplate;
+const inventory = readInventory(template);
+const measurements = loadMeasurements(join(__dirname, '..', '..', MEASUREMENTS_FILE));
+const report = (eventsPerSecond: number, eventsPerRequest: number) => costReport(inventory, measurements, { eventsPerSecond, eventsPerRequest }, { region: 'us-east-1', template: 'synthesized', measurementsFile: MEASUREMENTS_FILE });
+
+describe('sdp cost on the synthesized stack', () => {
+  it('prices every billable resource type of the template', () => {
+    expect(inventory.unpriced).toEqual([]);
+    const types = Object.keys(inventory.counts);
+    expect(types.filter((t) => !(PRICED_TYPES as readonly string[]).includes(t) && !(t in FREE_TYPES))).toEqual([]);
+  });
+
+  it('has measurements for every stream, table and stream consumer the traffic reaches', () => {
+    const r = report(100, 100);
+    expect(r.warnings.filter((w) => w.startsWith('no measurement'))).toEqual([]);
+    for (const s of inventory.streams) expect(measurements.streams[s.name]).toBeDefined();
+    for (const t of inventory.tables) expect(measurements.tables[t.name]).toBeDefined();
+    for (const f of inventory.functions.filter((fn) => fn.mappings.length > 0 || fn.writesEvents)) expect(measurements.functions[f.name]).toBeDefined();
+  });
+
+  it('bills the parts the issue names: shards, alarms per metric, the dashboard, the key, request units, API requests', () => {
+    const r = report(100, 100);
+    const services = Object.keys(r.byService);
+    expect(services).toEqual(expect.arrayContaining(['Kinesis', 'Lambda', 'API Gateway', 'DynamoDB', 'CloudWatch', 'KMS', 'S3']));
+    expect(r.components.some((c) => /alarms reading \d+ metrics/.test(c.item))).toBe(true);
+    expect(r.idleTotal).toBeGreaterThan(0);
+    expect(r.total).toBeGreaterThan(r.idleTotal);
+    // Single events cost more than arrays at the same traffic: one API request (and ingestion invocation) each.
+    expect(report(100, 1).total).toBeGreaterThan(r.total);
+  });
+});
