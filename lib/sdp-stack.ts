@@ -20,7 +20,7 @@ import { StateTables } from './state-tables';
 
 export class SdpStack extends Stack {
   public readonly eventsStream: DataStream;
-  /** The aggregates feed's stream, when deployed with -c sdp:aggregatesFeed=true (schemas/resources.ts aggregatesFeed). */
+  /** The aggregates feed's stream, unless deployed with -c sdp:aggregatesFeed=false (schemas/resources.ts aggregatesFeed). */
   public readonly aggregatesStream?: DataStream;
   public readonly stateTables: StateTables;
   public readonly ingestionApi: IngestionApi;
@@ -61,7 +61,7 @@ export class SdpStack extends Stack {
       retentionPeriod: Duration.seconds(settings.eventsStreamRetentionSeconds.default),
     });
     // The feed of every row revision, a shard billed by the hour whether read or not: on request.
-    if (contextFlag(this, aggregatesFeed.context)) this.aggregatesStream = new DataStream(this, 'Aggregates');
+    if (contextFlag(this, aggregatesFeed.context, true)) this.aggregatesStream = new DataStream(this, 'Aggregates');
     this.stateTables = new StateTables(this, 'State');
     this.ingestionApi = new IngestionApi(this, 'Ingestion', { eventsStream: this.eventsStream.stream });
     this.aggregator = new Aggregator(this, 'Aggregation', {
@@ -170,7 +170,7 @@ export class SdpStack extends Stack {
     }
     new CfnOutput(this, feedOutput.key, {
       value: this.aggregatesStream ? 'on' : aggregatesFeed.off,
-      description: 'Whether the stack has the aggregates stream (deploy with -c sdp:aggregatesFeed=true for it)',
+      description: 'Whether the stack has the aggregates stream (deploy with -c sdp:aggregatesFeed=false to go without it)',
     });
     const operations: [id: string, value: string, description: string][] = [
       ['AggregatorDeadLetterQueueUrl', this.aggregator.deadLetterQueue.queueUrl, 'Batches the aggregator gave up on (sdp dlq list/redrive --aws)'],
@@ -203,10 +203,11 @@ export class SdpStack extends Stack {
   }
 }
 
-/** A boolean context value (`cdk deploy -c key=true`, or cdk.json's context): true or false, else synth fails. */
-export function contextFlag(scope: Construct, key: string): boolean {
+/** A boolean context value (`cdk deploy -c key=true`, or cdk.json's context): true or false, else synth fails; `byDefault` when unset. */
+export function contextFlag(scope: Construct, key: string, byDefault = false): boolean {
   const value: unknown = scope.node.tryGetContext(key);
-  if (value === undefined || value === false || value === 'false') return false;
+  if (value === undefined) return byDefault;
+  if (value === false || value === 'false') return false;
   if (value === true || value === 'true') return true;
   throw new Error(`context ${key} must be true or false, got ${JSON.stringify(value)}`);
 }

@@ -399,7 +399,7 @@ describe('least privilege', () => {
   });
 });
 
-describe('without the aggregates feed (the default: its shard is $10.95 a month, read or not)', () => {
+describe('without the aggregates feed (-c sdp:aggregatesFeed=false: its shard is $10.95 a month, read or not)', () => {
   let plain: SdpStack;
   let plainResources: typeof resources;
   let plainOutputs: Record<string, { Value: Json }>;
@@ -407,7 +407,7 @@ describe('without the aggregates feed (the default: its shard is $10.95 a month,
   const plainEnv = (c: IConstruct) => plainResources[plainId(c)].Properties.Environment.Variables as Record<string, Json>;
 
   beforeAll(() => {
-    const synthesized = synthesize({ bundling: false });
+    const synthesized = synthesize({ bundling: false, context: { [aggregatesFeed.context]: 'false' } });
     plain = synthesized.stack;
     ({ Resources: plainResources, Outputs: plainOutputs } = synthesized.template.toJSON());
     expect(synthesized.violations).toEqual([]);
