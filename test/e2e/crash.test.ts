@@ -6,24 +6,13 @@
  * closed shards to their ends. In the end every campaign's report equals the ground truth: nothing
  * lost, nothing counted twice.
  */
-import { createServer } from 'node:net';
 import { generateWorkload, random, type Counts } from '../../local/workload';
 import { sendEvents } from '../../local/send';
-import { consumerShards, pollUntil, startPlatform, tempDataDir, type RunningPlatform } from '../support/platform';
+import { consumerShards, freePort, pollUntil, startPlatform, tempDataDir, type RunningPlatform } from '../support/platform';
 
 const KILLS = 20;
 const RESHARD_TO = 6;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function report(base: string, campaign: number): Promise<Counts> {
   const res = await fetch(`${base}${campaign}`);

@@ -17,10 +17,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tempDataDir } from '../support/platform';
+import { freePort, tempDataDir } from '../support/platform';
 import { mismatch, readmeBlocks, type Block } from '../support/readme';
 import { waitFor } from '../../local/wait';
 
@@ -37,16 +36,6 @@ const HOUR_TURN_MARGIN_MS = 120_000;
 const STARTS_PLATFORM = /^npm start\b/;
 const READ = /^(curl\b(?![^\n]*(-X\s*POST|-XPOST|\s-d\s|--data))|npx sdp (query|status|jobs|dlq list)\b)/;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One bash session: commands run in turn, each one's stdout, stderr and exit code told apart by markers. */
 class Shell {

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlatformOutputs } from '../../local/platform';
@@ -22,6 +23,18 @@ export interface RunningPlatform {
 }
 
 const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
+
+/** A TCP port free on 127.0.0.1 now (the OS picks it), for a platform the test starts itself. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export function tempDataDir(prefix = 'sdp-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
