@@ -284,6 +284,7 @@ export class Retraining extends Construct {
       // text gzip-compressed: the UNLOAD goes under unload/, the channels step writes the channel.
       const destination = `s3://${scratch.bucketName}/${TRAINING_PREFIX}/{}/attempt-{}/unload/${split}/`;
       const channel = `s3://${scratch.bucketName}/${TRAINING_PREFIX}/{}/attempt-{}/${split}/`;
+      const select = trainingSetSelect({ knownBefore: EXECUTION_START_SQL, split });
       return new sfn.CustomState(this, sid, {
         // The L2 AthenaStartQueryExecution task grants s3:GetObject and s3:CreateBucket on "*",
         // Glue create/delete actions and lakeformation:GetDataAccess; the same .sync integration as
@@ -295,8 +296,10 @@ export class Retraining extends Construct {
           Parameters: {
             'QueryString.$': sfn.JsonPath.format(
               // One line: the query is a string literal inside States.Format.
-              unloadSql(trainingSetSelect({ knownBefore: EXECUTION_START_SQL, split }), destination).replace(/\s+/g, ' '),
-              sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+              unloadSql(select, destination).replace(/\s+/g, ' '),
+              // States.Format fills each {} with the next argument: the SELECT's (the execution's
+              // start, as often as the SELECT names it), then the destination's.
+              ...Array.from({ length: placeholders(select) }, () => sfn.JsonPath.stringAt('$$.Execution.StartTime')),
               execution,
               attempt,
             ),
@@ -631,4 +634,9 @@ class ScopedCreateModel extends tasks.SageMakerCreateModel {
     super(scope, id, props);
     narrowToRunResources(this.taskPolicies, modelArn);
   }
+}
+
+/** The `{}` placeholders States.Format fills in a template. */
+export function placeholders(template: string): number {
+  return template.split('{}').length - 1;
 }

@@ -16,11 +16,18 @@
  *   auction won (the label is a function of the lake's events, so retraining on the same lake is
  *   reproducible). Bids and impressions are read from the lake's bids and impressions tables
  *   directly (Parquet), not from the hourly `auctions` table.
+ * - Training reads the bids of the last TRAINING_HORIZON_DAYS (30) before the run's reference
+ *   instant, and only the date partitions (`dt`) that can hold them or their impressions: the
+ *   model follows the recent market, and a run's scan (Athena bills per byte scanned) and time stay
+ *   bounded however long the lake grows.
  */
 
 /** Half-width of the window around the bid's event time in which an impression makes a win. */
 export const OUTCOME_WINDOW_MS = 5 * 60_000;
 const WINDOW_MINUTES = OUTCOME_WINDOW_MS / 60_000;
+
+/** How far back from the run's reference instant training reads bids. */
+export const TRAINING_HORIZON_DAYS = 30;
 
 /** True when `impressionTime` falls in the bid's window (both ends included). */
 export function inOutcomeWindow(bidTime: number, impressionTime: number): boolean {
@@ -68,15 +75,22 @@ export function knownAuctionsSql(t: KnownAuctionsSql): string {
   // A LEFT JOIN on tx_id and the window, grouped back to one row per bid: both engines plan it as
   // a hash join (a correlated EXISTS with a range condition is not decorrelated by every engine).
   const columns = 'b.tx_id, b.campaign_item_id, b.domain, b.creative_id, b.creative_category, b.bid_price, b.event_time';
+  const horizon = `${t.knownBefore} - INTERVAL '${TRAINING_HORIZON_DAYS}' DAY`;
+  // The `dt` partition (the UTC date of event_time, 'YYYY-MM-DD') of an instant: a date cast to
+  // text is that form in both engines, so the partitions before it are never read.
+  const partitionOf = (instant: string) => `CAST(CAST(${instant} AS DATE) AS VARCHAR)`;
   return [
     `SELECT ${columns}, count(i.tx_id) > 0 AS won`,
     'FROM (',
     '  SELECT tx_id, campaign_item_id, domain, creative_id, creative_category, win_price AS bid_price, event_time,',
     '    row_number() OVER (PARTITION BY tx_id ORDER BY received_at, event_time) AS copy',
     `  FROM ${t.bids}`,
-    `  WHERE tx_id IS NOT NULL AND event_time <= ${t.knownBefore} - INTERVAL '${WINDOW_MINUTES}' MINUTE`,
+    `  WHERE tx_id IS NOT NULL AND dt >= ${partitionOf(horizon)}`,
+    `    AND event_time > ${horizon} AND event_time <= ${t.knownBefore} - INTERVAL '${WINDOW_MINUTES}' MINUTE`,
     ') b',
-    `LEFT JOIN ${t.impressions} i ON i.tx_id = b.tx_id AND ${sqlInOutcomeWindow('b', 'i')}`,
+    'LEFT JOIN (',
+    `  SELECT tx_id, event_time FROM ${t.impressions} WHERE dt >= ${partitionOf(`${horizon} - INTERVAL '${WINDOW_MINUTES}' MINUTE`)}`,
+    `) i ON i.tx_id = b.tx_id AND ${sqlInOutcomeWindow('b', 'i')}`,
     'WHERE b.copy = 1',
     `GROUP BY ${columns}`,
   ].join('\n');

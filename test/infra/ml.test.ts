@@ -3,7 +3,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import type { SdpStack } from '../../lib/sdp-stack';
-import { XGBOOST_VERSION } from '../../lib/retraining';
+import { placeholders, XGBOOST_VERSION } from '../../lib/retraining';
 import { CATEGORICAL_FIELDS, CATEGORY_PRICE, FEATURE_DIM, MISSING } from '../../lambdas/ml/features';
 import { EXECUTION_START_SQL, sqlIsHoldout, trainingSetSelect } from '../../lambdas/retraining/training-set';
 import { gateStep } from '../../lambdas/retraining/steps';
@@ -92,9 +92,12 @@ describe('retraining state machine', () => {
     const destination = (split: string) => `s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/attempt-{}/unload/${split}/`;
     const channel = (split: string) => `s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/attempt-{}/${split}/`;
     const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    // The SELECT names the execution's start (its {}) once per bound it sets: one argument each.
+    const starts = (split: 'train' | 'validation') => '\\$\\$\\.Execution\\.StartTime, '.repeat(placeholders(trainingSetSelect({ knownBefore: EXECUTION_START_SQL, split })));
+    expect(placeholders(trainingSetSelect({ knownBefore: EXECUTION_START_SQL, split: 'train' }))).toBeGreaterThan(0);
     expect(queries.map((q) => q.Parameters['QueryString.$'])).toEqual([
-      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* NOT \\(\\(from_base.*\\) TO \\\\'${escaped(destination('train'))}\\\\' WITH \\(format = \\\\'TEXTFILE\\\\'.*', \\$\\$\\.Execution\\.StartTime, \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
-      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* AND \\(from_base.*\\) TO \\\\'${escaped(destination('validation'))}\\\\' WITH .*', \\$\\$\\.Execution\\.StartTime, \\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
+      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* NOT \\(\\(from_base.*\\) TO \\\\'${escaped(destination('train'))}\\\\' WITH \\(format = \\\\'TEXTFILE\\\\'.*', ${starts('train')}\\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
+      expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* AND \\(from_base.*\\) TO \\\\'${escaped(destination('validation'))}\\\\' WITH .*', ${starts('validation')}\\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
     ]);
     expect(queries[0].Parameters.WorkGroup).toBe(`\${${stack.getLogicalId(stack.retraining.workGroup)}}`);
     // Each branch answers where it wrote (the UNLOAD, then the channel step's uncompressed copy);
@@ -147,8 +150,13 @@ describe('retraining state machine', () => {
     expect(sql).toContain(`% ${FEATURE_DIM})`);
     // The known auctions (lambdas/ml/outcome.ts): bids 5 minutes before the execution's start, won by an impression within ±5 minutes.
     expect(sql).toContain('FROM parquet_bids');
-    expect(sql).toContain("LEFT JOIN parquet_impressions i ON i.tx_id = b.tx_id AND i.event_time BETWEEN b.event_time - INTERVAL '5' MINUTE AND b.event_time + INTERVAL '5' MINUTE");
-    expect(sql).toContain("event_time <= CAST(from_iso8601_timestamp('{}') AS timestamp) - INTERVAL '5' MINUTE");
+    const start = "CAST(from_iso8601_timestamp('{}') AS timestamp)";
+    expect(sql).toContain(`SELECT tx_id, event_time FROM parquet_impressions WHERE dt >= CAST(CAST(${start} - INTERVAL '30' DAY - INTERVAL '5' MINUTE AS DATE) AS VARCHAR)`);
+    expect(sql).toContain(") i ON i.tx_id = b.tx_id AND i.event_time BETWEEN b.event_time - INTERVAL '5' MINUTE AND b.event_time + INTERVAL '5' MINUTE");
+    expect(sql).toContain(`event_time <= ${start} - INTERVAL '5' MINUTE`);
+    // The last 30 days of bids only, and only the date partitions that can hold them.
+    expect(sql).toContain(`dt >= CAST(CAST(${start} - INTERVAL '30' DAY AS DATE) AS VARCHAR)`);
+    expect(sql).toContain(`event_time > ${start} - INTERVAL '30' DAY`);
     expect(sqlIsHoldout()).toBe(`(from_base(substr(to_hex(md5(to_utf8(tx_id))), 1, 8), 16) % ${FEATURE_DIM}) < ${0.2 * FEATURE_DIM}`);
     // Label = won; nothing known only after the auction is a feature.
     expect(sql).toContain('IF(won, 1, 0) AS label');

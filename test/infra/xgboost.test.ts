@@ -42,7 +42,8 @@ async function viewOf(db: DuckDBConnection, table: 'bids' | 'impressions', rows:
   const parquet = file('.parquet');
   writeFileSync(json, rows.map((r) => JSON.stringify(r)).join('\n'));
   await db.run(`COPY (SELECT ${duckdbJsonSelect(table)} FROM read_json('${json}', format = 'newline_delimited', columns = ${duckdbJsonColumns(table)})) TO '${parquet}' (FORMAT parquet)`);
-  await db.run(`CREATE VIEW parquet_${table} AS SELECT * FROM read_parquet('${parquet}')`);
+  // With the lake's partition columns, as the lake's views have them (dt, hour: event time, UTC).
+  await db.run(`CREATE VIEW parquet_${table} AS SELECT *, strftime(event_time, '%Y-%m-%d') AS dt, strftime(event_time, '%H') AS hour FROM read_parquet('${parquet}')`);
 }
 
 /**
