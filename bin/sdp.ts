@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { SendResult } from '../local/send';
 import { basename, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 // Only light modules are imported here: bin/sdp.js bundles them, so `sdp --help` and `sdp status`
 // start in a fraction of a second. Everything heavy is required by the command using it (lazy()).
 import { hasPlatformData, runningPlatformOutputs, type PlatformOutputs } from '../local/platform-outputs';
@@ -152,7 +153,7 @@ async function waitForInFlight(outputs: PlatformOutputs, seconds: number, consum
   const waited = pending > 0;
   while (pending > 0 && Date.now() < deadline) {
     process.stderr.write(`waiting for ${pending} records in flight...\r`);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     pending = await inFlight();
   }
   if (waited) process.stderr.write('\n');

@@ -227,11 +227,10 @@ export class LocalPlatform {
     this.consumers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const consumerThreads = this.consumers;
     const jobs = ['compaction', TRAINING_JOB];
     const health: HealthSources = {
       emulators: this.emulators,
-      consumers: async () => Object.assign({}, ...(await Promise.all(consumerThreads.map((c) => c.status())))),
+      consumers: () => this.consumerStatus(),
       jobs: () => Object.fromEntries(jobs.map((job) => [job, jobRuns(dataDir, job)])),
     };
     const rejections = new RejectionLog();
@@ -301,7 +300,7 @@ export class LocalPlatform {
     ];
   }
 
-  /** Each stream consumer's status (invocations, records, handler time), by consumer name: for benches. */
+  /** Each stream consumer's status (shards, invocations, records, handler time), by consumer name: for health and benches. */
   async consumerStatus(): Promise<Record<string, ConsumerState>> {
     return Object.assign({}, ...(await Promise.all(this.consumers.map((c) => c.status()))));
   }

@@ -7,6 +7,7 @@
  * every second, posted `eventsPerRequest` to a request. Free tiers are not applied.
  */
 import { prices, tieredCost } from '../../schemas/prices';
+import { settings } from '../../schemas/resources';
 import type { Inventory, StreamResource, FunctionResource } from './inventory';
 import { tableAtBatch, type Measurements } from './measurements';
 
@@ -56,7 +57,7 @@ const PAYLOAD_UNIT_BYTES = 25 * 1024;
  */
 export const emfBytes = (metrics: number) => 140 + 69 * Math.max(1, metrics);
 /** Tables with TTL hold about this long of events: the oldest event ingestion accepts (MAX_EVENT_AGE_SECONDS, 7 days). */
-const TTL_WINDOW_SECONDS = 7 * 86_400;
+const TTL_WINDOW_SECONDS = settings.maxEventAgeSeconds.default;
 /** Not measured by the bench: each scheduled or workflow function's run (assumed, stated in the report). */
 const ASSUMED_JOB_RUN_MS = 2000;
 /** One SageMaker training job per retraining run, billed per second from instance start (assumed). */

@@ -7,6 +7,7 @@
  * resource type of the template is either read here, or listed in FREE_TYPES with why it costs
  * nothing; any other type is returned in `unpriced`, so a new billable type cannot go unnoticed.
  */
+import { prices } from '../../schemas/prices';
 import { streams as streamDefs, tables as tableDefs } from '../../schemas/resources';
 import type { CfnTemplate, Json } from './template';
 
@@ -173,8 +174,6 @@ export interface Inventory {
   counts: Record<string, number>;
 }
 
-const HOURS_PER_MONTH = 730;
-
 /** A literal, or a parameter's default through Ref; undefined for anything else. */
 function resolveNumber(value: Json, template: CfnTemplate): { value: number; from: string } | undefined {
   if (typeof value === 'number') return { value, from: 'the template' };
@@ -199,20 +198,20 @@ function referencedIds(value: Json, out = new Set<string>()): Set<string> {
   return out;
 }
 
-/** A schedule expression's runs in a 730-hour month; undefined when it cannot be read. */
+/** A schedule expression's runs in a month of prices.hoursPerMonth hours; undefined when it cannot be read. */
 export function runsPerMonth(expression: string): number | undefined {
   const rate = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
   if (rate) {
     const n = Number(rate[1]);
     const hours = rate[2].startsWith('minute') ? n / 60 : rate[2].startsWith('hour') ? n : n * 24;
-    return HOURS_PER_MONTH / hours;
+    return prices.hoursPerMonth / hours;
   }
   const cron = /^cron\((.+)\)$/.exec(expression.trim());
   if (cron) {
     // cron(min hour day month weekday year): count the hours and minutes it fires per day, every day.
     const [min, hour] = cron[1].split(/\s+/);
     const count = (field: string, span: number) => (field === '*' ? span : field.startsWith('*/') ? Math.ceil(span / Number(field.slice(2))) : field.split(',').length);
-    return count(min, 60) * count(hour, 24) * (HOURS_PER_MONTH / 24);
+    return count(min, 60) * count(hour, 24) * (prices.hoursPerMonth / 24);
   }
   return undefined;
 }

@@ -3,6 +3,7 @@
  * idle, the totals, the cost per million events, then the assumptions and where each comes from.
  * Also parses the command's --event-mix.
  */
+import { prices } from '../../schemas/prices';
 import type { CostReport, EventMix } from './bill';
 
 const usd = (n: number) => `$${n < 10 ? n.toFixed(2) : n.toFixed(0)}`;
@@ -16,7 +17,7 @@ export function formatCostReport(r: CostReport): string {
   const t = r.traffic;
   const mix = `bid ${t.mix.bid.toFixed(2)}, impression ${t.mix.impression.toFixed(2)}, click ${t.mix.click.toFixed(2)}`;
   const out = [
-    `sdp cost: ${r.region}, ${t.eventsPerSecond.toLocaleString('en-US')} events/s in requests of ${t.eventsPerRequest} (${mix}), a 730-hour month, no free tier`,
+    `sdp cost: ${r.region}, ${t.eventsPerSecond.toLocaleString('en-US')} events/s in requests of ${t.eventsPerRequest} (${mix}), a ${prices.hoursPerMonth}-hour month, no free tier`,
     `template: ${r.template}; measurements: ${r.measurements.file} (${r.measurements.measuredAt.slice(0, 10)}, commit ${r.measurements.commit.slice(0, 7)})`,
     '',
   ];
