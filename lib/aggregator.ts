@@ -6,8 +6,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { aggregatesFeed, aggregatorMapping, aggregatorTimeoutSeconds, settings, streams, tables } from '../schemas/resources';
-import { grantPutRecords } from './data-stream';
+import { aggregatesFeed, aggregatorMapping, aggregatorTimeoutSeconds, settings, stateTtlSeconds, streams, tables } from '../schemas/resources';
+import { grantPutRecords, streamRetentionSeconds } from './data-stream';
 import { deadLetterQueue } from './dead-letter-queue';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
 
@@ -50,7 +50,11 @@ export class Aggregator extends Construct {
         [settings.aggregationPeriodSeconds.env]:
           props.aggregationPeriodSeconds ?? String(settings.aggregationPeriodSeconds.default),
         [settings.allowedLatenessSeconds.env]: String(settings.allowedLatenessSeconds.default),
-        [settings.txStateTtlSeconds.env]: String(settings.txStateTtlSeconds.default),
+        // Its default (7 days), or the stream's retention when longer (-c sdp:streamRetentionHours):
+        // a replay must find the state of every event it re-reads.
+        [settings.txStateTtlSeconds.env]: String(stateTtlSeconds('txStateTtlSeconds', streamRetentionSeconds(props.eventsStream))),
+        // How long the journal keeps dead-letter evidence (journal.ts: a day past the retention, at least 8 days).
+        [settings.eventsStreamRetentionSeconds.env]: String(streamRetentionSeconds(props.eventsStream)),
         ...props.functionProps?.environment,
       },
     });

@@ -1,5 +1,5 @@
 // A Kinesis data stream of the platform (events, aggregates), encrypted at rest with KMS, and the producer grant it needs.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -46,4 +46,12 @@ export class DataStream extends Construct {
 export function grantPutRecords(stream: kinesis.IStream, grantee: iam.IGrantable): iam.Grant {
   stream.encryptionKey?.grant(grantee, 'kms:GenerateDataKey');
   return stream.grant(grantee, 'kinesis:PutRecord', 'kinesis:PutRecords');
+}
+
+/** The retention of a stream defined in this app, in seconds (its CfnStream's hours; Kinesis' default, 24 h, when unset). */
+export function streamRetentionSeconds(stream: kinesis.IStream): number {
+  const cfn = stream.node.defaultChild;
+  const hours = cfn instanceof kinesis.CfnStream ? cfn.retentionPeriodHours : undefined;
+  if (hours !== undefined && Token.isUnresolved(hours)) throw new Error("the events stream's retention must be a number known at synth");
+  return (hours ?? 24) * 3600;
 }

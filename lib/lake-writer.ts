@@ -1,5 +1,5 @@
 // The lake writer Lambda: fed by the events stream and the aggregates stream (when the stack has one) (settings from lakeWriterMapping in schemas/resources.ts), it writes raw and Parquet files under raw/ and parquet/ (undecodable records under errors/) and records what it wrote in the lake-seen table.
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,9 +7,10 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { lakeBucket, lakeWriterMapping, settings, streams, tables, type TableDef } from '../schemas/resources';
+import { lakeBucket, lakeWriterMapping, settings, stateTtlSeconds, streams, tables, type TableDef } from '../schemas/resources';
 import { ERRORS_PREFIX } from '../schemas/lake';
 import { LAKE_DATA_PREFIXES, grantLakeObjects } from './data-lake';
+import { streamRetentionSeconds } from './data-stream';
 import { deadLetterQueue } from './dead-letter-queue';
 import { tableFrom } from './state-tables';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
@@ -50,7 +51,8 @@ export class LakeWriter extends Construct {
       // Tells a batch of the aggregates stream from one of the events stream (by its ARN's name).
       ...(props.aggregatesStream ? { [streams.aggregates.env]: props.aggregatesStream.streamName } : {}),
       // How long a lake-seen row outlives the write of the auction's last event.
-      [settings.lakeSeenTtlSeconds.env]: String(settings.lakeSeenTtlSeconds.default),
+      // Its default (8 days), or a day more than a longer retention (-c sdp:streamRetentionHours).
+      [settings.lakeSeenTtlSeconds.env]: String(stateTtlSeconds('lakeSeenTtlSeconds', streamRetentionSeconds(props.eventsStream), 24 * 3600)),
       // How long a copy of an event can still be re-read: a state must outlive it (select.ts).
       [settings.eventsStreamRetentionSeconds.env]: String(streamRetentionSeconds(props.eventsStream)),
       ...props.functionProps?.environment,
@@ -96,14 +98,6 @@ export class LakeWriter extends Construct {
   }
 }
 
-
-/** The retention of a stream defined in this app (its CfnStream's hours; Kinesis' default, 24 h, when unset). */
-function streamRetentionSeconds(stream: kinesis.IStream): number {
-  const cfn = stream.node.defaultChild;
-  const hours = cfn instanceof kinesis.CfnStream ? cfn.retentionPeriodHours : undefined;
-  if (hours !== undefined && Token.isUnresolved(hours)) throw new Error('lake writer: the events stream\'s retention must be a number known at synth');
-  return (hours ?? 24) * 3600;
-}
 
 /**
  * The invariant behind "each event in the lake once, whatever is re-read": a lake-seen state lives

@@ -12,6 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { streamRetentionSeconds } from './data-stream';
 import { METRICS_NAMESPACE } from './handler-function';
 
 /** The platform's functions, by role. */
@@ -310,9 +311,10 @@ export class Observability extends Construct {
     ) as Record<keyof ObservedFunctions, cloudwatch.Alarm>;
 
     // A DLQ alarm stays in ALARM until the queue is drained: SQS stops reporting idle queues, so missing data keeps the state.
+    const retention = Duration.seconds(streamRetentionSeconds(props.eventsStream)).toHumanString();
     const dlqAdvice = (consumer: string) =>
       `Batches the ${consumer} could not process after every retry are in its dead-letter queue (positions, not records). ` +
-      'Fix the cause from the logs, then replay them with `sdp dlq list` / `sdp dlq redrive` before the events stream retention (7 days) ends.';
+      `Fix the cause from the logs, then replay them with \`sdp dlq list\` / \`sdp dlq redrive\` before the events stream retention (${retention}) ends.`;
     this.aggregatorDlqAlarm = this.alarm('AggregatorDeadLetters', {
       metric: dlqDepth(props.deadLetterQueues.aggregator),
       description: dlqAdvice('aggregator'),

@@ -1,7 +1,7 @@
 // The sdp stack: the ingestion API, the events stream, the aggregator with its tables and (on request) the aggregates stream, the reports API, the data lake (lake writer, compaction, Glue catalog, Athena), and observability (alarms to an SNS topic, the sdp dashboard).
 import { Aws, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { aggregatesFeed, feedOutput, resourceOutputs, settings } from '../schemas/resources';
+import { aggregatesFeed, feedOutput, resourceOutputs, settings, streamRetention } from '../schemas/resources';
 import { Aggregator } from './aggregator';
 import { Analytics, LAKE_START_DATE_DEFAULT } from './analytics';
 import { addApiIndex } from './api-index';
@@ -57,8 +57,9 @@ export class SdpStack extends Stack {
 
     this.eventsStream = new DataStream(this, 'Events', {
       shardCount: shardCount.valueAsNumber,
-      // A week to replay from: the aggregator's dead-letter queue holds positions, not records.
-      retentionPeriod: Duration.seconds(settings.eventsStreamRetentionSeconds.default),
+      // How long a dead-lettered batch can be redriven: the dead-letter queues hold positions, not
+      // records. 24 h by default (in the shard price); -c sdp:streamRetentionHours=N for longer.
+      retentionPeriod: Duration.hours(streamRetentionHours(this)),
     });
     // The feed of every row revision, a shard billed by the hour whether read or not: on request.
     if (contextFlag(this, aggregatesFeed.context, true)) this.aggregatesStream = new DataStream(this, 'Aggregates');
@@ -210,4 +211,19 @@ export function contextFlag(scope: Construct, key: string, byDefault = false): b
   if (value === false || value === 'false') return false;
   if (value === true || value === 'true') return true;
   throw new Error(`context ${key} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * The events stream's retention, hours: `-c sdp:streamRetentionHours=N` (schemas/resources.ts
+ * streamRetention), a whole number from 24 to 8760 ("A Kinesis data stream stores records from 24
+ * hours by default, up to 8760 hours (365 days)", Kinesis Developer Guide), else synth fails.
+ */
+export function streamRetentionHours(scope: Construct): number {
+  const value: unknown = scope.node.tryGetContext(streamRetention.context);
+  if (value === undefined) return settings.eventsStreamRetentionSeconds.default / 3600;
+  const hours = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isInteger(hours) || hours < streamRetention.minHours || hours > streamRetention.maxHours) {
+    throw new Error(`context ${streamRetention.context} must be a whole number of hours from ${streamRetention.minHours} to ${streamRetention.maxHours} (Kinesis keeps records 24 hours to 365 days), got ${JSON.stringify(value)}`);
+  }
+  return hours;
 }

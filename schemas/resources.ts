@@ -37,6 +37,27 @@ export const streams = {
  */
 export const aggregatesFeed = { env: 'AGGREGATES_FEED', context: 'sdp:aggregatesFeed', off: 'off' } as const;
 
+/**
+ * The events stream's retention in hours, `cdk deploy -c sdp:streamRetentionHours=N` (lib/sdp-stack.ts),
+ * default settings.eventsStreamRetentionSeconds (24 h). Kinesis: "A Kinesis data stream stores
+ * records from 24 hours by default, up to 8760 hours (365 days)" (Developer Guide, Change the data
+ * retention period); "Extended data retention (beyond the first 24 hours and within the first seven
+ * days)" is billed per shard-hour (schemas/prices.ts). It is how long a dead-lettered batch can be
+ * redriven (`sdp dlq redrive`): longer buys operators time at $0.02 a shard-hour (~$14.60 a month
+ * per shard for 7 days). The state tables' TTLs follow it when it is longer than theirs
+ * (stateTtlSeconds), so a replay never meets an expired state.
+ */
+export const streamRetention = { context: 'sdp:streamRetentionHours', minHours: 24, maxHours: 8760 } as const;
+
+/**
+ * The TTL a state table needs for a stream kept `retentionSeconds`: its default, or longer when
+ * the retention plus `marginSeconds` is longer (never shorter: the defaults also dedupe resends of
+ * events up to MAX_EVENT_AGE_SECONDS old).
+ */
+export function stateTtlSeconds(name: 'txStateTtlSeconds' | 'lakeSeenTtlSeconds', retentionSeconds: number, marginSeconds = 0): number {
+  return Math.max(settings[name].default, retentionSeconds + marginSeconds);
+}
+
 /** False when the environment says the stack has no aggregates stream (aggregatesFeed). */
 export function aggregatesFeedOn(env: NodeJS.ProcessEnv = process.env): boolean {
   return env[aggregatesFeed.env] !== aggregatesFeed.off;
@@ -149,8 +170,12 @@ export const settings = {
    * any value from 0 seconds to 300 seconds in increments of seconds."
    */
   lakeBatchingWindowSeconds: { env: 'LAKE_BATCHING_WINDOW_SECONDS', default: 30 },
-  /** How long the events stream keeps a record (its retention period): how far back a replay reaches. */
-  eventsStreamRetentionSeconds: { env: 'EVENTS_STREAM_RETENTION_SECONDS', default: 7 * 24 * 3600 },
+  /**
+   * How long the events stream keeps a record (its retention period): how far back a replay (a
+   * redrive, a reset checkpoint) reaches. 24 hours by default, the retention the shard price
+   * includes; longer with `-c sdp:streamRetentionHours=N` (streamRetention), billed per shard-hour.
+   */
+  eventsStreamRetentionSeconds: { env: 'EVENTS_STREAM_RETENTION_SECONDS', default: 24 * 3600 },
   /** A client timestamp further in the future than this is not plausible; received_at is used. */
   maxClockSkewSeconds: { env: 'MAX_CLOCK_SKEW_SECONDS', default: 300 },
   /** An event arriving later than this after its event time is counted as late, not in its window. */

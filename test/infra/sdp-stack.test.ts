@@ -1,10 +1,11 @@
 /** SdpStack's synthesized template: the settings each resource must carry, the wiring between them, and least privilege. */
-import type { CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { EVENT_TYPES } from '../../schemas/events';
-import { aggregatesFeed, aggregatorMapping, resourceOutputs, settings, streams, tables, type TableDef } from '../../schemas/resources';
-import type { SdpStack } from '../../lib/sdp-stack';
+import { aggregatesFeed, aggregatorMapping, resourceOutputs, settings, streamRetention, streams, tables, type TableDef } from '../../schemas/resources';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template as CdkTemplate } from 'aws-cdk-lib/assertions';
+import { SdpStack } from '../../lib/sdp-stack';
 import { isCdkDeploymentHandler, platformIdentityStatements, synthesize, type Json, type Statement } from './synth';
 
 
@@ -22,6 +23,7 @@ const id = (c: IConstruct): string => stack.getLogicalId(c.node.defaultChild as 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const actions = (s: Statement): string[] => [s.Action].flat();
 const resourcesOf = (s: Statement): Json[] => [s.Resource].flat();
+const envOf = (c: IConstruct) => resources[id(c)].Properties.Environment.Variables as Record<string, Json>;
 const same = (a: Json, b: Json): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** Statements of the identity policies attached to a role. */
@@ -47,11 +49,11 @@ describe('streams', () => {
     );
   });
 
-  it('events: provisioned, KMS-encrypted, kept 7 days, sharded by the StreamShardCount parameter', () => {
+  it('events: provisioned, KMS-encrypted, kept 24 hours (the retention the shard price includes), sharded by the StreamShardCount parameter', () => {
     expect(resources[id(stack.eventsStream.stream)]).toMatchObject({
       Properties: {
         StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
-        RetentionPeriodHours: 168,
+        RetentionPeriodHours: 24,
         ShardCount: { Ref: 'StreamShardCount' },
         StreamModeDetails: { StreamMode: 'PROVISIONED' },
       },
@@ -396,6 +398,36 @@ describe('least privilege', () => {
       expect(resources[id(fn.role)].Properties.ManagedPolicyArns).toBeUndefined();
       expect(allows(roleStatements(fn.role), 'logs:PutLogEvents', arnOf(fn.logGroup))).toBe(true);
     }
+  });
+});
+
+describe('events stream retention (-c sdp:streamRetentionHours=N: how long a dead-lettered batch can be redriven)', () => {
+  const build = (hours: unknown) =>
+    new SdpStack(new App({ context: { 'aws:cdk:bundling-stacks': [], [streamRetention.context]: hours } }), 'Retention');
+
+  it('by default tells the consumers and the dead-letter alarms 24 hours, and keeps the state tables\' TTLs (they also dedupe resends up to 7 days old)', () => {
+    expect(envOf(stack.lakeWriter.lakeWriterFunction.lambdaFunction)[settings.eventsStreamRetentionSeconds.env]).toBe(String(24 * 3600));
+    expect(envOf(stack.aggregator.aggregatorFunction.lambdaFunction)[settings.txStateTtlSeconds.env]).toBe(String(settings.txStateTtlSeconds.default));
+    expect(envOf(stack.lakeWriter.lakeWriterFunction.lambdaFunction)[settings.lakeSeenTtlSeconds.env]).toBe(String(settings.lakeSeenTtlSeconds.default));
+    expect(resources[id(stack.observability.aggregatorDlqAlarm)].Properties.AlarmDescription).toContain('retention (1 day) ends');
+  });
+
+  it('kept longer on request: the stream, the alarms\' advice and the state TTLs follow (a replay never meets an expired state)', () => {
+    const long = build('720');
+    const t = CdkTemplate.fromStack(long).toJSON().Resources as typeof resources;
+    const lid = (c: IConstruct) => long.getLogicalId(c.node.defaultChild as CfnElement);
+    expect(t[lid(long.eventsStream.stream)].Properties.RetentionPeriodHours).toBe(720);
+    const lakeEnv = t[lid(long.lakeWriter.lakeWriterFunction.lambdaFunction)].Properties.Environment.Variables;
+    const aggEnv = t[lid(long.aggregator.aggregatorFunction.lambdaFunction)].Properties.Environment.Variables;
+    expect(lakeEnv[settings.eventsStreamRetentionSeconds.env]).toBe(String(720 * 3600));
+    expect(lakeEnv[settings.lakeSeenTtlSeconds.env]).toBe(String((720 + 24) * 3600));
+    expect(aggEnv[settings.txStateTtlSeconds.env]).toBe(String(720 * 3600));
+    expect(aggEnv[settings.eventsStreamRetentionSeconds.env]).toBe(String(720 * 3600));
+    expect(t[lid(long.observability.lakeWriterDlqAlarm)].Properties.AlarmDescription).toContain('retention (30 days) ends');
+  });
+
+  it.each([[23], ['8761'], ['7 days'], [36.5], ['']])('refuses %p: Kinesis keeps records 24 to 8760 hours', (hours) => {
+    expect(() => build(hours)).toThrow(/sdp:streamRetentionHours must be a whole number of hours from 24 to 8760/);
   });
 });
 
