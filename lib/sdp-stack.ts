@@ -1,4 +1,4 @@
-// The sdp stack: the ingestion API, the events stream, the aggregator with its tables and (on request) the aggregates stream, the reports API, the data lake (lake writer, compaction, Glue catalog, Athena), and observability (alarms to an SNS topic, the sdp dashboard).
+// The sdp stack: the ingestion API, the events stream, the aggregator with its tables and (on request, -c sdp:aggregatesFeed=true) the aggregates stream, the reports API, the data lake (lake writer, compaction, Glue catalog, Athena), and observability (alarms to an SNS topic, the sdp dashboard).
 import { Aws, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { aggregatesFeed, feedOutput, resourceOutputs, settings, streamRetention } from '../schemas/resources';
@@ -20,7 +20,7 @@ import { StateTables } from './state-tables';
 
 export class SdpStack extends Stack {
   public readonly eventsStream: DataStream;
-  /** The aggregates feed's stream, unless deployed with -c sdp:aggregatesFeed=false (schemas/resources.ts aggregatesFeed). */
+  /** The aggregates feed's stream, when deployed with -c sdp:aggregatesFeed=true (schemas/resources.ts aggregatesFeed). */
   public readonly aggregatesStream?: DataStream;
   public readonly stateTables: StateTables;
   public readonly ingestionApi: IngestionApi;
@@ -37,7 +37,7 @@ export class SdpStack extends Stack {
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, {
-      description: 'sdp: streaming data platform (ingestion, events stream, aggregation, aggregates stream, reports, data lake)',
+      description: 'sdp: streaming data platform (ingestion, events stream, aggregation, reports, data lake; the aggregates stream on request)',
       ...props,
     });
     this.refuseUnsupportedRegion();
@@ -61,8 +61,9 @@ export class SdpStack extends Stack {
       // records. 24 h by default (in the shard price); -c sdp:streamRetentionHours=N for longer.
       retentionPeriod: Duration.hours(streamRetentionHours(this)),
     });
-    // The feed of every row revision, a shard billed by the hour whether read or not: on request.
-    if (contextFlag(this, aggregatesFeed.context, true)) this.aggregatesStream = new DataStream(this, 'Aggregates');
+    // The feed of every row revision, a shard billed by the hour whether read or not: on request
+    // (-c sdp:aggregatesFeed=true). Without it the saved queries answer from the event tables.
+    if (contextFlag(this, aggregatesFeed.context, false)) this.aggregatesStream = new DataStream(this, 'Aggregates');
     this.stateTables = new StateTables(this, 'State');
     this.ingestionApi = new IngestionApi(this, 'Ingestion', { eventsStream: this.eventsStream.stream });
     this.aggregator = new Aggregator(this, 'Aggregation', {
@@ -171,7 +172,7 @@ export class SdpStack extends Stack {
     }
     new CfnOutput(this, feedOutput.key, {
       value: this.aggregatesStream ? 'on' : aggregatesFeed.off,
-      description: 'Whether the stack has the aggregates stream (deploy with -c sdp:aggregatesFeed=false to go without it)',
+      description: 'Whether the stack has the aggregates stream (deploy with -c sdp:aggregatesFeed=true to have it)',
     });
     const operations: [id: string, value: string, description: string][] = [
       ['AggregatorDeadLetterQueueUrl', this.aggregator.deadLetterQueue.queueUrl, 'Batches the aggregator gave up on (sdp dlq list/redrive --aws)'],

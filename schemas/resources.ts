@@ -29,11 +29,12 @@ export const streams = {
 /**
  * Whether the aggregates stream (the feed of every row revision: README, "The aggregates stream")
  * exists. In AWS it is a provisioned shard, "$0.015 per shard hour" ($10.95 a month) whether or
- * not anything reads it. A stack has it by default, as the local platform always does (its live
- * console reads it), so both homes serve the same feature; a stack deployed with
- * `-c sdp:aggregatesFeed=false` (lib/sdp-stack.ts) saves that shard: the aggregator publishes no
- * revisions (its function's environment says AGGREGATES_FEED=off) and the lake has no `aggregates`
- * table (nor do the saved queries that read it answer); reports are unchanged.
+ * not anything reads it, so a stack has it only when deployed with `-c sdp:aggregatesFeed=true`
+ * (lib/sdp-stack.ts). Without it the aggregator publishes no revisions (its function's environment
+ * says AGGREGATES_FEED=off) and the lake has no `aggregates` table (the revision history); reports
+ * are unchanged and the saved queries that summed it answer the same from the event tables
+ * (queries/, test/unit/saved-queries-semantics.test.ts). The local platform always has the feed:
+ * its live console reads it, and a local stream costs nothing.
  */
 export const aggregatesFeed = { env: 'AGGREGATES_FEED', context: 'sdp:aggregatesFeed', off: 'off' } as const;
 

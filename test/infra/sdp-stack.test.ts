@@ -14,7 +14,7 @@ let template: Template;
 let resources: Record<string, { Type: string; Properties: Json; DeletionPolicy?: string }>;
 
 beforeAll(() => {
-  // With the aggregates feed; its default, off, is checked apart below.
+  // With the aggregates feed (-c sdp:aggregatesFeed=true); its default, off, is checked apart below.
   ({ stack, template } = synthesize({ context: { [aggregatesFeed.context]: 'true' } }));
   resources = template.toJSON().Resources;
 });
@@ -431,7 +431,7 @@ describe('events stream retention (-c sdp:streamRetentionHours=N: how long a dea
   });
 });
 
-describe('without the aggregates feed (-c sdp:aggregatesFeed=false: its shard is $10.95 a month, read or not)', () => {
+describe('by default without the aggregates feed (its shard is $10.95 a month, read or not; -c sdp:aggregatesFeed=true adds it)', () => {
   let plain: SdpStack;
   let plainResources: typeof resources;
   let plainOutputs: Record<string, { Value: Json }>;
@@ -439,7 +439,7 @@ describe('without the aggregates feed (-c sdp:aggregatesFeed=false: its shard is
   const plainEnv = (c: IConstruct) => plainResources[plainId(c)].Properties.Environment.Variables as Record<string, Json>;
 
   beforeAll(() => {
-    const synthesized = synthesize({ bundling: false, context: { [aggregatesFeed.context]: 'false' } });
+    const synthesized = synthesize({ bundling: false, context: {} });
     plain = synthesized.stack;
     ({ Resources: plainResources, Outputs: plainOutputs } = synthesized.template.toJSON());
     expect(synthesized.violations).toEqual([]);
