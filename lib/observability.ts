@@ -90,6 +90,11 @@ export interface ObservabilityProps {
   readonly topicKey?: boolean;
   /** Overrides for the topic (applied last). */
   readonly topicProps?: Partial<sns.TopicProps>;
+  /**
+   * Create the dashboard `sdp`: "$3.00 per dashboard per month" beyond an account's first three
+   * (CloudWatch pricing), a fifth of the idle bill at list price. @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -101,19 +106,19 @@ export class Observability extends Construct {
   public readonly topicKey?: kms.Key;
   /** The email subscription, when an address was given (conditional on it being non-empty when a token). */
   public readonly emailSubscription?: sns.Subscription;
-  public readonly dashboard: cloudwatch.Dashboard;
 
+  /** The dashboard `sdp`, unless props.dashboard is false. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+
+  // Alarms are billed per metric they read ($0.10 a month each, idle or not), so each watches a
+  // symptom no other alarm already reports; the metrics left out stay on the dashboard (free).
   public readonly apiServerErrorRateAlarm: cloudwatch.Alarm;
   public readonly eventsWriteThrottleAlarm: cloudwatch.Alarm;
-  public readonly eventsReadThrottleAlarm: cloudwatch.Alarm;
-  public readonly aggregatesWriteThrottleAlarm?: cloudwatch.Alarm;
   public readonly aggregatorIteratorAgeAlarm: cloudwatch.Alarm;
   public readonly lakeWriterIteratorAgeAlarm: cloudwatch.Alarm;
   public readonly freshnessAlarm: cloudwatch.Alarm;
-  /** Errors > 0, one per function (compaction's is the compaction-failed alarm). */
-  public readonly errorAlarms: Record<keyof ObservedFunctions, cloudwatch.Alarm>;
-  /** Throttles > 0, one per function. */
-  public readonly throttleAlarms: Record<keyof ObservedFunctions, cloudwatch.Alarm>;
+  /** The compaction function's Errors > 0: a scheduled run failed. */
+  public readonly compactionFailedAlarm: cloudwatch.Alarm;
   public readonly aggregatorDlqAlarm: cloudwatch.Alarm;
   public readonly lakeWriterDlqAlarm: cloudwatch.Alarm;
   /** A retraining run that failed, timed out or was aborted (when the retraining state machine is given). */
@@ -192,33 +197,40 @@ export class Observability extends Construct {
     // --- Alarms ------------------------------------------------------------------------------
     if (props.retraining) {
       const runs = props.retraining;
+      // Not ExecutionsAborted: only a StopExecution call aborts a run, made by an operator who knows.
       this.retrainingFailedAlarm = this.alarm('RetrainingFailed', {
         metric: new cloudwatch.MathExpression({
-          expression: 'failed + timedOut + aborted',
-          usingMetrics: { failed: runs.metricFailed(sum), timedOut: runs.metricTimedOut(sum), aborted: runs.metricAborted(sum) },
+          expression: 'failed + timedOut',
+          usingMetrics: { failed: runs.metricFailed(sum), timedOut: runs.metricTimedOut(sum) },
           period: FIVE_MINUTES,
-          label: 'retraining runs failed, timed out or aborted',
+          label: 'retraining runs failed or timed out',
         }),
         description:
-          'A retraining run failed, timed out or was aborted: the deployed model is unchanged and grows stale. ' +
+          'A retraining run failed or timed out: the deployed model is unchanged and grows stale. ' +
           'Open the execution in the Step Functions console to see the failing step (Athena query, SageMaker training job, quality gate, endpoint update).',
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
 
     const errorRate = t.apiServerErrorRatePercent ?? 1;
+    const apiErrorRatePercent = new cloudwatch.MathExpression({
+      expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+      usingMetrics: { errors: api5xx, requests: apiRequests },
+      period: FIVE_MINUTES,
+      label: 'API 5XX rate (%)',
+    });
+    // One metric, not a ratio of two: "The Average statistic represents the 5XXError error rate,
+    // namely, the total count of the 5XXError errors divided by the total number of requests during
+    // the period" (API Gateway developer guide, dimensions and metrics). It also covers the ingest,
+    // reports and predictions functions' Errors and Throttles (no alarms of their own): a proxy
+    // integration whose function fails or is throttled answers 5XX.
     this.apiServerErrorRateAlarm = this.alarm('ApiServerErrorRate', {
-      metric: new cloudwatch.MathExpression({
-        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
-        usingMetrics: { errors: api5xx, requests: apiRequests },
-        period: FIVE_MINUTES,
-        label: 'API 5XX rate (%)',
-      }),
-      threshold: errorRate,
+      metric: api.metricServerError({ statistic: 'Average', period: FIVE_MINUTES }),
+      threshold: errorRate / 100,
       description:
         `More than ${errorRate}% of API requests answered 5XX over 5 minutes. Clients retry, but events may be refused: ` +
-        'check the ingest function Errors/Throttles alarms and the events stream write throttling (raise StreamShardCount), ' +
-        'then the ingest logs. 4XX (bad input) is not alarmed.',
+        'check the ingest, reports and predictions functions on the dashboard (Errors, Throttles: account concurrency) and their logs, ' +
+        'and the events stream write throttling (raise StreamShardCount). 4XX (bad input) is not alarmed.',
       // No requests, no errors.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
@@ -230,21 +242,11 @@ export class Observability extends Construct {
         'Raise the StreamShardCount parameter, or check for a hot partition key.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.eventsReadThrottleAlarm = this.alarm('EventsStreamReadThrottled', {
-      metric: props.eventsStream.metricReadProvisionedThroughputExceeded(sum),
-      description:
-        'Reads of the events stream were throttled (ReadProvisionedThroughputExceeded): its consumers (aggregator, ' +
-        'lake writer) share 5 reads/s and 2 MB/s per shard and fall behind. Raise StreamShardCount or move a consumer to enhanced fan-out; watch the iterator age alarms.',
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    // No alarm on the events stream's ReadProvisionedThroughputExceeded: read throttling only slows
+    // the consumers, which the AggregatorIteratorAge and LakeWriterIteratorAge alarms report. None on
+    // the aggregates stream's write throttling: the aggregator's batches then fail and are retried,
+    // which AggregatorIteratorAge (and Freshness) report. Both stay on the dashboard.
     const aggregatesStream = props.aggregatesStream;
-    if (aggregatesStream) this.aggregatesWriteThrottleAlarm = this.alarm('AggregatesStreamWriteThrottled', {
-      metric: aggregatesStream.metricWriteProvisionedThroughputExceeded(sum),
-      description:
-        'The aggregates stream rejected writes from the aggregator: its batches fail and are retried, delaying reports. ' +
-        'Add shards to the aggregates stream.',
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
 
     const aggregatorAge = t.aggregatorIteratorAge ?? Duration.seconds(60);
     this.aggregatorIteratorAgeAlarm = this.alarm('AggregatorIteratorAge', {
@@ -252,8 +254,8 @@ export class Observability extends Construct {
       threshold: aggregatorAge.toMilliseconds(),
       description:
         `The aggregator is more than ${aggregatorAge.toHumanString()} behind the events stream: reports are stale. ` +
-        'Check its Errors alarm and logs (a failing batch blocks its shard until retries end), DynamoDB throttles, ' +
-        'and the stream read throttling; raise the mapping parallelization factor or shards if it is just load.',
+        'On the dashboard, check its Errors and Throttles (a failing batch blocks its shard until retries end) and its logs, DynamoDB throttles, ' +
+        'the stream read throttling and, with the aggregates feed, its write throttling; raise the mapping parallelization factor or shards if it is just load.',
       // An idle stream invokes nothing and reports no age.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
@@ -263,22 +265,23 @@ export class Observability extends Construct {
       threshold: lakeAge.toMilliseconds(),
       description:
         `The lake writer is more than ${lakeAge.toHumanString()} behind the events or aggregates stream: the lake and Athena lag, ` +
-        'and records near the stream retention may expire unwritten. Check its Errors alarm and logs, S3 errors, and the stream read throttling.',
+        'and records near the stream retention may expire unwritten. On the dashboard, check its Errors and Throttles, and the stream read throttling; then its logs and S3 errors.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    const errorAdvice: Record<keyof ObservedFunctions, string> = {
-      ingest: 'The ingest function failed: the API answers 5xx for those requests. Read its logs (Powertools JSON, level ERROR).',
-      reports: 'The reports function failed: report requests got 5xx. Read its logs and check the aggregates table.',
-      aggregator:
-        'The aggregator failed on a batch: it is retried (bisected), and what still fails goes to the aggregator DLQ. ' +
-        'Read its logs; check DynamoDB and aggregates stream throttling.',
-      lakeWriter:
-        'The lake writer failed on a batch: it is retried whole, then its position goes to the lake writer DLQ. Read its logs; check S3 access and the lake-seen table.',
-      compaction:
+    // Errors and Throttles of the other functions have no alarms: the ingest, reports (and
+    // predictions) functions' are covered by ApiServerErrorRate (above); the stream consumers' by
+    // their IteratorAge alarms (a failing or throttled batch holds its shard back) and, once their
+    // retries end, by their DeadLetters alarms; compaction's Throttles by CompactionFailed's next
+    // runs (a throttled scheduled invocation is retried by Lambda's asynchronous queue, and each
+    // hourly run resumes what the last left). All of them stay on the dashboard.
+    this.compactionFailedAlarm = this.alarm('CompactionFailed', {
+      metric: fns.compaction.metricErrors(sum),
+      description:
         'A lake compaction run failed (it is not retried; the next scheduled run resumes, and its manifests make it crash-safe). ' +
         'Read the compaction logs; small files accumulate until a run succeeds.',
-    };
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     const label: Record<keyof ObservedFunctions, string> = {
       ingest: 'Ingest',
       reports: 'Reports',
@@ -287,28 +290,6 @@ export class Observability extends Construct {
       compaction: 'Compaction',
     };
     const keys = Object.keys(label) as Array<keyof ObservedFunctions>;
-    this.errorAlarms = Object.fromEntries(
-      keys.map((k) => [
-        k,
-        this.alarm(k === 'compaction' ? 'CompactionFailed' : `${label[k]}Errors`, {
-          metric: fns[k].metricErrors(sum),
-          description: errorAdvice[k],
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      ]),
-    ) as Record<keyof ObservedFunctions, cloudwatch.Alarm>;
-    this.throttleAlarms = Object.fromEntries(
-      keys.map((k) => [
-        k,
-        this.alarm(`${label[k]}Throttles`, {
-          metric: fns[k].metricThrottles(sum),
-          description:
-            `Lambda throttled the ${label[k]} function: account or reserved concurrency is exhausted. ` +
-            'Check the account concurrency quota and which function is consuming it; request an increase or reserve concurrency.',
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      ]),
-    ) as Record<keyof ObservedFunctions, cloudwatch.Alarm>;
 
     // A DLQ alarm stays in ALARM until the queue is drained: SQS stops reporting idle queues, so missing data keeps the state.
     const retention = Duration.seconds(streamRetentionSeconds(props.eventsStream)).toHumanString();
@@ -376,7 +357,7 @@ export class Observability extends Construct {
     const tableLines = (name: string) => tables.map(([l, table]) => table.metric(name, { ...sum, label: l }));
     const header = (markdown: string) => new cloudwatch.TextWidget({ markdown, width: 24, height: 1 });
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+    if (props.dashboard !== false) this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName ?? 'sdp',
       defaultInterval: Duration.hours(3),
       widgets: [
@@ -394,7 +375,7 @@ export class Observability extends Construct {
             api.metricLatency({ statistic: 'p99', period: FIVE_MINUTES, label: 'latency p99' }),
             api.metricIntegrationLatency({ statistic: 'p99', period: FIVE_MINUTES, label: 'integration p99' }),
           ]),
-          graph('API 5XX rate (%)', [this.apiServerErrorRateAlarm.metric], {
+          graph('API 5XX rate (%)', [apiErrorRatePercent], {
             leftAnnotations: [{ value: errorRate, label: 'alarm' }],
           }),
         ],

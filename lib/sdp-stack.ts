@@ -138,6 +138,8 @@ export class SdpStack extends Stack {
       alarmEmail: alarmEmail.valueAsString,
       // `cdk deploy -c sdp:alarmTopicKey=true`: the alarm topic under a customer managed key ($1 a month).
       topicKey: contextFlag(this, 'sdp:alarmTopicKey'),
+      // `cdk deploy -c sdp:dashboard=false`: no dashboard ($3 a month at list price; the alarms stay).
+      dashboard: contextFlag(this, 'sdp:dashboard', true),
     });
 
     const baseUrl = this.ingestionApi.restApi.url;
