@@ -97,6 +97,12 @@ export interface RetrainingProps {
   readonly endpointName?: string;
   /** Held-out AUC a model must reach to be deployed. May be a token. @default settings.modelAucFloor.default */
   readonly aucFloor?: string;
+  /**
+   * A run trains only when its training set (train and validation) holds at least this many
+   * auctions; with fewer it ends without a training job (an idle stack's daily run costs a few
+   * state transitions and two Athena queries, not a job). @default settings.retrainMinNewAuctions.default
+   */
+  readonly minAuctions?: number;
   /** @default XGBOOST_VERSION ('1.7-1') */
   readonly xgboostVersion?: string;
   /** @default ml.m5.large */
@@ -317,12 +323,17 @@ export class Retraining extends Construct {
         lambdaFunction: this.channelsFunction.lambdaFunction,
         payload: sfn.TaskInput.fromObject({ unloadUri: sfn.JsonPath.stringAt('$.unloadUri'), channelUri: sfn.JsonPath.stringAt('$.channelUri') }),
         payloadResponseOnly: true,
-        // The branch's output stays {unloadUri, channelUri}: where this attempt wrote the channel.
-        resultPath: sfn.JsonPath.DISCARD,
+        // The branch's output: {unloadUri, channelUri} (where this attempt wrote the channel) and
+        // what the step copied ({objects, bytes, rows}: rows are auctions).
+        resultPath: '$.copied',
       });
     const buildTrainingSet = new sfn.Parallel(this, 'BuildTrainingSet', {
       comment: 'Training and validation channels of the known auctions (bids joined with impressions within 5 minutes), split by tx_id like isHoldout',
-      resultSelector: { trainUri: sfn.JsonPath.stringAt('$[0].channelUri'), validationUri: sfn.JsonPath.stringAt('$[1].channelUri') },
+      resultSelector: {
+        trainUri: sfn.JsonPath.stringAt('$[0].channelUri'),
+        validationUri: sfn.JsonPath.stringAt('$[1].channelUri'),
+        auctions: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$[0].copied.rows'), sfn.JsonPath.numberAt('$[1].copied.rows')),
+      },
       resultPath: '$.sets',
     })
       .branch(unload('UnloadTrainingSet', 'train').next(decompress('DecompressTrainingSet', 'train')))
@@ -520,13 +531,21 @@ export class Retraining extends Construct {
     waitForIdle.next(describeEndpoint);
     describeEndpoint.next(endpointState);
 
+    // Train only on enough auctions: an idle stack's run (an empty or tiny training set) ends here,
+    // without a SageMaker job (billed per instance-second) and without failing on an empty channel.
+    const minAuctions = props.minAuctions ?? settings.retrainMinNewAuctions.default;
+    const enoughAuctions = new sfn.Choice(this, 'EnoughAuctions', { comment: `Train on at least ${minAuctions} auctions (RETRAIN_MIN_NEW_AUCTIONS)` })
+      .when(sfn.Condition.numberGreaterThanEquals('$.sets.auctions', minAuctions), train)
+      .otherwise(new sfn.Succeed(this, 'TooFewAuctions', { comment: 'No training job: the training set holds too few auctions; the deployed model stays' }));
+
     const decide = new sfn.Choice(this, 'GateDecision', { comment: 'Deploy only what the quality gate let through' })
       .when(sfn.Condition.booleanEquals('$.gate.deploy', true), createModel.next(createEndpointConfig).next(describeEndpoint))
       .otherwise(new sfn.Succeed(this, 'KeepCurrentModel', { comment: 'The candidate is recorded in models/<version>/record.json, not deployed' }));
 
+    train.next(gate).next(decide);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'sdp: retrain the bid-win model and deploy it behind the quality gate',
-      definitionBody: sfn.DefinitionBody.fromChainable(nameRun.next(buildTrainingSet).next(train).next(gate).next(decide)),
+      definitionBody: sfn.DefinitionBody.fromChainable(nameRun.next(buildTrainingSet).next(enoughAuctions)),
       timeout: Duration.hours(6),
       tracingEnabled: true,
     });

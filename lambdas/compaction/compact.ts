@@ -135,6 +135,16 @@ export interface CompactionReport extends CompactionFigures {
   durationMs: number;
 }
 
+/**
+ * Whether a run did or found anything: compacted, rebuilt or recovered a partition, left one to the
+ * next run, or met an unreadable file. A run that did not publishes no metrics (handler.ts):
+ * CloudWatch bills a custom metric for each hour it is sent, so an idle lake's hourly runs would
+ * otherwise keep every compaction metric billed.
+ */
+export function didWork(report: CompactionReport): boolean {
+  return report.partitions + report.auctions + report.recovered + report.unreadable.length + report.superseded.length + report.kept.length > 0;
+}
+
 interface ObjectInfo {
   size: number;
   lastModified: number;

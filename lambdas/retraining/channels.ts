@@ -38,6 +38,8 @@ export interface ChannelCopy {
   objects: number;
   /** Uncompressed bytes written. */
   bytes: number;
+  /** Lines written: one auction each (libsvm); the state machine trains only on enough of them. */
+  rows: number;
 }
 
 /** The channel key of an UNLOAD object: the same name under the channel prefix, without `.gz`. */
@@ -80,12 +82,21 @@ export async function* parts(chunks: AsyncIterable<Buffer>, size = PART_BYTES): 
 }
 
 /** One UNLOAD object to its channel key, uncompressed. Returns the bytes written (0: nothing written). */
-async function copyObject(s3: S3Like, bucket: string, key: string, target: string, partBytes: number): Promise<number> {
+/** Lines of a text (its newlines; a last line without one counts too). */
+function lineCount(part: Buffer, endsLine: boolean): { lines: number; endsLine: boolean } {
+  let lines = 0;
+  for (let i = part.indexOf(0x0a); i !== -1; i = part.indexOf(0x0a, i + 1)) lines++;
+  return { lines, endsLine: part.length ? part[part.length - 1] === 0x0a : endsLine };
+}
+
+async function copyObject(s3: S3Like, bucket: string, key: string, target: string, partBytes: number): Promise<{ bytes: number; rows: number }> {
   const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  if (!out.Body) return 0;
+  if (!out.Body) return { bytes: 0, rows: 0 };
   let uploadId: string | undefined;
   const done: { ETag: string; PartNumber: number }[] = [];
   let bytes = 0;
+  let rows = 0;
+  let endsLine = true;
   try {
     for await (const part of parts(plainBytes(out.Body as AsyncIterable<Uint8Array>), partBytes)) {
       uploadId ??= (await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: target, ContentType: 'text/plain' }))).UploadId;
@@ -93,34 +104,42 @@ async function copyObject(s3: S3Like, bucket: string, key: string, target: strin
       const { ETag } = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: target, UploadId: uploadId, PartNumber, Body: part }));
       done.push({ ETag: ETag!, PartNumber });
       bytes += part.length;
+      const counted = lineCount(part, endsLine);
+      rows += counted.lines;
+      endsLine = counted.endsLine;
     }
+    if (!endsLine) rows++;
     if (uploadId) await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: target, UploadId: uploadId, MultipartUpload: { Parts: done } }));
   } catch (err) {
     if (uploadId) await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: target, UploadId: uploadId })).catch(() => undefined);
     throw err;
   }
-  return bytes;
+  return { bytes, rows };
 }
 
-/** Every object under `unloadUri` to `channelUri` (same bucket), uncompressed. Empty objects are left out. */
+/**
+ * Every object under `unloadUri` to `channelUri` (same bucket), uncompressed. Empty objects are left
+ * out. An UNLOAD that wrote nothing (no auctions, as in an idle stack) copies nothing and says so
+ * with rows 0: the state machine then skips training rather than fail.
+ */
 export async function copyChannel(s3: S3Like, unloadUri: string, channelUri: string, partBytes = PART_BYTES): Promise<ChannelCopy> {
   const from = parseS3Uri(unloadUri);
   const to = parseS3Uri(channelUri);
   if (from.bucket !== to.bucket) throw new Error(`the UNLOAD (${unloadUri}) and the channel (${channelUri}) must be in one bucket`);
-  const result: ChannelCopy = { objects: 0, bytes: 0 };
+  const result: ChannelCopy = { objects: 0, bytes: 0, rows: 0 };
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: from.bucket, Prefix: from.prefix, ContinuationToken: token }));
     for (const o of page.Contents ?? []) {
       if (!o.Key || o.Key.endsWith('/') || o.Size === 0) continue;
-      const bytes = await copyObject(s3, from.bucket, o.Key, channelKey(from.prefix, to.prefix, o.Key), partBytes);
-      if (bytes > 0) {
+      const copied = await copyObject(s3, from.bucket, o.Key, channelKey(from.prefix, to.prefix, o.Key), partBytes);
+      if (copied.bytes > 0) {
         result.objects++;
-        result.bytes += bytes;
+        result.bytes += copied.bytes;
+        result.rows += copied.rows;
       }
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  if (result.objects === 0) throw new Error(`no rows under ${unloadUri}: the UNLOAD wrote nothing (no auctions in this split?)`);
   return result;
 }

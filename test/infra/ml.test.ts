@@ -8,6 +8,7 @@ import { CATEGORICAL_FIELDS, CATEGORY_PRICE, FEATURE_DIM, MISSING } from '../../
 import { EXECUTION_START_SQL, sqlIsHoldout, trainingSetSelect } from '../../lambdas/retraining/training-set';
 import { gateStep } from '../../lambdas/retraining/steps';
 import { synthesize, type Json, type Statement } from './synth';
+import { settings } from '../../schemas/resources';
 
 let stack: SdpStack;
 let template: Template;
@@ -64,6 +65,7 @@ describe('retraining state machine', () => {
     expect(pathOf(definition.States, definition.StartAt)).toEqual([
       'NameRun',
       'BuildTrainingSet',
+      'EnoughAuctions',
       'TrainModel',
       'ApplyQualityGate',
       'GateDecision',
@@ -107,9 +109,16 @@ describe('retraining state machine', () => {
       ['train', 'validation'].map((split) => ({ 'unloadUri.$': attemptOf(destination(split)), 'channelUri.$': attemptOf(channel(split)) })),
     );
     expect(definition.States.BuildTrainingSet).toMatchObject({
-      ResultSelector: { 'trainUri.$': '$[0].channelUri', 'validationUri.$': '$[1].channelUri' },
+      ResultSelector: { 'trainUri.$': '$[0].channelUri', 'validationUri.$': '$[1].channelUri', 'auctions.$': 'States.MathAdd($[0].copied.rows, $[1].copied.rows)' },
       ResultPath: '$.sets',
     });
+  });
+
+  it('trains only on at least RETRAIN_MIN_NEW_AUCTIONS auctions: an idle stack\'s run ends without a SageMaker job (nor a failure)', () => {
+    const choice = definition.States.EnoughAuctions;
+    expect(choice.Type).toBe('Choice');
+    expect(choice.Choices).toEqual([{ Variable: '$.sets.auctions', NumericGreaterThanEquals: settings.retrainMinNewAuctions.default, Next: 'TrainModel' }]);
+    expect(definition.States[choice.Default]).toMatchObject({ Type: 'Succeed' });
   });
 
   it('a redriven execution, which keeps its name and reruns only what failed, writes and trains under names of its own', () => {
@@ -130,8 +139,8 @@ describe('retraining state machine', () => {
     for (const b of branches) {
       const step = b.States[pathOf(b.States, b.StartAt)[1]];
       expect(step.Parameters).toEqual({ 'unloadUri.$': '$.unloadUri', 'channelUri.$': '$.channelUri' });
-      // The branch's output stays the UNLOAD state's {unloadUri, channelUri}.
-      expect(step.ResultPath).toBeNull();
+      // The branch's output: the UNLOAD state's {unloadUri, channelUri} and the copy's figures (rows: auctions).
+      expect(step.ResultPath).toBe('$.copied');
     }
     // File mode reads the files as they are: CompressionType None ("used only in Pipe input mode").
     expect(definition.States.TrainModel.Parameters.InputDataConfig.map((c: Json) => c.CompressionType)).toEqual(['None', 'None']);

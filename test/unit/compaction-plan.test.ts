@@ -20,6 +20,7 @@ import {
   splitRows,
   visibleKeys,
 } from '../../lambdas/compaction/plan';
+import { didWork, type CompactionReport } from '../../lambdas/compaction/compact';
 import { compactionManifestKey, parquetKey, rawKey } from '../../schemas/lake';
 
 const P = { dt: '2026-11-21', hour: '10' };
@@ -152,5 +153,20 @@ describe('manifest recovery and visibility', () => {
     expect(isManifest({ format: 'csv', table: 'bids', partition: P, inputs: [], outputs: [], createdAt: 'x' })).toBe(false);
     expect(isManifest({ format: 'raw', table: 'bids', partition: P, inputs: [1], outputs: [], createdAt: 'x' })).toBe(false);
     expect(isManifest(null)).toBe(false);
+  });
+});
+
+describe('metrics of a run (CloudWatch bills a custom metric for each hour it is sent)', () => {
+  const idle: CompactionReport = {
+    partitions: 0, unreadable: [], recovered: 0, rolledBack: 0, superseded: [], kept: [], inFlight: [], auctions: 0, auctionRows: 0, details: [], durationMs: 5,
+    filesBefore: 0, bytesBefore: 0, filesAfter: 0, bytesAfter: 0, rowsBefore: 0, rowsAfter: 0,
+  };
+
+  it('are sent only by a run that did or found something: an idle lake sends none', () => {
+    expect(didWork(idle)).toBe(false);
+    expect(didWork({ ...idle, inFlight: ['a manifest another run is writing'] })).toBe(false);
+    for (const busy of [{ partitions: 2 }, { auctions: 1 }, { recovered: 1 }, { unreadable: [{ key: 'k', reason: 'r' }] }, { superseded: ['p'] }, { kept: ['k'] }]) {
+      expect(didWork({ ...idle, ...busy })).toBe(true);
+    }
   });
 });

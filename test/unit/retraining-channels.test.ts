@@ -105,7 +105,7 @@ describe('channels: copying a split', () => {
     expect(Object.keys(s3.written).sort()).toEqual(['training/r1/train/a', 'training/r1/train/b']);
     expect(s3.written['training/r1/train/a'].toString()).toBe(lines(40));
     expect(s3.written['training/r1/train/b'].toString()).toBe(lines(25, 40));
-    expect(copied).toEqual({ objects: 2, bytes: lines(40).length + lines(25, 40).length });
+    expect(copied).toEqual({ objects: 2, bytes: lines(40).length + lines(25, 40).length, rows: 65 });
     expect(s3.log.filter((l) => l.startsWith('part')).length).toBeGreaterThan(2);
   });
 
@@ -115,8 +115,13 @@ describe('channels: copying a split', () => {
     expect(s3.log).toContain('abort training/r1/train/a');
   });
 
-  it('fails when the UNLOAD wrote nothing, or when the channel is in another bucket', async () => {
-    await expect(copyChannel(fakeS3(objects).client, 's3://sets/training/r2/unload/train/', 's3://sets/training/r2/train/')).rejects.toThrow(/no rows/);
+  it('counts a last line without its newline, whichever part it ends in', async () => {
+    const s3 = fakeS3({ 'training/r3/unload/train/a.gz': gzipSync(lines(30).trimEnd()) });
+    expect((await copyChannel(s3.client, 's3://sets/training/r3/unload/train/', 's3://sets/training/r3/train/', 64)).rows).toBe(30);
+  });
+
+  it('copies nothing and counts no rows when the UNLOAD wrote nothing (an idle stack: the run skips training); fails when the channel is in another bucket', async () => {
+    expect(await copyChannel(fakeS3(objects).client, 's3://sets/training/r2/unload/train/', 's3://sets/training/r2/train/')).toEqual({ objects: 0, bytes: 0, rows: 0 });
     await expect(copyChannel(fakeS3(objects).client, 's3://sets/training/r1/unload/train/', 's3://other/training/r1/train/')).rejects.toThrow(/one bucket/);
   });
 });
