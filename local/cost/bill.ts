@@ -8,6 +8,7 @@
  */
 import { prices, tieredCost } from '../../schemas/prices';
 import { settings } from '../../schemas/resources';
+import { TRAINING_HORIZON_DAYS } from '../../lambdas/ml/outcome';
 import type { Inventory, StreamResource, FunctionResource } from './inventory';
 import { tableAtBatch, type Measurements } from './measurements';
 
@@ -62,6 +63,13 @@ const TTL_WINDOW_SECONDS = settings.maxEventAgeSeconds.default;
 const ASSUMED_JOB_RUN_MS = 2000;
 /** One SageMaker training job per retraining run, billed per second from instance start (assumed). */
 const ASSUMED_TRAINING_MINUTES = 6;
+/**
+ * Whether a retraining run trains: its training set (the bids of the last TRAINING_HORIZON_DAYS,
+ * one auction each) must hold RETRAIN_MIN_NEW_AUCTIONS auctions, else the state machine ends the
+ * run without a job (lib/retraining.ts, EnoughAuctions). Idle: never.
+ */
+const retrainingTrains = (eventsPerSecond: number, bidShare: number) =>
+  eventsPerSecond * bidShare * TRAINING_HORIZON_DAYS * 86400 >= settings.retrainMinNewAuctions.default;
 
 /**
  * Batches per second a Kinesis event source mapping makes of one shard's records: Lambda reads a
@@ -256,10 +264,15 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   if (alarmMetrics) add('CloudWatch', `${inventory.alarms.length} alarms reading ${alarmMetrics} metrics`, alarmMetrics * prices.cloudwatch.alarmMetric.usd);
   if (hiResMetrics) add('CloudWatch', `high-resolution alarms reading ${hiResMetrics} metrics`, hiResMetrics * prices.cloudwatch.highResolutionAlarmMetric.usd);
   if (inventory.dashboards.length) add('CloudWatch', `${inventory.dashboards.length} dashboard(s)`, inventory.dashboards.length * prices.cloudwatch.dashboard.usd);
-  const scheduledServices = new Set(inventory.functions.filter((f) => scheduledRuns.has(f.id)).map((f) => f.name));
-  const published = inventory.customMetrics.filter((key) => eps > 0 || scheduledServices.has(key.split('/')[0]));
+  // Idle, nothing publishes: the stream consumers are not invoked, and scheduled compaction sends
+  // its metrics only when a run did work (lambdas/compaction/compact.ts didWork).
+  const published = eps > 0 ? inventory.customMetrics : [];
   if (published.length) add('CloudWatch', `${published.length} custom metrics published`, published.length * prices.cloudwatch.customMetric.usd);
-  assume('custom metrics', `${inventory.customMetrics.length} (service, name) pairs: those the alarms and dashboard read; idle, only those of scheduled functions are published`, 'the template (alarms and dashboard, namespace sdp)');
+  assume(
+    'custom metrics',
+    `${inventory.customMetrics.length} (service, name) pairs: those the alarms and dashboard read; idle, none (compaction publishes only after a run that did work)`,
+    'the template (alarms and dashboard, namespace sdp); CloudWatch pricing: "All custom metrics charges are prorated by the hour and metered only when you send metrics to CloudWatch"',
+  );
   let logGb = 0;
   let storedLogGb = 0;
   for (const g of inventory.logGroups) {
@@ -281,6 +294,7 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
     const runs = scheduledRuns.get(sm.id) ?? 0;
     if (!runs) continue;
     add('Step Functions', `${sm.id}: ${runs.toFixed(0)} runs × ${sm.states} transitions`, runs * sm.states * prices.stepFunctions.standardTransitions.usd);
+    if (!retrainingTrains(eps, traffic.mix.bid / mixTotal)) continue;
     for (const type of sm.trainingInstanceTypes) {
       const hourly = prices.sagemaker.trainingInstanceHour[type];
       if (!hourly) {
@@ -290,7 +304,14 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
       add('SageMaker', `training: ${runs.toFixed(0)} jobs × ${ASSUMED_TRAINING_MINUTES} min on ${type}`, (runs * ASSUMED_TRAINING_MINUTES * hourly.usd) / 60);
     }
   }
-  if (inventory.stateMachines.some((sm) => sm.trainingInstanceTypes.length)) assume('SageMaker training job', `${ASSUMED_TRAINING_MINUTES} min per run, one instance`, 'assumed (lib/retraining.ts: "a training job of a few minutes")');
+  if (inventory.stateMachines.some((sm) => sm.trainingInstanceTypes.length)) {
+    assume('SageMaker training job', `${ASSUMED_TRAINING_MINUTES} min per run, one instance`, 'assumed (lib/retraining.ts: "a training job of a few minutes")');
+    assume(
+      'retraining runs that train',
+      `only when the last ${TRAINING_HORIZON_DAYS} days hold at least ${settings.retrainMinNewAuctions.default} auctions (one per bid): ${retrainingTrains(eps, traffic.mix.bid / mixTotal) ? 'every run at this traffic' : 'none at this traffic (idle)'}`,
+      'lib/retraining.ts: the state machine ends a run without a training job below RETRAIN_MIN_NEW_AUCTIONS',
+    );
+  }
   if (inventory.stateMachines.some((sm) => sm.serverlessMemoryMb.length)) assume('SageMaker Serverless Inference', 'no predictions: nothing while idle', 'the endpoint bills per request; prediction traffic is not modelled');
   assume('free tiers', 'not applied', 'schemas/prices.ts');
   assume('SQS dead-letter queues, SNS alarm topic, Athena queries, CloudFront console', '$0: billed only per message, notification, TB scanned or request', 'nothing flows through them in steady operation');

@@ -42,4 +42,18 @@ describe('sdp cost on the synthesized stack', () => {
     // Single events cost more than arrays at the same traffic: one API request (and ingestion invocation) each.
     expect(report(100, 1).total).toBeGreaterThan(r.total);
   });
+
+  it('idle: one shard of the events stream kept 24 hours, the alarms and the dashboard; nothing published or trained while nothing happens', () => {
+    const idle = report(0, 100);
+    const lines = idle.components.filter((c) => c.usd > 0).map((c) => `${c.service}: ${c.item}`);
+    expect(lines.filter((l) => l.startsWith('Kinesis'))).toEqual(['Kinesis: events stream: 1 shard(s) × 730 h']);
+    expect(lines.some((l) => /custom metrics published/.test(l))).toBe(false);
+    expect(lines.some((l) => l.startsWith('SageMaker'))).toBe(false);
+    expect(idle.assumptions.find((a) => a.what === 'custom metrics')?.source).toMatch(/metered only when you send metrics/);
+    expect(idle.assumptions.find((a) => a.what === 'retraining runs that train')?.value).toMatch(/none at this traffic/);
+    // At traffic the same stack publishes its metrics and retrains every run.
+    const busy = report(100, 100);
+    expect(busy.components.some((c) => /custom metrics published/.test(c.item))).toBe(true);
+    expect(busy.components.some((c) => c.service === 'SageMaker' && c.usd > 0)).toBe(true);
+  });
 });
