@@ -152,9 +152,11 @@ export const settings = {
   /**
    * How long the lake writer's record of an event (lake-seen) is kept after it is written
    * (DynamoDB TTL). Never shorter than eventsStreamRetentionSeconds: a replay of the stream must
-   * find the record of every event it re-reads (checked at synth, lib/lake-writer.ts). A day
-   * longer than the retention, so a resend arriving within a day of the first copy's write needs
-   * no refresh of the record (lambdas/lake-writer/select.ts): storage for a day more, not a write.
+   * find the record of every event it re-reads (checked at synth, lib/lake-writer.ts). 8 days: a
+   * resend of an event up to MAX_EVENT_AGE_SECONDS (7 days) old still finds it, with a day to spare
+   * so a resend arriving within a day of the first copy's write needs no refresh of the record
+   * (lambdas/lake-writer/select.ts). A longer stream retention (streamRetention) raises it to a day
+   * past the retention (stateTtlSeconds); never lower.
    */
   lakeSeenTtlSeconds: { env: 'LAKE_SEEN_TTL_SECONDS', default: 8 * 24 * 3600 },
   /**
