@@ -71,6 +71,12 @@ export class SdpStack extends Stack {
       aggregatesTable: this.stateTables.aggregates,
       journalTable: this.stateTables.aggregatorJournal,
       aggregationPeriodSeconds: aggregationPeriod.valueAsString,
+      // Fresher reports or fewer row writes: settings.reportsBatchingWindowSeconds says what it trades.
+      eventSourceProps: {
+        maxBatchingWindow: Duration.seconds(
+          contextInteger(this, reportsWindowContext, { byDefault: settings.reportsBatchingWindowSeconds.default, min: 0, max: 300 }),
+        ),
+      },
     });
     this.reportsApi = new ReportsApi(this, 'Reporting', {
       restApi: this.ingestionApi.restApi,
@@ -201,6 +207,18 @@ export class SdpStack extends Stack {
       ],
     });
   }
+}
+
+/** The context key of the aggregator's batching window (settings.reportsBatchingWindowSeconds). */
+export const reportsWindowContext = 'sdp:reportsBatchingWindowSeconds';
+
+/** A whole-number context value within [min, max] (`cdk deploy -c key=N`), else synth fails; `byDefault` when unset. */
+export function contextInteger(scope: Construct, key: string, { byDefault, min, max }: { byDefault: number; min: number; max: number }): number {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined) return byDefault;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`context ${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 /** A boolean context value (`cdk deploy -c key=true`, or cdk.json's context): true or false, else synth fails; `byDefault` when unset. */

@@ -149,6 +149,18 @@ export const settings = {
    * any value from 0 seconds to 300 seconds in increments of seconds."
    */
   lakeBatchingWindowSeconds: { env: 'LAKE_BATCHING_WINDOW_SECONDS', default: 30 },
+  /**
+   * How long the aggregator's event source mapping gathers a shard's records before it invokes
+   * (MaximumBatchingWindowInSeconds; `cdk deploy -c sdp:reportsBatchingWindowSeconds=N`, the local
+   * poller reads this variable). 0, the default: Lambda reads each shard about once a second and
+   * invokes with what it read, so reports are about a second behind the API. Each batch updates
+   * every (campaign, window) row it touches once, so the row writes a shard costs are about one per
+   * touched row per batch whatever the traffic: a window of N seconds divides them (and the
+   * journal's two writes per batch) by about N, and adds up to N seconds to every report's
+   * freshness. Lambda: "You can configure MaximumBatchingWindowInSeconds to any value from 0
+   * seconds to 300 seconds in increments of seconds."
+   */
+  reportsBatchingWindowSeconds: { env: 'REPORTS_BATCHING_WINDOW_SECONDS', default: 0 },
   /** How long the events stream keeps a record (its retention period): how far back a replay reaches. */
   eventsStreamRetentionSeconds: { env: 'EVENTS_STREAM_RETENTION_SECONDS', default: 7 * 24 * 3600 },
   /** A client timestamp further in the future than this is not plausible; received_at is used. */
@@ -171,8 +183,9 @@ export function readSetting(name: SettingName, env: NodeJS.ProcessEnv = process.
   const raw = env[def.env];
   if (raw === undefined || raw === '') return def.default;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`${def.env} must be a positive number, got "${raw}"`);
+  const zeroAllowed = def.default === 0;
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) {
+    throw new Error(`${def.env} must be a ${zeroAllowed ? 'non-negative' : 'positive'} number, got "${raw}"`);
   }
   return value;
 }
