@@ -5,9 +5,14 @@
  * default template unchanged (on demand); cdk-nag clean in both modes; bad context values refused at
  * synth with one line naming the value.
  */
+import { join } from 'node:path';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { SdpStack } from '../../lib/sdp-stack';
+import { costReport } from '../../local/cost/bill';
+import { readInventory } from '../../local/cost/inventory';
+import { loadMeasurements, MEASUREMENTS_FILE } from '../../local/cost/measurements';
+import type { CfnTemplate } from '../../local/cost/template';
 import { tableCapacity } from '../../schemas/resources';
 import { synthesize, type Json } from './synth';
 
@@ -18,8 +23,10 @@ const growing = (stack: SdpStack): Record<string, IConstruct> => ({
   'lake-seen': stack.lakeWriter.lakeSeen,
 });
 
+const byDefault = synthesize({ bundling: false });
+
 describe('by default (on demand)', () => {
-  const { stack, template } = synthesize({ bundling: false });
+  const { stack, template } = byDefault;
   const resources = template.toJSON().Resources as Record<string, Json>;
 
   it('bills every table per request and scales nothing', () => {
@@ -79,6 +86,24 @@ describe('-c sdp:tableCapacity=provisioned', () => {
     const leases = resources[logicalId(stack.compaction.leases)];
     expect(leases.Properties.BillingMode).toBe('PAY_PER_REQUEST');
     expect(targetsOf(logicalId(stack.compaction.leases))).toEqual([]);
+  });
+
+  it('sdp cost prices it: the four tables by capacity at 70 % from 1 unit, the alarms auto scaling keeps, less than on demand at 100 events/s', () => {
+    const measurements = loadMeasurements(join(__dirname, '..', '..', MEASUREMENTS_FILE));
+    const priced = (template: CfnTemplate) => {
+      const inventory = readInventory(template);
+      expect(inventory.unpriced).toEqual([]);
+      return { inventory, report: costReport(inventory, measurements, { eventsPerSecond: 100, eventsPerRequest: 100 }, { region: 'us-east-1', template: 'synthesized', measurementsFile: MEASUREMENTS_FILE }) };
+    };
+    const { inventory, report } = priced(synthesized.template.toJSON() as CfnTemplate);
+    const provisioned = inventory.tables.filter((t) => !t.onDemand);
+    expect(provisioned.map((t) => t.name).sort()).toEqual(['aggregates', 'aggregator-journal', 'lake-seen', 'tx-state']);
+    for (const t of provisioned) expect(t.scaling).toEqual({ read: { min: 1, max: 4000, targetPercent: 70 }, write: { min: 1, max: 4000, targetPercent: 70 } });
+    expect(report.components.filter((c) => /^[a-z-]+: \d+ (WCU|RCU) provisioned/.test(c.item))).toHaveLength(8);
+    expect(report.components.find((c) => c.item === '32 alarms auto scaling keeps for 8 table scaling policies')?.usd).toBeCloseTo(3.2, 9);
+    expect(report.components.some((c) => c.service === 'DynamoDB' && / (write|read) units \(/.test(c.item) && !c.item.startsWith('job-leases'))).toBe(false);
+    const onDemand = priced(byDefault.template.toJSON() as CfnTemplate).report;
+    expect(report.byService.DynamoDB).toBeLessThan(onDemand.byService.DynamoDB / 2);
   });
 
   it('-c sdp:maxTableCapacity=N sets the maximum of every scalable target', () => {
