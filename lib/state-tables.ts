@@ -62,6 +62,8 @@ export function tableFrom(
   if (capacity.mode === 'provisioned') {
     const range = { minCapacity: tableCapacity.minCapacity, maxCapacity: capacity.maxCapacity };
     // Application Auto Scaling's target tracking: it creates and manages the CloudWatch alarms that move the capacity.
+    // The scalable targets name its service-linked role, which AWS makes on first use ("automatically created in your
+    // AWS account when registering DynamoDB resources as scalable targets"): the template holds no role for it.
     for (const scalable of [table.autoScaleReadCapacity(range), table.autoScaleWriteCapacity(range)]) {
       scalable.scaleOnUtilization({ targetUtilizationPercent: tableCapacity.targetUtilizationPercent });
     }
