@@ -53,7 +53,8 @@ export function aggregatesFeedOn(env: NodeJS.ProcessEnv = process.env): boolean 
  * does not anticipate it: "auto scaling triggers when your consumed capacity breaches the
  * configured target utilization for two consecutive minutes" (DynamoDB developer guide,
  * provisioned capacity mode), so a burst above the capacity is throttled until it has caught up:
- * the handlers retry throttled writes (the SDK, then the batch), which delays, never loses, events.
+ * the handlers retry throttled writes (the SDK, then the batch), which delays events, never loses
+ * or doubles them (a batch throttled past its retries is dead-lettered, and redriven exactly once).
  * `maxCapacityQuota` is DynamoDB's default table-level throughput quota (the same guide: "to scale
  * beyond the table-level read and write throughput limit of 40,000 ... you can request a quota
  * increase"), the largest maximum accepted here.

@@ -244,7 +244,7 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
     );
     assume(
       'steady traffic',
-      'auto scaling follows traffic a few minutes late, so the bill is that of steady traffic. A rise beyond the capacity is throttled (ProvisionedThroughputExceededException) until it catches up: the SDK retries, then the stream consumer retries its whole batch, and the consumers fall behind, no event is lost or counted twice. A lake-writer batch (30 s of a shard) written at once draws on burst capacity',
+      'auto scaling follows traffic a few minutes late, so the bill is that of steady traffic. A rise beyond the capacity draws on burst capacity, then is throttled (ProvisionedThroughputExceededException) until auto scaling catches up: the SDK retries, then the stream consumer retries its whole batch, and the consumers fall behind; no event is lost or counted twice. A batch still throttled after its 10 retries goes to its dead-letter queue (an alarm fires) and sdp dlq redrive --aws replays it exactly once. A lake-writer batch (30 s of a shard) written at once draws on burst capacity',
       'DynamoDB: "Auto scaling triggers when your consumed capacity breaches the configured target utilization for two consecutive minutes"; "DynamoDB currently retains up to 5 minutes (300 seconds) of unused read and write capacity" (best effort); exactness under throttled writes: test/e2e/aggregator-faults.test.ts',
     );
   }
