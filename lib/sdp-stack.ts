@@ -16,7 +16,7 @@ import { PREDICTIONS_PATH, PredictionsApi } from './predictions-api';
 import { REPORTS_PATH, ReportsApi } from './reports-api';
 import { Retraining } from './retraining';
 import { SUPPORTED_REGIONS, unsupportedRegionMessage } from './regions';
-import { StateTables } from './state-tables';
+import { StateTables, tableCapacityFromContext } from './state-tables';
 
 export class SdpStack extends Stack {
   public readonly eventsStream: DataStream;
@@ -62,7 +62,9 @@ export class SdpStack extends Stack {
     });
     // The feed of every row revision, a shard billed by the hour whether read or not: on request.
     if (contextFlag(this, aggregatesFeed.context, true)) this.aggregatesStream = new DataStream(this, 'Aggregates');
-    this.stateTables = new StateTables(this, 'State');
+    // `cdk deploy -c sdp:tableCapacity=provisioned`: the tables whose traffic grows with events on auto-scaled provisioned capacity.
+    const tableCapacity = tableCapacityFromContext(this);
+    this.stateTables = new StateTables(this, 'State', { capacity: tableCapacity });
     this.ingestionApi = new IngestionApi(this, 'Ingestion', { eventsStream: this.eventsStream.stream });
     this.aggregator = new Aggregator(this, 'Aggregation', {
       eventsStream: this.eventsStream.stream,
@@ -88,6 +90,7 @@ export class SdpStack extends Stack {
       lakeBucket: this.dataLake.bucket,
       eventsStream: this.eventsStream.stream,
       aggregatesStream: this.aggregatesStream?.stream,
+      tableCapacity,
     });
     this.compaction = new Compaction(this, 'LakeCompaction', { lakeBucket: this.dataLake.bucket });
     // Deploys keep the value given first (cdk deploy reuses a parameter's previous value).

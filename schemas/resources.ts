@@ -42,6 +42,35 @@ export function aggregatesFeedOn(env: NodeJS.ProcessEnv = process.env): boolean 
   return env[aggregatesFeed.env] !== aggregatesFeed.off;
 }
 
+/**
+ * How the tables whose traffic grows with events (tx-state, lake-seen, aggregates, the aggregator's
+ * journal) are billed: `-c sdp:tableCapacity=on-demand` (the default: per request, nothing idle) or
+ * `provisioned` (per capacity unit-hour, with Application Auto Scaling target tracking on reads
+ * and writes between `minCapacity` and `-c sdp:maxTableCapacity=N`). On-demand bills "$0.625 per
+ * million write request units"; provisioned "$0.00065/WCU/hr" (schemas/prices.ts): a write unit
+ * used every second of an hour costs $0.00225 on demand and $0.00065 provisioned, $0.00093 at 70 %
+ * utilization, so steady traffic pays about 40 % of on-demand. Auto scaling follows traffic, it
+ * does not anticipate it: "auto scaling triggers when your consumed capacity breaches the
+ * configured target utilization for two consecutive minutes" (DynamoDB developer guide,
+ * provisioned capacity mode), so a burst above the capacity is throttled until it has caught up:
+ * the handlers retry throttled writes (the SDK, then the batch), which delays events, never loses
+ * or doubles them (a batch throttled past its retries is dead-lettered, and redriven exactly once).
+ * `maxCapacityQuota` is DynamoDB's default table-level throughput quota (the same guide: "to scale
+ * beyond the table-level read and write throughput limit of 40,000 ... you can request a quota
+ * increase"), the largest maximum accepted here.
+ */
+export const tableCapacity = {
+  context: 'sdp:tableCapacity',
+  maxContext: 'sdp:maxTableCapacity',
+  modes: ['on-demand', 'provisioned'] as const,
+  targetUtilizationPercent: 70,
+  minCapacity: 1,
+  defaultMaxCapacity: 4000,
+  maxCapacityQuota: 40_000,
+} as const;
+
+export type TableCapacityMode = (typeof tableCapacity.modes)[number];
+
 export const tables = {
   /** Per-auction join state: the bid's campaign and event times, which events were seen. */
   txState: {
