@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 // start in a fraction of a second. Everything heavy is required by the command using it (lazy()).
 import { hasPlatformData, runningPlatformOutputs, type PlatformOutputs } from '../local/platform-outputs';
 import { DEFAULT_SHARDS, MAX_LOCAL_SHARDS } from '../local/shard-limits';
-import { lakeBucket, settings, streams } from '../schemas/resources';
+import { lakeBucket, settings, streams, tableCapacity, type TableCapacityMode } from '../schemas/resources';
 import { formatCsv, formatJson, formatTable } from '../local/format';
 import { pricedRegions } from '../schemas/prices';
 import { formatCostReport, parseEventMix } from '../local/cost/report';
@@ -566,9 +566,15 @@ program
   .option('--event-mix <shares>', 'shares of event types, e.g. bid=0.6,impression=0.3,click=0.1 (default: the blueprint mix the bench measured)')
   .addOption(new Option('--region <region>', `AWS region to price (priced: ${pricedRegions.join(', ')})`).default('us-east-1').argParser(pricedRegion))
   .option('--template <file>', 'a synthesized template to bill (default: cdk.out/SdpStack.template.json when newer than the sources, else the stack synthesized now)')
+  .addOption(
+    new Option(
+      '--table-capacity <mode>',
+      `bill the stack as deployed with -c ${tableCapacity.context}=<mode>: synthesized now with it (not with --template). provisioned: capacity = measured units/s ÷ the ${tableCapacity.targetUtilizationPercent} % auto scaling target, at least the minimum, for steady traffic (bursts are throttled and retried until auto scaling catches up)`,
+    ).choices([...tableCapacity.modes]),
+  )
   .option('--measurements <file>', 'measured per-event figures (default: perf/cost-measurements.json, written by npm run bench -- cost --measure)')
   .option('--json', 'print the report as JSON')
-  .action((opts: { eventsPerSecond: number; eventsPerRequest: number; eventMix?: string; region: string; template?: string; measurements?: string; json?: boolean }) => {
+  .action((opts: { eventsPerSecond: number; eventsPerRequest: number; eventMix?: string; region: string; template?: string; tableCapacity?: TableCapacityMode; measurements?: string; json?: boolean }) => {
     let mix;
     try {
       mix = opts.eventMix === undefined ? undefined : parseEventMix(opts.eventMix);
@@ -577,7 +583,7 @@ program
     }
     let report;
     try {
-      report = costModule().runCost(join(BIN_DIR, '..'), { eventsPerSecond: opts.eventsPerSecond, eventsPerRequest: opts.eventsPerRequest, mix, region: opts.region, template: opts.template && resolve(opts.template), measurements: opts.measurements && resolve(opts.measurements) });
+      report = costModule().runCost(join(BIN_DIR, '..'), { eventsPerSecond: opts.eventsPerSecond, eventsPerRequest: opts.eventsPerRequest, mix, region: opts.region, template: opts.template && resolve(opts.template), tableCapacity: opts.tableCapacity, measurements: opts.measurements && resolve(opts.measurements) });
     } catch (err) {
       throw new UserError((err as Error).message);
     }

@@ -12,7 +12,7 @@ import { ERRORS_PREFIX } from '../schemas/lake';
 import { LAKE_DATA_PREFIXES, grantLakeObjects } from './data-lake';
 import { streamRetentionSeconds } from './data-stream';
 import { deadLetterQueue } from './dead-letter-queue';
-import { tableFrom } from './state-tables';
+import { tableFrom, type TableCapacity } from './state-tables';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
 
 export interface LakeWriterProps {
@@ -24,6 +24,8 @@ export interface LakeWriterProps {
   /** @default RemovalPolicy.RETAIN, as the platform's other tables */
   readonly removalPolicy?: RemovalPolicy;
   readonly lakeSeenProps?: Partial<dynamodb.TableProps>;
+  /** How lake-seen is billed. @default on demand */
+  readonly tableCapacity?: TableCapacity;
   readonly functionProps?: Partial<HandlerFunctionProps>;
   /** Overrides for both event source mappings (applied last). */
   readonly eventSourceProps?: Partial<sources.KinesisEventSourceProps>;
@@ -43,7 +45,7 @@ export class LakeWriter extends Construct {
     super(scope, id);
 
     const def: TableDef = tables.lakeSeen;
-    this.lakeSeen = tableFrom(this, 'LakeSeen', def, props.removalPolicy ?? RemovalPolicy.RETAIN, props.lakeSeenProps);
+    this.lakeSeen = tableFrom(this, 'LakeSeen', def, props.removalPolicy ?? RemovalPolicy.RETAIN, props.lakeSeenProps, props.tableCapacity);
 
     const environment: Record<string, string> = {
       [lakeBucket.env]: props.lakeBucket.bucketName,

@@ -16,7 +16,7 @@ import { PREDICTIONS_PATH, PredictionsApi } from './predictions-api';
 import { REPORTS_PATH, ReportsApi } from './reports-api';
 import { Retraining } from './retraining';
 import { SUPPORTED_REGIONS, unsupportedRegionMessage } from './regions';
-import { StateTables } from './state-tables';
+import { StateTables, tableCapacityFromContext } from './state-tables';
 
 export class SdpStack extends Stack {
   public readonly eventsStream: DataStream;
@@ -64,7 +64,9 @@ export class SdpStack extends Stack {
     // The feed of every row revision, a shard billed by the hour whether read or not: on request
     // (-c sdp:aggregatesFeed=true). Without it the saved queries answer from the event tables.
     if (contextFlag(this, aggregatesFeed.context, false)) this.aggregatesStream = new DataStream(this, 'Aggregates');
-    this.stateTables = new StateTables(this, 'State');
+    // `cdk deploy -c sdp:tableCapacity=provisioned`: the tables whose traffic grows with events on auto-scaled provisioned capacity.
+    const tableCapacity = tableCapacityFromContext(this);
+    this.stateTables = new StateTables(this, 'State', { capacity: tableCapacity });
     this.ingestionApi = new IngestionApi(this, 'Ingestion', { eventsStream: this.eventsStream.stream });
     this.aggregator = new Aggregator(this, 'Aggregation', {
       eventsStream: this.eventsStream.stream,
@@ -73,6 +75,12 @@ export class SdpStack extends Stack {
       aggregatesTable: this.stateTables.aggregates,
       journalTable: this.stateTables.aggregatorJournal,
       aggregationPeriodSeconds: aggregationPeriod.valueAsString,
+      // Fresher reports or fewer row writes: settings.reportsBatchingWindowSeconds says what it trades.
+      eventSourceProps: {
+        maxBatchingWindow: Duration.seconds(
+          contextInteger(this, reportsWindowContext, { byDefault: settings.reportsBatchingWindowSeconds.default, min: 0, max: 300 }),
+        ),
+      },
     });
     this.reportsApi = new ReportsApi(this, 'Reporting', {
       restApi: this.ingestionApi.restApi,
@@ -84,6 +92,7 @@ export class SdpStack extends Stack {
       lakeBucket: this.dataLake.bucket,
       eventsStream: this.eventsStream.stream,
       aggregatesStream: this.aggregatesStream?.stream,
+      tableCapacity,
     });
     this.compaction = new Compaction(this, 'LakeCompaction', { lakeBucket: this.dataLake.bucket });
     // Deploys keep the value given first (cdk deploy reuses a parameter's previous value).
@@ -205,6 +214,18 @@ export class SdpStack extends Stack {
       ],
     });
   }
+}
+
+/** The context key of the aggregator's batching window (settings.reportsBatchingWindowSeconds). */
+export const reportsWindowContext = 'sdp:reportsBatchingWindowSeconds';
+
+/** A whole-number context value within [min, max] (`cdk deploy -c key=N`), else synth fails; `byDefault` when unset. */
+export function contextInteger(scope: Construct, key: string, { byDefault, min, max }: { byDefault: number; min: number; max: number }): number {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined) return byDefault;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`context ${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 /** A boolean context value (`cdk deploy -c key=true`, or cdk.json's context): true or false, else synth fails; `byDefault` when unset. */

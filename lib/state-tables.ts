@@ -1,8 +1,11 @@
-// The DynamoDB tables the aggregator keeps its state in, built from the definitions in schemas/resources.ts.
+// The DynamoDB tables the aggregator keeps its state in, built from the definitions in schemas/resources.ts, on demand or provisioned with auto scaling (tableCapacity).
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { tables, type TableDef } from '../schemas/resources';
+import { tableCapacity, tables, type TableCapacityMode, type TableDef } from '../schemas/resources';
+
+/** How a table whose traffic grows with events is billed (schemas/resources.ts tableCapacity). */
+export type TableCapacity = { readonly mode: 'on-demand' } | { readonly mode: 'provisioned'; readonly maxCapacity: number };
 
 export interface StateTablesProps {
   /** @default RemovalPolicy.RETAIN: aggregates are the platform's product */
@@ -10,6 +13,8 @@ export interface StateTablesProps {
   readonly txStateProps?: Partial<dynamodb.TableProps>;
   readonly aggregatesProps?: Partial<dynamodb.TableProps>;
   readonly aggregatorJournalProps?: Partial<dynamodb.TableProps>;
+  /** @default on demand */
+  readonly capacity?: TableCapacity;
 }
 
 export class StateTables extends Construct {
@@ -23,30 +28,70 @@ export class StateTables extends Construct {
   constructor(scope: Construct, id: string, props: StateTablesProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.txState = tableFrom(this, 'TxState', tables.txState, removalPolicy, props.txStateProps);
-    this.aggregates = tableFrom(this, 'Aggregates', tables.aggregates, removalPolicy, props.aggregatesProps);
-    this.aggregatorJournal = tableFrom(this, 'AggregatorJournal', tables.aggregatorJournal, removalPolicy, props.aggregatorJournalProps);
+    this.txState = tableFrom(this, 'TxState', tables.txState, removalPolicy, props.txStateProps, props.capacity);
+    this.aggregates = tableFrom(this, 'Aggregates', tables.aggregates, removalPolicy, props.aggregatesProps, props.capacity);
+    this.aggregatorJournal = tableFrom(this, 'AggregatorJournal', tables.aggregatorJournal, removalPolicy, props.aggregatorJournalProps, props.capacity);
   }
 }
 
-/** A DynamoDB table from its definition in schemas/resources.ts: on demand, encrypted, with PITR. */
+/**
+ * A DynamoDB table from its definition in schemas/resources.ts: encrypted, with PITR, on demand, or
+ * provisioned (`capacity`) from tableCapacity.minCapacity with target tracking auto scaling of its
+ * reads and writes at tableCapacity.targetUtilizationPercent, up to the capacity's maximum.
+ */
 export function tableFrom(
   scope: Construct,
   id: string,
   def: TableDef,
   removalPolicy: RemovalPolicy,
   overrides: Partial<dynamodb.TableProps> = {},
+  capacity: TableCapacity = { mode: 'on-demand' },
 ): dynamodb.Table {
-  return new dynamodb.Table(scope, id, {
+  const provisioned = capacity.mode === 'provisioned';
+  const table = new dynamodb.Table(scope, id, {
     partitionKey: attribute(def.partitionKey),
     sortKey: def.sortKey && attribute(def.sortKey),
     timeToLiveAttribute: def.ttlAttribute,
-    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    billingMode: provisioned ? dynamodb.BillingMode.PROVISIONED : dynamodb.BillingMode.PAY_PER_REQUEST,
+    ...(provisioned ? { readCapacity: tableCapacity.minCapacity, writeCapacity: tableCapacity.minCapacity } : {}),
     encryption: dynamodb.TableEncryption.AWS_MANAGED,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     removalPolicy,
     ...overrides,
   });
+  if (capacity.mode === 'provisioned') {
+    const range = { minCapacity: tableCapacity.minCapacity, maxCapacity: capacity.maxCapacity };
+    // Application Auto Scaling's target tracking: it creates and manages the CloudWatch alarms that move the capacity.
+    // The scalable targets name its service-linked role, which AWS makes on first use ("automatically created in your
+    // AWS account when registering DynamoDB resources as scalable targets"): the template holds no role for it.
+    for (const scalable of [table.autoScaleReadCapacity(range), table.autoScaleWriteCapacity(range)]) {
+      scalable.scaleOnUtilization({ targetUtilizationPercent: tableCapacity.targetUtilizationPercent });
+    }
+  }
+  return table;
+}
+
+/**
+ * The table capacity a stack is deployed with: `-c sdp:tableCapacity=on-demand|provisioned`
+ * (default on-demand) and, when provisioned, `-c sdp:maxTableCapacity=N` (default
+ * tableCapacity.defaultMaxCapacity); synth fails with a line naming the value otherwise.
+ */
+export function tableCapacityFromContext(scope: Construct): TableCapacity {
+  const mode: unknown = scope.node.tryGetContext(tableCapacity.context) ?? 'on-demand';
+  if (!tableCapacity.modes.includes(mode as TableCapacityMode)) {
+    throw new Error(`context ${tableCapacity.context} must be ${tableCapacity.modes.join(' or ')}, got ${JSON.stringify(mode)}`);
+  }
+  const max: unknown = scope.node.tryGetContext(tableCapacity.maxContext);
+  if (mode === 'on-demand') {
+    if (max !== undefined) throw new Error(`context ${tableCapacity.maxContext} applies only with ${tableCapacity.context}=provisioned (on-demand tables have no capacity to bound)`);
+    return { mode: 'on-demand' };
+  }
+  if (max === undefined) return { mode: 'provisioned', maxCapacity: tableCapacity.defaultMaxCapacity };
+  const n = typeof max === 'number' ? max : typeof max === 'string' && /^\d+$/.test(max.trim()) ? Number(max) : NaN;
+  if (!Number.isInteger(n) || n < tableCapacity.minCapacity || n > tableCapacity.maxCapacityQuota) {
+    throw new Error(`context ${tableCapacity.maxContext} must be a whole number of capacity units from ${tableCapacity.minCapacity} to ${tableCapacity.maxCapacityQuota} (DynamoDB's default table quota), got ${JSON.stringify(max)}`);
+  }
+  return { mode: 'provisioned', maxCapacity: n };
 }
 
 function attribute(key: { name: string; type: 'S' | 'N' }): dynamodb.Attribute {

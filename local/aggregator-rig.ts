@@ -16,7 +16,7 @@ import type { AggregateRow } from '../schemas/aggregates';
 import { StreamWriter } from '../lambdas/commons/stream-writer';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureStream, ensureTable } from './provision';
-import { FaultInjector, injectFaults, withInvocationFaults } from './faults';
+import { FaultInjector, injectFaults, throttled, withInvocationFaults } from './faults';
 import { StreamPoller, type KinesisHandler, type PollerOptions } from './stream-poller';
 import { CheckpointStore } from './checkpoints';
 import { DeadLetterStore } from './dead-letters';
@@ -85,7 +85,8 @@ export async function startAggregatorRig(options: { shards: number; dataDirPrefi
   const handler = (require('../lambdas/aggregator/handler') as typeof import('../lambdas/aggregator/handler')).handler as KinesisHandler;
   /* eslint-enable @typescript-eslint/no-require-imports */
   const faults = new FaultInjector();
-  injectFaults(clients.dynamo(), faults, 'DynamoDB');
+  // A DynamoDB call failing before it is applied fails as a provisioned table past its capacity does (throttled).
+  injectFaults(clients.dynamo(), faults, 'DynamoDB', throttled);
   injectFaults(clients.kinesis(), faults, 'Kinesis');
   const writer = new StreamWriter(kinesis, streams.events.name);
 

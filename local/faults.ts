@@ -3,6 +3,7 @@
  * calls fail before they reach the service, or after the service applied them (a lost response),
  * at seeded random points; and a verdict for failing whole invocations.
  */
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import type { KinesisHandler } from './stream-poller';
 import { random } from './workload';
 
@@ -35,12 +36,26 @@ export class FaultInjector {
   }
 }
 
-export function injectFaults(client: { middlewareStack: { add: (...args: never[]) => void } }, faults: FaultInjector, service: string): void {
+/**
+ * What a provisioned DynamoDB table past its capacity answers once the SDK's own retries are spent
+ * ("The AWS SDKs for DynamoDB automatically retry requests that receive this exception"): the write
+ * was not applied, and the handler sees a failed call.
+ */
+export function throttled(command = ''): Error {
+  return new ProvisionedThroughputExceededException({ message: `injected fault before DynamoDB ${command}: throughput exceeds the provisioned capacity`, $metadata: { httpStatusCode: 400 } });
+}
+
+/**
+ * Adds the fault middleware to a client. It runs before the SDK's retry middleware, so a fault is
+ * what the handler sees once retries are spent. A `before` fault throws `before(command)`
+ * (default: a plain Error); an `after` fault throws once the service has applied the call.
+ */
+export function injectFaults(client: { middlewareStack: { add: (...args: never[]) => void } }, faults: FaultInjector, service: string, before?: (command: string) => Error): void {
   const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
     const fault = faults.decide(context.commandName, (args as { input?: { TableName?: string } }).input?.TableName);
     if (fault === 'before') {
       faults.injected.before++;
-      throw new Error(`injected fault before ${service} ${context.commandName}`);
+      throw before ? before(context.commandName ?? '') : new Error(`injected fault before ${service} ${context.commandName}`);
     }
     const result = await next(args);
     if (fault === 'after') {

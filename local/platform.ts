@@ -217,8 +217,10 @@ export class LocalPlatform {
     // The lake writer's batching window, as its event source mapping has it in AWS unless the
     // environment sets another (LAKE_BATCHING_WINDOW_SECONDS; tests that read the lake at once).
     const lakeMapping = { ...lakeWriterMapping, maxBatchingWindowSeconds: readSetting('lakeBatchingWindowSeconds') };
+    // The aggregator's, likewise (REPORTS_BATCHING_WINDOW_SECONDS; none by default, as in AWS).
+    const aggregatorBatching = { ...aggregatorMapping, maxBatchingWindowSeconds: readSetting('reportsBatchingWindowSeconds') };
     const started = await Promise.allSettled([
-      thread('aggregator', [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorMapping }], 'aggregating'),
+      thread('aggregator', [{ name: 'aggregator', handlerModule: '../lambdas/aggregator/handler', streamName: streams.events.name, mapping: aggregatorBatching }], 'aggregating'),
       thread('lake-writer', [
         { name: 'lake-writer-events', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.events.name, mapping: lakeMapping },
         { name: 'lake-writer-aggregates', handlerModule: '../lambdas/lake-writer/handler', streamName: streams.aggregates.name, mapping: lakeMapping },

@@ -32,7 +32,12 @@ import { progress } from './support/report';
 export interface MeasureOptions {
   /** Auctions of blueprint traffic sent as fast as the platform takes them (large batches). */
   auctions: number;
-  /** Auctions of blueprint traffic sent at `pacedRate` events/s (small batches). */
+  /**
+   * Auctions of blueprint traffic sent at `pacedRate` events/s (small batches: the local poller
+   * reads about four times a second), then as many at `pacedRate × MIDDLE_RATE_FACTOR` (batches of
+   * about a hundred: what Lambda, reading once a second, makes of 100 events/s), so the bill at
+   * 100 events/s is measured, not interpolated between the small batches and the large.
+   */
   pacedAuctions: number;
   pacedRate: number;
   trickleEvents: number;
@@ -41,6 +46,7 @@ export interface MeasureOptions {
 
 const ROOT = join(__dirname, '..');
 const ARRAY_SIZE = 100;
+const MIDDLE_RATE_FACTOR = 5;
 /** Longest wait for the consumers to take in everything sent. */
 const DRAIN_TIMEOUT_MS = 120_000;
 
@@ -194,6 +200,7 @@ export async function measureCosts(options: MeasureOptions): Promise<Measurement
   try {
     const api = platform.outputs.UrlForAPI.replace(/\/?$/, '/');
     const paced = generateWorkload({ auctions: options.pacedAuctions, campaigns: 50, seed: 6, resendRate: 0.05, winModel: true });
+    const middle = generateWorkload({ auctions: options.pacedAuctions, campaigns: 50, seed: 9, resendRate: 0.05, winModel: true });
     const workload = generateWorkload({ auctions: options.auctions, campaigns: 50, seed: 7, resendRate: 0.05, winModel: true });
     const extra = generateWorkload({ auctions: options.trickleEvents + options.arrayRequests * ARRAY_SIZE, campaigns: 50, seed: 8, resendRate: 0, winModel: true }).events.filter((e) => e.type === 'bid');
 
@@ -225,13 +232,15 @@ export async function measureCosts(options: MeasureOptions): Promise<Measurement
       return { sent, statsBefore: stats, statsAfter: await platform.requestStats(), before: consumers, after };
     };
     const small = await phase(paced.events, options.pacedRate);
+    const medium = await phase(middle.events, options.pacedRate * MIDDLE_RATE_FACTOR);
     const large = await phase(workload.events, undefined);
     countLogs = false;
     const beforeLoad = small.before;
     const afterLoad = large.after;
     const statsBefore = small.statsBefore;
     const statsAfter = large.statsAfter;
-    const loadEvents = small.sent.events + large.sent.events;
+    const phases = [small, medium, large];
+    const loadEvents = phases.reduce((n, p) => n + p.sent.events, 0);
     const allEvents = options.trickleEvents + options.arrayRequests * ARRAY_SIZE + loadEvents;
 
     // Streams, tables and the lake, read whole.
@@ -265,7 +274,7 @@ export async function measureCosts(options: MeasureOptions): Promise<Measurement
           queriesPerEvent: per(`queries:${t.name}`),
         };
       };
-      tableFigures[t.name] = { samples: [sample(small), sample(large)], storedBytesPerEvent: (await tableBytes(dynamo, t.name)) / allEvents };
+      tableFigures[t.name] = { samples: phases.map(sample), storedBytesPerEvent: (await tableBytes(dynamo, t.name)) / allEvents };
     }
     let lakeBytes = 0;
     let token: string | undefined;
@@ -299,18 +308,18 @@ export async function measureCosts(options: MeasureOptions): Promise<Measurement
     const single = median(singleMs);
     const array = median(arrayMs);
     const perEvent = Math.max(0, (array - single) / (ARRAY_SIZE - 1));
-    const ingestRequests = small.sent.requests + large.sent.requests;
+    const ingestRequests = phases.reduce((n, p) => n + p.sent.requests, 0);
     functionFigures.ingest = { fixedMs: Math.max(0, single - perEvent), perRecordMs: perEvent, recordsPerInvocation: loadEvents / Math.max(1, ingestRequests), logBytesPerInvocation: (logBytes.ingest ?? 0) / Math.max(1, ingestRequests), logBytesPerRecord: 0 };
 
     const byType = { bid: 0, impression: 0, click: 0 };
-    const blueprint = [...paced.events, ...workload.events];
+    const blueprint = [...paced.events, ...middle.events, ...workload.events];
     for (const e of blueprint) byType[e.type]++;
     const measurements: Measurements = MeasurementsSchema.parse({
       measuredAt: new Date().toISOString(),
       commit: commit(),
       command: 'npm run bench -- cost --measure',
       note: `local platform on this machine (${process.platform}, ${process.arch}): request units, records, bytes and S3 requests are counted as AWS bills them; handler times are local wall times against the emulators (ingest: POST round trip), not Lambda's`,
-      workload: { events: allEvents, auctions: options.auctions + options.pacedAuctions, eventsPerRequest: loadEvents / Math.max(1, ingestRequests), mix: { bid: byType.bid / blueprint.length, impression: byType.impression / blueprint.length, click: byType.click / blueprint.length } },
+      workload: { events: allEvents, auctions: options.auctions + 2 * options.pacedAuctions, eventsPerRequest: loadEvents / Math.max(1, ingestRequests), mix: { bid: byType.bid / blueprint.length, impression: byType.impression / blueprint.length, click: byType.click / blueprint.length } },
       streams: streamFigures,
       tables: tableFigures,
       buckets: bucketFigures,

@@ -37,6 +37,7 @@ const READ = '2026-12-05';
 const KINESIS = 'https://aws.amazon.com/kinesis/data-streams/pricing/';
 const KINESIS_NOTE = "the stored copy of AWS's page explains the units but its price table is rendered in the browser; the figure is AWS's published us-east-1 rate as copied by the source named in `quote`";
 const DYNAMODB = 'https://aws.amazon.com/dynamodb/pricing/on-demand/';
+const DYNAMODB_PROVISIONED = 'https://aws.amazon.com/dynamodb/pricing/provisioned/';
 const LAMBDA = 'https://aws.amazon.com/lambda/pricing/';
 const APIGW = 'https://docs.aws.amazon.com/whitepapers/latest/best-practices-api-gateway-private-apis-integration/cost-optimization.html';
 const CLOUDWATCH = 'https://aws.amazon.com/cloudwatch/pricing/';
@@ -89,12 +90,14 @@ export const prices = {
       note: `AWS's own page (${DYNAMODB}) is not in the store`,
     },
     provisionedWcuHour: {
-      usd: 0.00065, unit: 'provisioned write capacity unit-hour', source: 'https://zeonedge.com/en/blog/dynamodb-cost-optimization-on-demand-provisioned-dax-single-table', read: READ,
-      quote: '"Provisioned charges per hour for reserved capacity — $0.00065/WCU/hr and $0.00013/RCU/hr"',
+      usd: 0.00065, unit: 'provisioned write capacity unit-hour (one 1 KB write per second)', source: 'https://zeonedge.com/en/blog/dynamodb-cost-optimization-on-demand-provisioned-dax-single-table', read: READ,
+      quote: '"Provisioned charges per hour for reserved capacity — $0.00065/WCU/hr and $0.00013/RCU/hr"; AWS: "For items up to 1 KB in size, one WCU can perform one standard write request per second"',
+      note: `AWS's provisioned pricing page (${DYNAMODB_PROVISIONED}) is in the store but renders its price table in the browser; it says what a unit buys and that "You can use auto scaling to automatically adjust your table's capacity based on the specified utilization rate". Other copies of the us-east-1 rate agree: "$0.00065 per WCU-hour (~$0.47 per WCU-month)"`,
     },
     provisionedRcuHour: {
-      usd: 0.00013, unit: 'provisioned read capacity unit-hour', source: 'https://zeonedge.com/en/blog/dynamodb-cost-optimization-on-demand-provisioned-dax-single-table', read: READ,
-      quote: '"Provisioned charges per hour for reserved capacity — $0.00065/WCU/hr and $0.00013/RCU/hr"',
+      usd: 0.00013, unit: 'provisioned read capacity unit-hour (one strongly consistent 4 KB read per second)', source: 'https://zeonedge.com/en/blog/dynamodb-cost-optimization-on-demand-provisioned-dax-single-table', read: READ,
+      quote: '"Provisioned charges per hour for reserved capacity — $0.00065/WCU/hr and $0.00013/RCU/hr"; AWS: "For items up to 4 KB in size, one RCU can perform one strongly consistent read request per second"',
+      note: `AWS's provisioned pricing page (${DYNAMODB_PROVISIONED}) renders its price table in the browser; other copies of the us-east-1 rate agree: "$0.00013 per RCU-hour (~$0.09 per RCU-month)"`,
     },
     storageGbMonth: {
       usd: 0.25, unit: 'GB-month of table storage', source: DYNAMODB, read: READ,

@@ -64,6 +64,35 @@ export function aggregatesFeedOn(env: NodeJS.ProcessEnv = process.env): boolean 
   return env[aggregatesFeed.env] !== aggregatesFeed.off;
 }
 
+/**
+ * How the tables whose traffic grows with events (tx-state, lake-seen, aggregates, the aggregator's
+ * journal) are billed: `-c sdp:tableCapacity=on-demand` (the default: per request, nothing idle) or
+ * `provisioned` (per capacity unit-hour, with Application Auto Scaling target tracking on reads
+ * and writes between `minCapacity` and `-c sdp:maxTableCapacity=N`). On-demand bills "$0.625 per
+ * million write request units"; provisioned "$0.00065/WCU/hr" (schemas/prices.ts): a write unit
+ * used every second of an hour costs $0.00225 on demand and $0.00065 provisioned, $0.00093 at 70 %
+ * utilization, so steady traffic pays about 40 % of on-demand. Auto scaling follows traffic, it
+ * does not anticipate it: "auto scaling triggers when your consumed capacity breaches the
+ * configured target utilization for two consecutive minutes" (DynamoDB developer guide,
+ * provisioned capacity mode), so a burst above the capacity is throttled until it has caught up:
+ * the handlers retry throttled writes (the SDK, then the batch), which delays events, never loses
+ * or doubles them (a batch throttled past its retries is dead-lettered, and redriven exactly once).
+ * `maxCapacityQuota` is DynamoDB's default table-level throughput quota (the same guide: "to scale
+ * beyond the table-level read and write throughput limit of 40,000 ... you can request a quota
+ * increase"), the largest maximum accepted here.
+ */
+export const tableCapacity = {
+  context: 'sdp:tableCapacity',
+  maxContext: 'sdp:maxTableCapacity',
+  modes: ['on-demand', 'provisioned'] as const,
+  targetUtilizationPercent: 70,
+  minCapacity: 1,
+  defaultMaxCapacity: 4000,
+  maxCapacityQuota: 40_000,
+} as const;
+
+export type TableCapacityMode = (typeof tableCapacity.modes)[number];
+
 export const tables = {
   /** Per-auction join state: the bid's campaign and event times, which events were seen. */
   txState: {
@@ -174,6 +203,18 @@ export const settings = {
    */
   lakeBatchingWindowSeconds: { env: 'LAKE_BATCHING_WINDOW_SECONDS', default: 30 },
   /**
+   * How long the aggregator's event source mapping gathers a shard's records before it invokes
+   * (MaximumBatchingWindowInSeconds; `cdk deploy -c sdp:reportsBatchingWindowSeconds=N`, the local
+   * poller reads this variable). 0, the default: Lambda reads each shard about once a second and
+   * invokes with what it read, so reports are about a second behind the API. Each batch updates
+   * every (campaign, window) row it touches once, so the row writes a shard costs are about one per
+   * touched row per batch whatever the traffic: a window of N seconds divides them (and the
+   * journal's two writes per batch) by about N, and adds up to N seconds to every report's
+   * freshness. Lambda: "You can configure MaximumBatchingWindowInSeconds to any value from 0
+   * seconds to 300 seconds in increments of seconds."
+   */
+  reportsBatchingWindowSeconds: { env: 'REPORTS_BATCHING_WINDOW_SECONDS', default: 0 },
+  /**
    * How long the events stream keeps a record (its retention period): how far back a replay (a
    * redrive, a reset checkpoint) reaches. 24 hours by default, the retention the shard price
    * includes; longer with `-c sdp:streamRetentionHours=N` (streamRetention), billed per shard-hour.
@@ -199,8 +240,9 @@ export function readSetting(name: SettingName, env: NodeJS.ProcessEnv = process.
   const raw = env[def.env];
   if (raw === undefined || raw === '') return def.default;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`${def.env} must be a positive number, got "${raw}"`);
+  const zeroAllowed = def.default === 0;
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) {
+    throw new Error(`${def.env} must be a ${zeroAllowed ? 'non-negative' : 'positive'} number, got "${raw}"`);
   }
   return value;
 }

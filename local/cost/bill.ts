@@ -11,6 +11,7 @@ import { settings } from '../../schemas/resources';
 import { TRAINING_HORIZON_DAYS } from '../../lambdas/ml/outcome';
 import type { Inventory, StreamResource, FunctionResource } from './inventory';
 import { tableAtBatch, type Measurements } from './measurements';
+import { ALARMS_PER_TABLE_POLICY, tableCapacityAt, tableScalingPolicies } from './table-capacity';
 
 export type EventMix = { bid: number; impression: number; click: number };
 
@@ -202,32 +203,58 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   }
   assume('API access log line', inventory.apis.map((a) => `${a.accessLogBytes} B`).join(', ') || 'none', "estimated from the stage's access log format (16 B per $context value)");
 
-  // Tables: request units per event, storage of what TTL keeps (or a month's growth).
+  // Tables: request units per event (on demand) or the capacity they need (provisioned), storage of what TTL keeps (or a month's growth).
   for (const t of inventory.tables) {
     const tm = m.tables[t.name];
-    if (t.provisioned) add('DynamoDB', `${t.name}: ${t.provisioned.wcu} WCU + ${t.provisioned.rcu} RCU provisioned`, (t.provisioned.wcu * prices.dynamodb.provisionedWcuHour.usd + t.provisioned.rcu * prices.dynamodb.provisionedRcuHour.usd) * prices.hoursPerMonth);
-    if (!tm) {
-      if (eps > 0) warnings.push(`no measurement for table ${t.name}: its requests are not billed`);
-      continue;
-    }
-    if (t.onDemand && eventsPerMonth > 0) {
+    if (!tm && eps > 0) warnings.push(`no measurement for table ${t.name}: its requests are not billed`);
+    let wruPerEvent = 0;
+    let rruPerEvent = 0;
+    let batchNote = '';
+    if (tm && eventsPerMonth > 0) {
       const writer = inventory.functions.find((f) => f.mappings.length > 0 && f.storageIds.includes(t.id));
       const batch = writer ? batchRecords.get(writer.name) ?? 0 : 0;
       const at = tableAtBatch(tm.samples, writer?.name, batch);
-      const wru = at.writeUnitsPerEvent * eventsPerMonth;
-      const rru = (at.readUnitsPerEvent + at.queriesPerEvent * 0.5) * eventsPerMonth;
+      wruPerEvent = at.writeUnitsPerEvent;
+      rruPerEvent = at.readUnitsPerEvent + at.queriesPerEvent * 0.5;
+      batchNote = writer && batch ? ` at ${writer.name} batches of ${batch.toFixed(0)}` : '';
       const range = writer ? tm.samples.map((s) => s.batchRecords[writer.name] ?? 0).filter((n) => n > 0) : [];
       if (range.length && batch > 0 && (batch < Math.min(...range) * 0.8 || batch > Math.max(...range) * 1.25)) {
         warnings.push(`${t.name}: ${writer!.name} batches of ${batch.toFixed(0)} records are outside the measured ${Math.min(...range).toFixed(0)}–${Math.max(...range).toFixed(0)}: the nearest measurement is used`);
       }
-      add('DynamoDB', `${t.name}: ${formatCount(wru)} write units (${at.writeUnitsPerEvent.toFixed(2)}/event${writer && batch ? ` at ${writer.name} batches of ${batch.toFixed(0)}` : ''})`, wru * prices.dynamodb.writeRequestUnits.usd);
-      if (rru > 0) add('DynamoDB', `${t.name}: ${formatCount(rru)} read units (${(rru / eventsPerMonth).toFixed(2)}/event)`, rru * prices.dynamodb.readRequestUnits.usd);
     }
+    const capacity = tableCapacityAt(t, wruPerEvent * eps, rruPerEvent * eps);
+    if (capacity) {
+      add('DynamoDB', `${t.name}: ${capacity.write.units} WCU provisioned (${capacity.write.how})`, capacity.write.units * prices.dynamodb.provisionedWcuHour.usd * prices.hoursPerMonth);
+      add('DynamoDB', `${t.name}: ${capacity.read.units} RCU provisioned (${capacity.read.how})`, capacity.read.units * prices.dynamodb.provisionedRcuHour.usd * prices.hoursPerMonth);
+      for (const c of [capacity.write, capacity.read]) if (c.shortfall) warnings.push(`${t.name}: ${c.shortfall}`);
+    } else if (tm && eventsPerMonth > 0) {
+      const wru = wruPerEvent * eventsPerMonth;
+      const rru = rruPerEvent * eventsPerMonth;
+      add('DynamoDB', `${t.name}: ${formatCount(wru)} write units (${wruPerEvent.toFixed(2)}/event${batchNote})`, wru * prices.dynamodb.writeRequestUnits.usd);
+      if (rru > 0) add('DynamoDB', `${t.name}: ${formatCount(rru)} read units (${rruPerEvent.toFixed(2)}/event)`, rru * prices.dynamodb.readRequestUnits.usd);
+    }
+    if (!tm) continue;
     const storedGb = (tm.storedBytesPerEvent * eps * (t.ttl ? TTL_WINDOW_SECONDS : SECONDS_PER_MONTH)) / GB;
     if (storedGb > 0) {
       add('DynamoDB', `${t.name}: ${storedGb.toFixed(2)} GB stored${t.ttl ? ' (7 days of events, TTL)' : ' (one month of growth)'}`, storedGb * prices.dynamodb.storageGbMonth.usd);
       if (t.pitr) add('DynamoDB', `${t.name}: ${storedGb.toFixed(2)} GB point-in-time recovery`, storedGb * prices.dynamodb.pitrGbMonth.usd);
     }
+  }
+  const scalingPolicies = tableScalingPolicies(inventory.tables);
+  if (scalingPolicies > 0) {
+    add('CloudWatch', `${scalingPolicies * ALARMS_PER_TABLE_POLICY} alarms auto scaling keeps for ${scalingPolicies} table scaling policies`, scalingPolicies * ALARMS_PER_TABLE_POLICY * prices.cloudwatch.alarmMetric.usd);
+    const targets = [...new Set(inventory.tables.flatMap((t) => [t.scaling?.read?.targetPercent, t.scaling?.write?.targetPercent]).filter((p): p is number => p !== undefined))];
+    const minimums = [...new Set(inventory.tables.flatMap((t) => [t.scaling?.read?.min, t.scaling?.write?.min]).filter((p): p is number => p !== undefined))];
+    assume(
+      'DynamoDB provisioned capacity',
+      `the measured units per second ÷ the ${targets.join('/')} % target utilization of the template's scaling policies, in whole units, never below the scaling minimum (${minimums.join('/')}); idle: the minimum of each table; ${ALARMS_PER_TABLE_POLICY} alarms per policy`,
+      'Application Auto Scaling target tracking keeps "the ratio of consumed to provisioned capacity" at the target; it "creates and manages the CloudWatch alarms" (AlarmHigh, AlarmLow, ProvisionedCapacityHigh, ProvisionedCapacityLow per table dimension)',
+    );
+    assume(
+      'steady traffic',
+      'auto scaling follows traffic a few minutes late, so the bill is that of steady traffic. A rise beyond the capacity draws on burst capacity, then is throttled (ProvisionedThroughputExceededException) until auto scaling catches up: the SDK retries, then the stream consumer retries its whole batch, and the consumers fall behind; no event is lost or counted twice. A batch still throttled after its 10 retries goes to its dead-letter queue (an alarm fires) and sdp dlq redrive --aws replays it exactly once. A lake-writer batch (30 s of a shard) written at once draws on burst capacity',
+      'DynamoDB: "Auto scaling triggers when your consumed capacity breaches the configured target utilization for two consecutive minutes"; "DynamoDB currently retains up to 5 minutes (300 seconds) of unused read and write capacity" (best effort); exactness under throttled writes: test/e2e/aggregator-faults.test.ts',
+    );
   }
   assume(
     'DynamoDB request units per event',

@@ -2,10 +2,11 @@
  * What a CloudFormation template deploys that AWS bills, read from the template alone: streams
  * (mode, shards — parameter defaults resolved — and retention), functions (memory, architecture,
  * the streams they consume and how, whether they serve the API or a schedule), tables (billing
- * mode, backups), alarms and the metrics each reads, dashboards, keys, buckets, APIs (REST or
- * HTTP), log groups, schedules, state machines and the SageMaker resources they create. Every
- * resource type of the template is either read here, or listed in FREE_TYPES with why it costs
- * nothing; any other type is returned in `unpriced`, so a new billable type cannot go unnoticed.
+ * mode, backups, the auto scaling of their capacity), alarms and the metrics each reads,
+ * dashboards, keys, buckets, APIs (REST or HTTP), log groups, schedules, state machines and the
+ * SageMaker resources they create. Every resource type of the template is either read here, or
+ * listed in FREE_TYPES with why it costs nothing; any other type is returned in `unpriced`, so a
+ * new billable type cannot go unnoticed.
  */
 import { prices } from '../../schemas/prices';
 import { streams as streamDefs, tables as tableDefs } from '../../schemas/resources';
@@ -49,6 +50,9 @@ export const FREE_TYPES: Record<string, string> = {
   'AWS::CDK::Metadata': 'CDK bookkeeping',
   'Custom::CDKBucketDeployment': "runs only on deploy (CDK's own function copies the console's files)",
   'AWS::Logs::ResourcePolicy': 'configuration',
+  // AWS: "There is no additional charge for AWS Auto Scaling. You pay only for the AWS resources needed to run your applications and Amazon CloudWatch monitoring fees."
+  'AWS::ApplicationAutoScaling::ScalableTarget': 'auto scaling is free; the capacity it sets and the alarms it keeps are billed with the table',
+  'AWS::ApplicationAutoScaling::ScalingPolicy': 'auto scaling is free; the capacity it sets and the alarms it keeps are billed with the table',
 };
 
 /** Types read by this module and billed by bill.ts. */
@@ -105,11 +109,21 @@ export interface FunctionResource {
   publishesMetrics: boolean;
 }
 
+/** Application Auto Scaling of one table dimension (reads or writes): its range and, with a target tracking policy, the utilization it keeps. */
+export interface TableScaling {
+  min: number;
+  max: number;
+  /** TargetValue of the target tracking policy, percent; undefined without one (nothing moves the capacity). */
+  targetPercent?: number;
+}
+
 export interface TableResource {
   id: string;
   name: string;
   onDemand: boolean;
+  /** ProvisionedThroughput: the capacity the table is created with (auto scaling moves it from there). */
   provisioned?: { rcu: number; wcu: number };
+  scaling?: { read?: TableScaling; write?: TableScaling };
   pitr: boolean;
   ttl: boolean;
 }
@@ -294,10 +308,24 @@ export function readInventory(template: CfnTemplate): Inventory {
     };
   });
 
+  // Application Auto Scaling of DynamoDB tables: scalable targets (table, dimension, range) and their target tracking policies.
+  const scalingOf = new Map<string, { read?: TableScaling; write?: TableScaling }>();
+  const policies = ofType('AWS::ApplicationAutoScaling::ScalingPolicy').map(([, r]) => r.Properties ?? {});
+  for (const [targetId, r] of ofType('AWS::ApplicationAutoScaling::ScalableTarget')) {
+    const p = r.Properties ?? {};
+    const dimension = /^dynamodb:table:(Read|Write)CapacityUnits$/.exec(String(p.ScalableDimension ?? ''));
+    const tableId = [...referencedIds(p.ResourceId ?? {})].find((t) => template.Resources[t]?.Type === 'AWS::DynamoDB::Table');
+    if (p.ServiceNamespace !== 'dynamodb' || !dimension || !tableId) continue;
+    const policy = policies.find((q) => refOf(q.ScalingTargetId) === targetId && q.PolicyType === 'TargetTrackingScaling');
+    const target = resolveNumber(policy?.TargetTrackingScalingPolicyConfiguration?.TargetValue, template)?.value;
+    const scaling: TableScaling = { min: resolveNumber(p.MinCapacity, template)?.value ?? 1, max: resolveNumber(p.MaxCapacity, template)?.value ?? Infinity, targetPercent: target };
+    scalingOf.set(tableId, { ...scalingOf.get(tableId), [dimension[1] === 'Read' ? 'read' : 'write']: scaling });
+  }
+
   const tables: TableResource[] = ofType('AWS::DynamoDB::Table').map(([id, r]) => {
     const p = r.Properties ?? {};
     const provisioned = p.ProvisionedThroughput ? { rcu: resolveNumber(p.ProvisionedThroughput.ReadCapacityUnits, template)?.value ?? 0, wcu: resolveNumber(p.ProvisionedThroughput.WriteCapacityUnits, template)?.value ?? 0 } : undefined;
-    return { id, name: names.get(id) ?? id, onDemand: p.BillingMode === 'PAY_PER_REQUEST', provisioned, pitr: p.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true, ttl: p.TimeToLiveSpecification?.Enabled === true };
+    return { id, name: names.get(id) ?? id, onDemand: p.BillingMode === 'PAY_PER_REQUEST', provisioned, scaling: scalingOf.get(id), pitr: p.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true, ttl: p.TimeToLiveSpecification?.Enabled === true };
   });
 
   const customMetrics = new Set<string>();

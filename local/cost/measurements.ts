@@ -28,7 +28,7 @@ export const MeasurementsSchema = z.object({
   /**
    * By table name (schemas/resources.ts). Request units per event depend on how many records the
    * function writing the table gets per invocation (a batch writes one item per auction it holds),
-   * so they are measured at two batch sizes (`samples`, each with the records per invocation of
+   * so they are measured at several batch sizes (`samples`, each with the records per invocation of
    * each consumer function then) and `sdp cost` interpolates at the batch size of the traffic.
    */
   tables: z.record(

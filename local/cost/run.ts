@@ -4,6 +4,7 @@
  */
 import { join, relative } from 'node:path';
 import { pricedRegions } from '../../schemas/prices';
+import { tableCapacity, type TableCapacityMode } from '../../schemas/resources';
 import { costReport, type CostReport, type Traffic } from './bill';
 import { readInventory } from './inventory';
 import { loadMeasurements, MEASUREMENTS_FILE } from './measurements';
@@ -15,6 +16,8 @@ export interface CostOptions extends Traffic {
   template?: string;
   /** Default perf/cost-measurements.json of the repository. */
   measurements?: string;
+  /** Bill the stack as synthesized with -c sdp:tableCapacity=<mode> (not with `template`). */
+  tableCapacity?: TableCapacityMode;
 }
 
 /** The report; throws a one-line Error for a region the price table does not price, or a bad template or measurements file. */
@@ -22,7 +25,8 @@ export function runCost(root: string, options: CostOptions): CostReport {
   if (!pricedRegions.includes(options.region)) throw new Error(`no prices for region ${options.region}: the price table (schemas/prices.ts) prices ${pricedRegions.join(', ')}`);
   const measurementsFile = options.measurements ?? join(root, MEASUREMENTS_FILE);
   const measurements = loadMeasurements(measurementsFile);
-  const { template, origin } = loadTemplate(root, options.template);
+  if (options.tableCapacity && options.template) throw new Error('--table-capacity prices the stack synthesized with that option; a --template already says how its tables are billed: give one or the other');
+  const { template, origin } = loadTemplate(root, options.template, options.tableCapacity && { [tableCapacity.context]: options.tableCapacity });
   const inventory = readInventory(template);
   const shown = relative(root, measurementsFile) || measurementsFile;
   return costReport(inventory, measurements, options, { region: options.region, template: origin, measurementsFile: shown.startsWith('..') ? measurementsFile : shown });

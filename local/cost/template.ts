@@ -3,6 +3,8 @@
  * `npm run synth` wrote to cdk.out/ when it is newer than every source of the stack (bin/app.ts,
  * lib/, schemas/, lambdas/), else the stack synthesized here and now, in-process, offline and
  * without bundling the functions (the template is all the bill needs): about 5 s on a clean clone.
+ * Given context values (`cdk synth -c key=value`, e.g. --table-capacity), it always synthesizes
+ * with them: cdk.out/ may have been synthesized with others.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,8 +55,8 @@ export function parseTemplate(text: string, origin: string): CfnTemplate {
   return parsed as CfnTemplate;
 }
 
-/** The stack synthesized in-process (cdk.json's context, cdk-nag left out, functions not bundled). */
-export function synthesizeTemplate(root: string): CfnTemplate {
+/** The stack synthesized in-process (cdk.json's context and `context`, cdk-nag left out, functions not bundled). */
+export function synthesizeTemplate(root: string, context: Record<string, string> = {}): CfnTemplate {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { App } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
   const { SdpStack } = require(join(root, 'lib', 'sdp-stack')) as typeof import('../../lib/sdp-stack');
@@ -62,7 +64,7 @@ export function synthesizeTemplate(root: string): CfnTemplate {
   const cdkJson = JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
   const outdir = mkdtempSync(join(tmpdir(), 'sdp-cost-'));
   try {
-    const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({ outdir, context: { ...cdkJson.context, ...context, 'aws:cdk:bundling-stacks': [] } });
     const stack = new SdpStack(app, STACK);
     app.synth();
     return parseTemplate(readFileSync(join(outdir, `${stack.artifactId}.template.json`), 'utf8'), 'the synthesized template');
@@ -71,8 +73,13 @@ export function synthesizeTemplate(root: string): CfnTemplate {
   }
 }
 
-/** The template to bill: --template, else a fresh cdk.out/, else synthesized. */
-export function loadTemplate(root: string, file?: string): LoadedTemplate {
+/** The template to bill: --template, else synthesized with `context` when given, else a fresh cdk.out/, else synthesized. */
+export function loadTemplate(root: string, file?: string, context?: Record<string, string>): LoadedTemplate {
+  if (file && context) throw new Error(`a template file and context values (${Object.keys(context).join(', ')}): the template was synthesized with its own, give one or the other`);
+  if (context) {
+    const given = Object.entries(context).map(([k, v]) => `-c ${k}=${v}`).join(' ');
+    return { template: synthesizeTemplate(root, context), origin: `synthesized now with ${given}` };
+  }
   if (file) {
     if (!existsSync(file)) throw new Error(`no template at ${file}`);
     return { template: parseTemplate(readFileSync(file, 'utf8'), file), origin: file };

@@ -1,8 +1,9 @@
 /**
  * `sdp cost` as a user runs it: --help, the JSON report's shape and figures on a small hand-made
  * template (the same stack and measurements the unit tests price by hand), the committed
- * measurements file read by default, and one-line errors for a region the price table does not
- * price, a file that is not a template and an unknown event type.
+ * measurements file read by default, --table-capacity provisioned, and one-line errors for a region
+ * the price table does not price, a file that is not a template, an unknown event type and a
+ * table capacity mode it does not know or given with --template.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -32,7 +33,7 @@ describe('sdp cost', () => {
   it('--help lists the options', async () => {
     const { code, stdout } = await sdp(['--help']);
     expect(code).toBe(0);
-    for (const option of ['--events-per-second', '--events-per-request', '--event-mix', '--region', '--template', '--measurements', '--json']) expect(stdout).toContain(option);
+    for (const option of ['--events-per-second', '--events-per-request', '--event-mix', '--region', '--template', '--table-capacity', '--measurements', '--json']) expect(stdout).toContain(option);
   });
 
   it('--json: the bill at the traffic, idle, per million events, its components and assumptions', async () => {
@@ -64,7 +65,19 @@ describe('sdp cost', () => {
     expect(stdout).toContain('(bid 1.00, impression 0.00, click 0.00)');
   });
 
+  it('--table-capacity provisioned: the stack synthesized with the option, its four growing tables billed by capacity', async () => {
+    const { code, stdout, lines } = await sdp(['--json', '--table-capacity', 'provisioned', '--events-per-second', '100']);
+    expect({ code, lines }).toEqual({ code: 0, lines: [] });
+    const report = JSON.parse(stdout);
+    expect(report.template).toBe('synthesized now with -c sdp:tableCapacity=provisioned');
+    const capacity = report.components.filter((c: { item: string }) => / WCU provisioned \(auto scaling: [\d.]+ write units\/s at 70 % target, 1 to 4000\)$/.test(c.item));
+    expect(capacity.map((c: { item: string }) => c.item.split(':')[0]).sort()).toEqual(['aggregates', 'aggregator-journal', 'lake-seen', 'tx-state']);
+    expect(report.assumptions.map((a: { what: string }) => a.what)).toEqual(expect.arrayContaining(['DynamoDB provisioned capacity', 'steady traffic']));
+  }, 60_000);
+
   it.each([
+    [['--table-capacity', 'provisioned', '--template', templateFile], 'sdp: --table-capacity prices the stack synthesized with that option; a --template already says how its tables are billed: give one or the other'],
+    [['--table-capacity', 'fixed'], "sdp: error: option '--table-capacity <mode>' argument 'fixed' is invalid. Allowed choices are on-demand, provisioned. (see sdp cost --help)"],
     [['--region', 'eu-west-1'], "sdp: error: option '--region <region>' argument 'eu-west-1' is invalid. no prices for region eu-west-1: the price table (schemas/prices.ts) prices us-east-1 (see sdp cost --help)"],
     [['--template', measurementsFile], `sdp: ${measurementsFile} has no Resources: not a CloudFormation template`],
     [['--template', templateFile, '--event-mix', 'bid=1,view=2'], 'sdp: --event-mix: unknown event type "view" (bid, impression, click)'],

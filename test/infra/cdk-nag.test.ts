@@ -1,9 +1,15 @@
 /** cdk-nag AwsSolutions: the app synthesizes with no finding left, and every acknowledgement is needed and explained. */
 import { Validations, type Acknowledgment } from 'aws-cdk-lib';
+import { tableCapacity } from '../../schemas/resources';
 import { synthesize, type Violation } from './synth';
 
 it('leaves no unacknowledged error or warning in the validation report', () => {
   const { violations } = synthesize({ bundling: false });
+  expect(violations).toEqual([]);
+});
+
+it('leaves none either with the tables provisioned (-c sdp:tableCapacity=provisioned)', () => {
+  const { violations } = synthesize({ bundling: false, context: { [tableCapacity.context]: 'provisioned' } });
   expect(violations).toEqual([]);
 });
 

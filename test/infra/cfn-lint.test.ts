@@ -1,6 +1,8 @@
 /**
  * AWS's CloudFormation linter (cfn-lint, ../shared/tools/cfn-lint/run) over the synthesized template,
- * for every region the stack says it supports; and the stack's refusal of any other region.
+ * for every region the stack says it supports, with its tables on demand (the default) and
+ * provisioned with auto scaling (-c sdp:tableCapacity=provisioned); and the stack's refusal of any
+ * other region.
  * The linter is required: a missing one fails the test (CI installs what it needs, .ci/run).
  */
 import { execFileSync } from 'node:child_process';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { SdpStack } from '../../lib/sdp-stack';
 import { SUPPORTED_REGIONS } from '../../lib/regions';
+import { tableCapacity } from '../../schemas/resources';
 import { synthesize, type Json } from './synth';
 
 const CFN_LINT = join(__dirname, '..', '..', '..', 'shared', 'tools', 'cfn-lint', 'run');
@@ -28,13 +31,16 @@ interface Finding {
   Location: { Path: (string | number)[] };
 }
 
-describe('cfn-lint', () => {
+describe.each([
+  ['tables on demand', {}],
+  ['tables provisioned', { [tableCapacity.context]: 'provisioned' }],
+])('cfn-lint, %s', (_mode, context) => {
   let dir: string;
   let findings: Finding[];
 
   beforeAll(() => {
     if (!existsSync(CFN_LINT)) throw new Error(`cfn-lint not found at ${CFN_LINT}: the shared tools must be beside the project`);
-    const { template } = synthesize({ bundling: false });
+    const { template } = synthesize({ bundling: false, context });
     dir = mkdtempSync(join(tmpdir(), 'sdp-cfn-lint-'));
     const file = join(dir, 'SdpStack.template.json');
     writeFileSync(file, JSON.stringify(template.toJSON()));
