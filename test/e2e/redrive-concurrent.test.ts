@@ -174,6 +174,9 @@ describe('sdp dlq redrive beside the live aggregator', () => {
 
     // The later impressions and clicks are consumed in small batches while every letter is replayed:
     // batches and replays take turns on the shard, neither is kept out, and each event counts once.
+    // A replay also waits out a batch the faults left "in flight" (its invocation died after it
+    // began): up to IN_FLIGHT_MS, with little margin when every request is slow on a loaded machine,
+    // so a replay told "stayed busy ... run the redrive again" is run again, at most REPLAY_ATTEMPTS times.
     const live = rig.poller(consumer, rig.handler, { batchSize: 10 });
     await live.start();
     try {
