@@ -8,6 +8,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataDirLock, DataDirLockedError } from './data-dir-lock';
 
+/**
+ * The retraining job's name (its runs are jobs/training.jsonl), here rather than beside its code
+ * (training-job.ts): the platform names the job at start, and loading the trainer (DuckDB, the
+ * model code) into the main thread for a name cost every start about 0.1 s (load average 3).
+ */
+export const TRAINING_JOB = 'training';
+
 export interface JobRun {
   job: string;
   started_at: string;

@@ -5,11 +5,11 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { lakeBucket, readSetting } from '../schemas/resources';
-import { jobRuns } from './jobs';
+import { jobRuns, TRAINING_JOB } from './jobs';
 import { localLakeRoot } from './lake-sql';
 import { countKnownAuctions, trainModel, type TrainingReport } from './trainer';
 
-export const TRAINING_JOB = 'training';
+export { TRAINING_JOB };
 
 /** The figures a training run records (jobs keep the scalar ones). */
 export function trainingSummary(report: TrainingReport) {

@@ -23,7 +23,8 @@ const POLL_MS = 100;
 /** Allowance for the clocks of the redrive and of the aggregator's environments. */
 const CLOCK_MARGIN_MS = 5_000;
 
-class ShardBusyError extends Error {}
+/** The shard could not be taken before the deadline: nothing was written; the redrive may simply be run again. */
+export class ShardBusyError extends Error {}
 
 export class RedriveLease {
   private readonly holder = randomUUID();

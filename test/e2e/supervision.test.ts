@@ -8,9 +8,9 @@
  * nor SIGTERM.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
+import { pollUntil, startPlatform, tempDataDir, type RunningPlatform } from '../support/platform';
 import { waitFor } from '../../local/wait';
 import { MAX_RESTARTS } from '../../local/consumers';
 
@@ -111,19 +111,28 @@ describe('supervised parts', () => {
     expect(status.stderr).toMatch(/the platform is unhealthy/);
   });
 
+  /** A data dir whose aggregator processed events and checkpointed them, then stopped: made once, copied by each case. */
+  let checkpointed: Promise<string> | undefined;
+  const checkpointedDataDir = () =>
+    (checkpointed ??= (async () => {
+      const first = await start();
+      await sendBids(first, 20, 'checkpointed');
+      await pollUntil('the aggregator to checkpoint', () => health(first), (h) => (h.body.components.aggregator?.shards ?? []).some((s) => s.checkpoint), 60_000);
+      await first.stop();
+      return first.dataDir;
+    })());
+
   /**
-   * A platform restarted on a data dir whose aggregator checkpoints were replaced by `content`
-   * after events were processed; undefined when the start was refused naming the file (the state
-   * validation at start), which is as good.
+   * A platform restarted on a data dir (a copy of its own) whose aggregator checkpoints were
+   * replaced by `content` after events were processed; undefined when the start was refused naming
+   * the file (the state validation at start), which is as good.
    */
-  async function restartWithCheckpoints(content: string, prefix: string): Promise<RunningPlatform | undefined> {
-    const first = await start();
-    await sendBids(first, 20, prefix);
-    await pollUntil('the aggregator to checkpoint', () => health(first), (h) => (h.body.components.aggregator?.shards ?? []).some((s) => s.checkpoint), 60_000);
-    await first.stop();
-    writeFileSync(join(first.dataDir, 'checkpoints', 'aggregator.json'), content);
+  async function restartWithCheckpoints(content: string): Promise<RunningPlatform | undefined> {
+    const dataDir = tempDataDir('sdp-supervision-');
+    cpSync(await checkpointedDataDir(), dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'checkpoints', 'aggregator.json'), content);
     try {
-      return await start({}, first.dataDir);
+      return await start({}, dataDir);
     } catch (err) {
       expect((err as Error).message).toMatch(/aggregator\.json/);
       return undefined;
@@ -151,7 +160,7 @@ describe('supervised parts', () => {
   }
 
   test('a checkpoint file holding "x" neither hangs /health nor SIGTERM', async () => {
-    const second = await restartWithCheckpoints('"x"', 'x-case');
+    const second = await restartWithCheckpoints('"x"');
     if (!second) return;
     const named = await aggregatorNamed(second);
     // Its checkpoints cannot be written: it re-reads from the last one written, and says so.
@@ -161,7 +170,7 @@ describe('supervised parts', () => {
   });
 
   test('a checkpoint of garbage: /health names the stalled aggregator, and sdp status exits 1 without "0 ms behind"', async () => {
-    const second = await restartWithCheckpoints(JSON.stringify({ 'shardId-000000000000': 'garbage' }), 'garbage-case');
+    const second = await restartWithCheckpoints(JSON.stringify({ 'shardId-000000000000': 'garbage' }));
     if (!second) return;
     expect(await aggregatorNamed(second)).toMatch(/reading shardId-000000000000 failed \d+ times in a row/);
     const status = spawnSync(process.execPath, [SDP, 'status', '--data-dir', second.dataDir], { encoding: 'utf8', env: { ...process.env, SDP_DATA_DIR: '' } });
@@ -172,7 +181,7 @@ describe('supervised parts', () => {
   });
 
   test('a checkpoint far ahead of its shard (10^40): /health names the aggregator instead of skipping new events silently', async () => {
-    const second = await restartWithCheckpoints(JSON.stringify({ 'shardId-000000000000': `1${'0'.repeat(40)}` }), 'ahead-case');
+    const second = await restartWithCheckpoints(JSON.stringify({ 'shardId-000000000000': `1${'0'.repeat(40)}` }));
     if (!second) return;
     const named = await aggregatorNamed(second);
     console.log(`checkpoint 10^40 ahead: ${named}`);

@@ -23,6 +23,8 @@ export interface RunningPlatform {
 }
 
 const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
+/** The lake writer's batching window of the platforms tests start. */
+export const TEST_LAKE_BATCHING_WINDOW_SECONDS = 1;
 
 /** A TCP port free on 127.0.0.1 now (the OS picks it), for a platform the test starts itself. */
 export function freePort(): Promise<number> {
@@ -53,9 +55,10 @@ export function startPlatform(options: StartOptions = {}): Promise<RunningPlatfo
   const dataDir = options.dataDir ?? tempDataDir();
   const child = spawn(process.execPath, [...PLATFORM_V8_FLAGS, SDP, 'local', '--port', String(options.port ?? 0), '--data-dir', dataDir, '--json', ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    // The lake writer's window as it was before the 60 s default (schemas/resources.ts): tests read
-    // the lake seconds after they send. A test's own env may set another.
-    env: { ...process.env, SDP_DATA_DIR: '', LAKE_BATCHING_WINDOW_SECONDS: '5', ...options.env },
+    // A lake writer's window of a second, not the 30 s default (schemas/resources.ts): tests read
+    // the lake (and wait for it to catch up: `sdp audit`, the consumers caught up) right after they
+    // send, and each wait for the lake lasts about one window. A test's own env may set another.
+    env: { ...process.env, SDP_DATA_DIR: '', LAKE_BATCHING_WINDOW_SECONDS: String(TEST_LAKE_BATCHING_WINDOW_SECONDS), ...options.env },
   });
   let stderr = '';
   let stdout = '';
