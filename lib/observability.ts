@@ -12,6 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { unreadableDataMetric } from '../schemas/resources';
 import { streamRetentionSeconds } from './data-stream';
 import { METRICS_NAMESPACE } from './handler-function';
 
@@ -124,8 +125,8 @@ export class Observability extends Construct {
   /** A retraining run that failed, timed out or was aborted (when the retraining state machine is given). */
   public readonly retrainingFailedAlarm?: cloudwatch.Alarm;
   public readonly lateEventsAlarm: cloudwatch.Alarm;
-  public readonly lakeUnreadableRecordsAlarm: cloudwatch.Alarm;
-  public readonly compactionUnreadableFilesAlarm: cloudwatch.Alarm;
+  /** Unreadable data in the lake: stream records the lake writer wrote under errors/, or files compaction cannot read. */
+  public readonly unreadableDataAlarm: cloudwatch.Alarm;
   /** Every alarm above. */
   public readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -325,19 +326,23 @@ export class Observability extends Construct {
         'Check the aggregator iterator age, errors and throttles, and DynamoDB throttling; raise StreamShardCount if the stream is the bottleneck.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.lakeUnreadableRecordsAlarm = this.alarm('LakeUnreadableRecords', {
-      metric: custom(services.lakeWriter, 'LakeUnreadableRecords'),
+    // One alarm for both places data turns out unreadable, on the one metric both publish besides
+    // their own (which stay on the dashboard): alarms are billed per metric they read, a custom
+    // metric only in hours it is sent, and a healthy lake sends none.
+    this.unreadableDataAlarm = this.alarm('UnreadableData', {
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: unreadableDataMetric.name,
+        dimensionsMap: { service: unreadableDataMetric.service },
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+      }),
       description:
-        'The lake writer found stream records it cannot decode and wrote them under errors/ in the lake bucket. ' +
-        'Inspect those files and find the producer writing to the stream around the API.',
+        'The lake holds data nobody can read. Lake writer: stream records it could not decode were written under errors/ in the lake bucket ' +
+        '(its ERROR log names the file; dashboard: LakeUnreadableRecords); find the producer writing to the stream around the API. ' +
+        'Compaction: lake files it could not read were left in place (its ERROR log names them; dashboard: CompactionUnreadableFiles); ' +
+        'inspect or remove them, as Athena queries over those partitions may fail meanwhile.',
       // Emitted only when there are some.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.compactionUnreadableFilesAlarm = this.alarm('CompactionUnreadableFiles', {
-      metric: custom(services.compaction, 'CompactionUnreadableFiles', 'Maximum'),
-      description:
-        'Compaction found lake files it cannot read and left them in place (named in its ERROR log). Inspect or remove them; ' +
-        'Athena queries over those partitions may fail meanwhile.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 

@@ -7,7 +7,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { IConstruct } from 'constructs';
 import type { SdpStack } from '../../lib/sdp-stack';
-import { aggregatesFeed } from '../../schemas/resources';
+import { aggregatesFeed, unreadableDataMetric } from '../../schemas/resources';
 import { synthesize, type Json, type Statement } from './synth';
 
 let stack: SdpStack;
@@ -95,8 +95,8 @@ const expected: Record<string, Expected> = {
   LakeWriterDeadLetters: dlqAlarm(() => obs().lakeWriterDlqAlarm, () => stack.lakeWriter.deadLetterQueue),
   LateEvents: customAlarm(() => obs().lateEventsAlarm, 'aggregator', 'LateEvents', 'Sum', 100),
   Freshness: customAlarm(() => obs().freshnessAlarm, 'aggregator', 'Freshness', 'Maximum', 120_000),
-  LakeUnreadableRecords: customAlarm(() => obs().lakeUnreadableRecordsAlarm, 'lake-writer', 'LakeUnreadableRecords', 'Sum', 0),
-  CompactionUnreadableFiles: customAlarm(() => obs().compactionUnreadableFilesAlarm, 'compaction', 'CompactionUnreadableFiles', 'Maximum', 0),
+  // One alarm for the lake writer's undecodable records and compaction's unreadable files: the metric both publish (service lake).
+  UnreadableData: customAlarm(() => obs().unreadableDataAlarm, unreadableDataMetric.service, unreadableDataMetric.name, 'Sum', 0),
 };
 
 describe('alarms', () => {
@@ -152,18 +152,24 @@ describe('alarms', () => {
     expect(JSON.stringify(ofType('AWS::CloudWatch::Alarm'))).not.toContain('4XXError');
   });
 
-  it('are exactly those listed here, each exposed by the construct: 12 alarms reading 13 metrics', () => {
+  it('unreadable data: the description sends the operator to errors/ and to the compaction logs', () => {
+    const description = resources[id(obs().unreadableDataAlarm)].Properties.AlarmDescription as string;
+    expect(description).toContain('errors/');
+    expect(description).toMatch(/Compaction.*ERROR log/);
+  });
+
+  it('are exactly those listed here, each exposed by the construct: 11 alarms reading 12 metrics', () => {
     const exposed = [obs().apiServerErrorRateAlarm, obs().retrainingFailedAlarm!, ...Object.values(expected).map((e) => e.alarm())].map(id).sort();
     expect(ofType('AWS::CloudWatch::Alarm').map(([logicalId]) => logicalId).sort()).toEqual(exposed);
     expect(obs().alarms.map(id).sort()).toEqual(exposed);
     const names = ofType('AWS::CloudWatch::Alarm').map(([, a]) => (a.Properties.AlarmName as string).replace(/^SdpStack-/, '')).sort();
     expect(names).toEqual([
-      'AggregatorDeadLetters', 'AggregatorIteratorAge', 'ApiServerErrorRate', 'CompactionFailed', 'CompactionUnreadableFiles',
-      'EventsStreamWriteThrottled', 'Freshness', 'LakeUnreadableRecords', 'LakeWriterDeadLetters', 'LakeWriterIteratorAge',
-      'LateEvents', 'RetrainingFailed',
+      'AggregatorDeadLetters', 'AggregatorIteratorAge', 'ApiServerErrorRate', 'CompactionFailed',
+      'EventsStreamWriteThrottled', 'Freshness', 'LakeWriterDeadLetters', 'LakeWriterIteratorAge',
+      'LateEvents', 'RetrainingFailed', 'UnreadableData',
     ]);
     const metricsRead = ofType('AWS::CloudWatch::Alarm').reduce((n, [, a]) => n + (a.Properties.Metrics ? (a.Properties.Metrics as Json[]).filter((m) => m.MetricStat).length : 1), 0);
-    expect(metricsRead).toBe(13);
+    expect(metricsRead).toBe(12);
   });
 
   it('leave no metric unwatched that an operator needs: what has no alarm is on the dashboard', () => {
@@ -250,7 +256,7 @@ describe('dashboard', () => {
     for (const name of ['4XXError', '5XXError', 'Latency', 'IncomingRecords', 'IteratorAge', 'Duration', 'ApproximateNumberOfMessagesVisible']) {
       expect(body).toContain(name);
     }
-    for (const name of ['RecordsProcessed', 'DuplicatesDropped', 'LateEvents', 'DynamoDBRequests', 'LakeUnreadableRecords', 'CompactionFilesBefore', 'CompactionFilesAfter']) {
+    for (const name of ['RecordsProcessed', 'DuplicatesDropped', 'LateEvents', 'DynamoDBRequests', 'LakeUnreadableRecords', 'CompactionUnreadableFiles', 'CompactionFilesBefore', 'CompactionFilesAfter']) {
       expect(body).toContain(name);
     }
     for (const c of [stack.eventsStream.stream, stack.stateTables.txState, stack.stateTables.aggregates, stack.lakeWriter.lakeSeen]) {
