@@ -65,7 +65,7 @@ export interface ObservabilityProps {
   readonly deadLetterQueues: { readonly aggregator: sqs.IQueue; readonly lakeWriter: sqs.IQueue };
   /** DynamoDB tables shown on the dashboard, by label. */
   readonly tables?: Record<string, dynamodb.ITable>;
-  /** The retraining state machine: a failed, timed-out or aborted run is alarmed. */
+  /** The retraining state machine: a failed run is alarmed (it has no execution timeout: a step past its bound fails the run). */
   readonly retraining?: sfn.IStateMachine;
   /**
    * Email address subscribed to the alarm topic. May be a token (e.g. a CfnParameter's valueAsString):
@@ -122,7 +122,7 @@ export class Observability extends Construct {
   public readonly compactionFailedAlarm: cloudwatch.Alarm;
   public readonly aggregatorDlqAlarm: cloudwatch.Alarm;
   public readonly lakeWriterDlqAlarm: cloudwatch.Alarm;
-  /** A retraining run that failed, timed out or was aborted (when the retraining state machine is given). */
+  /** A retraining run that failed, a step past its time bound included (when the retraining state machine is given). */
   public readonly retrainingFailedAlarm?: cloudwatch.Alarm;
   public readonly lateEventsAlarm: cloudwatch.Alarm;
   /** Unreadable data in the lake: stream records the lake writer wrote under errors/, or files compaction cannot read. */
@@ -198,17 +198,14 @@ export class Observability extends Construct {
     // --- Alarms ------------------------------------------------------------------------------
     if (props.retraining) {
       const runs = props.retraining;
-      // Not ExecutionsAborted: only a StopExecution call aborts a run, made by an operator who knows.
+      // One metric, ExecutionsFailed: the state machine has no execution timeout, so no run ends
+      // TIMED_OUT; each of its steps is bounded and a step past its bound fails the run (lib/retraining.ts,
+      // RUN_BOUNDS). Not ExecutionsAborted: only a StopExecution call aborts a run, made by an operator who knows.
       this.retrainingFailedAlarm = this.alarm('RetrainingFailed', {
-        metric: new cloudwatch.MathExpression({
-          expression: 'failed + timedOut',
-          usingMetrics: { failed: runs.metricFailed(sum), timedOut: runs.metricTimedOut(sum) },
-          period: FIVE_MINUTES,
-          label: 'retraining runs failed or timed out',
-        }),
+        metric: runs.metricFailed(sum),
         description:
-          'A retraining run failed or timed out: the deployed model is unchanged and grows stale. ' +
-          'Open the execution in the Step Functions console to see the failing step (Athena query, SageMaker training job, quality gate, endpoint update).',
+          'A retraining run failed (a step erred or passed its time bound): the deployed model is unchanged and grows stale. ' +
+          'Open the execution in the Step Functions console to see the failing step (Athena query, SageMaker training job, quality gate, endpoint update) and its cause.',
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
