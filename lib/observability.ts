@@ -314,6 +314,11 @@ export class Observability extends Construct {
         'Look for a client with a skewed clock or a backlog (aggregator iterator age); raise the allowed lateness if this is normal traffic.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // Not implied by AggregatorIteratorAge: IteratorAge is the age of a batch's LAST record when
+    // Lambda reads it, Freshness that of its OLDEST event when its rows are counted. One batch at a
+    // time per shard: records arriving while a batch is processed (up to the 60 s timeout) wait for
+    // the next, so batches each taking close to 60 s keep IteratorAge near 0 while Freshness nears
+    // 120 s plus the ingestion put time (Freshness ≤ IteratorAge + two invocations + the poll + the put).
     const freshness = t.freshness ?? Duration.minutes(2);
     this.freshnessAlarm = this.alarm('Freshness', {
       metric: custom(services.aggregator, 'Freshness', 'Maximum'),
