@@ -30,7 +30,12 @@ import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
  * What bounds each step of a retraining run, so that no run needs an execution timeout: a step past
  * its bound fails the run (a Task's TimeoutSeconds raises States.Timeout; the polling loops end in
  * EndpointNeverSettled), and a failed run is what the RetrainingFailed alarm counts. The Lambda
- * steps are bounded by their functions' timeouts, the SageMaker API calls answer at once.
+ * steps are bounded by their functions' timeouts, the SageMaker API calls answer at once. Step
+ * Functions: "If something goes wrong and the TimeoutSeconds field isn't specified for an Activity or
+ * Task state, an execution is stuck waiting for a response that will never come" (developer guide,
+ * using timeouts to avoid stuck executions). A Parallel state cannot carry the bound for a whole run:
+ * its fields are Branches, Parameters, ResultPath, ResultSelector, Retry and Catch, no TimeoutSeconds
+ * (developer guide, Parallel workflow state).
  */
 export const RUN_BOUNDS = {
   /** Each UNLOAD (Athena's own DML query timeout is 30 minutes by default). */
