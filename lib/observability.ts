@@ -118,8 +118,11 @@ export class Observability extends Construct {
   public readonly aggregatorIteratorAgeAlarm: cloudwatch.Alarm;
   public readonly lakeWriterIteratorAgeAlarm: cloudwatch.Alarm;
   public readonly freshnessAlarm: cloudwatch.Alarm;
-  /** The compaction function's Errors > 0: a scheduled run failed. */
-  public readonly compactionFailedAlarm: cloudwatch.Alarm;
+  /**
+   * A failed compaction run is sent to the alarm topic by Lambda itself (the on-failure destination
+   * of its asynchronous invocations), not through an alarm: see notifyFailedRuns.
+   */
+  public readonly compactionFailures: lambda.CfnEventInvokeConfig;
   public readonly aggregatorDlqAlarm: cloudwatch.Alarm;
   public readonly lakeWriterDlqAlarm: cloudwatch.Alarm;
   /** A retraining run that failed, a step past its time bound included (when the retraining state machine is given). */
@@ -270,16 +273,8 @@ export class Observability extends Construct {
     // Errors and Throttles of the other functions have no alarms: the ingest, reports (and
     // predictions) functions' are covered by ApiServerErrorRate (above); the stream consumers' by
     // their IteratorAge alarms (a failing or throttled batch holds its shard back) and, once their
-    // retries end, by their DeadLetters alarms; compaction's Throttles by CompactionFailed's next
-    // runs (a throttled scheduled invocation is retried by Lambda's asynchronous queue, and each
-    // hourly run resumes what the last left). All of them stay on the dashboard.
-    this.compactionFailedAlarm = this.alarm('CompactionFailed', {
-      metric: fns.compaction.metricErrors(sum),
-      description:
-        'A lake compaction run failed (it is not retried; the next scheduled run resumes, and its manifests make it crash-safe). ' +
-        'Read the compaction logs; small files accumulate until a run succeeds.',
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    // retries end, by their DeadLetters alarms. All of them stay on the dashboard.
+    this.compactionFailures = this.notifyFailedRuns(fns.compaction);
     const label: Record<keyof ObservedFunctions, string> = {
       ingest: 'Ingest',
       reports: 'Reports',
@@ -404,7 +399,10 @@ export class Observability extends Construct {
         [header('### Functions (ingest, reports, aggregator, lake writer, compaction)')],
         [
           graph('Invocations', fnLines((fn) => fn.metricInvocations(sum))),
-          graph('Errors', fnLines((fn) => fn.metricErrors(sum))),
+          graph('Errors', [
+            ...fnLines((fn) => fn.metricErrors(sum)),
+            fns.compaction.metric('DestinationDeliveryFailures', { ...sum, label: 'Compaction failures not delivered to the alarm topic' }),
+          ]),
           graph('Throttles', fnLines((fn) => fn.metricThrottles(sum))),
         ],
         [
@@ -468,6 +466,27 @@ export class Observability extends Construct {
         ],
       ],
     });
+  }
+
+  /**
+   * Sends the record of every failed asynchronous invocation of a scheduled function (a run that
+   * threw, timed out, or waited in Lambda's queue past its maximum age while throttled) to the alarm
+   * topic: Lambda's on-failure destination, "The invocation record contains details about the request
+   * and response in JSON format" (Lambda developer guide, capturing records of asynchronous
+   * invocations): the function, the condition and the error message. An alarm on the function's
+   * Errors would tell the same for $0.10 a month; this costs a notification per failed run, nothing
+   * idle, and also reports the throttled run Lambda drops. Lambda counts records it could not deliver
+   * in the function's DestinationDeliveryFailures metric (on the dashboard).
+   * The function must configure its asynchronous invocations already (Compaction sets retryAttempts 0).
+   */
+  private notifyFailedRuns(fn: lambda.IFunction): lambda.CfnEventInvokeConfig {
+    const config = fn.node.tryFindChild('EventInvokeConfig')?.node.defaultChild as lambda.CfnEventInvokeConfig | undefined;
+    if (!config) throw new Error(`${fn.node.path} has no asynchronous invocation config to send its failed runs to the alarm topic`);
+    config.destinationConfig = { onFailure: { destination: this.alarmTopic.topicArn } };
+    // Exact actions, no wildcard (the topic's grantPublish grants kms:GenerateDataKey*).
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['sns:Publish'], resourceArns: [this.alarmTopic.topicArn] });
+    this.topicKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+    return config;
   }
 
   /** The topic's customer managed key, with the key policy statement CloudWatch alarms need to publish. */

@@ -90,7 +90,6 @@ const expected: Record<string, Expected> = {
   EventsStreamWriteThrottled: streamAlarm(() => obs().eventsWriteThrottleAlarm, () => stack.eventsStream.stream, 'WriteProvisionedThroughputExceeded'),
   AggregatorIteratorAge: lambdaAlarm(() => obs().aggregatorIteratorAgeAlarm, 'aggregator', 'IteratorAge', 'Maximum', 60_000),
   LakeWriterIteratorAge: lambdaAlarm(() => obs().lakeWriterIteratorAgeAlarm, 'lakeWriter', 'IteratorAge', 'Maximum', 15 * 60_000),
-  CompactionFailed: lambdaAlarm(() => obs().compactionFailedAlarm, 'compaction', 'Errors', 'Sum', 0),
   AggregatorDeadLetters: dlqAlarm(() => obs().aggregatorDlqAlarm, () => stack.aggregator.deadLetterQueue),
   LakeWriterDeadLetters: dlqAlarm(() => obs().lakeWriterDlqAlarm, () => stack.lakeWriter.deadLetterQueue),
   LateEvents: customAlarm(() => obs().lateEventsAlarm, 'aggregator', 'LateEvents', 'Sum', 100),
@@ -150,6 +149,24 @@ describe('alarms', () => {
     expect(alarm.Metrics).toBeUndefined();
   });
 
+  it('compaction: a failed run is sent to the topic by Lambda (the on-failure destination of its scheduled invocations), no alarm', () => {
+    const config = resources[stack.getLogicalId(obs().compactionFailures)];
+    expect(config.Type).toBe('AWS::Lambda::EventInvokeConfig');
+    expect(config.Properties).toMatchObject({
+      FunctionName: fnRef(fns().compaction),
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: topicRef() } },
+    });
+    const role = fns().compaction.role!;
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as Json[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: id(role) })))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'sns:Publish', Resource: topicRef() }));
+    const body = JSON.stringify(resources[id(obs().dashboard!)].Properties.DashboardBody);
+    expect(body).toContain('DestinationDeliveryFailures');
+  });
+
   it('4XX is not alarmed', () => {
     expect(JSON.stringify(ofType('AWS::CloudWatch::Alarm'))).not.toContain('4XXError');
   });
@@ -160,18 +177,18 @@ describe('alarms', () => {
     expect(description).toMatch(/Compaction.*ERROR log/);
   });
 
-  it('are exactly those listed here, each exposed by the construct: 11 alarms reading 11 metrics', () => {
+  it('are exactly those listed here, each exposed by the construct: 10 alarms reading 10 metrics', () => {
     const exposed = [obs().apiServerErrorRateAlarm, obs().retrainingFailedAlarm!, ...Object.values(expected).map((e) => e.alarm())].map(id).sort();
     expect(ofType('AWS::CloudWatch::Alarm').map(([logicalId]) => logicalId).sort()).toEqual(exposed);
     expect(obs().alarms.map(id).sort()).toEqual(exposed);
     const names = ofType('AWS::CloudWatch::Alarm').map(([, a]) => (a.Properties.AlarmName as string).replace(/^SdpStack-/, '')).sort();
     expect(names).toEqual([
-      'AggregatorDeadLetters', 'AggregatorIteratorAge', 'ApiServerErrorRate', 'CompactionFailed',
+      'AggregatorDeadLetters', 'AggregatorIteratorAge', 'ApiServerErrorRate',
       'EventsStreamWriteThrottled', 'Freshness', 'LakeWriterDeadLetters', 'LakeWriterIteratorAge',
       'LateEvents', 'RetrainingFailed', 'UnreadableData',
     ]);
     const metricsRead = ofType('AWS::CloudWatch::Alarm').reduce((n, [, a]) => n + (a.Properties.Metrics ? (a.Properties.Metrics as Json[]).filter((m) => m.MetricStat).length : 1), 0);
-    expect(metricsRead).toBe(11);
+    expect(metricsRead).toBe(10);
   });
 
   it('leave no metric unwatched that an operator needs: what has no alarm is on the dashboard', () => {
@@ -197,6 +214,12 @@ describe('alarm topic', () => {
     const keyId = keyedId(keyed.stack.observability.topicKey!);
     expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(keyed.violations).toEqual([]);
+    // Compaction publishes its failed runs to the topic: it may use the key for that.
+    const compactionRole = keyedId(keyed.stack.compaction.compactionFunction.lambdaFunction.role!);
+    const compactionStatements = Object.values(keyedResources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as Json[]).some((x) => JSON.stringify(x) === JSON.stringify({ Ref: compactionRole })))
+      .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
+    expect(compactionStatements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } }));
     const key = keyedResources[keyId].Properties;
     expect(key.EnableKeyRotation).toBe(true);
     expect(key.KeyPolicy.Statement).toContainEqual(
