@@ -12,6 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { unreadableDataMetric } from '../schemas/resources';
 import { streamRetentionSeconds } from './data-stream';
 import { METRICS_NAMESPACE } from './handler-function';
 
@@ -64,7 +65,7 @@ export interface ObservabilityProps {
   readonly deadLetterQueues: { readonly aggregator: sqs.IQueue; readonly lakeWriter: sqs.IQueue };
   /** DynamoDB tables shown on the dashboard, by label. */
   readonly tables?: Record<string, dynamodb.ITable>;
-  /** The retraining state machine: a failed, timed-out or aborted run is alarmed. */
+  /** The retraining state machine: a failed run is alarmed (it has no execution timeout: a step past its bound fails the run). */
   readonly retraining?: sfn.IStateMachine;
   /**
    * Email address subscribed to the alarm topic. May be a token (e.g. a CfnParameter's valueAsString):
@@ -117,15 +118,18 @@ export class Observability extends Construct {
   public readonly aggregatorIteratorAgeAlarm: cloudwatch.Alarm;
   public readonly lakeWriterIteratorAgeAlarm: cloudwatch.Alarm;
   public readonly freshnessAlarm: cloudwatch.Alarm;
-  /** The compaction function's Errors > 0: a scheduled run failed. */
-  public readonly compactionFailedAlarm: cloudwatch.Alarm;
+  /**
+   * A failed compaction run is sent to the alarm topic by Lambda itself (the on-failure destination
+   * of its asynchronous invocations), not through an alarm: see notifyFailedRuns.
+   */
+  public readonly compactionFailures: lambda.CfnEventInvokeConfig;
   public readonly aggregatorDlqAlarm: cloudwatch.Alarm;
   public readonly lakeWriterDlqAlarm: cloudwatch.Alarm;
-  /** A retraining run that failed, timed out or was aborted (when the retraining state machine is given). */
+  /** A retraining run that failed, a step past its time bound included (when the retraining state machine is given). */
   public readonly retrainingFailedAlarm?: cloudwatch.Alarm;
   public readonly lateEventsAlarm: cloudwatch.Alarm;
-  public readonly lakeUnreadableRecordsAlarm: cloudwatch.Alarm;
-  public readonly compactionUnreadableFilesAlarm: cloudwatch.Alarm;
+  /** Unreadable data in the lake: stream records the lake writer wrote under errors/, or files compaction cannot read. */
+  public readonly unreadableDataAlarm: cloudwatch.Alarm;
   /** Every alarm above. */
   public readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -197,17 +201,14 @@ export class Observability extends Construct {
     // --- Alarms ------------------------------------------------------------------------------
     if (props.retraining) {
       const runs = props.retraining;
-      // Not ExecutionsAborted: only a StopExecution call aborts a run, made by an operator who knows.
+      // One metric, ExecutionsFailed: the state machine has no execution timeout, so no run ends
+      // TIMED_OUT; each of its steps is bounded and a step past its bound fails the run (lib/retraining.ts,
+      // RUN_BOUNDS). Not ExecutionsAborted: only a StopExecution call aborts a run, made by an operator who knows.
       this.retrainingFailedAlarm = this.alarm('RetrainingFailed', {
-        metric: new cloudwatch.MathExpression({
-          expression: 'failed + timedOut',
-          usingMetrics: { failed: runs.metricFailed(sum), timedOut: runs.metricTimedOut(sum) },
-          period: FIVE_MINUTES,
-          label: 'retraining runs failed or timed out',
-        }),
+        metric: runs.metricFailed(sum),
         description:
-          'A retraining run failed or timed out: the deployed model is unchanged and grows stale. ' +
-          'Open the execution in the Step Functions console to see the failing step (Athena query, SageMaker training job, quality gate, endpoint update).',
+          'A retraining run failed (a step erred or passed its time bound): the deployed model is unchanged and grows stale. ' +
+          'Open the execution in the Step Functions console to see the failing step (Athena query, SageMaker training job, quality gate, endpoint update) and its cause.',
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
@@ -272,16 +273,8 @@ export class Observability extends Construct {
     // Errors and Throttles of the other functions have no alarms: the ingest, reports (and
     // predictions) functions' are covered by ApiServerErrorRate (above); the stream consumers' by
     // their IteratorAge alarms (a failing or throttled batch holds its shard back) and, once their
-    // retries end, by their DeadLetters alarms; compaction's Throttles by CompactionFailed's next
-    // runs (a throttled scheduled invocation is retried by Lambda's asynchronous queue, and each
-    // hourly run resumes what the last left). All of them stay on the dashboard.
-    this.compactionFailedAlarm = this.alarm('CompactionFailed', {
-      metric: fns.compaction.metricErrors(sum),
-      description:
-        'A lake compaction run failed (it is not retried; the next scheduled run resumes, and its manifests make it crash-safe). ' +
-        'Read the compaction logs; small files accumulate until a run succeeds.',
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    // retries end, by their DeadLetters alarms. All of them stay on the dashboard.
+    this.compactionFailures = this.notifyFailedRuns(fns.compaction);
     const label: Record<keyof ObservedFunctions, string> = {
       ingest: 'Ingest',
       reports: 'Reports',
@@ -316,6 +309,11 @@ export class Observability extends Construct {
         'Look for a client with a skewed clock or a backlog (aggregator iterator age); raise the allowed lateness if this is normal traffic.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // Not implied by AggregatorIteratorAge: IteratorAge is the age of a batch's LAST record when
+    // Lambda reads it, Freshness that of its OLDEST event when its rows are counted. One batch at a
+    // time per shard: records arriving while a batch is processed (up to the 60 s timeout) wait for
+    // the next, so batches each taking close to 60 s keep IteratorAge near 0 while Freshness nears
+    // 120 s plus the ingestion put time (Freshness ≤ IteratorAge + two invocations + the poll + the put).
     const freshness = t.freshness ?? Duration.minutes(2);
     this.freshnessAlarm = this.alarm('Freshness', {
       metric: custom(services.aggregator, 'Freshness', 'Maximum'),
@@ -325,19 +323,23 @@ export class Observability extends Construct {
         'Check the aggregator iterator age, errors and throttles, and DynamoDB throttling; raise StreamShardCount if the stream is the bottleneck.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.lakeUnreadableRecordsAlarm = this.alarm('LakeUnreadableRecords', {
-      metric: custom(services.lakeWriter, 'LakeUnreadableRecords'),
+    // One alarm for both places data turns out unreadable, on the one metric both publish besides
+    // their own (which stay on the dashboard): alarms are billed per metric they read, a custom
+    // metric only in hours it is sent, and a healthy lake sends none.
+    this.unreadableDataAlarm = this.alarm('UnreadableData', {
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: unreadableDataMetric.name,
+        dimensionsMap: { service: unreadableDataMetric.service },
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+      }),
       description:
-        'The lake writer found stream records it cannot decode and wrote them under errors/ in the lake bucket. ' +
-        'Inspect those files and find the producer writing to the stream around the API.',
+        'The lake holds data nobody can read. Lake writer: stream records it could not decode were written under errors/ in the lake bucket ' +
+        '(its ERROR log names the file; dashboard: LakeUnreadableRecords); find the producer writing to the stream around the API. ' +
+        'Compaction: lake files it could not read were left in place (its ERROR log names them; dashboard: CompactionUnreadableFiles); ' +
+        'inspect or remove them, as Athena queries over those partitions may fail meanwhile.',
       // Emitted only when there are some.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.compactionUnreadableFilesAlarm = this.alarm('CompactionUnreadableFiles', {
-      metric: custom(services.compaction, 'CompactionUnreadableFiles', 'Maximum'),
-      description:
-        'Compaction found lake files it cannot read and left them in place (named in its ERROR log). Inspect or remove them; ' +
-        'Athena queries over those partitions may fail meanwhile.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
@@ -397,7 +399,10 @@ export class Observability extends Construct {
         [header('### Functions (ingest, reports, aggregator, lake writer, compaction)')],
         [
           graph('Invocations', fnLines((fn) => fn.metricInvocations(sum))),
-          graph('Errors', fnLines((fn) => fn.metricErrors(sum))),
+          graph('Errors', [
+            ...fnLines((fn) => fn.metricErrors(sum)),
+            fns.compaction.metric('DestinationDeliveryFailures', { ...sum, label: 'Compaction failures not delivered to the alarm topic' }),
+          ]),
           graph('Throttles', fnLines((fn) => fn.metricThrottles(sum))),
         ],
         [
@@ -461,6 +466,27 @@ export class Observability extends Construct {
         ],
       ],
     });
+  }
+
+  /**
+   * Sends the record of every failed asynchronous invocation of a scheduled function (a run that
+   * threw, timed out, or waited in Lambda's queue past its maximum age while throttled) to the alarm
+   * topic: Lambda's on-failure destination, "The invocation record contains details about the request
+   * and response in JSON format" (Lambda developer guide, capturing records of asynchronous
+   * invocations): the function, the condition and the error message. An alarm on the function's
+   * Errors would tell the same for $0.10 a month; this costs a notification per failed run, nothing
+   * idle, and also reports the throttled run Lambda drops. Lambda counts records it could not deliver
+   * in the function's DestinationDeliveryFailures metric (on the dashboard).
+   * The function must configure its asynchronous invocations already (Compaction sets retryAttempts 0).
+   */
+  private notifyFailedRuns(fn: lambda.IFunction): lambda.CfnEventInvokeConfig {
+    const config = fn.node.tryFindChild('EventInvokeConfig')?.node.defaultChild as lambda.CfnEventInvokeConfig | undefined;
+    if (!config) throw new Error(`${fn.node.path} has no asynchronous invocation config to send its failed runs to the alarm topic`);
+    config.destinationConfig = { onFailure: { destination: this.alarmTopic.topicArn } };
+    // Exact actions, no wildcard (the topic's grantPublish grants kms:GenerateDataKey*).
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['sns:Publish'], resourceArns: [this.alarmTopic.topicArn] });
+    this.topicKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+    return config;
   }
 
   /** The topic's customer managed key, with the key policy statement CloudWatch alarms need to publish. */

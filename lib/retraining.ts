@@ -26,6 +26,26 @@ import { EXECUTION_START_SQL, trainingSetSelect, unloadSql } from '../lambdas/re
 import { disposableBucket, grantLakeObjects } from './data-lake';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
 
+/**
+ * What bounds each step of a retraining run, so that no run needs an execution timeout: a step past
+ * its bound fails the run (a Task's TimeoutSeconds raises States.Timeout; the polling loops end in
+ * EndpointNeverSettled), and a failed run is what the RetrainingFailed alarm counts. The Lambda
+ * steps are bounded by their functions' timeouts, the SageMaker API calls answer at once. Step
+ * Functions: "If something goes wrong and the TimeoutSeconds field isn't specified for an Activity or
+ * Task state, an execution is stuck waiting for a response that will never come" (developer guide,
+ * using timeouts to avoid stuck executions). A Parallel state cannot carry the bound for a whole run:
+ * its fields are Branches, Parameters, ResultPath, ResultSelector, Retry and Catch, no TimeoutSeconds
+ * (developer guide, Parallel workflow state).
+ */
+export const RUN_BOUNDS = {
+  /** Each UNLOAD (Athena's own DML query timeout is 30 minutes by default). */
+  unloadSeconds: 3600,
+  /** The training job: its MaxRuntime (1 h) plus provisioning and the model upload. */
+  trainingSeconds: 2 * 3600,
+  /** DescribeEndpoint polls, a minute apart, while the endpoint is busy or deploying. */
+  endpointPolls: 120,
+} as const;
+
 /** Prefix (in the training-set bucket) of the per-run training sets: `training/<execution>/train|validation/`, Athena's UNLOAD metadata under `training/_athena/`. */
 export const TRAINING_PREFIX = 'training';
 const MODELS_PREFIX = modelRegistry.prefix.replace(/\/$/, '');
@@ -312,6 +332,8 @@ export class Retraining extends Construct {
             WorkGroup: this.workGroup.ref,
             QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: databaseName },
           },
+          // Bounded (RUN_BOUNDS): past it the state fails with States.Timeout, and so does the run.
+          TimeoutSeconds: RUN_BOUNDS.unloadSeconds,
           // The branch's next state: where this attempt's UNLOAD wrote, and where its channel goes.
           ResultSelector: { 'unloadUri.$': sfn.JsonPath.format(destination, execution, attempt), 'channelUri.$': sfn.JsonPath.format(channel, execution, attempt) },
         },
@@ -366,6 +388,8 @@ export class Retraining extends Construct {
         volumeSize: Size.gibibytes(10),
       },
       stoppingCondition: { maxRuntime: Duration.hours(1) },
+      // The job's hour of training plus its provisioning and model upload (RUN_BOUNDS).
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(RUN_BOUNDS.trainingSeconds)),
       hyperparameters: { ...RETRAINING_HYPERPARAMETERS, ...props.hyperparameters },
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
       resultSelector: {
@@ -467,6 +491,17 @@ export class Retraining extends Construct {
       parameters: { EndpointName: endpointName },
       resultPath: sfn.JsonPath.DISCARD,
     });
+    // The two polling loops below (wait for the endpoint to be idle, then InService) share one
+    // count of polls, started before the first DescribeEndpoint: past RUN_BOUNDS.endpointPolls the
+    // run fails (EndpointNeverSettled) instead of polling on.
+    const startPolling = new sfn.Pass(this, 'StartPolling', { result: sfn.Result.fromObject({ n: 0 }), resultPath: '$.polls' });
+    const countPoll = (sid: string) =>
+      new sfn.Pass(this, sid, { parameters: { n: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.polls.n'), 1) }, resultPath: '$.polls' });
+    const tooManyPolls = sfn.Condition.numberGreaterThanEquals('$.polls.n', RUN_BOUNDS.endpointPolls);
+    const neverSettled = new sfn.Fail(this, 'EndpointNeverSettled', {
+      error: 'EndpointNeverSettled',
+      cause: `The endpoint was neither InService nor Failed after ${RUN_BOUNDS.endpointPolls} polls a minute apart (see DescribeEndpoint); the run gives up`,
+    });
     const waitForIdle = new sfn.Wait(this, 'WaitForIdleEndpoint', {
       comment: 'Never update while the endpoint is Creating, Updating, SystemUpdating, RollingBack or Deleting',
       time: sfn.WaitTime.duration(Duration.seconds(60)),
@@ -519,16 +554,18 @@ export class Retraining extends Construct {
         error: 'EndpointFailed',
         cause: 'The endpoint failed to deploy the new model (see DescribeEndpoint FailureReason)',
       }))
+      .when(tooManyPolls, neverSettled)
       .otherwise(waitForEndpoint);
-    waitForEndpoint.next(describeDeployment).next(deployment);
+    waitForEndpoint.next(countPoll('CountDeploymentPoll')).next(describeDeployment).next(deployment);
     createEndpoint.next(waitForEndpoint);
     updateEndpoint.next(waitForEndpoint);
 
     const endpointState = new sfn.Choice(this, 'EndpointState')
       .when(sfn.Condition.stringEquals('$.endpoint.status', 'InService'), updateEndpoint)
       .when(sfn.Condition.stringEquals('$.endpoint.status', 'Failed'), deleteFailedEndpoint.next(waitForIdle))
+      .when(tooManyPolls, neverSettled)
       .otherwise(waitForIdle);
-    waitForIdle.next(describeEndpoint);
+    waitForIdle.next(countPoll('CountIdlePoll')).next(describeEndpoint);
     describeEndpoint.next(endpointState);
 
     // Train only on enough auctions: an idle stack's run (an empty or tiny training set) ends here,
@@ -539,14 +576,17 @@ export class Retraining extends Construct {
       .otherwise(new sfn.Succeed(this, 'TooFewAuctions', { comment: 'No training job: the training set holds too few auctions; the deployed model stays' }));
 
     const decide = new sfn.Choice(this, 'GateDecision', { comment: 'Deploy only what the quality gate let through' })
-      .when(sfn.Condition.booleanEquals('$.gate.deploy', true), createModel.next(createEndpointConfig).next(describeEndpoint))
+      .when(sfn.Condition.booleanEquals('$.gate.deploy', true), createModel.next(createEndpointConfig).next(startPolling).next(describeEndpoint))
       .otherwise(new sfn.Succeed(this, 'KeepCurrentModel', { comment: 'The candidate is recorded in models/<version>/record.json, not deployed' }));
 
     train.next(gate).next(decide);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'sdp: retrain the bid-win model and deploy it behind the quality gate',
       definitionBody: sfn.DefinitionBody.fromChainable(nameRun.next(buildTrainingSet).next(enoughAuctions)),
-      timeout: Duration.hours(6),
+      // No execution timeout: a run past it would end TIMED_OUT, which the RetrainingFailed alarm
+      // (ExecutionsFailed, one metric) would not see. Every step is bounded instead (RUN_BOUNDS), so
+      // a run that hangs ends FAILED, naming the step and its cause, within hours (test/infra/ml.test.ts
+      // adds the bounds up).
       tracingEnabled: true,
     });
     Validations.of(this.stateMachine).acknowledge({

@@ -151,6 +151,13 @@ export const modelEndpoint = {
  */
 export const modelRegistry = { prefix: 'models/', current: 'models/current.json' } as const;
 
+/**
+ * The one metric (namespace sdp, dimension service=lake) that both the lake writer (stream records it
+ * cannot decode, written under errors/) and compaction (lake files it cannot read, left in place)
+ * publish besides their own, so one alarm (lib/observability.ts, UnreadableData) reads one metric.
+ */
+export const unreadableDataMetric = { name: 'UnreadableData', service: 'lake' } as const;
+
 /** The lake bucket: raw and Parquet files, models; LAKE_BUCKET_NAME holds its real name. */
 export const lakeBucket = { name: 'sdp-lake', env: 'LAKE_BUCKET_NAME' } as const;
 

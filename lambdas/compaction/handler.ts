@@ -11,7 +11,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { lakeBucket, readSetting, resourceName, tables } from '../../schemas/resources';
 import { dynamo } from '../commons/clients';
 import { takeJobLease } from '../commons/job-lease';
-import { logger, metrics } from '../commons/observability';
+import { emitUnreadableData, logger, metrics } from '../commons/observability';
 import { s3 } from '../commons/s3';
 import { compactLake, didWork, type CompactionReport } from './compact';
 
@@ -49,9 +49,12 @@ async function compact(): Promise<CompactionReport> {
   });
   const { details, ...summary } = report;
   logger.info('compaction done', { ...summary, partitionsCompacted: details.map((d) => `${d.format}/${d.table}/dt=${d.partition.dt}/hour=${d.partition.hour}`) });
-  if (report.unreadable.length > 0) logger.error('unreadable lake files left in place', { unreadable: report.unreadable });
+  if (report.unreadable.length > 0) {
+    logger.error('unreadable lake files left in place', { unreadable: report.unreadable });
+    emitUnreadableData(report.unreadable.length);
+  }
   // Nothing to say, nothing sent: an idle lake's runs leave the metrics unbilled (didWork); the
-  // alarm on CompactionUnreadableFiles treats missing data as not breaching.
+  // UnreadableData alarm treats missing data as not breaching.
   if (!didWork(report)) return report;
   metrics.addMetric('CompactionPartitions', MetricUnit.Count, report.partitions);
   metrics.addMetric('CompactionFilesBefore', MetricUnit.Count, report.filesBefore);

@@ -15,7 +15,7 @@ import { lakeBucket, readSetting, resourceName, streams, tables } from '../../sc
 import { errorsKey, parquetKey, rawKey } from '../../schemas/lake';
 import { dynamo } from '../commons/clients';
 import { allSettledOrThrow, KeyedItems } from '../commons/dynamo-batch';
-import { logger, metrics } from '../commons/observability';
+import { emitUnreadableData, logger, metrics } from '../commons/observability';
 import { s3 } from '../commons/s3';
 import { fence, shardOf } from '../commons/sequence';
 import { toNdjsonGzip, toParquet } from './parquet';
@@ -84,6 +84,7 @@ async function writeEvents(records: KinesisStreamRecord[], fileId: string): Prom
   if (unreadable.length > 0) {
     logger.error('unreadable records written to errors/', { count: unreadable.length, fileId });
     metrics.addMetric('LakeUnreadableRecords', MetricUnit.Count, unreadable.length);
+    emitUnreadableData(unreadable.length);
   }
   return events.length;
 }
@@ -104,6 +105,10 @@ async function writeAggregates(records: KinesisStreamRecord[], fileId: string): 
   const files = filesOf(aggregateGroups(rows), fileId);
   if (unreadable.length > 0) files.push(errorFile(fileId, unreadable));
   await putObjects(files);
+  if (unreadable.length > 0) {
+    logger.error('unreadable aggregate records written to errors/', { count: unreadable.length, fileId });
+    emitUnreadableData(unreadable.length);
+  }
   return rows.length;
 }
 

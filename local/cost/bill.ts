@@ -154,6 +154,19 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   const scheduledRuns = new Map<string, number>();
   for (const s of inventory.schedules) scheduledRuns.set(s.targetId, (scheduledRuns.get(s.targetId) ?? 0) + s.runsPerMonth);
   const workflowRuns = inventory.stateMachines.reduce((n, sm) => n + (scheduledRuns.get(sm.id) ?? 0), 0);
+  // A run that trains goes through every state (each workflow function once); a run that does not
+  // (idle) ends at the first terminal state of the skip branch, EnoughAuctions' Default: only the
+  // transitions and the function calls on that path (workflow-path.ts).
+  const trains = retrainingTrains(eps, traffic.mix.bid / mixTotal);
+  const shortRun = (sm: Inventory['stateMachines'][number]) => (trains ? undefined : sm.defaultRun);
+  const workflowCalls = new Map<string, number>();
+  for (const sm of inventory.stateMachines) {
+    const run = shortRun(sm);
+    const runs = scheduledRuns.get(sm.id) ?? 0;
+    if (run) for (const fnId of run.functionIds) workflowCalls.set(fnId, (workflowCalls.get(fnId) ?? 0) + runs);
+  }
+  const workflowInvocations = (f: FunctionResource) =>
+    inventory.stateMachines.every((sm) => shortRun(sm)) ? workflowCalls.get(f.id) ?? 0 : workflowRuns;
   let unmeasuredFunctions: string[] = [];
   /** Records per invocation of each stream consumer at this traffic (its busiest stream), and its invocations a month. */
   const batchRecords = new Map<string, number>();
@@ -183,7 +196,7 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
     }
     const runs = scheduledRuns.get(f.id);
     if (runs) billInvocations(f, 'scheduled runs', runs, 0, ASSUMED_JOB_RUN_MS, 0);
-    if (!runs && f.mappings.length === 0 && f.apiIds.length === 0 && workflowRuns > 0 && !f.id.startsWith('CustomCDK')) billInvocations(f, 'workflow runs', workflowRuns, 0, ASSUMED_JOB_RUN_MS, 0);
+    if (!runs && f.mappings.length === 0 && f.apiIds.length === 0 && workflowRuns > 0 && !f.id.startsWith('CustomCDK')) billInvocations(f, 'workflow runs', workflowInvocations(f), 0, ASSUMED_JOB_RUN_MS, 0);
   }
   unmeasuredFunctions = [...new Set(unmeasuredFunctions)];
   if (unmeasuredFunctions.length) warnings.push(`no measurement for function(s) ${unmeasuredFunctions.join(', ')}: billed at ${ASSUMED_JOB_RUN_MS} ms per invocation`);
@@ -320,8 +333,10 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   for (const sm of inventory.stateMachines) {
     const runs = scheduledRuns.get(sm.id) ?? 0;
     if (!runs) continue;
-    add('Step Functions', `${sm.id}: ${runs.toFixed(0)} runs × ${sm.states} transitions`, runs * sm.states * prices.stepFunctions.standardTransitions.usd);
-    if (!retrainingTrains(eps, traffic.mix.bid / mixTotal)) continue;
+    const run = shortRun(sm);
+    const transitions = run ? run.states.length : sm.states;
+    add('Step Functions', `${sm.id}: ${runs.toFixed(0)} runs × ${transitions} transitions`, runs * transitions * prices.stepFunctions.standardTransitions.usd);
+    if (!trains) continue;
     for (const type of sm.trainingInstanceTypes) {
       const hourly = prices.sagemaker.trainingInstanceHour[type];
       if (!hourly) {
@@ -334,8 +349,15 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   if (inventory.stateMachines.some((sm) => sm.trainingInstanceTypes.length)) {
     assume('SageMaker training job', `${ASSUMED_TRAINING_MINUTES} min per run, one instance`, 'assumed (lib/retraining.ts: "a training job of a few minutes")');
     assume(
+      'retraining state transitions per run',
+      inventory.stateMachines
+        .map((sm) => `a run that trains: all ${sm.states} states of the definition, once each; a run that does not: the ${sm.defaultRun ? `${sm.defaultRun.states.length} states from ${sm.defaultRun.states[0]} to ${sm.defaultRun.states[sm.defaultRun.states.length - 1]}, taking every Choice's Default (a Parallel's branch states counted), and only the function calls on them` : `${sm.states} states (its definition could not be walked)`}`)
+        .join('; '),
+      'the state machine definition in the template; Step Functions bills Standard workflows per state transition',
+    );
+    assume(
       'retraining runs that train',
-      `only when the last ${TRAINING_HORIZON_DAYS} days hold at least ${settings.retrainMinNewAuctions.default} auctions (one per bid): ${retrainingTrains(eps, traffic.mix.bid / mixTotal) ? 'every run at this traffic' : 'none at this traffic (idle)'}`,
+      `only when the last ${TRAINING_HORIZON_DAYS} days hold at least ${settings.retrainMinNewAuctions.default} auctions (one per bid): ${trains ? 'every run at this traffic' : 'none at this traffic (idle)'}`,
       'lib/retraining.ts: the state machine ends a run without a training job below RETRAIN_MIN_NEW_AUCTIONS',
     );
   }

@@ -11,6 +11,7 @@
 import { prices } from '../../schemas/prices';
 import { streams as streamDefs, tables as tableDefs } from '../../schemas/resources';
 import type { CfnTemplate, Json } from './template';
+import { defaultPath, parseDefinition, type WorkflowPath } from './workflow-path';
 
 /** Types that cost nothing by themselves (configuration, permissions, wiring), and why. */
 export const FREE_TYPES: Record<string, string> = {
@@ -158,8 +159,13 @@ export interface ScheduleResource {
 
 export interface StateMachineResource {
   id: string;
-  /** States in the definition: transitions per run, at least. */
+  /** States in the definition: the transitions billed for a run that goes through them all (one that trains and deploys). */
   states: number;
+  /**
+   * The run that takes every Choice's Default (workflow-path.ts): for retraining, an idle stack's
+   * run, which ends at TooFewAuctions. Undefined when the definition cannot be read.
+   */
+  defaultRun?: WorkflowPath;
   trainingInstanceTypes: string[];
   serverlessMemoryMb: number[];
 }
@@ -375,10 +381,17 @@ export function readInventory(template: CfnTemplate): Inventory {
     }
   }
 
-  const stateMachines = ofType('AWS::StepFunctions::StateMachine').map(([id, r]) => {
+  const stateMachines = ofType('AWS::StepFunctions::StateMachine').map(([id, r]): StateMachineResource => {
     const text = JSON.stringify(r.Properties?.DefinitionString ?? r.Properties?.Definition ?? '');
+    let defaultRun: WorkflowPath | undefined;
+    try {
+      defaultRun = defaultPath(parseDefinition(r.Properties?.DefinitionString ?? r.Properties?.Definition));
+    } catch {
+      defaultRun = undefined;
+    }
     return {
       id,
+      defaultRun,
       states: (text.match(/\\*"Type\\*":\\*"(Pass|Task|Choice|Wait|Succeed|Fail|Parallel|Map)\\*"/g) ?? []).length,
       trainingInstanceTypes: [...new Set(text.match(/ml\.[a-z0-9]+\.[a-z0-9]+/g) ?? [])],
       serverlessMemoryMb: [...text.matchAll(/MemorySizeInMB\\*"\s*:\s*(\d+)/g)].map((m) => Number(m[1])),

@@ -52,8 +52,19 @@ describe('sdp cost on the synthesized stack', () => {
     expect(lines.some((l) => l.startsWith('SageMaker'))).toBe(false);
     expect(idle.assumptions.find((a) => a.what === 'custom metrics')?.source).toMatch(/metered only when you send metrics/);
     expect(idle.assumptions.find((a) => a.what === 'retraining runs that train')?.value).toMatch(/none at this traffic/);
+    // An idle run ends at EnoughAuctions' Default: the transitions to TooFewAuctions, and only the
+    // channels step's two calls (one per split); no gate, no promote.
+    const machine = inventory.stateMachines[0];
+    expect(machine.defaultRun?.states).toEqual([
+      'NameRun', 'BuildTrainingSet', 'UnloadTrainingSet', 'DecompressTrainingSet', 'UnloadValidationSet', 'DecompressValidationSet', 'EnoughAuctions', 'TooFewAuctions',
+    ]);
+    expect(lines).toContain(`Step Functions: ${machine.id}: 30 runs × 8 transitions`);
+    expect(lines.filter((l) => /retraining-/.test(l))).toEqual(['Lambda: retraining-channels: 61 invocations (workflow runs)', expect.stringMatching(/^Lambda: retraining-channels: .* GB-s/)]);
+    expect(idle.assumptions.find((a) => a.what === 'retraining state transitions per run')?.value).toMatch(/the 8 states from NameRun to TooFewAuctions/);
     // At traffic the same stack publishes its metrics and retrains every run.
     const busy = report(100, 100);
+    expect(busy.components.some((c) => c.item === `${machine.id}: 30 runs × ${machine.states} transitions`)).toBe(true);
+    expect(busy.components.some((c) => /retraining-gate: 30 invocations/.test(c.item))).toBe(true);
     expect(busy.components.some((c) => /custom metrics published/.test(c.item))).toBe(true);
     expect(busy.components.some((c) => c.service === 'SageMaker' && c.usd > 0)).toBe(true);
   });

@@ -3,7 +3,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import type { SdpStack } from '../../lib/sdp-stack';
-import { placeholders, XGBOOST_VERSION } from '../../lib/retraining';
+import { placeholders, RUN_BOUNDS, XGBOOST_VERSION } from '../../lib/retraining';
 import { CATEGORICAL_FIELDS, CATEGORY_PRICE, FEATURE_DIM, MISSING } from '../../lambdas/ml/features';
 import { EXECUTION_START_SQL, sqlIsHoldout, trainingSetSelect } from '../../lambdas/retraining/training-set';
 import { gateStep } from '../../lambdas/retraining/steps';
@@ -71,10 +71,12 @@ describe('retraining state machine', () => {
       'GateDecision',
       'CreateModel',
       'CreateEndpointConfig',
+      'StartPolling',
       'DescribeEndpoint',
       'EndpointState',
       'UpdateEndpoint',
       'WaitForEndpoint',
+      'CountDeploymentPoll',
       'DescribeDeployment',
       'DeploymentState',
       'PromoteModel',
@@ -119,6 +121,29 @@ describe('retraining state machine', () => {
     expect(choice.Type).toBe('Choice');
     expect(choice.Choices).toEqual([{ Variable: '$.sets.auctions', NumericGreaterThanEquals: settings.retrainMinNewAuctions.default, Next: 'TrainModel' }]);
     expect(definition.States[choice.Default]).toMatchObject({ Type: 'Succeed' });
+  });
+
+  it('has no execution timeout: every step is bounded, so a run that hangs ends FAILED (the RetrainingFailed alarm reads ExecutionsFailed only)', () => {
+    const sm = resources[id(stack.retraining.stateMachine)].Properties;
+    expect(definition.TimeoutSeconds).toBeUndefined();
+    expect(JSON.stringify(sm)).not.toMatch(/TimeoutSeconds\\?":\s*21600/);
+    const s = definition.States;
+    // The polls count from 0, one per wait of a loop, and both loops stop at the bound.
+    expect(s.StartPolling).toMatchObject({ Type: 'Pass', Result: { n: 0 }, ResultPath: '$.polls', Next: 'DescribeEndpoint' });
+    for (const count of [s.CountIdlePoll, s.CountDeploymentPoll]) expect(count).toMatchObject({ Parameters: { 'n.$': 'States.MathAdd($.polls.n, 1)' }, ResultPath: '$.polls' });
+    expect(s.EndpointNeverSettled).toMatchObject({ Type: 'Fail', Error: 'EndpointNeverSettled' });
+    expect(s.WaitForEndpoint.Seconds).toBe(60);
+    // Each long step has its TimeoutSeconds (States.Timeout fails the run); the Lambda steps end at their functions' timeouts.
+    const unloads = (s.BuildTrainingSet.Branches as Json[]).map((b) => b.States[b.StartAt]);
+    for (const u of unloads) expect(u.TimeoutSeconds).toBe(RUN_BOUNDS.unloadSeconds);
+    expect(s.TrainModel.TimeoutSeconds).toBe(RUN_BOUNDS.trainingSeconds);
+    const functionTimeout = (fn: IConstruct) => resources[id(fn)].Properties.Timeout as number;
+    const r = stack.retraining;
+    // Lambda tasks retry service errors up to 6 times: 7 attempts at most, each up to the function's timeout.
+    const lambdaStep = (fn: IConstruct) => 7 * functionTimeout(fn);
+    const bound = RUN_BOUNDS.unloadSeconds + lambdaStep(r.channelsFunction.lambdaFunction) + RUN_BOUNDS.trainingSeconds +
+      lambdaStep(r.gateFunction.lambdaFunction) + RUN_BOUNDS.endpointPolls * 60 + lambdaStep(r.promoteFunction.lambdaFunction);
+    expect(bound / 3600).toBeLessThan(8);
   });
 
   it('a redriven execution, which keeps its name and reruns only what failed, writes and trains under names of its own', () => {
@@ -221,12 +246,15 @@ describe('retraining state machine', () => {
     expect(s.EndpointState.Choices).toEqual([
       { Variable: '$.endpoint.status', StringEquals: 'InService', Next: 'UpdateEndpoint' },
       { Variable: '$.endpoint.status', StringEquals: 'Failed', Next: 'DeleteFailedEndpoint' },
+      { Variable: '$.polls.n', NumericGreaterThanEquals: RUN_BOUNDS.endpointPolls, Next: 'EndpointNeverSettled' },
     ]);
     expect(s.EndpointState.Default).toBe('WaitForIdleEndpoint');
-    expect(s.WaitForIdleEndpoint).toMatchObject({ Type: 'Wait', Next: 'DescribeEndpoint' });
+    expect(s.WaitForIdleEndpoint).toMatchObject({ Type: 'Wait', Next: 'CountIdlePoll' });
+    expect(s.CountIdlePoll).toMatchObject({ Type: 'Pass', Next: 'DescribeEndpoint' });
     expect(s.CreateEndpoint.Next).toBe('WaitForEndpoint');
     expect(s.UpdateEndpoint.Next).toBe('WaitForEndpoint');
-    expect(s.WaitForEndpoint).toMatchObject({ Type: 'Wait', Next: 'DescribeDeployment' });
+    expect(s.WaitForEndpoint).toMatchObject({ Type: 'Wait', Next: 'CountDeploymentPoll' });
+    expect(s.CountDeploymentPoll).toMatchObject({ Type: 'Pass', Next: 'DescribeDeployment' });
     // Promoted only when InService with this run's config; a rolled-back update fails the run.
     expect(s.DeploymentState.Choices[0]).toEqual({
       And: [
@@ -235,7 +263,7 @@ describe('retraining state machine', () => {
       ],
       Next: 'PromoteModel',
     });
-    expect(s.DeploymentState.Choices.map((c: Json) => c.Next)).toEqual(['PromoteModel', 'UpdateRolledBack', 'EndpointFailed']);
+    expect(s.DeploymentState.Choices.map((c: Json) => c.Next)).toEqual(['PromoteModel', 'UpdateRolledBack', 'EndpointFailed', 'EndpointNeverSettled']);
     expect(s.DeploymentState.Default).toBe('WaitForEndpoint');
     // The config it replaced is deleted, never the one just deployed.
     expect(s.DeleteReplacedConfig.Parameters).toEqual({ 'EndpointConfigName.$': '$.endpoint.configName' });

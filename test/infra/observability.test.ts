@@ -7,7 +7,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { IConstruct } from 'constructs';
 import type { SdpStack } from '../../lib/sdp-stack';
-import { aggregatesFeed } from '../../schemas/resources';
+import { aggregatesFeed, unreadableDataMetric } from '../../schemas/resources';
 import { synthesize, type Json, type Statement } from './synth';
 
 let stack: SdpStack;
@@ -90,13 +90,12 @@ const expected: Record<string, Expected> = {
   EventsStreamWriteThrottled: streamAlarm(() => obs().eventsWriteThrottleAlarm, () => stack.eventsStream.stream, 'WriteProvisionedThroughputExceeded'),
   AggregatorIteratorAge: lambdaAlarm(() => obs().aggregatorIteratorAgeAlarm, 'aggregator', 'IteratorAge', 'Maximum', 60_000),
   LakeWriterIteratorAge: lambdaAlarm(() => obs().lakeWriterIteratorAgeAlarm, 'lakeWriter', 'IteratorAge', 'Maximum', 15 * 60_000),
-  CompactionFailed: lambdaAlarm(() => obs().compactionFailedAlarm, 'compaction', 'Errors', 'Sum', 0),
   AggregatorDeadLetters: dlqAlarm(() => obs().aggregatorDlqAlarm, () => stack.aggregator.deadLetterQueue),
   LakeWriterDeadLetters: dlqAlarm(() => obs().lakeWriterDlqAlarm, () => stack.lakeWriter.deadLetterQueue),
   LateEvents: customAlarm(() => obs().lateEventsAlarm, 'aggregator', 'LateEvents', 'Sum', 100),
   Freshness: customAlarm(() => obs().freshnessAlarm, 'aggregator', 'Freshness', 'Maximum', 120_000),
-  LakeUnreadableRecords: customAlarm(() => obs().lakeUnreadableRecordsAlarm, 'lake-writer', 'LakeUnreadableRecords', 'Sum', 0),
-  CompactionUnreadableFiles: customAlarm(() => obs().compactionUnreadableFilesAlarm, 'compaction', 'CompactionUnreadableFiles', 'Maximum', 0),
+  // One alarm for the lake writer's undecodable records and compaction's unreadable files: the metric both publish (service lake).
+  UnreadableData: customAlarm(() => obs().unreadableDataAlarm, unreadableDataMetric.service, unreadableDataMetric.name, 'Sum', 0),
 };
 
 describe('alarms', () => {
@@ -135,35 +134,61 @@ describe('alarms', () => {
     expect(alarm.Metrics).toBeUndefined();
   });
 
-  it('retraining: failed and timed-out runs of the state machine, > 0 (an aborted run is an operator\'s StopExecution)', () => {
+  it('retraining: failed runs of the state machine, one metric (it has no execution timeout: a step past its bound fails the run; an aborted run is an operator\'s StopExecution)', () => {
     const alarm = resources[id(obs().retrainingFailedAlarm!)].Properties;
-    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching', AlarmActions: [topicRef()] });
-    const metrics = alarm.Metrics as Json[];
-    expect(metrics.find((m) => m.Expression).Expression).toBe('failed + timedOut');
-    const names = metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Dimensions[0].Value]);
-    const machine = { Ref: id(stack.retraining.stateMachine) };
-    expect(names.sort()).toEqual([
-      ['AWS/States', 'ExecutionsFailed', machine],
-      ['AWS/States', 'ExecutionsTimedOut', machine],
-    ]);
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: id(stack.retraining.stateMachine) } }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef()],
+    });
+    expect(alarm.Metrics).toBeUndefined();
+  });
+
+  it('compaction: a failed run is sent to the topic by Lambda (the on-failure destination of its scheduled invocations), no alarm', () => {
+    const config = resources[stack.getLogicalId(obs().compactionFailures)];
+    expect(config.Type).toBe('AWS::Lambda::EventInvokeConfig');
+    expect(config.Properties).toMatchObject({
+      FunctionName: fnRef(fns().compaction),
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: topicRef() } },
+    });
+    const role = fns().compaction.role!;
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as Json[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: id(role) })))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'sns:Publish', Resource: topicRef() }));
+    const body = JSON.stringify(resources[id(obs().dashboard!)].Properties.DashboardBody);
+    expect(body).toContain('DestinationDeliveryFailures');
   });
 
   it('4XX is not alarmed', () => {
     expect(JSON.stringify(ofType('AWS::CloudWatch::Alarm'))).not.toContain('4XXError');
   });
 
-  it('are exactly those listed here, each exposed by the construct: 12 alarms reading 13 metrics', () => {
+  it('unreadable data: the description sends the operator to errors/ and to the compaction logs', () => {
+    const description = resources[id(obs().unreadableDataAlarm)].Properties.AlarmDescription as string;
+    expect(description).toContain('errors/');
+    expect(description).toMatch(/Compaction.*ERROR log/);
+  });
+
+  it('are exactly those listed here, each exposed by the construct: 10 alarms reading 10 metrics', () => {
     const exposed = [obs().apiServerErrorRateAlarm, obs().retrainingFailedAlarm!, ...Object.values(expected).map((e) => e.alarm())].map(id).sort();
     expect(ofType('AWS::CloudWatch::Alarm').map(([logicalId]) => logicalId).sort()).toEqual(exposed);
     expect(obs().alarms.map(id).sort()).toEqual(exposed);
     const names = ofType('AWS::CloudWatch::Alarm').map(([, a]) => (a.Properties.AlarmName as string).replace(/^SdpStack-/, '')).sort();
     expect(names).toEqual([
-      'AggregatorDeadLetters', 'AggregatorIteratorAge', 'ApiServerErrorRate', 'CompactionFailed', 'CompactionUnreadableFiles',
-      'EventsStreamWriteThrottled', 'Freshness', 'LakeUnreadableRecords', 'LakeWriterDeadLetters', 'LakeWriterIteratorAge',
-      'LateEvents', 'RetrainingFailed',
+      'AggregatorDeadLetters', 'AggregatorIteratorAge', 'ApiServerErrorRate',
+      'EventsStreamWriteThrottled', 'Freshness', 'LakeWriterDeadLetters', 'LakeWriterIteratorAge',
+      'LateEvents', 'RetrainingFailed', 'UnreadableData',
     ]);
     const metricsRead = ofType('AWS::CloudWatch::Alarm').reduce((n, [, a]) => n + (a.Properties.Metrics ? (a.Properties.Metrics as Json[]).filter((m) => m.MetricStat).length : 1), 0);
-    expect(metricsRead).toBe(13);
+    expect(metricsRead).toBe(10);
   });
 
   it('leave no metric unwatched that an operator needs: what has no alarm is on the dashboard', () => {
@@ -189,6 +214,12 @@ describe('alarm topic', () => {
     const keyId = keyedId(keyed.stack.observability.topicKey!);
     expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(keyed.violations).toEqual([]);
+    // Compaction publishes its failed runs to the topic: it may use the key for that.
+    const compactionRole = keyedId(keyed.stack.compaction.compactionFunction.lambdaFunction.role!);
+    const compactionStatements = Object.values(keyedResources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as Json[]).some((x) => JSON.stringify(x) === JSON.stringify({ Ref: compactionRole })))
+      .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
+    expect(compactionStatements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } }));
     const key = keyedResources[keyId].Properties;
     expect(key.EnableKeyRotation).toBe(true);
     expect(key.KeyPolicy.Statement).toContainEqual(
@@ -250,7 +281,7 @@ describe('dashboard', () => {
     for (const name of ['4XXError', '5XXError', 'Latency', 'IncomingRecords', 'IteratorAge', 'Duration', 'ApproximateNumberOfMessagesVisible']) {
       expect(body).toContain(name);
     }
-    for (const name of ['RecordsProcessed', 'DuplicatesDropped', 'LateEvents', 'DynamoDBRequests', 'LakeUnreadableRecords', 'CompactionFilesBefore', 'CompactionFilesAfter']) {
+    for (const name of ['RecordsProcessed', 'DuplicatesDropped', 'LateEvents', 'DynamoDBRequests', 'LakeUnreadableRecords', 'CompactionUnreadableFiles', 'CompactionFilesBefore', 'CompactionFilesAfter']) {
       expect(body).toContain(name);
     }
     for (const c of [stack.eventsStream.stream, stack.stateTables.txState, stack.stateTables.aggregates, stack.lakeWriter.lakeSeen]) {
