@@ -7,6 +7,7 @@
  * every second, posted `eventsPerRequest` to a request. Free tiers are not applied.
  */
 import { prices, tieredCost } from '../../schemas/prices';
+import { COMPACTION_LISTS_PER_RUN } from '../../lambdas/compaction/plan';
 import { settings } from '../../schemas/resources';
 import { TRAINING_HORIZON_DAYS } from '../../lambdas/ml/outcome';
 import type { Inventory, StreamResource, FunctionResource } from './inventory';
@@ -62,6 +63,8 @@ export const emfBytes = (metrics: number) => 140 + 69 * Math.max(1, metrics);
 const TTL_WINDOW_SECONDS = settings.maxEventAgeSeconds.default;
 /** Not measured by the bench: each scheduled or workflow function's run (assumed, stated in the report). */
 const ASSUMED_JOB_RUN_MS = 2000;
+/** Athena bills every query at least 10 MB scanned ("rounded up to the nearest megabyte, with a 10 MB minimum per query"). */
+const ATHENA_MINIMUM_MB = 10;
 /** One SageMaker training job per retraining run, billed per second from instance start (assumed). */
 const ASSUMED_TRAINING_MINUTES = 6;
 /**
@@ -152,6 +155,7 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
     logTo(f.logGroupId, invocationsPerMonth * (LAMBDA_PLATFORM_LOG_BYTES + logBytesPerInvocation));
   };
   const scheduledRuns = new Map<string, number>();
+  const listRequests = new Map<string, number>();
   for (const s of inventory.schedules) scheduledRuns.set(s.targetId, (scheduledRuns.get(s.targetId) ?? 0) + s.runsPerMonth);
   const workflowRuns = inventory.stateMachines.reduce((n, sm) => n + (scheduledRuns.get(sm.id) ?? 0), 0);
   // A run that trains goes through every state (each workflow function once); a run that does not
@@ -196,6 +200,7 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
     }
     const runs = scheduledRuns.get(f.id);
     if (runs) billInvocations(f, 'scheduled runs', runs, 0, ASSUMED_JOB_RUN_MS, 0);
+    if (runs && f.name === 'compaction') listRequests.set(f.name, runs * COMPACTION_LISTS_PER_RUN);
     if (!runs && f.mappings.length === 0 && f.apiIds.length === 0 && workflowRuns > 0 && !f.id.startsWith('CustomCDK')) billInvocations(f, 'workflow runs', workflowInvocations(f), 0, ASSUMED_JOB_RUN_MS, 0);
   }
   unmeasuredFunctions = [...new Set(unmeasuredFunctions)];
@@ -291,6 +296,8 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
     if (gets > 0) add('S3', `${b.name} bucket: ${formatCount(gets)} GET and other requests`, gets * prices.s3.getRequests.usd);
     add('S3', `${b.name} bucket: ${gb.toFixed(1)} GB added this month`, gb * prices.s3.storageGbMonth.usd);
   }
+  for (const [fn, lists] of listRequests) add('S3', `${fn}: ${formatCount(lists)} LIST requests (${COMPACTION_LISTS_PER_RUN} per run)`, lists * prices.s3.putRequests.usd);
+  if (listRequests.size > 0) assume('compaction listings', `${COMPACTION_LISTS_PER_RUN} LIST requests per run (its manifests, raw/, parquet/), one more per 1,000 lake objects past the first of each (not counted: the lake's size is not modelled)`, 'lambdas/compaction/compact.ts listAll');
   assume(
     'S3 requests',
     Object.entries(m.buckets).map(([n, b]) => (b.perInvocation ? `${n}: ${b.perInvocation.puts.toFixed(1)} PUTs per ${b.perInvocation.function} invocation` : `${n}: ${b.putsPerEvent.toFixed(4)} PUTs per event`)).join('; ') || 'none',
@@ -336,6 +343,9 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
     const run = shortRun(sm);
     const transitions = run ? run.states.length : sm.states;
     add('Step Functions', `${sm.id}: ${runs.toFixed(0)} runs × ${transitions} transitions`, runs * transitions * prices.stepFunctions.standardTransitions.usd);
+    const queries = run ? run.athenaQueries : sm.athenaQueries;
+    // The training set's queries scan little on a small lake; each is billed at least 10 MB.
+    if (queries > 0) add('Athena', `${sm.id}: ${runs.toFixed(0)} runs × ${queries} queries (10 MB minimum each)`, (runs * queries * ATHENA_MINIMUM_MB * prices.athena.scannedTb.usd) / 1024 ** 2);
     if (!trains) continue;
     for (const type of sm.trainingInstanceTypes) {
       const hourly = prices.sagemaker.trainingInstanceHour[type];
@@ -363,7 +373,7 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   }
   if (inventory.stateMachines.some((sm) => sm.serverlessMemoryMb.length)) assume('SageMaker Serverless Inference', 'no predictions: nothing while idle', 'the endpoint bills per request; prediction traffic is not modelled');
   assume('free tiers', 'not applied', 'schemas/prices.ts');
-  assume('SQS dead-letter queues, SNS alarm topic, Athena queries, CloudFront console', '$0: billed only per message, notification, TB scanned or request', 'nothing flows through them in steady operation');
+  assume('SQS dead-letter queues, SNS alarm topic, ad-hoc Athena queries, CloudFront console', '$0: billed only per message, notification, TB scanned or request', 'nothing flows through them in steady operation');
 
   const total = lines.reduce((s, l) => s + l.usd, 0);
   return { traffic, eventsPerMonth, requestsPerMonth, lines, total, assumptions, warnings };

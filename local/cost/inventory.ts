@@ -168,6 +168,8 @@ export interface StateMachineResource {
   defaultRun?: WorkflowPath;
   trainingInstanceTypes: string[];
   serverlessMemoryMb: number[];
+  /** Athena queries a run that goes through every state starts. */
+  athenaQueries: number;
 }
 
 export interface Inventory {
@@ -395,6 +397,7 @@ export function readInventory(template: CfnTemplate): Inventory {
       states: (text.match(/\\*"Type\\*":\\*"(Pass|Task|Choice|Wait|Succeed|Fail|Parallel|Map)\\*"/g) ?? []).length,
       trainingInstanceTypes: [...new Set(text.match(/ml\.[a-z0-9]+\.[a-z0-9]+/g) ?? [])],
       serverlessMemoryMb: [...text.matchAll(/MemorySizeInMB\\*"\s*:\s*(\d+)/g)].map((m) => Number(m[1])),
+      athenaQueries: (text.match(/:::athena:startQueryExecution/g) ?? []).length,
     };
   });
 

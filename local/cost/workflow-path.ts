@@ -12,6 +12,8 @@ export interface WorkflowPath {
   states: string[];
   /** Logical ids of the Lambda functions invoked on the path, once per invocation. */
   functionIds: string[];
+  /** Athena queries started on the path (each bills at least 10 MB scanned). */
+  athenaQueries: number;
 }
 
 /**
@@ -33,6 +35,7 @@ export function parseDefinition(definition: Json): Json {
 export function defaultPath(machine: Json): WorkflowPath {
   const states: string[] = [];
   const functionIds: string[] = [];
+  let athenaQueries = 0;
   const walk = (graph: Json) => {
     let name: string | undefined = graph.StartAt;
     const seen = new Set<string>();
@@ -49,11 +52,12 @@ export function defaultPath(machine: Json): WorkflowPath {
         const target = /:::lambda:invoke/.test(String(state.Resource)) ? state.Parameters?.FunctionName : state.Resource;
         const fn = /^\$\{([^}]+)\}$/.exec(String(target ?? ''));
         if (fn) functionIds.push(fn[1]);
+        if (/:::athena:startQueryExecution/.test(String(state.Resource))) athenaQueries++;
       }
       if (state.Type === 'Succeed' || state.Type === 'Fail' || state.End === true) return;
       name = state.Type === 'Choice' ? state.Default : state.Next;
     }
   };
   walk(machine);
-  return { states, functionIds };
+  return { states, functionIds, athenaQueries };
 }

@@ -61,6 +61,10 @@ describe('sdp cost on the synthesized stack', () => {
     expect(lines).toContain(`Step Functions: ${machine.id}: 30 runs × 8 transitions`);
     expect(lines.filter((l) => /retraining-/.test(l))).toEqual(['Lambda: retraining-channels: 61 invocations (workflow runs)', expect.stringMatching(/^Lambda: retraining-channels: .* GB-s/)]);
     expect(idle.assumptions.find((a) => a.what === 'retraining state transitions per run')?.value).toMatch(/the 8 states from NameRun to TooFewAuctions/);
+    // The idle runs' own requests: compaction lists its manifests, raw/ and parquet/ every hour;
+    // the idle retraining run's two UNLOADs are billed Athena's 10 MB minimum each.
+    expect(lines).toContain('S3: compaction: 2.2 k LIST requests (3 per run)');
+    expect(lines).toContain(`Athena: ${machine.id}: 30 runs × 2 queries (10 MB minimum each)`);
     // At traffic the same stack publishes its metrics and retrains every run.
     const busy = report(100, 100);
     expect(busy.components.some((c) => c.item === `${machine.id}: 30 runs × ${machine.states} transitions`)).toBe(true);

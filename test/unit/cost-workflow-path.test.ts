@@ -22,8 +22,8 @@ const machine = {
   },
 };
 
-it("follows Next and each Choice's Default to the first terminal state, entering a Parallel's branches", () => {
-  expect(defaultPath(machine)).toEqual({ states: ['Name', 'Build', 'A', 'B', 'C', 'Enough', 'TooFew'], functionIds: ['Channels', 'Other'] });
+it("follows Next and each Choice's Default to the first terminal state, entering a Parallel's branches, counting its function calls and Athena queries", () => {
+  expect(defaultPath(machine)).toEqual({ states: ['Name', 'Build', 'A', 'B', 'C', 'Enough', 'TooFew'], functionIds: ['Channels', 'Other'], athenaQueries: 1 });
 });
 
 it("reads a DefinitionString joined from strings and tokens, each token as ${LogicalId}", () => {
