@@ -64,6 +64,11 @@ export interface ShardStatus {
   checkpoint?: string;
   /** How far the last read was behind the tip of the shard, as Kinesis reports it. */
   millisBehindLatest?: number;
+  /**
+   * The last read returned no records and was at the tip. kinesalite answers MillisBehindLatest 0
+   * to every read of an open shard, records or not, so only an empty read proves the tip reached.
+   */
+  readToTip?: boolean;
   lastInvokeAt?: number;
   retrying: boolean;
   /** Records read from the shard and not yet checkpointed (buffered or being delivered). */
@@ -130,7 +135,7 @@ export class StreamPoller {
 
   /** True when every shard was read to its tip and everything read was delivered. */
   idle(): boolean {
-    return this.shards().every((s) => s.pending === 0 && s.millisBehindLatest === 0 && !s.retrying);
+    return this.shards().every((s) => s.pending === 0 && s.readToTip === true && !s.retrying);
   }
 
   private async pause(ms: number): Promise<void> {
@@ -222,6 +227,7 @@ export class StreamPoller {
           caughtUp = out.MillisBehindLatest === 0;
           const records = out.Records ?? [];
           received = records.length;
+          state.readToTip = caughtUp && received === 0;
           if (received > 0) {
             if (buffer.length === 0) bufferSince = Date.now();
             buffer.push(...records);
