@@ -572,9 +572,10 @@ program
       `bill the stack as deployed with -c ${tableCapacity.context}=<mode>: synthesized now with it (not with --template). provisioned: capacity = measured units/s ÷ the ${tableCapacity.targetUtilizationPercent} % auto scaling target, at least the minimum, for steady traffic (bursts are throttled and retried until auto scaling catches up)`,
     ).choices([...tableCapacity.modes]),
   )
+  .option('-c, --context <key=value>', 'bill the stack as deployed with this option (cdk deploy -c key=value), synthesized now with it (not with --template); repeatable, e.g. -c sdp:reportsBatchingWindowSeconds=5 -c sdp:dashboard=false', (pair: string, all: string[] = []) => [...all, pair])
   .option('--measurements <file>', 'measured per-event figures (default: perf/cost-measurements.json, written by npm run bench -- cost --measure)')
   .option('--json', 'print the report as JSON')
-  .action((opts: { eventsPerSecond: number; eventsPerRequest: number; eventMix?: string; region: string; template?: string; tableCapacity?: TableCapacityMode; measurements?: string; json?: boolean }) => {
+  .action((opts: { eventsPerSecond: number; eventsPerRequest: number; eventMix?: string; region: string; template?: string; tableCapacity?: TableCapacityMode; context?: string[]; measurements?: string; json?: boolean }) => {
     let mix;
     try {
       mix = opts.eventMix === undefined ? undefined : parseEventMix(opts.eventMix);
@@ -583,7 +584,9 @@ program
     }
     let report;
     try {
-      report = costModule().runCost(join(BIN_DIR, '..'), { eventsPerSecond: opts.eventsPerSecond, eventsPerRequest: opts.eventsPerRequest, mix, region: opts.region, template: opts.template && resolve(opts.template), tableCapacity: opts.tableCapacity, measurements: opts.measurements && resolve(opts.measurements) });
+      const cost = costModule();
+      const context = opts.context && cost.parseContext(opts.context);
+      report = cost.runCost(join(BIN_DIR, '..'), { eventsPerSecond: opts.eventsPerSecond, eventsPerRequest: opts.eventsPerRequest, mix, region: opts.region, template: opts.template && resolve(opts.template), tableCapacity: opts.tableCapacity, context, measurements: opts.measurements && resolve(opts.measurements) });
     } catch (err) {
       throw new UserError((err as Error).message);
     }

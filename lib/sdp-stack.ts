@@ -1,7 +1,7 @@
 // The sdp stack: the ingestion API, the events stream, the aggregator with its tables and (on request, -c sdp:aggregatesFeed=true) the aggregates stream, the reports API, the data lake (lake writer, compaction, Glue catalog, Athena), and observability (alarms to an SNS topic, the sdp dashboard).
 import { Aws, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { aggregatesFeed, feedOutput, resourceOutputs, settings, streamRetention } from '../schemas/resources';
+import { aggregatesFeed, alarmTopicKeyContext, dashboardContext, feedOutput, reportsWindowContext, resourceOutputs, settings, streamRetention } from '../schemas/resources';
 import { Aggregator } from './aggregator';
 import { Analytics, LAKE_START_DATE_DEFAULT } from './analytics';
 import { addApiIndex } from './api-index';
@@ -146,9 +146,9 @@ export class SdpStack extends Stack {
       },
       alarmEmail: alarmEmail.valueAsString,
       // `cdk deploy -c sdp:alarmTopicKey=true`: the alarm topic under a customer managed key ($1 a month).
-      topicKey: contextFlag(this, 'sdp:alarmTopicKey'),
+      topicKey: contextFlag(this, alarmTopicKeyContext),
       // `cdk deploy -c sdp:dashboard=false`: no dashboard ($3 a month at list price; the alarms stay).
-      dashboard: contextFlag(this, 'sdp:dashboard', true),
+      dashboard: contextFlag(this, dashboardContext, true),
     });
 
     const baseUrl = this.ingestionApi.restApi.url;
@@ -215,9 +215,6 @@ export class SdpStack extends Stack {
     });
   }
 }
-
-/** The context key of the aggregator's batching window (settings.reportsBatchingWindowSeconds). */
-export const reportsWindowContext = 'sdp:reportsBatchingWindowSeconds';
 
 /** A whole-number context value within [min, max] (`cdk deploy -c key=N`), else synth fails; `byDefault` when unset. */
 export function contextInteger(scope: Construct, key: string, { byDefault, min, max }: { byDefault: number; min: number; max: number }): number {

@@ -93,6 +93,28 @@ export const tableCapacity = {
 
 export type TableCapacityMode = (typeof tableCapacity.modes)[number];
 
+/** The aggregator's batching window, `cdk deploy -c sdp:reportsBatchingWindowSeconds=N` (settings.reportsBatchingWindowSeconds). */
+export const reportsWindowContext = 'sdp:reportsBatchingWindowSeconds';
+/** The alarm topic under a customer managed key ($1 a month), `-c sdp:alarmTopicKey=true`. */
+export const alarmTopicKeyContext = 'sdp:alarmTopicKey';
+/** The CloudWatch dashboard ($3 a month at list price), on unless `-c sdp:dashboard=false`. */
+export const dashboardContext = 'sdp:dashboard';
+
+/**
+ * Every context value the stack reads (`cdk deploy -c key=value`), with what it changes: the
+ * deploy options. `sdp cost -c key=value` prices the stack synthesized with them and refuses a key
+ * not listed here (the stack would ignore it, and the bill would not change).
+ */
+export const deployOptions: Readonly<Record<string, string>> = {
+  [aggregatesFeed.context]: 'true: the aggregates stream (a feed of every row revision) and the lake\'s aggregates table',
+  [streamRetention.context]: `hours the events stream keeps records (${streamRetention.minHours}..${streamRetention.maxHours}): the window to redrive a dead-lettered batch`,
+  [tableCapacity.context]: `${tableCapacity.modes.join(' or ')}: how the state tables are billed`,
+  [tableCapacity.maxContext]: 'the auto scaling maximum of provisioned tables, per table and dimension',
+  [reportsWindowContext]: 'seconds the aggregator gathers records per batch (0..300): fewer row writes, later reports',
+  [alarmTopicKeyContext]: 'true: the alarm topic under a customer managed key',
+  [dashboardContext]: 'false: no CloudWatch dashboard',
+};
+
 export const tables = {
   /** Per-auction join state: the bid's campaign and event times, which events were seen. */
   txState: {

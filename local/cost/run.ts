@@ -4,7 +4,7 @@
  */
 import { join, relative } from 'node:path';
 import { pricedRegions } from '../../schemas/prices';
-import { tableCapacity, type TableCapacityMode } from '../../schemas/resources';
+import { deployOptions, reportsWindowContext, tableCapacity, type TableCapacityMode } from '../../schemas/resources';
 import { costReport, type CostReport, type Traffic } from './bill';
 import { readInventory } from './inventory';
 import { loadMeasurements, MEASUREMENTS_FILE } from './measurements';
@@ -18,6 +18,21 @@ export interface CostOptions extends Traffic {
   measurements?: string;
   /** Bill the stack as synthesized with -c sdp:tableCapacity=<mode> (not with `template`). */
   tableCapacity?: TableCapacityMode;
+  /** Bill the stack as synthesized with these deploy options (`-c key=value`; not with `template`). */
+  context?: Record<string, string>;
+}
+
+/** Parses `key=value` deploy options; refuses keys the stack does not read (deployOptions). */
+export function parseContext(pairs: readonly string[]): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`-c ${pair}: give key=value, e.g. -c ${reportsWindowContext}=5`);
+    const key = pair.slice(0, at);
+    if (!(key in deployOptions)) throw new Error(`-c ${key}: not a context value the stack reads (${Object.keys(deployOptions).join(', ')})`);
+    context[key] = pair.slice(at + 1);
+  }
+  return context;
 }
 
 /** The report; throws a one-line Error for a region the price table does not price, or a bad template or measurements file. */
@@ -26,7 +41,8 @@ export function runCost(root: string, options: CostOptions): CostReport {
   const measurementsFile = options.measurements ?? join(root, MEASUREMENTS_FILE);
   const measurements = loadMeasurements(measurementsFile);
   if (options.tableCapacity && options.template) throw new Error('--table-capacity prices the stack synthesized with that option; a --template already says how its tables are billed: give one or the other');
-  const { template, origin } = loadTemplate(root, options.template, options.tableCapacity && { [tableCapacity.context]: options.tableCapacity });
+  const context = { ...options.context, ...(options.tableCapacity && { [tableCapacity.context]: options.tableCapacity }) };
+  const { template, origin } = loadTemplate(root, options.template, Object.keys(context).length > 0 ? context : undefined);
   const inventory = readInventory(template);
   const shown = relative(root, measurementsFile) || measurementsFile;
   return costReport(inventory, measurements, options, { region: options.region, template: origin, measurementsFile: shown.startsWith('..') ? measurementsFile : shown });

@@ -2,8 +2,9 @@
  * `sdp cost` as a user runs it: --help, the JSON report's shape and figures on a small hand-made
  * template (the same stack and measurements the unit tests price by hand), the committed
  * measurements file read by default, --table-capacity provisioned, and one-line errors for a region
- * the price table does not price, a file that is not a template, an unknown event type and a
- * table capacity mode it does not know or given with --template.
+ * the price table does not price, a file that is not a template, an unknown event type, a
+ * table capacity mode it does not know or given with --template, and deploy options (-c) the stack
+ * does not read, malformed, refused by the stack or given with --template; -c prices the options.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ describe('sdp cost', () => {
   it('--help lists the options', async () => {
     const { code, stdout } = await sdp(['--help']);
     expect(code).toBe(0);
-    for (const option of ['--events-per-second', '--events-per-request', '--event-mix', '--region', '--template', '--table-capacity', '--measurements', '--json']) expect(stdout).toContain(option);
+    for (const option of ['--events-per-second', '--events-per-request', '--event-mix', '--region', '--template', '--table-capacity', '--context', '--measurements', '--json']) expect(stdout).toContain(option);
   });
 
   it('--json: the bill at the traffic, idle, per million events, its components and assumptions', async () => {
@@ -75,7 +76,25 @@ describe('sdp cost', () => {
     expect(report.assumptions.map((a: { what: string }) => a.what)).toEqual(expect.arrayContaining(['DynamoDB provisioned capacity', 'steady traffic']));
   }, 60_000);
 
+  it('-c key=value: the stack synthesized with those deploy options, priced; a 5 s reports window writes fewer rows', async () => {
+    const bill = async (args: string[]) => {
+      const { code, stdout, lines } = await sdp(['--json', '--events-per-second', '100', ...args]);
+      expect({ code, lines }).toEqual({ code: 0, lines: [] });
+      return JSON.parse(stdout) as { template: string; total: number; idleTotal: number; components: { item: string; usd: number }[] };
+    };
+    const rows = (r: Awaited<ReturnType<typeof bill>>) => r.components.find((c) => /^aggregates: .* write units/.test(c.item))!.usd;
+    const windowed = await bill(['-c', 'sdp:reportsBatchingWindowSeconds=5', '-c', 'sdp:dashboard=false']);
+    const plain = await bill(['-c', 'sdp:reportsBatchingWindowSeconds=0']);
+    expect(windowed.template).toBe('synthesized now with -c sdp:reportsBatchingWindowSeconds=5 -c sdp:dashboard=false');
+    expect(rows(windowed)).toBeLessThan(rows(plain));
+    expect(plain.idleTotal - windowed.idleTotal).toBeCloseTo(3, 2); // the dashboard
+  }, 120_000);
+
   it.each([
+    [['-c', 'sdp:shards=4'], 'sdp: -c sdp:shards: not a context value the stack reads (sdp:aggregatesFeed, sdp:streamRetentionHours, sdp:tableCapacity, sdp:maxTableCapacity, sdp:reportsBatchingWindowSeconds, sdp:alarmTopicKey, sdp:dashboard)'],
+    [['-c', 'sdp:dashboard'], 'sdp: -c sdp:dashboard: give key=value, e.g. -c sdp:reportsBatchingWindowSeconds=5'],
+    [['-c', 'sdp:reportsBatchingWindowSeconds=soon'], 'sdp: context sdp:reportsBatchingWindowSeconds must be a whole number from 0 to 300, got "soon"'],
+    [['-c', 'sdp:dashboard=false', '--template', templateFile], 'sdp: a template file and context values (sdp:dashboard): the template was synthesized with its own, give one or the other'],
     [['--table-capacity', 'provisioned', '--template', templateFile], 'sdp: --table-capacity prices the stack synthesized with that option; a --template already says how its tables are billed: give one or the other'],
     [['--table-capacity', 'fixed'], "sdp: error: option '--table-capacity <mode>' argument 'fixed' is invalid. Allowed choices are on-demand, provisioned. (see sdp cost --help)"],
     [['--region', 'eu-west-1'], "sdp: error: option '--region <region>' argument 'eu-west-1' is invalid. no prices for region eu-west-1: the price table (schemas/prices.ts) prices us-east-1 (see sdp cost --help)"],

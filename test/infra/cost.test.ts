@@ -10,7 +10,7 @@ import { FREE_TYPES, PRICED_TYPES, readInventory } from '../../local/cost/invent
 import { costReport } from '../../local/cost/bill';
 import { loadMeasurements, MEASUREMENTS_FILE } from '../../local/cost/measurements';
 import type { CfnTemplate } from '../../local/cost/template';
-import { reportsWindowContext } from '../../lib/sdp-stack';
+import { reportsWindowContext } from '../../schemas/resources';
 
 const template = synthesize({ bundling: false }).template.toJSON() as CfnTemplate;
 const inventory = readInventory(template);
