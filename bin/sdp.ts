@@ -17,7 +17,7 @@ import { formatCsv, formatJson, formatTable } from '../local/format';
 import { pricedRegions } from '../schemas/prices';
 import { formatCostReport, parseEventMix } from '../local/cost/report';
 import { getJson } from '../local/get-json';
-import { jobRuns, recordedJobs, runJob, runJobAfterCurrent } from '../local/jobs';
+import { jobRuns, recordedJobs, runJob, runJobAfterCurrent, TRAINING_JOB } from '../local/jobs';
 import type { AuditRow } from '../local/audit';
 import type { DeadLetter } from '../local/dead-letters';
 import type { RedriveOutcome } from '../local/redrive';
@@ -607,7 +607,7 @@ program
     const inFlight = await waitForInFlight(outputs, opts.wait, ['lake-writer-events']);
     if (inFlight > 0) throw new UserError(`${inFlight} events still on their way to the lake after ${opts.wait} s: train when it has caught up (sdp status shows the lake writer's lag), or pass a longer --wait`);
     const s3 = emulators().emulatorS3Client(outputs.S3Endpoint);
-    const { TRAINING_JOB, trainingSummary } = lazy<typeof import('../local/training-job')>('local/training-job');
+    const { trainingSummary } = lazy<typeof import('../local/training-job')>('local/training-job');
     const { trainModel } = lazy<typeof import('../local/trainer')>('local/trainer');
     const { localLakeRoot } = lakeSql();
     let report: TrainingReport;

@@ -52,7 +52,7 @@ export class Aggregator extends Construct {
         [settings.allowedLatenessSeconds.env]: String(settings.allowedLatenessSeconds.default),
         // Its default (7 days), or the stream's retention when longer (-c sdp:streamRetentionHours):
         // a replay must find the state of every event it re-reads.
-        [settings.txStateTtlSeconds.env]: String(stateTtlSeconds('txStateTtlSeconds', streamRetentionSeconds(props.eventsStream))),
+        [settings.txStateTtlSeconds.env]: String(stateTtlSeconds(settings.txStateTtlSeconds.default, streamRetentionSeconds(props.eventsStream))),
         // How long the journal keeps dead-letter evidence (journal.ts: a day past the retention, at least 8 days).
         [settings.eventsStreamRetentionSeconds.env]: String(streamRetentionSeconds(props.eventsStream)),
         ...props.functionProps?.environment,

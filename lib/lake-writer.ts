@@ -54,7 +54,7 @@ export class LakeWriter extends Construct {
       ...(props.aggregatesStream ? { [streams.aggregates.env]: props.aggregatesStream.streamName } : {}),
       // How long a lake-seen row outlives the write of the auction's last event.
       // Its default (8 days), or a day more than a longer retention (-c sdp:streamRetentionHours).
-      [settings.lakeSeenTtlSeconds.env]: String(stateTtlSeconds('lakeSeenTtlSeconds', streamRetentionSeconds(props.eventsStream), 24 * 3600)),
+      [settings.lakeSeenTtlSeconds.env]: String(stateTtlSeconds(settings.lakeSeenTtlSeconds.default, streamRetentionSeconds(props.eventsStream), 24 * 3600)),
       // How long a copy of an event can still be re-read: a state must outlive it (select.ts).
       [settings.eventsStreamRetentionSeconds.env]: String(streamRetentionSeconds(props.eventsStream)),
       ...props.functionProps?.environment,

@@ -1,6 +1,7 @@
 // The sdp stack: the ingestion API, the events stream, the aggregator with its tables and (on request, -c sdp:aggregatesFeed=true) the aggregates stream, the reports API, the data lake (lake writer, compaction, Glue catalog, Athena), and observability (alarms to an SNS topic, the sdp dashboard).
 import { Aws, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { contextFlag, contextInteger } from './context';
 import { aggregatesFeed, alarmTopicKeyContext, dashboardContext, feedOutput, reportsWindowContext, resourceOutputs, settings, streamRetention } from '../schemas/resources';
 import { Aggregator } from './aggregator';
 import { Analytics, LAKE_START_DATE_DEFAULT } from './analytics';
@@ -216,35 +217,17 @@ export class SdpStack extends Stack {
   }
 }
 
-/** A whole-number context value within [min, max] (`cdk deploy -c key=N`), else synth fails; `byDefault` when unset. */
-export function contextInteger(scope: Construct, key: string, { byDefault, min, max }: { byDefault: number; min: number; max: number }): number {
-  const value: unknown = scope.node.tryGetContext(key);
-  if (value === undefined) return byDefault;
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`context ${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-/** A boolean context value (`cdk deploy -c key=true`, or cdk.json's context): true or false, else synth fails; `byDefault` when unset. */
-export function contextFlag(scope: Construct, key: string, byDefault = false): boolean {
-  const value: unknown = scope.node.tryGetContext(key);
-  if (value === undefined) return byDefault;
-  if (value === false || value === 'false') return false;
-  if (value === true || value === 'true') return true;
-  throw new Error(`context ${key} must be true or false, got ${JSON.stringify(value)}`);
-}
-
 /**
  * The events stream's retention, hours: `-c sdp:streamRetentionHours=N` (schemas/resources.ts
  * streamRetention), a whole number from 24 to 8760 ("A Kinesis data stream stores records from 24
  * hours by default, up to 8760 hours (365 days)", Kinesis Developer Guide), else synth fails.
  */
 export function streamRetentionHours(scope: Construct): number {
-  const value: unknown = scope.node.tryGetContext(streamRetention.context);
-  if (value === undefined) return settings.eventsStreamRetentionSeconds.default / 3600;
-  const hours = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  if (!Number.isInteger(hours) || hours < streamRetention.minHours || hours > streamRetention.maxHours) {
-    throw new Error(`context ${streamRetention.context} must be a whole number of hours from ${streamRetention.minHours} to ${streamRetention.maxHours} (Kinesis keeps records 24 hours to 365 days), got ${JSON.stringify(value)}`);
-  }
-  return hours;
+  return contextInteger(scope, streamRetention.context, {
+    byDefault: settings.eventsStreamRetentionSeconds.default / 3600,
+    min: streamRetention.minHours,
+    max: streamRetention.maxHours,
+    unit: 'hours',
+    why: 'Kinesis keeps records 24 hours to 365 days',
+  });
 }

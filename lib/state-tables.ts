@@ -3,6 +3,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { tableCapacity, tables, type TableCapacityMode, type TableDef } from '../schemas/resources';
+import { contextInteger } from './context';
 
 /** How a table whose traffic grows with events is billed (schemas/resources.ts tableCapacity). */
 export type TableCapacity = { readonly mode: 'on-demand' } | { readonly mode: 'provisioned'; readonly maxCapacity: number };
@@ -86,12 +87,14 @@ export function tableCapacityFromContext(scope: Construct): TableCapacity {
     if (max !== undefined) throw new Error(`context ${tableCapacity.maxContext} applies only with ${tableCapacity.context}=provisioned (on-demand tables have no capacity to bound)`);
     return { mode: 'on-demand' };
   }
-  if (max === undefined) return { mode: 'provisioned', maxCapacity: tableCapacity.defaultMaxCapacity };
-  const n = typeof max === 'number' ? max : typeof max === 'string' && /^\d+$/.test(max.trim()) ? Number(max) : NaN;
-  if (!Number.isInteger(n) || n < tableCapacity.minCapacity || n > tableCapacity.maxCapacityQuota) {
-    throw new Error(`context ${tableCapacity.maxContext} must be a whole number of capacity units from ${tableCapacity.minCapacity} to ${tableCapacity.maxCapacityQuota} (DynamoDB's default table quota), got ${JSON.stringify(max)}`);
-  }
-  return { mode: 'provisioned', maxCapacity: n };
+  const maxCapacity = contextInteger(scope, tableCapacity.maxContext, {
+    byDefault: tableCapacity.defaultMaxCapacity,
+    min: tableCapacity.minCapacity,
+    max: tableCapacity.maxCapacityQuota,
+    unit: 'capacity units',
+    why: "DynamoDB's default table quota",
+  });
+  return { mode: 'provisioned', maxCapacity };
 }
 
 function attribute(key: { name: string; type: 'S' | 'N' }): dynamodb.Attribute {

@@ -9,8 +9,6 @@ import { jobRuns, TRAINING_JOB } from './jobs';
 import { localLakeRoot } from './lake-sql';
 import { countKnownAuctions, trainModel, type TrainingReport } from './trainer';
 
-export { TRAINING_JOB };
-
 /** The figures a training run records (jobs keep the scalar ones). */
 export function trainingSummary(report: TrainingReport) {
   return {

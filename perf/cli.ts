@@ -13,10 +13,10 @@ import { performance } from 'node:perf_hooks';
 import { PlatformProcess } from './support/platform-process';
 import { progress, type BenchResult, type Figure } from './support/report';
 import { median } from './support/stats';
+import { SDP } from './support/sdp';
 
 export const cliDefaults = { runs: 15 };
 
-const SDP = join(__dirname, '..', 'bin', 'sdp.js');
 const GOAL_SECONDS = 0.3;
 
 interface Case {

@@ -6,16 +6,12 @@
  * answers 200. Figures: seconds from the start of `sdp local` to each step's end; the goal is the
  * first answered prediction within 300 s.
  */
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { waitFor } from '../local/wait';
 import { startPlatform } from '../test/support/platform';
 import { progress, type BenchResult } from './support/report';
+import { runSdp } from './support/sdp';
 
-const run = promisify(execFile);
-const SDP = join(__dirname, '..', 'bin', 'sdp.js');
 
 export const firstPredictionDefaults = {
   /** Auctions `sdp generate` sends (the README's figure). */
@@ -32,7 +28,7 @@ export async function runFirstPrediction(options: FirstPredictionOptions): Promi
   const since = () => (performance.now() - started) / 1000;
   progress('sdp local (a fresh data directory, default settings)');
   const platform = await startPlatform({ timeoutMs: FIRST_PREDICTION_GOAL_SECONDS * 1000 });
-  const sdp = (args: string[]) => run(process.execPath, [SDP, ...args, '--data-dir', platform.dataDir], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SDP_DATA_DIR: '' } });
+  const sdp = (args: string[]) => runSdp([...args, '--data-dir', platform.dataDir], { ...process.env, SDP_DATA_DIR: '' });
   try {
     const ready = since();
     progress(`sdp generate --auctions ${options.auctions} --rate ${options.rate}`);

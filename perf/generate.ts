@@ -3,15 +3,11 @@
  * platform started for the run (perf/support/platform-process.ts), as a user runs it: a separate
  * process, timed by itself. Figures: events/s sent (goal ≥ 5,000), requests, events per request.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { SendResult } from '../local/send';
 import { PlatformProcess } from './support/platform-process';
 import { progress, type BenchResult } from './support/report';
+import { runSdp } from './support/sdp';
 
-const run = promisify(execFile);
-const SDP = join(__dirname, '..', 'bin', 'sdp.js');
 
 export const generateDefaults = {
   /** Auctions generated (about 1.75 events each, resends included). */
@@ -28,7 +24,7 @@ export async function runGenerate(options: GenerateOptions): Promise<BenchResult
   const platform = await PlatformProcess.start({ shards: options.shards });
   try {
     progress(`sdp generate --auctions ${options.auctions} (every other option at its default)`);
-    const { stdout } = await run(process.execPath, [SDP, 'generate', '--auctions', String(options.auctions), '--url', platform.outputs.UrlForAPI, '--json'], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await runSdp(['generate', '--auctions', String(options.auctions), '--url', platform.outputs.UrlForAPI, '--json']);
     const summary = JSON.parse(stdout) as { events: number; sent: SendResult & { seconds: number } };
     const { sent } = summary;
     return {

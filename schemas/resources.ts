@@ -55,8 +55,8 @@ export const streamRetention = { context: 'sdp:streamRetentionHours', minHours: 
  * the retention plus `marginSeconds` is longer (never shorter: the defaults also dedupe resends of
  * events up to MAX_EVENT_AGE_SECONDS old).
  */
-export function stateTtlSeconds(name: 'txStateTtlSeconds' | 'lakeSeenTtlSeconds', retentionSeconds: number, marginSeconds = 0): number {
-  return Math.max(settings[name].default, retentionSeconds + marginSeconds);
+export function stateTtlSeconds(defaultSeconds: number, retentionSeconds: number, marginSeconds = 0): number {
+  return Math.max(defaultSeconds, retentionSeconds + marginSeconds);
 }
 
 /** False when the environment says the stack has no aggregates stream (aggregatesFeed). */

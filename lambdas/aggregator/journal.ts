@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { batchGet } from '../commons/dynamo-batch';
 import { unlessConditionFails } from '../commons/dynamo-conditions';
-import { aggregatorTimeoutSeconds, readSetting } from '../../schemas/resources';
+import { aggregatorTimeoutSeconds, readSetting, stateTtlSeconds } from '../../schemas/resources';
 import { fenceAttribute } from './store';
 import { rowKey } from './plan';
 
@@ -72,7 +72,7 @@ export interface Evidence extends SeqRange {
 const JOURNAL_ENTRY = 'journal';
 const EVIDENCE = 'evidence#';
 /** Evidence outlives the events stream's retention (a day more, 8 days at least), after which no batch can be replayed. */
-const EVIDENCE_TTL_SECONDS = Math.max(8 * 24 * 3600, readSetting('eventsStreamRetentionSeconds') + 24 * 3600);
+const EVIDENCE_TTL_SECONDS = stateTtlSeconds(8 * 24 * 3600, readSetting('eventsStreamRetentionSeconds'), 24 * 3600);
 
 export function covers(outer: SeqRange, inner: SeqRange): boolean {
   return outer.first <= inner.first && inner.last <= outer.last;

@@ -45,7 +45,6 @@ import {
   partitionPath,
   partitionPrefix,
   rawKey,
-  tablePrefix,
   type CompactionManifest,
   type LakeFormat,
   type LakeRow,
@@ -297,10 +296,11 @@ class Run {
   async listAll(): Promise<Map<string, ObjectInfo>> {
     const manifests = await this.lake.list(COMPACTION_PREFIX);
     // One listing per format, not per table: an idle run makes 3 LIST requests, not 13 (S3 bills
-    // each, $0.005 per 1,000), and a large lake fewer part-filled pages. Keys of other folders are left out.
-    const prefixes = (['raw', 'parquet'] as const).flatMap((format) => LAKE_TABLES.map((table) => tablePrefix(format, table)));
-    for (const format of ['raw', 'parquet'] as const) {
-      for (const [k, v] of await this.lake.list(`${LAKE_PREFIXES[format]}/`)) if (prefixes.some((p) => k.startsWith(p))) this.objects.set(k, v);
+    // each, $0.005 per 1,000), and a large lake fewer part-filled pages. Keys of other folders
+    // (`<format>/<table>/…` with a table the lake does not have) are left out.
+    const tables = new Set<string>(LAKE_TABLES);
+    for (const prefix of Object.values(LAKE_PREFIXES)) {
+      for (const [k, v] of await this.lake.list(`${prefix}/`)) if (tables.has(k.split('/')[1])) this.objects.set(k, v);
     }
     this.progress('list', `${this.objects.size} lake objects, ${manifests.size} manifests`);
     return manifests;

@@ -193,10 +193,10 @@ export function splitRows<R>(rows: readonly R[], count: number): R[][] {
 // ---------------------------------------------------------------------------------------------
 // Manifests: recovery and visibility
 
-/** A manifest is left by a crash, or is being worked on by a run still going, for at most this long. */
 /** LIST requests of a run on a lake of under 1,000 objects per format: the manifests, then raw/ and parquet/ (compact.ts listAll). */
 export const COMPACTION_LISTS_PER_RUN = 1 + Object.keys(LAKE_PREFIXES).length;
 
+/** A manifest is left by a crash, or is being worked on by a run still going, for at most this long. */
 export const DEFAULT_STALE_MANIFEST_MS = 15 * 60_000;
 
 export type RecoveryAction =

@@ -58,6 +58,12 @@ function filesOf(groups: LakeGroup[], fileId: string) {
   ]);
 }
 
+/** Logs what a batch could not read (written to errors/) and counts it on the shared UnreadableData metric. */
+function reportUnreadable(what: string, count: number, fileId: string): void {
+  logger.error(`unreadable ${what} written to errors/`, { count, fileId });
+  emitUnreadableData(count);
+}
+
 function errorFile(fileId: string, unreadable: Unreadable[]) {
   return { key: errorsKey(fileId), body: toNdjsonGzip(unreadable), contentType: 'application/x-ndjson' };
 }
@@ -82,9 +88,8 @@ async function writeEvents(records: KinesisStreamRecord[], fileId: string): Prom
   metrics.addMetric('LakeEventsWritten', MetricUnit.Count, events.length);
   metrics.addMetric('LakeDuplicatesSkipped', MetricUnit.Count, decoded.length - events.length);
   if (unreadable.length > 0) {
-    logger.error('unreadable records written to errors/', { count: unreadable.length, fileId });
+    reportUnreadable('records', unreadable.length, fileId);
     metrics.addMetric('LakeUnreadableRecords', MetricUnit.Count, unreadable.length);
-    emitUnreadableData(unreadable.length);
   }
   return events.length;
 }
@@ -105,10 +110,7 @@ async function writeAggregates(records: KinesisStreamRecord[], fileId: string): 
   const files = filesOf(aggregateGroups(rows), fileId);
   if (unreadable.length > 0) files.push(errorFile(fileId, unreadable));
   await putObjects(files);
-  if (unreadable.length > 0) {
-    logger.error('unreadable aggregate records written to errors/', { count: unreadable.length, fileId });
-    emitUnreadableData(unreadable.length);
-  }
+  if (unreadable.length > 0) reportUnreadable('aggregate records', unreadable.length, fileId);
   return rows.length;
 }
 

@@ -3,14 +3,10 @@
  * an operator runs) against a benchmark platform's data directory. The lake writer batches for a
  * few seconds, so a mismatch right after a drain is retried until the deadline.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { AuditRow } from '../../local/audit';
 import { sleep } from './stats';
+import { runSdp } from './sdp';
 
-const run = promisify(execFile);
-const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
 
 export interface AuditOutcome {
   inFlight: number;
@@ -22,7 +18,7 @@ export interface AuditOutcome {
 }
 
 async function auditOnce(dataDir: string, waitSeconds: number): Promise<Omit<AuditOutcome, 'attempts' | 'seconds'>> {
-  const result = await run(process.execPath, [SDP, 'audit', '--json', '--wait', String(waitSeconds), '--data-dir', dataDir], { maxBuffer: 64 * 1024 * 1024 }).then(
+  const result = await runSdp(['audit', '--json', '--wait', String(waitSeconds), '--data-dir', dataDir]).then(
     (r) => r.stdout,
     (err: { stdout?: string; message: string }) => {
       if (!err.stdout) throw new Error(`sdp audit failed: ${err.message}`);
