@@ -26,3 +26,14 @@ export function totalsOf(item: Record<string, unknown>): Totals {
   for (const c of COUNTERS) totals[c] = (item[c] as number | undefined) ?? 0;
   return totals;
 }
+
+/**
+ * The row layout of declared aggregations (schemas/pipeline.ts), in the `aggregates` table: key
+ * `group` (S), this function's value, and `period` (N), the window's start in epoch seconds;
+ * attributes `aggregation`, each group field under its own name, each measure under its name
+ * (min and max absent until a value arrives), `late_events`, `revision`, `updated_at`, and the
+ * aggregator's per-shard fences.
+ */
+export function groupKey(aggregation: string, values: readonly (string | number | boolean)[]): string {
+  return `${aggregation}#${JSON.stringify(values)}`;
+}

@@ -7,7 +7,7 @@
  * fields they must get right.
  */
 import { z } from 'zod';
-import { campaignItemId, id, price, text } from './fields';
+import { campaignItemId, clientTimestamp, id, price, text } from './fields';
 
 export const EVENT_TYPES = ['bid', 'impression', 'click'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -15,11 +15,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 // Field limits (ids, text, prices, campaign ids) are defined once, in ./fields.
 const optionalText = text().optional();
 
-/** ISO 8601 date-time with an offset (or Z), or epoch milliseconds. */
-export const clientTimestamp = z.union([
-  z.iso.datetime({ offset: true }),
-  z.number().int('must be an integer (epoch milliseconds)').min(0).max(8.64e15),
-]);
+export { clientTimestamp } from './fields';
 
 const common = { tx_id: id(), timestamp: clientTimestamp.optional() };
 

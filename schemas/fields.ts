@@ -34,6 +34,12 @@ export const text = () => z.string().refine(isWellFormedText, WELL_FORMED_MESSAG
 /** A required identifier: trimmed, non-empty, well-formed, within the text limit. */
 export const id = () => z.string().trim().min(FIELD_LIMITS.textLength.min, 'must be a non-empty string').refine(isWellFormedText, WELL_FORMED_MESSAGE).max(FIELD_LIMITS.textLength.max);
 
+/** A client's time of an event: ISO 8601 date-time with an offset (or Z), or epoch milliseconds. */
+export const clientTimestamp = z.union([
+  z.iso.datetime({ offset: true }),
+  z.number().int('must be an integer (epoch milliseconds)').min(0).max(8.64e15),
+]);
+
 /** An integer price within the price limits. */
 export const price = () => z.number().int('must be an integer').min(FIELD_LIMITS.price.min).max(FIELD_LIMITS.price.max);
 
