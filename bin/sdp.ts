@@ -190,10 +190,12 @@ program
   .addOption(new Option('--retrain-interval <minutes>', 'minutes between checks for retraining the bid-win model (0: off)').default(30).argParser(nonNegativeInt('retrain interval')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
   .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click and /predictions, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
+  .addOption(new Option('--pipeline <name or file>', 'a pipeline to run: a shipped one (adtech, telemetry) or a pipeline file (export default definePipeline(...)); repeat to run several side by side (default: adtech, or the JSON array in SDP_PIPELINES)').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]))
   .option('--json', 'print the outputs as one JSON line once ready')
-  .action(async (opts: { dataDir: string; port: number; shards?: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; pipeline?: string[]; port: number; shards?: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
     const { LocalPlatform } = platformModule();
     const platform = new LocalPlatform({
+      pipelines: opts.pipeline,
       apiKey: opts.apiKey,
       compactionIntervalMinutes: opts.compactionInterval,
       retrainIntervalMinutes: opts.retrainInterval,

@@ -14,6 +14,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { readSetting, resourceName, settings, tables } from '../../schemas/resources';
 import { campaignItemIdFromDigits } from '../../schemas/fields';
 import { activePipeline } from '../../schemas/active-pipeline';
+import { reportResource } from '../../schemas/api-index';
 import type { AggregationSpec, FieldValue } from '../../schemas/pipeline';
 import { dynamo } from '../commons/clients';
 import { error, json, readableFromAnyOrigin } from '../commons/http';
@@ -27,11 +28,6 @@ import { parseSlidingParams, readRange, slidingWindows, windowStarts, MAX_WINDOW
 /** The ad-tech route's campaign id, as the group parser reads it (kept for the field-limits test, which holds every route to the same limits). */
 export function parseCampaignId(raw: string | undefined): number | undefined {
   return campaignItemIdFromDigits(raw);
-}
-
-/** The report route's path under the API: `/reports/<route>` and one `{field}` segment per group field. */
-export function reportResource(aggregation: AggregationSpec): string {
-  return `/reports/${aggregation.route}/${aggregation.groupBy.map((g) => `{${g.name}}`).join('/')}`;
 }
 
 /** The aggregation a resource path serves, and whether it is the roll-up route. */
