@@ -112,7 +112,7 @@ export class IngestionApi extends Construct {
 
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       restApiName: `${Stack.of(this).stackName}-api`,
-      description: 'sdp: event ingestion and campaign reports',
+      description: 'sdp: event ingestion and reports',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       cloudWatchRole: props.cloudWatchRole ?? true,
       deployOptions: {
