@@ -26,7 +26,7 @@ import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute, type HealthSources } from './health';
 import { apiIndex, ingestRoute, reportRoutes } from '../schemas/api-index';
-import { activePipeline, loadPipelines, usePipeline } from '../schemas/active-pipeline';
+import { activePipeline, loadPipelines, PIPELINES_ENV, pipelineEnv, usePipeline } from '../schemas/active-pipeline';
 import type { Pipeline } from '../schemas/pipeline';
 import { DataDirLock } from './data-dir-lock';
 import { DEFAULT_SHARDS } from './shard-limits';
@@ -119,8 +119,16 @@ export function handlerEnvironment(
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
   };
   if (options.aggregationPeriodSeconds !== undefined) env[settings.aggregationPeriodSeconds.env] = String(options.aggregationPeriodSeconds);
+  const pipelines = join(platform.DataDir, PIPELINES_FILE);
+  if (existsSync(pipelines)) env[PIPELINES_ENV] = readFileSync(pipelines, 'utf8').trim();
   return env;
 }
+
+/**
+ * The pipelines a platform on a data dir runs, written at its start: what commands running a
+ * handler's code beside it (sdp dlq redrive) run too (handlerEnvironment gives it as SDP_PIPELINES).
+ */
+export const PIPELINES_FILE = 'pipelines.json';
 
 /** The predict function's calls and run times, as Lambda's Invocations and Duration measure them in AWS. */
 function measuringCalls(handler: ProxyHandler, modelServer: ModelServer): ProxyHandler {
@@ -184,6 +192,9 @@ export class LocalPlatform {
       usePipeline(pipeline, files);
     }
     const pipeline = activePipeline();
+    const running = pipelineEnv()[PIPELINES_ENV];
+    if (running !== undefined) writeFileSync(join(dataDir, PIPELINES_FILE), `${running}\n`);
+    else rmSync(join(dataDir, PIPELINES_FILE), { force: true });
     for (const warning of checkStateFiles(dataDir)) this.log(warning);
     this.log(`starting emulators in ${dataDir}`);
     const [kinesisEmu, dynamoEmu, s3Emu] = await Promise.all([
