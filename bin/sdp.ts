@@ -15,6 +15,7 @@ import { DEFAULT_SHARDS, MAX_LOCAL_SHARDS } from '../local/shard-limits';
 import { lakeBucket, settings, streams, tableCapacity, type TableCapacityMode } from '../schemas/resources';
 import { formatCsv, formatJson, formatTable } from '../local/format';
 import { pricedRegions } from '../schemas/prices';
+import { SHIPPED_PIPELINES } from '../pipelines/index';
 import { formatCostReport, parseEventMix } from '../local/cost/report';
 import { getJson } from '../local/get-json';
 import { jobRuns, recordedJobs, runJob, runJobAfterCurrent, TRAINING_JOB } from '../local/jobs';
@@ -75,6 +76,14 @@ function shardCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > MAX_LOCAL_SHARDS) throw new InvalidArgumentError(`shards must be a whole number from 1 to ${MAX_LOCAL_SHARDS} locally`);
   return n;
+}
+
+/** Collects repeated --pipeline values, each a shipped pipeline's name or an existing file (loaded and checked at start). */
+function pipelineReference(value: string, previous: string[] | undefined): string[] {
+  if (!(value in SHIPPED_PIPELINES) && !existsSync(resolve(value))) {
+    throw new InvalidArgumentError(`no pipeline ${value}: not a shipped one (${Object.keys(SHIPPED_PIPELINES).join(', ')}) and no file ${resolve(value)}`);
+  }
+  return [...(previous ?? []), value];
 }
 
 function port(value: string): number {
@@ -190,10 +199,12 @@ program
   .addOption(new Option('--retrain-interval <minutes>', 'minutes between checks for retraining the bid-win model (0: off)').default(30).argParser(nonNegativeInt('retrain interval')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
   .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click and /predictions, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
+  .addOption(new Option('--pipeline <name or file>', 'a pipeline to run: a shipped one (adtech, telemetry) or a pipeline file (export default definePipeline(...)); repeat to run several side by side (default: adtech, or the JSON array in SDP_PIPELINES)').argParser(pipelineReference))
   .option('--json', 'print the outputs as one JSON line once ready')
-  .action(async (opts: { dataDir: string; port: number; shards?: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; pipeline?: string[]; port: number; shards?: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
     const { LocalPlatform } = platformModule();
     const platform = new LocalPlatform({
+      pipelines: opts.pipeline,
       apiKey: opts.apiKey,
       compactionIntervalMinutes: opts.compactionInterval,
       retrainIntervalMinutes: opts.retrainInterval,

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { stackPipeline } from './stack-pipeline';
 
 /** Namespace of the platform's Powertools metrics. */
 export const METRICS_NAMESPACE = 'sdp';
@@ -64,10 +65,13 @@ export class HandlerFunction extends Construct {
         sourceMap: true,
         sourcesContent: false,
         target: 'node22',
-        // ESM from packages' ESM builds tree-shakes better; the banner gives CommonJS dependencies their `require`.
+        // ESM from packages' ESM builds tree-shakes better; the banner gives CommonJS dependencies
+        // their `require`, and modules that name files beside them (pipelines/index.ts) `__dirname`.
         format: nodejs.OutputFormat.ESM,
         mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+        banner: "import { createRequire } from 'module';import { fileURLToPath as __sdpPath } from 'url';const require = createRequire(import.meta.url);const __dirname = __sdpPath(new URL('.', import.meta.url));",
+        // The stack's pipelines, registered before the handler's modules run (lib/stack-pipeline.ts).
+        inject: [stackPipeline(this).injectFile],
         // Ship the pinned SDK the handlers are tested with (locally too), not the runtime's.
         bundleAwsSDK: true,
       },

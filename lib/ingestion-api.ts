@@ -1,5 +1,6 @@
-// The REST API and the ingest Lambda behind POST /bid, /impression, /click, which put events on the stream;
-// those routes require an API key, metered by a usage plan (per-key throttling and a monthly quota).
+// The REST API and the ingest Lambda behind one POST route per declared stream (the stack's
+// pipelines, lib/stack-pipeline.ts: /bid, /impression, /click for adtech), which put events on the
+// stream; one function serves them all, finding its stream by the resource path. Those routes require an API key, metered by a usage plan (per-key throttling and a monthly quota).
 // Request bodies may be gzip or deflate compressed (API Gateway decompresses them) and reach the
 // Lambdas as the exact bytes sent, base64-encoded (every media type is binary): see requestBodies.
 import { RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
@@ -8,10 +9,10 @@ import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ACCEPTED_CONTENT_CODINGS } from '../lambdas/commons/body';
-import { EVENT_TYPES } from '../schemas/events';
 import { settings, streams } from '../schemas/resources';
 import { grantPutRecords } from './data-stream';
 import { HandlerFunction, type HandlerFunctionProps } from './handler-function';
+import { stackPipeline } from './stack-pipeline';
 
 export interface IngestionApiProps {
   readonly eventsStream: kinesis.IStream;
@@ -111,7 +112,7 @@ export class IngestionApi extends Construct {
 
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       restApiName: `${Stack.of(this).stackName}-api`,
-      description: 'sdp: event ingestion and campaign reports',
+      description: 'sdp: event ingestion and reports',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       cloudWatchRole: props.cloudWatchRole ?? true,
       deployOptions: {
@@ -129,8 +130,9 @@ export class IngestionApi extends Construct {
     this.restApi.addGatewayResponse('UnsupportedMediaType', UNSUPPORTED_MEDIA_TYPE);
 
     const integration = new apigw.LambdaIntegration(this.ingestFunction.lambdaFunction);
-    for (const type of EVENT_TYPES) {
-      this.restApi.root.addResource(type).addMethod('POST', integration, { apiKeyRequired: true });
+    const { streams: declared } = stackPipeline(this).pipeline;
+    for (const stream of declared) {
+      this.restApi.root.resourceForPath(stream.route).addMethod('POST', integration, { apiKeyRequired: true });
     }
 
     this.usagePlan = this.restApi.addUsagePlan('UsagePlan', {
@@ -143,7 +145,7 @@ export class IngestionApi extends Construct {
     // No value given: API Gateway generates one, so the key is never in the template or the repo.
     this.apiKey = new apigw.ApiKey(this, 'ApiKey', {
       apiKeyName: props.apiKeyName ?? 'sdp-ingestion',
-      description: 'sdp ingestion client key (x-api-key on POST /bid, /impression, /click)',
+      description: `sdp ingestion client key (x-api-key on POST ${declared.map((st) => st.route).join(', ')})`,
       enabled: true,
     });
     this.usagePlan.addApiKey(this.apiKey);

@@ -14,7 +14,8 @@ import { IngestionApi } from './ingestion-api';
 import { LakeWriter } from './lake-writer';
 import { Observability } from './observability';
 import { PREDICTIONS_PATH, PredictionsApi } from './predictions-api';
-import { REPORTS_PATH, ReportsApi } from './reports-api';
+import { reportsPath, ReportsApi } from './reports-api';
+import { stackPipeline } from './stack-pipeline';
 import { Retraining } from './retraining';
 import { SUPPORTED_REGIONS, unsupportedRegionMessage } from './regions';
 import { StateTables, tableCapacityFromContext } from './state-tables';
@@ -42,6 +43,8 @@ export class SdpStack extends Stack {
       ...props,
     });
     this.refuseUnsupportedRegion();
+    // `cdk deploy -c sdp:pipelines=adtech,telemetry`: the pipelines whose routes, functions and tables the stack derives.
+    const { pipeline } = stackPipeline(this);
 
     const aggregationPeriod = new CfnParameter(this, 'AggregationPeriod', {
       type: 'Number',
@@ -86,6 +89,7 @@ export class SdpStack extends Stack {
     this.reportsApi = new ReportsApi(this, 'Reporting', {
       restApi: this.ingestionApi.restApi,
       aggregatesTable: this.stateTables.aggregates,
+      aggregationPeriodSeconds: aggregationPeriod.valueAsString,
     });
 
     this.dataLake = new DataLake(this, 'Lake');
@@ -158,8 +162,8 @@ export class SdpStack extends Stack {
     new CfnOutput(this, 'UrlForAPI', { value: baseUrl, description: 'Base URL of the API (GET: an index of its routes)' });
     new CfnOutput(this, 'UrlForConsole', { value: this.consoleSite.url, description: 'The live console (a static site polling the reports and model routes)' });
     new CfnOutput(this, 'UrlForReports', {
-      value: `${baseUrl}${REPORTS_PATH}/`,
-      description: 'Base URL of the campaign reports; append a campaign_item_id',
+      value: `${baseUrl}${reportsPath(pipeline)}/`,
+      description: `Base URL of the ${pipeline.aggregations[0]?.name ?? ''} reports; append ${pipeline.aggregations[0]?.groupBy.map((g) => `a ${g.name}`).join('/') ?? 'an aggregation route'}`,
     });
     new CfnOutput(this, 'UrlForPredictions', {
       value: `${baseUrl}${PREDICTIONS_PATH}`,

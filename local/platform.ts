@@ -25,7 +25,9 @@ import { ModelServer, SERVING_FIGURES_PATH } from './model-server';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute, type HealthSources } from './health';
-import { apiIndex } from '../schemas/api-index';
+import { apiIndex, ingestRoute, reportRoutes } from '../schemas/api-index';
+import { activePipeline, loadPipelines, PIPELINES_ENV, pipelineEnv, usePipeline } from '../schemas/active-pipeline';
+import type { Pipeline } from '../schemas/pipeline';
 import { DataDirLock } from './data-dir-lock';
 import { DEFAULT_SHARDS } from './shard-limits';
 import { OUTPUTS_FILE, type PlatformOutputs } from './platform-outputs';
@@ -46,6 +48,12 @@ const REGION = 'us-east-1';
 
 export interface PlatformOptions {
   dataDir: string;
+  /**
+   * The pipelines to run (shipped names or pipeline files, schemas/active-pipeline.ts). Unset: the
+   * process's active pipeline (SDP_PIPELINES, else adtech). Worker threads run the same
+   * (threads.ts gives them pipelineEnv()).
+   */
+  pipelines?: readonly string[];
   port: number;
   /**
    * Shards of the events stream: a new stream is created with this many (DEFAULT_SHARDS when
@@ -111,8 +119,16 @@ export function handlerEnvironment(
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
   };
   if (options.aggregationPeriodSeconds !== undefined) env[settings.aggregationPeriodSeconds.env] = String(options.aggregationPeriodSeconds);
+  const pipelines = join(platform.DataDir, PIPELINES_FILE);
+  if (existsSync(pipelines)) env[PIPELINES_ENV] = readFileSync(pipelines, 'utf8').trim();
   return env;
 }
+
+/**
+ * The pipelines a platform on a data dir runs, written at its start: what commands running a
+ * handler's code beside it (sdp dlq redrive) run too (handlerEnvironment gives it as SDP_PIPELINES).
+ */
+export const PIPELINES_FILE = 'pipelines.json';
 
 /** The predict function's calls and run times, as Lambda's Invocations and Duration measure them in AWS. */
 function measuringCalls(handler: ProxyHandler, modelServer: ModelServer): ProxyHandler {
@@ -171,6 +187,14 @@ export class LocalPlatform {
   }
 
   private async startIn(dataDir: string): Promise<PlatformOutputs> {
+    if (this.options.pipelines !== undefined) {
+      const { pipeline, files } = loadPipelines(this.options.pipelines);
+      usePipeline(pipeline, files);
+    }
+    const pipeline = activePipeline();
+    const running = pipelineEnv()[PIPELINES_ENV];
+    if (running !== undefined) writeFileSync(join(dataDir, PIPELINES_FILE), `${running}\n`);
+    else rmSync(join(dataDir, PIPELINES_FILE), { force: true });
     for (const warning of checkStateFiles(dataDir)) this.log(warning);
     this.log(`starting emulators in ${dataDir}`);
     const [kinesisEmu, dynamoEmu, s3Emu] = await Promise.all([
@@ -243,12 +267,9 @@ export class LocalPlatform {
     });
 
     const routes: Route[] = [
-      // Ingestion needs the API key (when one is configured), as in AWS; reports and health do not.
-      { method: 'POST', resource: '/bid', handler: ingestRecorded, apiKeyRequired: true },
-      { method: 'POST', resource: '/impression', handler: ingestRecorded, apiKeyRequired: true },
-      { method: 'POST', resource: '/click', handler: ingestRecorded, apiKeyRequired: true },
-      { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}', handler: reports },
-      { method: 'GET', resource: '/reports/campaigns/{campaign_item_id}/period', handler: reports },
+      // Derived from the pipeline: one ingestion route per stream (it needs the API key when one is
+      // configured, as in AWS) and a pair of report routes per aggregation; reports and health need no key.
+      ...pipelineRoutes(pipeline, ingestRecorded, reports),
       { method: 'POST', resource: '/predictions', handler: measuringCalls(predict, this.modelServer), apiKeyRequired: true },
       { method: 'GET', resource: '/models/current', handler: models },
       healthRoute(health),
@@ -265,7 +286,7 @@ export class LocalPlatform {
     ]);
     this.outputs = {
       UrlForAPI: base,
-      UrlForReports: `${base}reports/campaigns/`,
+      UrlForReports: `${base}reports/${pipeline.aggregations[0] ? `${pipeline.aggregations[0].route}/` : ''}`,
       UrlForPredictions: `${base}predictions`,
       UrlForConsole: `${base}${CONSOLE_PATH.slice(1)}`,
       DataDir: dataDir,
@@ -344,6 +365,14 @@ export class LocalPlatform {
       this.lock = undefined;
     }
   }
+}
+
+/** The routes a pipeline derives (as schemas/api-index.ts lists them): ingestion per stream, reports per aggregation. */
+function pipelineRoutes(pipeline: Pipeline, ingest: ProxyHandler, reports: ProxyHandler): Route[] {
+  return [
+    ...pipeline.streams.map(ingestRoute).map((r): Route => ({ method: r.method, resource: r.path, handler: ingest, apiKeyRequired: r.apiKey })),
+    ...pipeline.aggregations.flatMap(reportRoutes).map((r): Route => ({ method: r.method, resource: r.path, handler: reports })),
+  ];
 }
 
 /** GET /: the API's index (schemas/api-index.ts), as the root resource answers in AWS. */

@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
+import { pipelineEnv } from '../schemas/active-pipeline';
 
 const tsxHook = require.resolve('tsx/cjs');
 const threadPriority = join(__dirname, 'thread-priority.ts');
@@ -53,7 +54,8 @@ export function startThread(module: string, workerData: unknown, options: { prio
   return new Worker(join(__dirname, module), {
     workerData,
     execArgv: ['--require', tsxHook, '--require', threadPriority, ...profileArgs()],
-    env: { ...process.env, SDP_THREAD_NICENESS: String(NICENESS[options.priority ?? 'serving']) },
+    // pipelineEnv(): the thread's handlers run the process's pipeline (schemas/active-pipeline.ts).
+    env: { ...process.env, ...pipelineEnv(), SDP_THREAD_NICENESS: String(NICENESS[options.priority ?? 'serving']) },
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
 }

@@ -4,7 +4,8 @@
  * (local/platform.ts) and the CDK stack as a static MockIntegration on the REST API's root
  * (lib/api-index.ts), whose test checks that it lists exactly the API's methods.
  */
-import { EVENT_TYPES } from './events';
+import { activePipeline } from './active-pipeline';
+import type { AggregationSpec, Pipeline, StreamSpec } from './pipeline';
 
 export interface IndexRoute {
   method: 'GET' | 'POST';
@@ -28,26 +29,40 @@ export interface ApiIndex {
 
 export type IndexHome = { home: 'local' } | { home: 'aws'; consoleUrl: string };
 
-const EVENT_DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
-  bid: 'ingest one bid, or an array of up to 500 (JSON)',
-  impression: 'ingest one impression, or an array of up to 500 (JSON)',
-  click: 'ingest one click, or an array of up to 500 (JSON)',
-};
+/** A declared stream's ingestion route (POST <stream.route>). */
+export function ingestRoute(stream: StreamSpec): IndexRoute {
+  return { method: 'POST', path: stream.route, apiKey: true, description: `ingest one ${stream.name}, or an array of up to 500 (JSON)` };
+}
 
-export function apiIndex(where: IndexHome): ApiIndex {
+/** A declared aggregation's report resource: `/reports/<route>` and one `{field}` segment per group field, in groupBy order. */
+export function reportResource(aggregation: AggregationSpec): string {
+  return `/reports/${aggregation.route}/${aggregation.groupBy.map((g) => `{${g.name}}`).join('/')}`;
+}
+
+/** A declared aggregation's report routes: the group's windows (or sliding windows), and its calendar roll-ups (contract 4 of issue 19). */
+export function reportRoutes(aggregation: AggregationSpec): IndexRoute[] {
+  const path = reportResource(aggregation);
+  const measures = aggregation.measures.map((m) => m.name).join(', ');
+  const group = aggregation.groupBy.map((g) => g.name).join(' and ');
+  return [
+    { method: 'GET', path, apiKey: false, description: `${measures} of one ${group}, in total and per ${aggregation.periodSeconds} s window; ?window=&step= (seconds, multiples of the window) for sliding windows` },
+    { method: 'GET', path: `${path}/period`, apiKey: false, description: `${measures} of one ${group} rolled up by HOURS, DAYS, WEEKS, MONTHS or YEARS (?period=&timezone=&from=&to=&desc=)` },
+  ];
+}
+
+export function apiIndex(where: IndexHome, pipeline: Pipeline = activePipeline()): ApiIndex {
   const local = where.home === 'local';
   const routes: IndexRoute[] = [
     { method: 'GET', path: '/', apiKey: false, description: 'this index' },
-    ...EVENT_TYPES.map((type): IndexRoute => ({ method: 'POST', path: `/${type}`, apiKey: true, description: EVENT_DESCRIPTIONS[type] })),
-    { method: 'GET', path: '/reports/campaigns/{campaign_item_id}', apiKey: false, description: "a campaign's bids, impressions and clicks, in total and per aggregation window" },
-    { method: 'GET', path: '/reports/campaigns/{campaign_item_id}/period', apiKey: false, description: "a campaign's counts rolled up by HOURS, DAYS, WEEKS, MONTHS or YEARS (?period=&timezone=&from=&to=&desc=)" },
+    ...pipeline.streams.map(ingestRoute),
+    ...pipeline.aggregations.flatMap(reportRoutes),
     { method: 'POST', path: '/predictions', apiKey: true, description: 'bid-win probability of one auction or an array, from the deployed model' },
     { method: 'GET', path: '/models/current', apiKey: false, description: 'the deployed model: version, held-out metrics, gate decision, serving figures of the last 5 minutes (404 before the first)' },
     ...(local ? [{ method: 'GET', path: '/health', apiKey: false, description: 'health of the emulators, stream consumers and jobs (200 ok, 503 unhealthy)' } satisfies IndexRoute] : []),
   ];
   return {
     name: 'sdp',
-    description: 'sdp, a streaming data platform for ad-tech events: ingestion, exact real-time campaign reports, a data lake with SQL, and a bid-win model',
+    description: `sdp, a streaming data platform running ${pipeline.name} (${pipeline.description}): ingestion, exact real-time reports, a data lake with SQL, and a bid-win model`,
     routes,
     console: local ? '/console/' : where.consoleUrl,
     health: local ? '/health' : 'the CloudWatch dashboard and alarms of the stack (README: Operations); `sdp status` locally',

@@ -43,15 +43,15 @@ export type BidInput = z.infer<typeof bidSchema>;
 export type ImpressionInput = z.infer<typeof impressionSchema>;
 export type ClickInput = z.infer<typeof clickSchema>;
 
-/** Fields the platform adds to every event before it goes on the stream. */
-export interface ServerFields {
+/** Fields the platform adds to every event before it goes on the stream (a type, not an interface, so events are stream records: schemas/stream-record.ts). */
+export type ServerFields = {
   /** Event type, from the route it was posted to. */
   type: EventType;
   /** When the API received the event, epoch milliseconds. */
   received_at: number;
   /** When the event happened, epoch milliseconds: the client timestamp if plausible, else received_at. */
   event_time: number;
-}
+};
 
 export type StreamEvent =
   | (BidInput & ServerFields & { type: 'bid' })

@@ -99,6 +99,8 @@ export const reportsWindowContext = 'sdp:reportsBatchingWindowSeconds';
 export const alarmTopicKeyContext = 'sdp:alarmTopicKey';
 /** The CloudWatch dashboard ($3 a month at list price), on unless `-c sdp:dashboard=false`. */
 export const dashboardContext = 'sdp:dashboard';
+/** `-c sdp:pipelines=adtech,telemetry`: the pipelines the stack runs, shipped names or pipeline files (schemas/active-pipeline.ts). */
+export const pipelinesContext = 'sdp:pipelines';
 
 /**
  * Every context value the stack reads (`cdk deploy -c key=value`), with what it changes: the
@@ -113,6 +115,7 @@ export const deployOptions: Readonly<Record<string, string>> = {
   [reportsWindowContext]: 'seconds the aggregator gathers records per batch (0..300): fewer row writes, later reports',
   [alarmTopicKeyContext]: 'true: the alarm topic under a customer managed key',
   [dashboardContext]: 'false: no CloudWatch dashboard',
+  [pipelinesContext]: 'the pipelines the stack runs, comma-separated shipped names (adtech, telemetry) or pipeline files (default adtech)',
 };
 
 export const tables = {

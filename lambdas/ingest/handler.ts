@@ -1,9 +1,13 @@
 /**
- * Ingestion API (POST /bid, /impression, /click): validates one event or an array of up to 500,
- * stamps type, received_at and event_time, and answers 200 only once the stream holds every one.
+ * Ingestion API: one handler for every declared stream's route (POST /<stream route>, found from
+ * the API Gateway resource path): validates one event or an array of up to 500 against the
+ * stream's schema, stamps type, received_at and event_time, puts each on the events stream under
+ * the stream's partition key, and answers 200 only once the stream holds every one.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { EVENT_TYPES, type EventType } from '../../schemas/events';
+import { activePipeline } from '../../schemas/active-pipeline';
+import type { StreamSpec } from '../../schemas/pipeline';
+import { partitionKeyOf } from '../../schemas/stream-record';
 import { readSetting, resourceName, streams } from '../../schemas/resources';
 import { kinesis } from '../commons/clients';
 import { error, header, json } from '../commons/http';
@@ -19,22 +23,28 @@ const policy = {
 let writer: StreamWriter | undefined;
 const streamWriter = () => (writer ??= new StreamWriter(kinesis(), resourceName(streams.events)));
 
-function eventTypeOf(path: string): EventType | undefined {
-  const last = path.replace(/\/+$/, '').split('/').pop();
-  return EVENT_TYPES.find((t) => t === last);
+/** The declared stream whose route is `path` (the resource path API Gateway passes, or the request path). */
+export function streamOfRoute(path: string): StreamSpec | undefined {
+  const route = path.replace(/(.)\/+$/, '$1');
+  return activePipeline().streams.find((s) => s.route === route);
 }
 
-/** Events accepted or rejected, by type and, for rejections, by reason (the status answered). */
+/**
+ * Events accepted or rejected, by type (the stream's name) and, for rejections, by reason (the
+ * status answered): each stream adds its own EventsAccepted metric and one EventsRejected metric
+ * per reason it has answered (CloudWatch bills each distinct name and dimensions as a metric).
+ */
 function count(name: 'EventsAccepted' | 'EventsRejected', type: string, value: number, reason?: string): void {
   emitCount(name, value, reason ? { type, reason } : { type });
 }
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const type = eventTypeOf(event.resource ?? event.path);
-  if (!type) return error(404, `no ingestion route for ${event.path}`);
+  const stream = streamOfRoute(event.resource ?? event.path);
+  if (!stream) return error(404, `no ingestion route for ${event.path}`);
+  const type = stream.name;
 
   const parsed = parseIngestRequest(
-    type,
+    stream,
     { body: event.body, isBase64Encoded: event.isBase64Encoded, contentType: header(event.headers, 'content-type') },
     Date.now(),
     policy,
@@ -46,7 +56,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
 
   try {
     await streamWriter().put(
-      parsed.events.map((e) => ({ partitionKey: e.tx_id, data: Buffer.from(JSON.stringify(e)) })),
+      parsed.events.map((e) => ({ partitionKey: partitionKeyOf(stream, e), data: Buffer.from(JSON.stringify(e)) })),
     );
   } catch (err) {
     if (!(err instanceof StreamWriteError)) throw err;

@@ -1,9 +1,15 @@
 /**
- * Turns an ingestion request body into stream events, or into the 4xx answer that names every bad
- * field. Pure: no I/O, the receive time is passed in.
+ * Turns an ingestion request body into stream records of a declared stream (schemas/pipeline.ts),
+ * or into the 4xx answer that names every bad field. Each record is the client's fields as the
+ * stream's schema validated them, plus `type` (the stream's name), `received_at` and `event_time`
+ * (schemas/stream-record.ts). Pure: no I/O, the receive time is passed in.
  */
 import type { z } from 'zod';
-import { clientEventSchemas, type EventType, type StreamEvent } from '../../schemas/events';
+import type { EventType, StreamEvent } from '../../schemas/events';
+import type { StreamSpec } from '../../schemas/pipeline';
+import { streamOf } from '../../schemas/pipeline';
+import { activePipeline } from '../../schemas/active-pipeline';
+import type { StreamRecord } from '../../schemas/stream-record';
 import { resolveEventTime, type EventTimePolicy } from './event-time';
 import { decodeJsonBody, type RawBody } from '../commons/body';
 import type { FieldIssue } from '../commons/http';
@@ -11,8 +17,8 @@ import type { FieldIssue } from '../commons/http';
 export { MAX_BODY_BYTES } from '../commons/body';
 export const MAX_EVENTS_PER_REQUEST = 500;
 
-export type ParseResult =
-  | { ok: true; events: StreamEvent[] }
+export type ParseResult<E = StreamRecord> =
+  | { ok: true; events: E[] }
   | { ok: false; statusCode: 400 | 413 | 415; message: string; issues?: FieldIssue[] };
 
 export type RawRequest = RawBody;
@@ -22,12 +28,27 @@ function describe(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/** The client's event time field, as the stream's schema parsed it. */
+function clientTime(stream: StreamSpec, data: Record<string, unknown>): string | number | undefined {
+  if (stream.eventTime === undefined) return undefined;
+  const value = data[stream.eventTime];
+  return typeof value === 'string' || typeof value === 'number' ? value : undefined;
+}
+
+/**
+ * `stream` is a declared stream, or the name of one of the active pipeline's streams. Named by one
+ * of the ad-tech event types, the records are typed as the ad-tech stream events (types only).
+ */
+export function parseIngestRequest(stream: EventType, request: RawRequest, receivedAt: number, policy: EventTimePolicy): ParseResult<StreamEvent>;
+export function parseIngestRequest(stream: StreamSpec | string, request: RawRequest, receivedAt: number, policy: EventTimePolicy): ParseResult;
 export function parseIngestRequest(
-  type: EventType,
+  streamOrName: StreamSpec | string,
   request: RawRequest,
   receivedAt: number,
   policy: EventTimePolicy,
 ): ParseResult {
+  const stream = typeof streamOrName === 'string' ? streamOf(activePipeline(), streamOrName) : streamOrName;
+  const type = stream.name;
   const decoded = decodeJsonBody(request);
   if (!decoded.ok) return decoded;
   const body = decoded.value;
@@ -38,8 +59,7 @@ export function parseIngestRequest(
     return { ok: false, statusCode: 400, message: `body has ${items.length} events; at most ${MAX_EVENTS_PER_REQUEST} per request` };
   }
 
-  const schema = clientEventSchemas[type];
-  const events: StreamEvent[] = [];
+  const events: StreamRecord[] = [];
   const issues: FieldIssue[] = [];
   items.forEach((item, i) => {
     const index = isArray ? i : undefined;
@@ -47,13 +67,14 @@ export function parseIngestRequest(
       issues.push({ index, field: '', message: `each ${type} event must be a JSON object` });
       return;
     }
-    const parsed = schema.safeParse(item);
+    const parsed = stream.schema.safeParse(item);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) issues.push({ index, field: issue.path.join('.'), message: describe(issue) });
       return;
     }
-    const event_time = resolveEventTime(parsed.data.timestamp, receivedAt, policy);
-    events.push({ ...parsed.data, type, received_at: receivedAt, event_time } as StreamEvent);
+    const data = parsed.data as Record<string, unknown>;
+    const event_time = resolveEventTime(clientTime(stream, data), receivedAt, policy);
+    events.push({ ...data, type, received_at: receivedAt, event_time });
   });
   if (issues.length > 0) {
     return { ok: false, statusCode: 400, message: `invalid ${type} event${isArray ? 's' : ''}`, issues };

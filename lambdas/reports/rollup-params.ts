@@ -1,4 +1,4 @@
-/** Parses and validates the query string of GET /reports/campaigns/{id}/period (period, timezone, from, to, desc) into roll-up parameters. Pure. */
+/** Parses and validates the query string of a report's roll-up route, GET /reports/<route>/{...}/period (period, timezone, from, to, desc), into roll-up parameters. Pure. */
 import { ROLLUP_UNITS, isValidTimeZone, type RollupUnit } from './rollup';
 
 export interface RollupParams {

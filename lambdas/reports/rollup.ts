@@ -1,4 +1,11 @@
-/** Rolls per-window aggregate rows up into calendar units (hours to years) of an IANA time zone, DST-aware; and the derived report metrics (ctr, win rate). Pure: no I/O. */
+/**
+ * Rolls per-window aggregate rows up into calendar units (hours to years) of an IANA time zone,
+ * DST-aware: counts and sums add, minima and maxima (options.kinds) take the least and greatest
+ * value. Also the ad-tech report's derived metrics (ctr, win rate), kept for its tests; reports of
+ * declared aggregations derive theirs in measures.ts. Pure: no I/O.
+ */
+import type { MeasureKind } from '../../schemas/pipeline';
+import { combine, ratio } from './measures';
 
 export const ROLLUP_UNITS = ['HOURS', 'DAYS', 'WEEKS', 'MONTHS', 'YEARS'] as const;
 export type RollupUnit = (typeof ROLLUP_UNITS)[number];
@@ -13,11 +20,16 @@ export type CounterKeys<R> = Exclude<
 /** One rolled-up row: the unit's first instant (epoch seconds), that instant as local ISO 8601 with offset, the summed counters. */
 export type RolledUpRow<R> = { period: number; period_start: string } & { [K in CounterKeys<R>]: number };
 
+/** How a counter combines: min and max take the least and greatest value present (null in a unit with none); every other adds. */
+export type CounterKind = MeasureKind;
+
 export interface RollupOptions<R> {
   /** Newest unit first. Default: oldest first. */
   desc?: boolean;
   /** The fields to sum. Default: every numeric field (other than `period`) found on any row. */
   counters?: readonly CounterKeys<R>[];
+  /** The counters that are not summed (minima and maxima), by name. */
+  kinds?: Readonly<Record<string, CounterKind>>;
 }
 
 /** A unit's half-open span [start, end) in epoch seconds. */
@@ -52,16 +64,19 @@ export function rollUp<R extends { period: number }>(
 ): RolledUpRow<R>[] {
   const calendar = new ZoneCalendar(timezone, UNIT_RULES[unit]);
   const counters: readonly string[] = options.counters ?? numericFields(rows);
+  const kinds = counters.map((c) => options.kinds?.[c] ?? 'sum');
+  const summedOnly = kinds.every((k) => k === 'sum' || k === 'count');
   const buckets = new Map<number, Bucket>();
   let span: Span | undefined;
-  let sums: number[] = [];
+  let sums: (number | undefined)[] = [];
   for (const row of rows) {
     const t = row.period;
     if (span === undefined || !(t >= span.start && t < span.end)) {
       span = calendar.spanContaining(t, span);
-      sums = (buckets.get(span.start) ?? newBucket(buckets, span.start, calendar, counters.length)).sums;
+      sums = (buckets.get(span.start) ?? newBucket(buckets, span.start, calendar, kinds)).sums;
     }
-    addCounters(sums, row as unknown as Record<string, unknown>, counters);
+    if (summedOnly) addCounters(sums as number[], row as unknown as Record<string, unknown>, counters);
+    else combineCounters(sums, row as unknown as Record<string, unknown>, counters, kinds);
   }
   const starts = [...buckets.keys()].sort((a, b) => (options.desc ? b - a : a - b));
   return starts.map((start) => toRow<R>(start, buckets.get(start)!, counters));
@@ -77,11 +92,6 @@ export interface DerivedMetrics {
 /** The ratios shown on every report row: computed from the counts, never stored. Rounded to 6 decimals. */
 export function derivedMetrics(counts: { bids: number; impressions: number; clicks: number }): DerivedMetrics {
   return { ctr: ratio(counts.clicks, counts.impressions), win_rate: ratio(counts.impressions, counts.bids) };
-}
-
-function ratio(numerator: number, denominator: number): number | null {
-  if (denominator === 0) return null;
-  return Math.round((numerator / denominator) * 1e6) / 1e6;
 }
 
 /** True when Intl knows the zone (IANA names, case-insensitive, and aliases such as `UTC`). */
@@ -110,11 +120,12 @@ function numericFields(rows: readonly object[]): string[] {
 /** One unit's running totals, in the order of the counter names. */
 interface Bucket {
   periodStart: string;
-  sums: number[];
+  /** undefined: a minimum or maximum with no value yet. */
+  sums: (number | undefined)[];
 }
 
-function newBucket(buckets: Map<number, Bucket>, start: number, calendar: ZoneCalendar, length: number): Bucket {
-  const bucket = { periodStart: calendar.isoLocal(start), sums: new Array<number>(length).fill(0) };
+function newBucket(buckets: Map<number, Bucket>, start: number, calendar: ZoneCalendar, kinds: readonly CounterKind[]): Bucket {
+  const bucket = { periodStart: calendar.isoLocal(start), sums: kinds.map((k) => (k === 'min' || k === 'max' ? undefined : 0)) };
   buckets.set(start, bucket);
   return bucket;
 }
@@ -126,9 +137,16 @@ function addCounters(sums: number[], row: Record<string, unknown>, counters: rea
   }
 }
 
+function combineCounters(sums: (number | undefined)[], row: Record<string, unknown>, counters: readonly string[], kinds: readonly CounterKind[]): void {
+  for (let i = 0; i < counters.length; i++) {
+    const value = row[counters[i]!];
+    sums[i] = combine(kinds[i]!, sums[i], typeof value === 'number' ? value : undefined);
+  }
+}
+
 function toRow<R>(start: number, bucket: Bucket, counters: readonly string[]): RolledUpRow<R> {
-  const row: Record<string, number | string> = { period: start, period_start: bucket.periodStart };
-  counters.forEach((name, i) => (row[name] = bucket.sums[i]!));
+  const row: Record<string, number | string | null> = { period: start, period_start: bucket.periodStart };
+  counters.forEach((name, i) => (row[name] = bucket.sums[i] ?? null));
   return row as RolledUpRow<R>;
 }
 

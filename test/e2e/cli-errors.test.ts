@@ -30,12 +30,14 @@ describe('sdp user errors', () => {
     [['jobs', '--bogus'], "sdp: error: unknown option '--bogus' (see sdp jobs --help)"],
     [['dlq', 'list', '--nope'], "sdp: error: unknown option '--nope' (see sdp dlq list --help)"],
     [['local', '--port', 'abc'], "sdp: error: option '--port <port>' argument 'abc' is invalid. port must be an integer from 0 to 65535 (see sdp local --help)"],
+    [['local', '--pipeline', 'nosuch.ts'], "sdp: error: option '--pipeline <name or file>' argument 'nosuch.ts' is invalid. no pipeline nosuch.ts: not a shipped one (adtech, telemetry) and no file <cwd>/nosuch.ts (see sdp local --help)"],
     [['generate', '--auctions', '0'], "sdp: error: option '--auctions <n>' argument '0' is invalid. auctions must be a positive integer (see sdp generate --help)"],
     [['reshard'], "sdp: error: required option '--shards <n>' not specified (see sdp reshard --help)"],
     [['nosuch'], "sdp: error: unknown command 'nosuch' (see sdp --help)"],
   ])('sdp %j: one line naming the help to read, exit 1', async (args, line) => {
-    const { code, stdout, lines } = await sdp(args);
-    expect({ code, stdout, lines }).toEqual({ code: 1, stdout: '', lines: [line] });
+    const cwd = tempDataDir('sdp-cli-cwd-');
+    const { code, stdout, lines } = await sdp(args, cwd);
+    expect({ code, stdout, lines }).toEqual({ code: 1, stdout: '', lines: [line.replace('<cwd>', cwd)] });
   });
 
   it.each([[['jobs']], [['dlq', 'list']], [['query', 'SELECT 1']]])('sdp %j on a data dir no platform ran on: exit 1, naming the dir', async (args) => {

@@ -91,7 +91,7 @@ describe('sdp cost', () => {
   }, 120_000);
 
   it.each([
-    [['-c', 'sdp:shards=4'], 'sdp: -c sdp:shards: not a context value the stack reads (sdp:aggregatesFeed, sdp:streamRetentionHours, sdp:tableCapacity, sdp:maxTableCapacity, sdp:reportsBatchingWindowSeconds, sdp:alarmTopicKey, sdp:dashboard)'],
+    [['-c', 'sdp:shards=4'], 'sdp: -c sdp:shards: not a context value the stack reads (sdp:aggregatesFeed, sdp:streamRetentionHours, sdp:tableCapacity, sdp:maxTableCapacity, sdp:reportsBatchingWindowSeconds, sdp:alarmTopicKey, sdp:dashboard, sdp:pipelines)'],
     [['-c', 'sdp:dashboard'], 'sdp: -c sdp:dashboard: give key=value, e.g. -c sdp:reportsBatchingWindowSeconds=5'],
     [['-c', 'sdp:reportsBatchingWindowSeconds=soon'], 'sdp: context sdp:reportsBatchingWindowSeconds must be a whole number from 0 to 300, got "soon"'],
     [['-c', 'sdp:dashboard=false', '--template', templateFile], 'sdp: a template file and context values (sdp:dashboard): the template was synthesized with its own, give one or the other'],

@@ -1,6 +1,8 @@
 /**
  * Reports over HTTP: time roll-ups in a zone (with their 400s), derived rates, and late events
- * counted apart from their window's counts.
+ * counted apart from their window's counts; and, on a platform running adtech and telemetry side by
+ * side (sdp local --pipeline adtech --pipeline telemetry), telemetry's readings posted to /reading
+ * and reported per device and metric with minima, maxima, means, roll-ups and sliding windows.
  */
 import { sendEvents } from '../../local/send';
 import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
@@ -72,7 +74,7 @@ describe('time roll-ups', () => {
 describe('late events', () => {
   let platform: RunningPlatform;
   beforeAll(async () => {
-    platform = await startPlatform({ env: { ALLOWED_LATENESS_SECONDS: '600' } });
+    platform = await startPlatform({ env: { ALLOWED_LATENESS_SECONDS: '600' }, args: ['--pipeline', 'adtech', '--pipeline', 'telemetry'] });
   });
   afterAll(async () => {
     await platform?.stop();
@@ -87,5 +89,54 @@ describe('late events', () => {
     ]);
     const report = await pollUntil('both bids processed', () => getJson(`${platform.outputs.UrlForReports}${campaign}`), (r) => r.body.bids + r.body.late_events === 2);
     expect(report.body).toMatchObject({ bids: 1, late_events: 1 });
+  });
+
+  describe('beside them, the telemetry pipeline', () => {
+    const MINUTE = 60_000;
+    const start = Math.floor(Date.now() / MINUTE) * MINUTE - 3 * MINUTE;
+    const reading = (id: string, value: number, minute: number) => ({ event_id: id, device_id: 'dev-1', metric: 'temp', value, timestamp: start + minute * MINUTE + 5 });
+    const report = (query = '') => getJson(`${platform.outputs.UrlForAPI}reports/devices/dev-1/temp${query}`);
+
+    beforeAll(async () => {
+      const post = await fetch(`${platform.outputs.UrlForAPI}reading`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        // r-1 twice: a resend is the same reading, counted once.
+        body: JSON.stringify([reading('r-1', 3, 0), reading('r-2', -2, 1), reading('r-1', 3, 0), reading('r-3', 10, 1)]),
+      });
+      expect(post.status).toBe(200);
+      await pollUntil('the readings counted', () => report(), (r) => r.body.readings === 3);
+    });
+
+    it('reports per device and metric: counts, sums, minima, maxima and the mean, in total and per minute', async () => {
+      const { status, body } = await report();
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ device_id: 'dev-1', metric: 'temp', readings: 3, total: 11, minimum: -2, maximum: 10, late_events: 0, mean: 3.666667 });
+      expect(body.periods.map((p: any) => [p.period, p.readings, p.minimum, p.maximum])).toEqual([[start / 1000, 1, 3, 3], [start / 1000 + 60, 2, -2, 10]]);
+    });
+
+    it('rolls up minima and maxima by taking them, and answers sliding windows computed from the minutes', async () => {
+      const rolled = await report('/period?period=DAYS');
+      expect(rolled.body.rows.reduce((n: number, r: any) => n + r.readings, 0)).toBe(3);
+      expect(Math.min(...rolled.body.rows.map((r: any) => r.minimum))).toBe(-2);
+      const sliding = await report('?window=120&step=60');
+      expect(sliding.status).toBe(200);
+      expect(sliding.body.windows.map((w: any) => [w.start, w.readings, w.minimum, w.maximum])).toEqual([
+        [start / 1000 - 60, 1, 3, 3],
+        [start / 1000, 3, -2, 10],
+        [start / 1000 + 60, 2, -2, 10],
+      ]);
+      const bad = await report('?window=90&step=60');
+      expect(bad.status).toBe(400);
+      expect(bad.body.field).toBe('window');
+    });
+
+    it('refuses a bad reading naming the field, and lists the derived routes in GET /', async () => {
+      const bad = await fetch(`${platform.outputs.UrlForAPI}reading`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event_id: 'x', device_id: 'd', metric: 'm', value: 'hot' }) });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ issues: [{ field: 'value' }] });
+      const index = await getJson(platform.outputs.UrlForAPI);
+      expect(index.body.routes.map((r: any) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['POST /bid', 'POST /reading', 'GET /reports/devices/{device_id}/{metric}', 'GET /reports/devices/{device_id}/{metric}/period']));
+    });
   });
 });
