@@ -8,7 +8,7 @@ import { DataStream } from '../../lib/data-stream';
 import { LakeWriter } from '../../lib/lake-writer';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, LAKE_TABLES, PARTITION_KEYS, RAW_JSON_SERDE, glueColumns, sqlTableName, tablePrefix, type LakeFormat } from '../../schemas/lake';
+import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, PARTITION_KEYS, RAW_JSON_SERDE, glueColumns, lakeTableNames, sqlTableName, tablePrefix, type LakeFormat } from '../../schemas/lake';
 import { aggregatesFeed, lakeBucket, lakeWriterMapping, settings, streams, tables } from '../../schemas/resources';
 import { LAKE_START_DATE_DEFAULT, readNamedQueries } from '../../lib/analytics';
 import type { SdpStack } from '../../lib/sdp-stack';
@@ -374,12 +374,12 @@ describe('Glue catalog', () => {
 
   it('has exactly a raw_ and a parquet_ table per lake table, in the database', () => {
     expect(glueTables().map((t) => t.TableInput.Name).sort()).toEqual(
-      formats.flatMap((f) => LAKE_TABLES.map((t) => `${f}_${t}`)).sort(),
+      formats.flatMap((f) => lakeTableNames().map((t) => `${f}_${t}`)).sort(),
     );
     for (const t of glueTables()) expect(t.DatabaseName).toEqual({ Ref: id(db()) });
   });
 
-  const cases = formats.flatMap((format) => LAKE_TABLES.map((table) => [format, table] as const));
+  const cases = formats.flatMap((format) => lakeTableNames().map((table) => [format, table] as const));
 
   it.each(cases)('%s_%s: external, columns from glueColumns, partitioned by dt and hour, at its prefix', (format, table) => {
     const input = tableNamed(sqlTableName(format, table)).TableInput;
@@ -416,7 +416,7 @@ describe('Glue catalog', () => {
     expect(template.toJSON().Parameters.LakeStartDate).toMatchObject({ Type: 'String', Default: LAKE_START_DATE_DEFAULT, AllowedPattern: '^\\d{4}-\\d{2}-\\d{2}$' });
   });
 
-  it.each(LAKE_TABLES)('raw_%s: gzip JSON through the Hive JSON SerDe with millisecond timestamps', (table) => {
+  it.each(lakeTableNames())('raw_%s: gzip JSON through the Hive JSON SerDe with millisecond timestamps', (table) => {
     const input = tableNamed(sqlTableName('raw', table)).TableInput;
     expect(input.Parameters).toMatchObject({ classification: 'json', compressionType: 'gzip' });
     expect(input.StorageDescriptor).toMatchObject({
@@ -426,7 +426,7 @@ describe('Glue catalog', () => {
     });
   });
 
-  it.each(LAKE_TABLES)('parquet_%s: Parquet', (table) => {
+  it.each(lakeTableNames())('parquet_%s: Parquet', (table) => {
     const input = tableNamed(sqlTableName('parquet', table)).TableInput;
     expect(input.Parameters).toMatchObject({ classification: 'parquet' });
     expect(input.StorageDescriptor).toMatchObject({
