@@ -66,6 +66,12 @@ export function activePipeline(): Pipeline {
   return active.pipeline;
 }
 
+/** The files the active pipeline was loaded from (none when it was given as a value only). */
+export function activePipelineFiles(): readonly string[] {
+  activePipeline();
+  return active!.files;
+}
+
 /** The environment a worker thread or child process needs to run the same pipeline. */
 export function pipelineEnv(): Record<string, string> {
   activePipeline();
