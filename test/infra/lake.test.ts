@@ -6,11 +6,14 @@ import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { DataStream } from '../../lib/data-stream';
 import { LakeWriter } from '../../lib/lake-writer';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, PARTITION_KEYS, RAW_JSON_SERDE, glueColumns, lakeTableNames, sqlTableName, tablePrefix, type LakeFormat } from '../../schemas/lake';
 import { aggregatesFeed, lakeBucket, lakeWriterMapping, settings, streams, tables } from '../../schemas/resources';
-import { LAKE_START_DATE_DEFAULT, readNamedQueries } from '../../lib/analytics';
+import { Analytics, LAKE_START_DATE_DEFAULT, readNamedQueries } from '../../lib/analytics';
+import { usePipeline } from '../../schemas/active-pipeline';
+import adtech from '../../pipelines/adtech';
+import telemetry from '../../pipelines/telemetry';
 import type { SdpStack } from '../../lib/sdp-stack';
 import { platformIdentityStatements, synthesize, type Json, type Statement } from './synth';
 
@@ -530,6 +533,25 @@ describe('least privilege', () => {
       // The retraining's own training-set bucket is its to use; nothing else outside the lake's prefixes.
       if (r.startsWith(`\${${trainingSets}.Arn}`)) continue;
       expect(allowed).toContain(r);
+    }
+  });
+});
+
+describe('Glue catalog of another pipeline', () => {
+  it("telemetry: a raw_ and a parquet_ table per stream and per aggregation, columns from its declaration", () => {
+    usePipeline(telemetry);
+    try {
+      const own = new Stack(new App(), 'Telemetry');
+      new Analytics(own, 'Analytics', { lakeBucket: new s3.Bucket(own, 'Lake') });
+      const inputs = Object.values(Template.fromStack(own).toJSON().Resources as Record<string, { Type: string; Properties: Json }>)
+        .filter((r) => r.Type === 'AWS::Glue::Table')
+        .map((r) => r.Properties.TableInput);
+      expect(inputs.map((t) => t.Name).sort()).toEqual(['parquet_devices', 'parquet_readings', 'raw_devices', 'raw_readings']);
+      const columns = (name: string) => inputs.find((t) => t.Name === name).StorageDescriptor.Columns.map((c: Json) => `${c.Name} ${c.Type}`);
+      expect(columns('parquet_readings')).toEqual(['event_id string', 'device_id string', 'metric string', 'value double', 'unit string', 'event_time timestamp', 'received_at timestamp']);
+      expect(columns('raw_devices')).toEqual(expect.arrayContaining(['device_id string', 'metric string', 'period bigint', 'readings bigint', 'total double', 'minimum double', 'revision bigint']));
+    } finally {
+      usePipeline(adtech);
     }
   });
 });
