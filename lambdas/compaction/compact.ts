@@ -1,8 +1,9 @@
 /**
  * Lake compaction over the S3 API (the Lambda in AWS, s3rver locally): merges the many small files
  * the lake writer leaves in each closed hour partition into files of about a target size, each
- * row once (events by (type, tx_id), aggregates at their highest revision), sorted by event time;
- * then rebuilds the `auctions` table of every closed bids hour whose sources changed.
+ * row once (events by stream and identity, aggregation revisions at their highest), sorted by
+ * event time; then rebuilds the pipeline's built tables (adtech's `auctions`) for every closed hour
+ * of their stream whose sources changed.
  *
  * Commit protocol per partition, crash-safe and idempotent:
  *   (a) PUT the manifest `compaction/<format>/<table>/dt=…/hour=…/compacted-<hash>.json`
@@ -556,7 +557,7 @@ class Run {
 }
 
 /**
- * Compacts the lake's closed partitions and rebuilds their auctions; returns what it did. Throws
+ * Compacts the lake's closed partitions and rebuilds the built tables' hours; returns what it did. Throws
  * when S3 fails (a rerun picks up where it stopped); unreadable files are reported, not fatal.
  */
 export async function compactLake(options: CompactOptions): Promise<CompactionReport> {

@@ -4,8 +4,8 @@
  * and compaction's dedupe by those identities; adtech and telemetry side by side.
  */
 import adtech from '../../pipelines/adtech';
-import telemetry from '../../pipelines/telemetry';
-import { combinePipelines } from '../../schemas/pipeline';
+import telemetry, { readingSchema } from '../../pipelines/telemetry';
+import { combinePipelines, count, definePipeline } from '../../schemas/pipeline';
 import { usePipeline } from '../../schemas/active-pipeline';
 import { lakeTablesOf, parquetSchema } from '../../schemas/lake';
 import type { StreamRecord } from '../../schemas/stream-record';
@@ -83,5 +83,20 @@ describe('compaction', () => {
     expect(compactRows('readings', rows)).toEqual([rows[2], rows[1]]);
     const rev = (device_id: string, revision: number) => ({ device_id, metric: 'temp', period: 60, revision });
     expect(compactRows('devices', [rev('d2', 1), rev('d1', 2), rev('d1', 1), rev('d2', 4)])).toEqual([rev('d1', 2), rev('d2', 4)]);
+  });
+});
+
+describe('declaring lake tables', () => {
+  const stream = { schema: readingSchema, identity: ['device_id', 'event_id'], partitionKey: 'device_id' };
+  const declare = (extra: object) => () => definePipeline({ name: 'p', streams: { reading: stream }, aggregations: { devices: { stream: 'reading', groupBy: ['device_id'], measures: { n: count() } } }, ...extra });
+
+  test('an events table, an aggregation lake table and built tables are checked with the rest', () => {
+    expect(declare({ eventsTable: 'everything' })().eventsTables).toEqual([{ name: 'everything', pipeline: 'p', streams: ['reading'] }]);
+    expect(declare({ eventsTable: 'reading' })).toThrow(/two lake tables are named reading/);
+    expect(declare({ eventsTable: 'devices' })).toThrow(/two lake tables are named devices/);
+    expect(declare({ eventsTable: 'Bad-Name' })).toThrow(/events table "Bad-Name" must be lower case/);
+    const built = { description: 'x', columns: [{ name: 'event_time', type: 'timestamp', nullable: false }], stream: 'reading', joins: ['alarm'], rows: () => [] };
+    expect(declare({ lakeTables: { joined: built } })).toThrow(/lake table joined: stream alarm is not declared/);
+    expect(declare({ lakeTables: { joined: { ...built, joins: [], columns: [] } } })).toThrow(/lake table joined: needs a required event_time timestamp column/);
   });
 });
