@@ -9,12 +9,12 @@ import { Construct } from 'constructs';
 import { disposableBucket } from './data-lake';
 import {
   LAKE_PREFIXES,
-  LAKE_TABLES,
   PARTITION_KEYS,
   sqlTableName,
   RAW_JSON_SERDE,
   glueColumns,
-  lakeTables,
+  lakeTable,
+  lakeTableNames,
   tablePrefix,
   type LakeFormat,
 } from '../schemas/lake';
@@ -135,7 +135,7 @@ export class Analytics extends Construct {
     const bucketName = props.lakeBucket.bucketName;
     const start = props.projectionStartDate ?? LAKE_START_DATE_DEFAULT;
     for (const format of Object.keys(LAKE_PREFIXES) as LakeFormat[]) {
-      for (const table of LAKE_TABLES) {
+      for (const table of lakeTableNames()) {
         const name = sqlTableName(format, table);
         const location = `s3://${bucketName}/${tablePrefix(format, table)}`;
         this.tables[name] = new glue.CfnTable(this, `Table-${name}`, {
@@ -143,7 +143,7 @@ export class Analytics extends Construct {
           databaseName: this.database.ref,
           tableInput: {
             name,
-            description: `${lakeTables[table].description} (${format === 'raw' ? 'raw JSON, gzip' : 'Parquet, snappy'})`,
+            description: `${lakeTable(table).description} (${format === 'raw' ? 'raw JSON, gzip' : 'Parquet, snappy'})`,
             tableType: 'EXTERNAL_TABLE',
             partitionKeys: PARTITION_KEYS.map((k) => ({ ...k })),
             parameters: {

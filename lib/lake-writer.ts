@@ -34,7 +34,7 @@ export interface LakeWriterProps {
 
 export class LakeWriter extends Construct {
   public readonly lakeWriterFunction: HandlerFunction;
-  /** Which events of each auction the writer has written (tables.lakeSeen), expired by TTL. */
+  /** Which events of each identity the writer has written (tables.lakeSeen), expired by TTL. */
   public readonly lakeSeen: dynamodb.Table;
   public readonly eventsSource: sources.KinesisEventSource;
   public readonly aggregatesSource?: sources.KinesisEventSource;
@@ -52,7 +52,7 @@ export class LakeWriter extends Construct {
       [def.env]: this.lakeSeen.tableName,
       // Tells a batch of the aggregates stream from one of the events stream (by its ARN's name).
       ...(props.aggregatesStream ? { [streams.aggregates.env]: props.aggregatesStream.streamName } : {}),
-      // How long a lake-seen row outlives the write of the auction's last event.
+      // How long a lake-seen row outlives the write of its identity's last event.
       // Its default (8 days), or a day more than a longer retention (-c sdp:streamRetentionHours).
       [settings.lakeSeenTtlSeconds.env]: String(stateTtlSeconds(settings.lakeSeenTtlSeconds.default, streamRetentionSeconds(props.eventsStream), 24 * 3600)),
       // How long a copy of an event can still be re-read: a state must outlive it (select.ts).

@@ -22,7 +22,7 @@ import { isUtf8 } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { CompactionManifest } from '../schemas/lake';
-import { COMPACTION_PREFIX, LAKE_TABLES, sqlTableName, tablePrefix, type LakeFormat, type LakeTable } from '../schemas/lake-names';
+import { COMPACTION_PREFIX, LAKE_PREFIXES, LAKE_TABLE_NAME, sqlTableName, tablePrefix, type LakeFormat, type LakeTable } from '../schemas/lake-names';
 import { lakeBucket } from '../schemas/resources';
 
 /** Set (to true) in the CLI's bundles, built by bin/sdp.js. */
@@ -132,16 +132,23 @@ const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const PARTITION_COLUMNS = `CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS hour`;
 
 function emptyView(table: LakeTable): string {
-  const { duckdbType, lakeTables } = deps();
-  const columns = lakeTables[table].columns.map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS "${c.name}"`).join(', ');
+  const { duckdbType, lakeTable } = deps();
+  const columns = lakeTable(table).columns.map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS "${c.name}"`).join(', ');
   return `SELECT ${columns}, ${PARTITION_COLUMNS} WHERE false`;
 }
 
+/**
+ * A table's view over its files. Schemas evolve by adding optional fields (schemas/pipeline-evolution.ts),
+ * so files written before a field was added lack its column: Parquet files are read by name
+ * (`union_by_name`), under the declared columns (an empty typed select, `UNION ALL BY NAME`), so a
+ * declared column is in the view even when no file has it yet, and reads null from the older files;
+ * raw files are read with the declared columns, a key a line lacks reading null.
+ */
 function viewSql(format: LakeFormat, table: LakeTable, files: string[]): string {
   if (files.length === 0) return emptyView(table);
   const list = `[${files.map(quote).join(', ')}]`;
   const hive = `hive_partitioning = true, hive_types = {'dt': VARCHAR, 'hour': VARCHAR}`;
-  if (format === 'parquet') return `SELECT * FROM read_parquet(${list}, ${hive})`;
+  if (format === 'parquet') return `${emptyView(table)} UNION ALL BY NAME SELECT * FROM read_parquet(${list}, ${hive}, union_by_name = true)`;
   const { duckdbJsonColumns, duckdbJsonSelect } = deps();
   return `SELECT ${duckdbJsonSelect(table)}, dt, hour FROM read_json(${list}, format = 'newline_delimited', compression = 'gzip', columns = ${duckdbJsonColumns(table)}, ${hive})`;
 }
@@ -173,7 +180,7 @@ const QUERY_ERROR = /^(Parser|Binder|Catalog) Error/;
 /** A lake table named without its format (`FROM bids`): the error says which names exist. */
 function withTableHint(err: Error): Error {
   const name = /Table with name "?(\w+)"? does not exist/.exec(err.message)?.[1]?.toLowerCase();
-  if (!name || !(LAKE_TABLES as readonly string[]).includes(name)) return err;
+  if (!name || !deps().isLakeTable(name)) return err;
   const table = name as LakeTable;
   return new Error(`${err.message.split('\n')[0]} The lake's tables are ${sqlTableName('parquet', table)} (Parquet) and ${sqlTableName('raw', table)} (the raw JSON).`);
 }
@@ -188,7 +195,11 @@ export interface LakeSqlOptions {
   forSql?: string;
 }
 
-const ALL_TABLE_KEYS: TableKey[] = (['raw', 'parquet'] as const).flatMap((format) => LAKE_TABLES.map((table): TableKey => `${format}/${table}`));
+/** Every view: both formats of each of the active pipeline's lake tables (loads the pipeline). */
+const allTableKeys = (): TableKey[] => (Object.keys(LAKE_PREFIXES) as LakeFormat[]).flatMap((format) => deps().lakeTableNames().map((table): TableKey => `${format}/${table}`));
+
+/** A lake table's SQL name in a query (`parquet_bids`, `"RAW_CLICKS"`): found without loading the pipeline. */
+const TABLE_REFERENCE = new RegExp(`\\b(${Object.values(LAKE_PREFIXES).join('|')})_(${LAKE_TABLE_NAME.source})\\b`, 'gi');
 
 /** Whether a query names a table (as a whole word, quoted or not, any case). */
 const namesTable = (sql: string, key: TableKey): boolean => new RegExp(`\\b${sqlTableName(...(key.split('/') as [LakeFormat, LakeTable]))}\\b`, 'i').test(sql);
@@ -204,8 +215,10 @@ const READS_CATALOG = /\b(show|describe|summarize|pragma|information_schema|pg_c
  * read the catalog or build a table name), all of them; a query that names none (`SELECT 1`) needs none.
  */
 export function viewsFor(sql: string | undefined): TableKey[] {
-  if (sql === undefined || READS_CATALOG.test(sql)) return ALL_TABLE_KEYS;
-  return ALL_TABLE_KEYS.filter((key) => namesTable(sql, key));
+  if (sql === undefined || READS_CATALOG.test(sql)) return allTableKeys();
+  const named = new Set([...sql.matchAll(TABLE_REFERENCE)].map((m) => `${m[1].toLowerCase()}/${m[2].toLowerCase()}`));
+  // A query that names none (`SELECT 1`) needs no view, nor the pipeline's schemas (`sdp query` stays fast).
+  return named.size === 0 ? [] : allTableKeys().filter((key) => named.has(key));
 }
 
 export class LakeSql {

@@ -41,6 +41,8 @@ import { reshardUniform } from './reshard';
 import { kinesis as kinesisClient, dynamo as dynamoClient } from '../lambdas/commons/clients';
 import { s3 as s3Client } from '../lambdas/commons/s3';
 import { checkStateFiles, checkStores } from './state-check';
+import { checkPipelineSchemas } from './pipeline-schemas';
+import { activePipeline } from '../schemas/active-pipeline';
 
 export { DEFAULT_SHARDS } from './shard-limits';
 export { runningPlatformOutputs, type PlatformOutputs } from './platform-outputs';
@@ -196,6 +198,7 @@ export class LocalPlatform {
     if (running !== undefined) writeFileSync(join(dataDir, PIPELINES_FILE), `${running}\n`);
     else rmSync(join(dataDir, PIPELINES_FILE), { force: true });
     for (const warning of checkStateFiles(dataDir)) this.log(warning);
+    checkPipelineSchemas(dataDir, activePipeline());
     this.log(`starting emulators in ${dataDir}`);
     const [kinesisEmu, dynamoEmu, s3Emu] = await Promise.all([
       startEmulator('kinesis', dataDir, 0, this.options.emulatorSpeedups),

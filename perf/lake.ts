@@ -25,7 +25,7 @@ import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, DuckDBInstance, VARCHAR, type
 import { generateWorkload } from '../local/workload';
 import { toRow } from '../lambdas/lake-writer/rows';
 import { toNdjsonGzip, toParquet, DEFAULT_ROW_GROUP_SIZE } from '../lambdas/lake-writer/parquet';
-import { duckdbJsonSelect, lakeTables, type LakeRow, type LakeType } from '../schemas/lake';
+import { duckdbJsonSelect, lakeTable, type LakeRow, type LakeType } from '../schemas/lake';
 import type { StreamEvent } from '../schemas/events';
 import { progress, type BenchResult, type Figure } from './support/report';
 import { sqlLatency } from './lake-sql';
@@ -77,7 +77,7 @@ function bcnsRows(rows: number): LakeRow[] {
 const STAGE_TYPES: Record<LakeType, DuckDBType> = { string: VARCHAR, int64: BIGINT, timestamp: BIGINT, double: DOUBLE, boolean: BOOLEAN };
 
 async function duckdbLoad(connection: DuckDBConnection, rows: readonly LakeRow[]): Promise<void> {
-  const columns = lakeTables.bcns.columns;
+  const columns = lakeTable('bcns').columns;
   const types = columns.map((c) => STAGE_TYPES[c.type]);
   await connection.run(`CREATE OR REPLACE TABLE stage (${columns.map((c, i) => `"${c.name}" ${types[i].toString()}`).join(', ')})`);
   const appender = await connection.createAppender('stage');
@@ -163,7 +163,7 @@ async function parquetWrite(options: LakeOptions, dir: string): Promise<Part> {
     { key: 'ndjson_gzip_rows_per_s', label: 'raw NDJSON + gzip', value: options.rows / (gzip.ms / 1000), unit: 'rows/s', note: `${(gzip.value.byteLength / 1e6).toFixed(1)} MB` },
   ];
   const notes = [
-    `rows: ${options.rows.toLocaleString('en-US')} bcns rows (${lakeTables.bcns.columns.length} columns), row groups of ${options.rowGroupSize.toLocaleString('en-US')} (ours), same rows for both writers`,
+    `rows: ${options.rows.toLocaleString('en-US')} bcns rows (${lakeTable('bcns').columns.length} columns), row groups of ${options.rowGroupSize.toLocaleString('en-US')} (ours), same rows for both writers`,
     `runs (s): ours ${ours.map((ms) => (ms / 1000).toFixed(2)).join(', ')}; DuckDB end to end ${duckEndToEnd.map((ms) => (ms / 1000).toFixed(2)).join(', ')}; COPY alone ${duckCopy.map((ms) => (ms / 1000).toFixed(2)).join(', ')}`,
     'DuckDB end to end is what the lake writer would pay to have DuckDB write its files: the rows start in JavaScript either way; COPY alone is shown for reference.',
   ];

@@ -6,12 +6,16 @@
  */
 import { count, definePipeline, ratio } from '../schemas/pipeline';
 import { bidSchema, clickSchema, impressionSchema } from '../schemas/events';
+import { auctionsTable } from '../lambdas/ml/auction-rows';
 
 const auctionEvent = { identity: ['tx_id'], partitionKey: 'tx_id', eventTime: 'timestamp' } as const;
 
 export default definePipeline({
   name: 'adtech',
   description: 'ad-tech: bids, impressions and clicks joined per auction, counted per campaign and minute',
+  // The lake's `bcns` table holds every event with its type; `auctions` joins each bid with its outcome.
+  eventsTable: 'bcns',
+  lakeTables: { auctions: auctionsTable },
   streams: {
     bid: { ...auctionEvent, schema: bidSchema, lakeTable: 'bids', description: 'bid requests: one per auction (tx_id), naming its campaign' },
     impression: { ...auctionEvent, schema: impressionSchema, lakeTable: 'impressions', description: 'won auctions: the bid shown, at its clearing price' },
@@ -25,6 +29,7 @@ export default definePipeline({
       periodSeconds: 60,
       measures: { bids: count(), impressions: count('impression'), clicks: count('click') },
       derived: { ctr: ratio('clicks', 'impressions'), win_rate: ratio('impressions', 'bids') },
+      lakeTable: 'aggregates',
       description: 'per campaign and minute: bids, and the impressions and clicks of those bids',
     },
   },

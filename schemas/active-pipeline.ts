@@ -10,7 +10,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { combinePipelines, type Pipeline } from './pipeline';
-import { DEFAULT_PIPELINES, SHIPPED_PIPELINES } from '../pipelines/index';
+import { DEFAULT_PIPELINES, SHIPPED_MODULES, SHIPPED_PIPELINES } from '../pipelines/index';
 
 export const PIPELINES_ENV = 'SDP_PIPELINES';
 
@@ -33,9 +33,14 @@ function isPipeline(value: unknown): value is Pipeline {
 /** Loads pipeline files (each's default export) and combines them. */
 export function loadPipelines(references: readonly string[], cwd = process.cwd()): { pipeline: Pipeline; files: string[] } {
   const files = references.map((r) => pipelineFile(r, cwd));
+  const shipped = (file: string) => Object.keys(SHIPPED_PIPELINES).find((name) => SHIPPED_PIPELINES[name] === file);
+  // A user's pipeline file is TypeScript: a process that does not run through tsx (the CLI's bundles) registers it to load one.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (files.some((f) => f.endsWith('.ts') && !shipped(f)) && !require.extensions['.ts']) require('tsx/cjs');
   const pipelines = files.map((file) => {
+    const name = shipped(file);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const loaded = require(file) as { default?: unknown };
+    const loaded = (name ? SHIPPED_MODULES[name]() : require(file)) as { default?: unknown };
     if (!isPipeline(loaded.default)) throw new Error(`${file} must \`export default definePipeline({...})\``);
     return loaded.default;
   });
@@ -64,6 +69,12 @@ export function activePipeline(): Pipeline {
     active = loaded;
   }
   return active.pipeline;
+}
+
+/** The files the active pipeline was loaded from (none when it was given as a value only). */
+export function activePipelineFiles(): readonly string[] {
+  activePipeline();
+  return active!.files;
 }
 
 /** The environment a worker thread or child process needs to run the same pipeline. */

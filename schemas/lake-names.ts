@@ -1,10 +1,15 @@
 /**
- * The lake's table names and folders, with no schema behind them (no zod): what a reader needs to
- * find a table's files and name it in SQL. schemas/lake.ts re-exports all of it with the columns;
- * this module exists so that `sdp query` starts without loading the schemas (zod takes ~70 ms).
+ * The lake's folders and SQL names, with no schema behind them (no zod): what a reader needs to
+ * find a table's files and name it in SQL. schemas/lake.ts re-exports all of it with the tables,
+ * which it derives from the declared pipeline; this module exists so that `sdp query` starts
+ * without loading the pipeline and its schemas (zod takes ~70 ms) when its SQL names no table.
  */
-export const LAKE_TABLES = ['bcns', 'bids', 'impressions', 'clicks', 'aggregates', 'auctions'] as const;
-export type LakeTable = (typeof LAKE_TABLES)[number];
+
+/** A lake table's name (schemas/lake.ts lakeTableNames lists the active pipeline's). */
+export type LakeTable = string;
+
+/** What a lake table's name may be (schemas/pipeline.ts names): how a reader finds table names in SQL and keys. */
+export const LAKE_TABLE_NAME = /[a-z][a-z0-9_]{0,62}/;
 
 export const LAKE_PREFIXES = { raw: 'raw', parquet: 'parquet' } as const;
 export type LakeFormat = keyof typeof LAKE_PREFIXES;

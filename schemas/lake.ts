@@ -1,6 +1,8 @@
 /**
- * The data lake's tables, defined once: their columns (derived from the zod event schemas in
- * events.ts and the aggregate row in aggregates.ts, never listed again by hand), how each column
+ * The data lake's tables, derived from the declared pipeline (schemas/pipeline.ts): per stream a
+ * table of its events (`raw_<lakeTable>`, `parquet_<lakeTable>`, columns from its zod schema), per
+ * aggregation a table of its revision history, the pipeline's events table (every event with its
+ * type) and the tables it builds from events, if declared. Also how each column
  * maps to Glue, Parquet and DuckDB types, and where a table's files live in the bucket
  * (`raw/<table>/dt=YYYY-MM-DD/hour=HH/<file>.json.gz`, `parquet/<table>/dt=…/hour=…/<file>.parquet`,
  * partitioned by event time in UTC). The CDK Glue tables, the lake writer and the local DuckDB
@@ -11,8 +13,9 @@
  */
 import { z } from 'zod';
 import type { SchemaElement } from 'hyparquet';
-import { bidSchema, impressionSchema, streamEventSchema, type EventType } from './events';
-import { COUNTERS, type AggregateRow } from './aggregates';
+import { streamOf, type AggregationSpec, type MeasureSpec, type Pipeline, type StreamSpec } from './pipeline';
+import { recordSchema } from './stream-record';
+import { activePipeline } from './active-pipeline';
 import { COMPACTION_PREFIX, LAKE_PREFIXES, tablePrefix, type LakeFormat, type LakeTable } from './lake-names';
 
 /** Logical column types of the lake. `timestamp` is UTC, millisecond precision. */
@@ -26,14 +29,27 @@ export interface LakeColumn {
 }
 
 // The names and folders live in lake-names.ts (no zod), re-exported here with the columns.
-export { COMPACTION_PREFIX, LAKE_PREFIXES, LAKE_TABLES, sqlTableName, tablePrefix, type LakeFormat, type LakeTable } from './lake-names';
+export { COMPACTION_PREFIX, LAKE_PREFIXES, sqlTableName, tablePrefix, type LakeFormat, type LakeTable } from './lake-names';
+
+/**
+ * What a table holds: `stream`, one stream's events (no `type` column: the stream implies it);
+ * `events`, every event of several streams with its `type`; `aggregation`, every revision of an
+ * aggregation's rows; `built`, rows the pipeline builds from events (LakeTableDeclaration),
+ * rebuilt by compaction for every closed hour.
+ */
+export type LakeTableKind = 'stream' | 'events' | 'aggregation' | 'built';
 
 export interface LakeTableDef {
   readonly name: LakeTable;
+  readonly kind: LakeTableKind;
   readonly description: string;
   readonly columns: readonly LakeColumn[];
   /** The timestamp column whose UTC date and hour place a row in its partition. */
   readonly partitionBy: string;
+  /** The streams whose events it holds (for `built`: the stream it is built for, then those it joins). */
+  readonly streams: readonly string[];
+  /** The aggregation whose revisions it holds (kind `aggregation`). */
+  readonly aggregation?: string;
 }
 
 /** A row of a lake table: column name → value (timestamps as epoch ms; absent values null). */
@@ -103,16 +119,6 @@ export function columnsOfShape(shape: Record<string, z.ZodType>): LakeColumn[] {
   return columns;
 }
 
-/** Stream-record columns per event type, as the ingestion API writes them (streamEventSchema). */
-function streamColumns(): Record<EventType, LakeColumn[]> {
-  const out = {} as Record<EventType, LakeColumn[]>;
-  for (const option of streamEventSchema.options) {
-    const type = option.shape.type.value as EventType;
-    out[type] = columnsOfShape(option.shape as Record<string, z.ZodType>);
-  }
-  return out;
-}
-
 /** Orders columns: `type` first, then the event's fields in schema order, then event_time, received_at. */
 const TIMESTAMP_ORDER = ['event_time', 'received_at'];
 function ordered(columns: LakeColumn[]): LakeColumn[] {
@@ -120,80 +126,119 @@ function ordered(columns: LakeColumn[]): LakeColumn[] {
   return columns.map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i).map(({ c }) => c);
 }
 
-/** Union of the event types' columns: a column is nullable unless every type has it, required. */
-function unionColumns(perType: LakeColumn[][]): LakeColumn[] {
+/** Union of the streams' columns: a column is nullable unless every stream has it, required. */
+function unionColumns(perStream: LakeColumn[][]): LakeColumn[] {
   const byName = new Map<string, { column: LakeColumn; count: number }>();
-  for (const columns of perType) {
+  for (const columns of perStream) {
     for (const c of columns) {
       const seen = byName.get(c.name);
       if (!seen) {
         byName.set(c.name, { column: c, count: 1 });
         continue;
       }
-      if (seen.column.type !== c.type) throw new Error(`lake: field ${c.name} has types ${seen.column.type} and ${c.type} across event types`);
+      if (seen.column.type !== c.type) throw new Error(`lake: field ${c.name} has types ${seen.column.type} and ${c.type} across streams`);
       seen.count++;
       seen.column = { ...seen.column, nullable: seen.column.nullable || c.nullable };
     }
   }
-  return [...byName.values()].map(({ column, count }) => (count === perType.length ? column : { ...column, nullable: true }));
+  return [...byName.values()].map(({ column, count }) => (count === perStream.length ? column : { ...column, nullable: true }));
 }
 
-const perType = streamColumns();
-const perTypeTable = (type: EventType) => ordered(perType[type].filter((c) => c.name !== 'type'));
+/** The columns of a stream's records (its client fields, `type`, received_at and event_time), as recordSchema gives them. */
+export function streamRecordColumns(stream: StreamSpec): LakeColumn[] {
+  const shape = { ...((recordSchema(stream) as z.ZodObject).shape as Record<string, z.ZodType>) };
+  // The client's time, resolved into event_time at ingestion: kept in the raw JSON only (as EXCLUDED_FIELDS).
+  if (stream.eventTime !== undefined) delete shape[stream.eventTime];
+  return columnsOfShape(shape);
+}
 
-const bcnsColumns = ordered(unionColumns([perType.bid, perType.impression, perType.click]));
+/** The lake type of a stream's field (group fields and measured fields of aggregations). */
+function fieldType(stream: StreamSpec, field: string): LakeType {
+  return lakeTypeOf(field, stream.schema.shape[field] as z.ZodType).type;
+}
 
 /**
- * Lake types of the aggregate row's fields. Typed against AggregateRow, so a field added there
- * does not compile until it has a lake type here.
+ * The columns of an aggregation's revision history: the feed record (contract 3) with the window
+ * as a timestamp and its length. Counts are int64; sums of integers int64, of numbers double;
+ * minima and maxima of the field's type, null until a value arrives.
  */
-const aggregateRowTypes: { [K in keyof AggregateRow]-?: LakeType } = {
-  campaign_item_id: 'int64',
-  period: 'int64',
-  revision: 'int64',
-  updated_at: 'timestamp',
-  ...(Object.fromEntries(COUNTERS.map((c) => [c, 'int64'])) as Record<(typeof COUNTERS)[number], 'int64'>),
-};
-
-const aggregatesColumns: LakeColumn[] = [
-  { name: 'campaign_item_id', type: aggregateRowTypes.campaign_item_id, nullable: false },
-  { name: 'period', type: aggregateRowTypes.period, nullable: false, comment: 'window start, epoch seconds (as in the reports API)' },
-  { name: 'period_start', type: 'timestamp', nullable: false, comment: 'window start as a timestamp' },
-  { name: 'period_seconds', type: 'int64', nullable: false, comment: 'window length in seconds' },
-  ...COUNTERS.map((c) => ({ name: c, type: aggregateRowTypes[c], nullable: false })),
-  { name: 'revision', type: aggregateRowTypes.revision, nullable: false, comment: 'grows by one with every change of the row; the highest is current' },
-  { name: 'updated_at', type: aggregateRowTypes.updated_at, nullable: false },
-];
-
-/** The bid's columns in an auction row, renamed where the auction gives them a clearer name. */
-const AUCTION_RENAMES: Readonly<Record<string, string>> = { win_price: 'bid_price' };
-
-function auctionsColumns(): LakeColumn[] {
-  const bid = columnsOfShape(bidSchema.shape).map((c) => ({ ...c, name: AUCTION_RENAMES[c.name] ?? c.name }));
-  const clearing = lakeTypeOf('win_price', impressionSchema.shape.win_price);
-  const eventTime = perType.bid.find((c) => c.name === 'event_time')!;
+export function aggregationColumns(pipeline: Pipeline, a: AggregationSpec): LakeColumn[] {
+  const root = streamOf(pipeline, a.stream);
+  const measureType = (m: MeasureSpec): LakeType => (m.kind === 'count' ? 'int64' : fieldType(streamOf(pipeline, m.stream), m.field!));
   return [
-    ...bid,
-    { name: 'won', type: 'boolean', nullable: false, comment: 'an impression within 5 minutes of the bid (lambdas/ml/outcome.ts)' },
-    { name: 'clearing_price', type: clearing.type, nullable: true, comment: "the impression's win_price" },
-    { name: 'clicked', type: 'boolean', nullable: false, comment: 'a click was seen for the bid' },
-    { ...eventTime, comment: "the bid's event time" },
-    { name: 'impression_time', type: 'timestamp', nullable: true, comment: "the impression's event time" },
-    { name: 'click_time', type: 'timestamp', nullable: true, comment: "the click's event time" },
+    ...a.groupBy.map((g) => ({ name: g.name, type: fieldType(root, g.name), nullable: false })),
+    { name: 'period', type: 'int64', nullable: false, comment: 'window start, epoch seconds (as in the reports API)' },
+    { name: 'period_start', type: 'timestamp', nullable: false, comment: 'window start as a timestamp' },
+    { name: 'period_seconds', type: 'int64', nullable: false, comment: 'window length in seconds' },
+    ...a.measures.map((m) => ({ name: m.name, type: measureType(m), nullable: m.kind === 'min' || m.kind === 'max' })),
+    { name: 'late_events', type: 'int64', nullable: false },
+    { name: 'revision', type: 'int64', nullable: false, comment: 'grows by one with every change of the row; the highest is current' },
+    { name: 'updated_at', type: 'timestamp', nullable: false },
   ];
 }
 
-export const lakeTables: Readonly<Record<LakeTable, LakeTableDef>> = {
-  bcns: { name: 'bcns', description: 'every beacon event (bids, impressions, clicks) with its type', columns: bcnsColumns, partitionBy: 'event_time' },
-  bids: { name: 'bids', description: 'bid events', columns: perTypeTable('bid'), partitionBy: 'event_time' },
-  impressions: { name: 'impressions', description: 'impression events', columns: perTypeTable('impression'), partitionBy: 'event_time' },
-  clicks: { name: 'clicks', description: 'click events', columns: perTypeTable('click'), partitionBy: 'event_time' },
-  aggregates: { name: 'aggregates', description: 'every revision of every (campaign, window) row', columns: aggregatesColumns, partitionBy: 'period_start' },
-  auctions: { name: 'auctions', description: 'one row per bid joined with its outcome (won, clearing price, clicked)', columns: auctionsColumns(), partitionBy: 'event_time' },
-};
+/** Projects a record onto columns: every column present, absent values null. */
+export function projectRow(columns: readonly LakeColumn[], record: object): LakeRow {
+  const source = record as Record<string, unknown>;
+  const row: LakeRow = {};
+  for (const { name } of columns) {
+    const v = source[name];
+    row[name] = v === undefined ? null : (v as LakeValue);
+  }
+  return row;
+}
 
-/** The lake table of each event type (besides bcns, which holds them all). */
-export const EVENT_TABLES: Readonly<Record<EventType, LakeTable>> = { bid: 'bids', impression: 'impressions', click: 'clicks' };
+/** The lake tables of a pipeline, in order: events tables, stream tables, aggregation tables, built tables. */
+export function lakeTablesOf(pipeline: Pipeline): readonly LakeTableDef[] {
+  let tables = derived.get(pipeline);
+  if (tables) return tables;
+  const perStream = new Map(pipeline.streams.map((s) => [s.name, streamRecordColumns(s)]));
+  tables = [
+    ...(pipeline.eventsTables ?? []).map((t): LakeTableDef => ({
+      name: t.name, kind: 'events', streams: t.streams, partitionBy: 'event_time',
+      description: `every event of ${t.pipeline} (${t.streams.join(', ')}) with its type`,
+      columns: ordered(unionColumns(t.streams.map((s) => perStream.get(s)!))),
+    })),
+    ...pipeline.streams.map((s): LakeTableDef => ({
+      name: s.lakeTable, kind: 'stream', streams: [s.name], partitionBy: 'event_time', description: s.description,
+      columns: ordered(perStream.get(s.name)!.filter((c) => c.name !== 'type')),
+    })),
+    ...pipeline.aggregations.map((a): LakeTableDef => ({
+      name: a.lakeTable, kind: 'aggregation', streams: [], aggregation: a.name, partitionBy: 'period_start',
+      description: `every revision of every (${a.groupBy.map((g) => g.name).join(', ')}, window) row of ${a.name}`,
+      columns: aggregationColumns(pipeline, a),
+    })),
+    ...(pipeline.builtTables ?? []).map((t): LakeTableDef => ({
+      name: t.name, kind: 'built', streams: [t.stream, ...t.joins], partitionBy: 'event_time', description: t.description, columns: [...t.columns],
+    })),
+  ];
+  derived.set(pipeline, tables);
+  return tables;
+}
+
+const derived = new WeakMap<Pipeline, readonly LakeTableDef[]>();
+
+/** The lake tables of the active pipeline (schemas/active-pipeline.ts), in lakeTablesOf order. */
+export function lakeTableList(): readonly LakeTableDef[] {
+  return lakeTablesOf(activePipeline());
+}
+
+/** The active pipeline's lake table names. */
+export function lakeTableNames(): LakeTable[] {
+  return lakeTableList().map((t) => t.name);
+}
+
+/** A lake table of the active pipeline; throws naming the tables it has. */
+export function lakeTable(name: LakeTable): LakeTableDef {
+  const t = lakeTableList().find((x) => x.name === name);
+  if (!t) throw new Error(`lake: no table ${name} (the lake has ${lakeTableNames().join(', ')})`);
+  return t;
+}
+
+/** Whether the active pipeline has a lake table of that name. */
+export function isLakeTable(name: string): boolean {
+  return lakeTableList().some((t) => t.name === name);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Type mappings
@@ -208,7 +253,7 @@ export function glueType(type: LakeType): GlueType {
 
 /** Glue columns of a table (the shape `@aws-cdk/aws-glue-alpha` and CfnTable both take). */
 export function glueColumns(table: LakeTable): { name: string; type: GlueType; comment?: string }[] {
-  return lakeTables[table].columns.map((c) => ({ name: c.name, type: glueType(c.type), ...(c.comment ? { comment: c.comment } : {}) }));
+  return lakeTable(table).columns.map((c) => ({ name: c.name, type: glueType(c.type), ...(c.comment ? { comment: c.comment } : {}) }));
 }
 
 /** Partition keys of every table: strings, from the event time in UTC (see partitionOf). */
@@ -249,7 +294,7 @@ export function parquetElement(column: LakeColumn): SchemaElement {
 
 /** The Parquet schema of a table: the root element, then one element per column. */
 export function parquetSchema(table: LakeTable): SchemaElement[] {
-  const columns = lakeTables[table].columns;
+  const columns = lakeTable(table).columns;
   return [{ name: 'root', num_children: columns.length }, ...columns.map(parquetElement)];
 }
 
@@ -269,20 +314,20 @@ const quoteString = (text: string) => `'${text.replace(/'/g, "''")}'`;
  * are epoch ms numbers in the JSON, so they are read as BIGINT; `duckdbJsonSelect` converts them.
  */
 export function duckdbJsonColumns(table: LakeTable): string {
-  const cols = lakeTables[table].columns.map((c) => `${quoteString(c.name)}: ${quoteString(c.type === 'timestamp' ? 'BIGINT' : duckdbType(c.type))}`);
+  const cols = lakeTable(table).columns.map((c) => `${quoteString(c.name)}: ${quoteString(c.type === 'timestamp' ? 'BIGINT' : duckdbType(c.type))}`);
   return `{${cols.join(', ')}}`;
 }
 
 /** The select list that gives a table's raw JSON the table's types (epoch ms → TIMESTAMP). */
 export function duckdbJsonSelect(table: LakeTable): string {
-  return lakeTables[table].columns
+  return lakeTable(table).columns
     .map((c) => (c.type === 'timestamp' ? `epoch_ms(${quoteIdent(c.name)}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name)))
     .join(', ');
 }
 
 /** Column definitions for DuckDB DDL, e.g. `CREATE TABLE t (<this>)`. */
 export function duckdbColumnDefs(table: LakeTable): string {
-  return lakeTables[table].columns.map((c) => `${quoteIdent(c.name)} ${duckdbType(c.type)}${c.nullable ? '' : ' NOT NULL'}`).join(', ');
+  return lakeTable(table).columns.map((c) => `${quoteIdent(c.name)} ${duckdbType(c.type)}${c.nullable ? '' : ' NOT NULL'}`).join(', ');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@
  * mistake is reported when the file is loaded (at synth, at `sdp local` start), not at the first event.
  */
 import { z } from 'zod';
+import type { LakeColumn, LakeRow } from './lake';
+import type { StreamRecord } from './stream-record';
 
 /** A name the platform derives routes, tables and SQL identifiers from. */
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -86,7 +88,27 @@ export interface AggregationDeclaration {
   readonly join?: { readonly key: string; readonly streams: readonly string[] };
   /** The report route's first segment, default the aggregation's name: `GET /reports/<route>/<group key>`. */
   readonly route?: string;
+  /** The lake table of its revision history (every revision of every row), default the aggregation's name. */
+  readonly lakeTable?: string;
   readonly description?: string;
+}
+
+/**
+ * A lake table the pipeline builds from its streams' events (a join, for example): compaction
+ * rebuilds it whole for every closed hour of `stream`'s events, from that hour's events of
+ * `stream` and the events of `joins` from that hour to an hour past the allowed lateness after it.
+ * Its rows are placed in partitions by their `event_time` column, which `columns` must have.
+ */
+export interface LakeTableDeclaration {
+  readonly description: string;
+  /** Its columns in order (schemas/lake.ts columnsOfShape and lakeTypeOf derive them from zod fields). */
+  readonly columns: readonly LakeColumn[];
+  /** The stream it is built for: one file per closed hour holding events of it. */
+  readonly stream: string;
+  /** Further streams whose events it reads. */
+  readonly joins?: readonly string[];
+  /** The rows of an hour from the events read (stream records, the earliest received copy of each first). */
+  readonly rows: (events: readonly StreamRecord[]) => LakeRow[];
 }
 
 export interface PipelineDeclaration {
@@ -94,6 +116,10 @@ export interface PipelineDeclaration {
   readonly description?: string;
   readonly streams: Readonly<Record<string, StreamDeclaration>>;
   readonly aggregations?: Readonly<Record<string, AggregationDeclaration>>;
+  /** A lake table holding every event of the pipeline's streams, with its `type` (the stream's name); none by default. */
+  readonly eventsTable?: string;
+  /** Lake tables built from the events (LakeTableDeclaration), by table name. */
+  readonly lakeTables?: Readonly<Record<string, LakeTableDeclaration>>;
 }
 
 /** A count of the events of `stream` (the root when omitted). */
@@ -154,7 +180,22 @@ export interface AggregationSpec {
   readonly where: Readonly<Record<string, readonly FieldValue[]>>;
   readonly join: { readonly key: string; readonly streams: readonly string[] } | undefined;
   readonly route: string;
+  /** The lake table of its revision history. */
+  readonly lakeTable: string;
   readonly description: string;
+}
+
+/** A table holding every event of one pipeline's streams (PipelineDeclaration.eventsTable). */
+export interface EventsTableSpec {
+  readonly name: string;
+  readonly pipeline: string;
+  readonly streams: readonly string[];
+}
+
+export interface BuiltTableSpec extends LakeTableDeclaration {
+  readonly name: string;
+  readonly pipeline: string;
+  readonly joins: readonly string[];
 }
 
 export interface Pipeline {
@@ -162,6 +203,10 @@ export interface Pipeline {
   readonly description: string;
   readonly streams: readonly StreamSpec[];
   readonly aggregations: readonly AggregationSpec[];
+  /** Lake tables of every event of a pipeline (absent: none). */
+  readonly eventsTables?: readonly EventsTableSpec[];
+  /** Lake tables built from events (absent: none). */
+  readonly builtTables?: readonly BuiltTableSpec[];
 }
 
 export class PipelineError extends Error {
@@ -306,10 +351,12 @@ function declareAggregation(pipeline: string, name: string, d: AggregationDeclar
   if (!Number.isInteger(periodSeconds) || periodSeconds < 1 || periodSeconds > 86_400) problems.push(`${at}: periodSeconds must be a whole number of seconds from 1 to 86400, got ${periodSeconds}`);
   const route = d.route ?? name;
   checkName(problems, `${at}: route`, route);
+  const lakeTable = d.lakeTable ?? name;
+  checkName(problems, `${at}: lake table`, lakeTable);
   return {
     name, pipeline, stream: d.stream, groupBy, periodSeconds, measures, derived, where,
     join: d.join ? { key: d.join.key, streams: [...joined] } : undefined,
-    route, description: d.description ?? `${name}: ${measureNames.join(', ')} per ${d.groupBy.join(', ')} and ${periodSeconds} s window`,
+    route, lakeTable, description: d.description ?? `${name}: ${measureNames.join(', ')} per ${d.groupBy.join(', ')} and ${periodSeconds} s window`,
   };
 }
 
@@ -329,15 +376,36 @@ export function definePipeline(declaration: PipelineDeclaration): Pipeline {
   if (streams.length === 0) problems.push('declare at least one stream');
   const byName = new Map(streams.map((s) => [s.name, s]));
   const aggregations = Object.entries(declaration.aggregations ?? {}).map(([name, d]) => declareAggregation(declaration.name, name, d, byName, problems));
-  checkUnique(problems, streams, aggregations);
+  const eventsTables: EventsTableSpec[] = [];
+  if (declaration.eventsTable !== undefined) {
+    checkName(problems, 'events table', declaration.eventsTable);
+    eventsTables.push({ name: declaration.eventsTable, pipeline: declaration.name, streams: streams.map((s) => s.name) });
+  }
+  const builtTables = Object.entries(declaration.lakeTables ?? {}).map(([name, d]) => declareBuiltTable(declaration.name, name, d, byName, problems));
+  const pipeline: Pipeline = { name: declaration.name, description: declaration.description ?? declaration.name, streams, aggregations, eventsTables, builtTables };
+  checkUnique(problems, pipeline);
   if (problems.length > 0) throw new PipelineError(declaration.name, problems);
-  return { name: declaration.name, description: declaration.description ?? declaration.name, streams, aggregations };
+  return pipeline;
 }
 
-function checkUnique(problems: string[], streams: readonly StreamSpec[], aggregations: readonly AggregationSpec[]): void {
-  unique(problems, 'stream route', streams.map((s) => s.route));
-  unique(problems, 'lake table', [...streams.map((s) => s.lakeTable), ...aggregations.map((a) => a.name)]);
-  unique(problems, 'report route', aggregations.map((a) => a.route));
+function declareBuiltTable(pipeline: string, name: string, d: LakeTableDeclaration, streams: ReadonlyMap<string, StreamSpec>, problems: string[]): BuiltTableSpec {
+  checkName(problems, 'lake table', name);
+  const joins = [...(d.joins ?? [])];
+  for (const s of [d.stream, ...joins]) if (!streams.has(s)) problems.push(`lake table ${name}: stream ${s} is not declared`);
+  const time = d.columns.find((c) => c.name === 'event_time');
+  if (time?.type !== 'timestamp' || time.nullable) problems.push(`lake table ${name}: needs a required event_time timestamp column (its rows' partition)`);
+  return { ...d, name, pipeline, joins };
+}
+
+/** Every lake table name a pipeline declares (stream, aggregation, events and built tables). */
+export function declaredLakeTables(p: Pipeline): string[] {
+  return [...(p.eventsTables ?? []).map((t) => t.name), ...p.streams.map((s) => s.lakeTable), ...p.aggregations.map((a) => a.lakeTable), ...(p.builtTables ?? []).map((t) => t.name)];
+}
+
+function checkUnique(problems: string[], p: Pipeline): void {
+  unique(problems, 'stream route', p.streams.map((s) => s.route));
+  unique(problems, 'lake table', declaredLakeTables(p));
+  unique(problems, 'report route', p.aggregations.map((a) => a.route));
 }
 
 /** Several pipelines run as one: their streams and aggregations side by side, names unique across them. */
@@ -348,10 +416,14 @@ export function combinePipelines(pipelines: readonly Pipeline[]): Pipeline {
   const aggregations = pipelines.flatMap((p) => p.aggregations);
   unique(problems, 'stream', streams.map((s) => s.name));
   unique(problems, 'aggregation', aggregations.map((a) => a.name));
-  checkUnique(problems, streams, aggregations);
   const name = pipelines.map((p) => p.name).join('+');
+  const combined: Pipeline = {
+    name, description: pipelines.map((p) => p.description).join('; '), streams, aggregations,
+    eventsTables: pipelines.flatMap((p) => p.eventsTables ?? []), builtTables: pipelines.flatMap((p) => p.builtTables ?? []),
+  };
+  checkUnique(problems, combined);
   if (problems.length > 0) throw new PipelineError(name, problems);
-  return { name, description: pipelines.map((p) => p.description).join('; '), streams, aggregations };
+  return combined;
 }
 
 /** The stream of a name; throws naming the declared ones. */

@@ -133,7 +133,11 @@ export const tables = {
     partitionKey: { name: 'campaign_item_id', type: 'N' },
     sortKey: { name: 'period', type: 'N' },
   },
-  /** Per-auction record of which events the lake writer has written, so each lands in the lake once. */
+  /**
+   * Per identity value, which events (of which streams) the lake writer has written, so each lands
+   * in the lake once (lambdas/lake-writer/select.ts). The key attribute keeps its first name, `tx_id`
+   * (adtech's identity): renaming it would replace the deployed table.
+   */
   lakeSeen: {
     name: 'lake-seen',
     env: 'LAKE_SEEN_TABLE_NAME',

@@ -1,8 +1,9 @@
 /**
  * Lake compaction over the S3 API (the Lambda in AWS, s3rver locally): merges the many small files
  * the lake writer leaves in each closed hour partition into files of about a target size, each
- * row once (events by (type, tx_id), aggregates at their highest revision), sorted by event time;
- * then rebuilds the `auctions` table of every closed bids hour whose sources changed.
+ * row once (events by stream and identity, aggregation revisions at their highest), sorted by
+ * event time; then rebuilds the pipeline's built tables (adtech's `auctions`) for every closed hour
+ * of their stream whose sources changed.
  *
  * Commit protocol per partition, crash-safe and idempotent:
  *   (a) PUT the manifest `compaction/<format>/<table>/dt=…/hour=…/compacted-<hash>.json`
@@ -39,8 +40,8 @@ import {
 import {
   COMPACTION_PREFIX,
   LAKE_PREFIXES,
-  LAKE_TABLES,
   compactionManifestKey,
+  lakeTableList,
   parquetKey,
   partitionPath,
   partitionPrefix,
@@ -51,15 +52,16 @@ import {
   type LakeTable,
   type Partition,
 } from '../../schemas/lake';
-import type { StreamEvent } from '../../schemas/events';
+import { activePipeline } from '../../schemas/active-pipeline';
+import { streamOf, type BuiltTableSpec } from '../../schemas/pipeline';
+import type { StreamRecord } from '../../schemas/stream-record';
 import { toNdjsonGzip, toParquet } from '../lake-writer/parquet';
-import { auctionRows } from '../lake-writer/rows';
 import { readLakeFile, UnreadableFile, type Decoded } from './files';
 import {
-  AUCTIONS_FILE_ID,
   DEFAULT_STALE_MANIFEST_MS,
   DEFAULT_TARGET_FILE_BYTES,
-  auctionSourceHours,
+  builtFileId,
+  builtSourceHours,
   compactRows,
   compactionNames,
   isClosed,
@@ -83,7 +85,7 @@ export interface CompactOptions {
   allowedLatenessSeconds: number;
   /** About how large a compacted file gets (default 128 MiB), estimated from the inputs' bytes per row. */
   targetFileBytes?: number;
-  /** Tables to compact (default: every table; `auctions` means rebuilding auctions from bids). */
+  /** Tables to compact (default: every table; a built table, such as adtech's `auctions`, means rebuilding it from its sources). */
   tables?: readonly LakeTable[];
   /** A manifest with outputs missing is rolled back only once this old (default 15 min). */
   staleManifestMs?: number;
@@ -128,7 +130,11 @@ export interface CompactionReport extends CompactionFigures {
   kept: string[];
   /** Manifests left alone because a run may still be writing them (younger than staleManifestMs). */
   inFlight: string[];
-  /** Auctions partitions (re)built, each written as Parquet and raw. */
+  /**
+   * Partitions of built tables (schemas/pipeline.ts LakeTableDeclaration) (re)built, each written
+   * as Parquet and raw, and their rows. (Named after adtech's auctions, the first built table:
+   * `sdp compact --json` prints them under these names.)
+   */
   auctions: number;
   auctionRows: number;
   details: PartitionReport[];
@@ -263,11 +269,13 @@ class Run {
   private readonly unreadableKeys = new Set<string>();
   private readonly target: number;
   private readonly tables: ReadonlySet<LakeTable>;
+  /** Tables rebuilt from their sources, never compacted. */
+  readonly built: ReadonlySet<LakeTable> = new Set(lakeTableList().filter((t) => t.kind === 'built').map((t) => t.name));
 
   constructor(readonly options: CompactOptions) {
     this.lake = new Lake(options.s3, options.bucket);
     this.target = options.targetFileBytes ?? DEFAULT_TARGET_FILE_BYTES;
-    this.tables = new Set(options.tables ?? LAKE_TABLES);
+    this.tables = new Set(options.tables ?? lakeTableList().map((t) => t.name));
   }
 
   progress(phase: CompactionProgress['phase'], message: string): void {
@@ -298,7 +306,7 @@ class Run {
     // One listing per format, not per table: an idle run makes 3 LIST requests, not 13 (S3 bills
     // each, $0.005 per 1,000), and a large lake fewer part-filled pages. Keys of other folders
     // (`<format>/<table>/…` with a table the lake does not have) are left out.
-    const tables = new Set<string>(LAKE_TABLES);
+    const tables = new Set<string>(lakeTableList().map((t) => t.name));
     for (const prefix of Object.values(LAKE_PREFIXES)) {
       for (const [k, v] of await this.lake.list(`${prefix}/`)) if (tables.has(k.split('/')[1])) this.objects.set(k, v);
     }
@@ -348,13 +356,13 @@ class Run {
 
   // -- compaction -------------------------------------------------------------------------------
 
-  /** Closed partitions of the chosen tables (not auctions) and their files, one list each. */
+  /** Closed partitions of the chosen tables (not built tables) and their files, one list each. */
   candidates(): { format: LakeFormat; table: LakeTable; partition: Partition; files: LakeFile[] }[] {
     const blocked = new Set(this.standing.map((m) => partitionId(m.format, m.table, m.partition)));
     const groups = new Map<string, { format: LakeFormat; table: LakeTable; partition: Partition; files: LakeFile[] }>();
     for (const key of this.objects.keys()) {
       const file = parseLakeKey(key);
-      if (!file || file.table === 'auctions' || !this.tables.has(file.table)) continue;
+      if (!file || this.built.has(file.table) || !this.tables.has(file.table)) continue;
       if (!isClosed(file.partition, this.options.now, this.options.allowedLatenessSeconds)) continue;
       const id = partitionId(file.format, file.table, file.partition);
       if (blocked.has(id)) continue;
@@ -448,7 +456,7 @@ class Run {
     this.progress('compact', `${id}: ${detail.filesBefore} files → ${detail.filesAfter}, ${detail.rowsBefore} rows → ${detail.rowsAfter}`);
   }
 
-  // -- auctions ---------------------------------------------------------------------------------
+  // -- built tables -----------------------------------------------------------------------------
 
   /** The visible data files of a Parquet partition (manifests still standing honoured). */
   private visibleFiles(index: ReadonlyMap<string, string[]>, table: LakeTable, partition: Partition): LakeFile[] {
@@ -463,22 +471,27 @@ class Run {
   }
 
   /**
-   * Rebuilds `auctions` for every closed bids hour whose auctions files are missing or older than
-   * one of their sources (bids of the hour; impressions and clicks of it and the following hours up
-   * to the allowed lateness + 1 h), by the listing's LastModified: a source compacted or added since
-   * is newer. Each file is overwritten whole at a fixed key, so a rerun rewrites the same bytes.
+   * Rebuilds a built table (adtech's `auctions`) for every closed hour of its stream whose files are
+   * missing or older than one of their sources (the stream's table of the hour; the joined streams'
+   * tables of it and the following hours up to the allowed lateness + 1 h), by the listing's
+   * LastModified: a source compacted or added since is newer. Each file is overwritten whole at a
+   * fixed key, so a rerun rewrites the same bytes.
    */
-  async auctions(): Promise<void> {
+  async rebuild(built: BuiltTableSpec): Promise<void> {
+    const pipeline = activePipeline();
+    const root = streamOf(pipeline, built.stream);
+    const joined = built.joins.map((s) => streamOf(pipeline, s));
+    const sourceTables = new Map([root, ...joined].map((s) => [s.lakeTable, s.name]));
     const hours = new Map<string, Partition>();
     const index = new Map<string, string[]>();
     for (const key of this.objects.keys()) {
       const f = parseLakeKey(key);
-      if (!f || f.format !== 'parquet' || !['bids', 'impressions', 'clicks'].includes(f.table)) continue;
+      if (!f || f.format !== 'parquet' || !sourceTables.has(f.table)) continue;
       const id = partitionId(f.format, f.table, f.partition);
       const keys = index.get(id);
       if (keys) keys.push(key);
       else index.set(id, [key]);
-      if (f.table === 'bids' && isClosed(f.partition, this.options.now, this.options.allowedLatenessSeconds)) hours.set(partitionPath(f.partition), f.partition);
+      if (f.table === root.lakeTable && isClosed(f.partition, this.options.now, this.options.allowedLatenessSeconds)) hours.set(partitionPath(f.partition), f.partition);
     }
     const cache = new Map<string, Decoded>();
     const rowsOf = async (files: readonly LakeFile[]) => {
@@ -493,51 +506,58 @@ class Run {
       }
       return out;
     };
+    const byIdentity = (a: LakeRow, b: LakeRow) => {
+      for (const f of root.identity) {
+        const x = a[f];
+        const y = b[f];
+        const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0;
+        if (c !== 0) return c;
+      }
+      return 0;
+    };
     for (const partition of [...hours.values()].sort((a, b) => (partitionPath(a) < partitionPath(b) ? -1 : 1))) {
-      const bids = this.visibleFiles(index, 'bids', partition);
-      if (bids.length === 0) continue;
-      const sourceHours = auctionSourceHours(partition, this.options.allowedLatenessSeconds);
-      const others = sourceHours.flatMap((h) => [...this.visibleFiles(index, 'impressions', h), ...this.visibleFiles(index, 'clicks', h)]);
-      const pKey = parquetKey('auctions', partition, AUCTIONS_FILE_ID);
-      const rKey = rawKey('auctions', partition, AUCTIONS_FILE_ID);
+      const own = this.visibleFiles(index, root.lakeTable, partition);
+      if (own.length === 0) continue;
+      const sourceHours = builtSourceHours(partition, this.options.allowedLatenessSeconds);
+      const others = sourceHours.flatMap((h) => joined.flatMap((s) => this.visibleFiles(index, s.lakeTable, h)));
+      const pKey = parquetKey(built.name, partition, builtFileId(built.name));
+      const rKey = rawKey(built.name, partition, builtFileId(built.name));
       const pInfo = this.objects.get(pKey);
       const rInfo = this.objects.get(rKey);
-      const sourcesNewest = this.newest([...bids, ...others]);
-      // LastModified has whole seconds: a source written in the auctions' second counts as older
+      const sourcesNewest = this.newest([...own, ...others]);
+      // LastModified has whole seconds: a source written in the table's second counts as older
       // (were it missed, its partition's compaction later makes it newer).
       if (pInfo && rInfo && Math.min(pInfo.lastModified, rInfo.lastModified) >= sourcesNewest) continue;
 
+      // Parquet rows of stream tables have no `type`: the table's stream gives it back.
       const events: Record<string, unknown>[] = [];
-      for (const r of await rowsOf(bids)) events.push({ ...r, type: 'bid' });
+      for (const r of await rowsOf(own)) events.push({ ...r, type: root.name });
       for (const h of sourceHours) {
-        for (const r of await rowsOf(this.visibleFiles(index, 'impressions', h))) events.push({ ...r, type: 'impression' });
-        for (const r of await rowsOf(this.visibleFiles(index, 'clicks', h))) events.push({ ...r, type: 'click' });
+        for (const s of joined) for (const r of await rowsOf(this.visibleFiles(index, s.lakeTable, h))) events.push({ ...r, type: s.name });
       }
-      // Earliest received copy of each event first, so auctionRows keeps it.
+      // Earliest received copy of each event first, so the rows keep it.
       events.sort((a, b) => (a.received_at as number) - (b.received_at as number));
-      const rows = auctionRows(events as unknown as StreamEvent[]).sort(
-        (a, b) => (a.event_time as number) - (b.event_time as number) || ((a.tx_id as string) < (b.tx_id as string) ? -1 : (a.tx_id as string) > (b.tx_id as string) ? 1 : 0),
-      );
-      await this.lake.put(pKey, toParquet('auctions', rows), PARQUET_TYPE);
+      const rows = built.rows(events as StreamRecord[]).sort((a, b) => (a.event_time as number) - (b.event_time as number) || byIdentity(a, b));
+      await this.lake.put(pKey, toParquet(built.name, rows), PARQUET_TYPE);
       await this.lake.put(rKey, toNdjsonGzip(rows, { level: 6 }), NDJSON_TYPE);
       const written = Date.now();
       this.objects.set(pKey, { size: 0, lastModified: written });
       this.objects.set(rKey, { size: 0, lastModified: written });
       this.report.auctions++;
       this.report.auctionRows += rows.length;
-      this.progress('auctions', `${partitionPath(partition)}: ${rows.length} auctions`);
+      this.progress('auctions', `${built.name} ${partitionPath(partition)}: ${rows.length} rows`);
       // Sources before the next hour's window are not needed again.
       const next = new Set([...sourceHours.slice(1)].map(partitionPath));
       for (const key of cache.keys()) {
         const f = parseLakeKey(key);
-        if (!f || !next.has(partitionPath(f.partition)) || f.table === 'bids') cache.delete(key);
+        if (!f || !next.has(partitionPath(f.partition)) || f.table === root.lakeTable) cache.delete(key);
       }
     }
   }
 }
 
 /**
- * Compacts the lake's closed partitions and rebuilds their auctions; returns what it did. Throws
+ * Compacts the lake's closed partitions and rebuilds the built tables' hours; returns what it did. Throws
  * when S3 fails (a rerun picks up where it stopped); unreadable files are reported, not fatal.
  */
 export async function compactLake(options: CompactOptions): Promise<CompactionReport> {
@@ -548,7 +568,7 @@ export async function compactLake(options: CompactOptions): Promise<CompactionRe
   const candidates = run.candidates();
   run.progress('compact', `${candidates.length} partitions to compact`);
   await pool(candidates, options.concurrency ?? 4, (c) => run.compactPartition(c.format, c.table, c.partition, c.files));
-  if (!options.tables || options.tables.includes('auctions')) await run.auctions();
+  for (const built of activePipeline().builtTables ?? []) if (!options.tables || options.tables.includes(built.name)) await run.rebuild(built);
   run.report.details.sort((a, b) => (partitionId(a.format, a.table, a.partition) < partitionId(b.format, b.table, b.partition) ? -1 : 1));
   run.report.durationMs = Date.now() - started;
   return run.report;

@@ -8,8 +8,10 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
-import { lakeTables, type LakeColumn, type LakeFormat, type LakeRow, type LakeTable } from '../../schemas/lake';
-import { toRow } from '../lake-writer/rows';
+import { activePipeline } from '../../schemas/active-pipeline';
+import { streamOf } from '../../schemas/pipeline';
+import { lakeTable, type LakeColumn, type LakeFormat, type LakeRow, type LakeTable } from '../../schemas/lake';
+import { aggregateRecordProblem, toRow } from '../lake-writer/rows';
 
 export class UnreadableFile extends Error {}
 
@@ -50,7 +52,7 @@ export async function readParquetRows(table: LakeTable, bytes: Uint8Array): Prom
   } catch (err) {
     throw new UnreadableFile(`not a readable Parquet file: ${(err as Error).message}`);
   }
-  const columns = lakeTables[table].columns;
+  const columns = lakeTable(table).columns;
   return objects.map((o, i) => {
     const row = toRow(table, Object.fromEntries(Object.entries(o).map(([k, v]) => [k, plain(v)])));
     for (const c of columns) {
@@ -61,14 +63,27 @@ export async function readParquetRows(table: LakeTable, bytes: Uint8Array): Prom
   });
 }
 
-function recordProblem(table: LakeTable, r: Record<string, unknown>): string | undefined {
-  if (table === 'aggregates') {
-    for (const f of ['campaign_item_id', 'period', 'revision']) if (typeof r[f] !== 'number') return `${f} is not a number`;
-    return undefined;
+/** A record's identity fields of a stream that are missing or not of their kind (`tx_id is not a string`). */
+function identityProblem(stream: string, r: Record<string, unknown>): string | undefined {
+  const spec = streamOf(activePipeline(), stream);
+  for (const f of spec.identity) {
+    const want = spec.fields.find((x) => x.name === f)?.kind === 'string' ? 'string' : 'number';
+    if (typeof r[f] !== want) return `${f} is not a ${want}`;
   }
-  if (table === 'auctions') return typeof r.tx_id === 'string' ? undefined : 'tx_id is not a string';
-  if (typeof r.tx_id !== 'string') return 'tx_id is not a string';
-  if (typeof r.type !== 'string') return 'type is not a string';
+  return undefined;
+}
+
+function recordProblem(table: LakeTable, r: Record<string, unknown>): string | undefined {
+  const def = lakeTable(table);
+  if (def.kind === 'aggregation') return aggregateRecordProblem({ aggregation: def.aggregation, ...r });
+  if (def.kind === 'built') return identityProblem(def.streams[0], r);
+  if (typeof r.type !== 'string' || !def.streams.includes(r.type)) {
+    // Checked after the identity, as before streams were declared, so the first problem named stays the same.
+    const identity = identityProblem(def.streams[0], r);
+    return identity ?? (typeof r.type !== 'string' ? 'type is not a string' : `type ${r.type} is not a stream of ${table}`);
+  }
+  const identity = identityProblem(r.type, r);
+  if (identity) return identity;
   if (typeof r.event_time !== 'number') return 'event_time is not a number';
   if (typeof r.received_at !== 'number') return 'received_at is not a number';
   return undefined;
@@ -114,7 +129,7 @@ function loneSurrogate(value: unknown, path: string): string | undefined {
 /** A present value of a column that does not have the column's type (what makes a SQL reader's cast fail). */
 function typeProblem(table: LakeTable, record: Record<string, unknown>): string | undefined {
   const row = toRow(table, record);
-  for (const c of lakeTables[table].columns) {
+  for (const c of lakeTable(table).columns) {
     const v = row[c.name];
     const problem = v === null ? undefined : columnProblem(c, v);
     if (problem) return `${c.name} ${problem}`;

@@ -2,7 +2,7 @@
  * Compaction (Lambda on an EventBridge schedule; locally the scheduler and `sdp compact` call
  * compactLake directly, one run at a time by local/jobs.ts): takes the compaction lease, so that
  * runs never overlap (two runs listing different inputs of one partition would both commit), then
- * compacts the lake bucket's closed partitions and rebuilds their auctions (compact.ts), logs the
+ * compacts the lake bucket's closed partitions and rebuilds the pipeline's built tables (compact.ts), logs the
  * report and returns it. A run cut short is finished by the next.
  */
 import { randomUUID } from 'node:crypto';

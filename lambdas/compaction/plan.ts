@@ -7,10 +7,12 @@
  * files a reader sees while manifests exist. The S3 side is in compact.ts.
  */
 import { createHash } from 'node:crypto';
+import { activePipeline } from '../../schemas/active-pipeline';
+import { streamOf, type Pipeline } from '../../schemas/pipeline';
 import {
   LAKE_PREFIXES,
-  LAKE_TABLES,
   COMPACTION_PREFIX,
+  lakeTablesOf,
   partitionOf,
   partitionPath,
   type CompactionManifest,
@@ -33,11 +35,11 @@ export interface LakeFile {
   fileId: string;
 }
 
-const DATA_KEY = /^(raw|parquet)\/([a-z]+)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/([^/]+)$/;
-const MANIFEST_KEY = /^compaction\/(raw|parquet)\/([a-z]+)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/([^/]+)\.json$/;
+const DATA_KEY = /^(raw|parquet)\/([a-z][a-z0-9_]*)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/([^/]+)$/;
+const MANIFEST_KEY = /^compaction\/(raw|parquet)\/([a-z][a-z0-9_]*)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/([^/]+)\.json$/;
 
 function isTable(name: string): name is LakeTable {
-  return (LAKE_TABLES as readonly string[]).includes(name);
+  return lakeTablesOf(activePipeline()).some((t) => t.name === name);
 }
 
 /** The lake file a key names, or undefined when the key is not a data file of a lake table. */
@@ -116,9 +118,6 @@ export function needsCompaction(fileIds: readonly string[]): boolean {
 
 type Rec = Record<string, unknown>;
 
-/** The event type the per-type tables imply (their Parquet rows have no `type` column). */
-const IMPLIED_TYPE: Partial<Record<LakeTable, string>> = { bids: 'bid', impressions: 'impression', clicks: 'click' };
-
 export interface TableRules {
   /** Identity of a row: rows with the same key are the same fact. */
   key(r: Rec): string;
@@ -131,33 +130,56 @@ export interface TableRules {
 const num = (v: unknown) => (typeof v === 'number' ? v : Number.NaN);
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 const cmpStr = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Numbers numerically, anything else as text. */
+const cmpValue = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? a - b : cmpStr(str(a), str(b)));
+const cmpFields = (fields: readonly string[]) => (a: Rec, b: Rec) => {
+  for (const f of fields) {
+    const c = cmpValue(a[f], b[f]);
+    if (c !== 0) return c;
+  }
+  return 0;
+};
 
-function eventRules(table: LakeTable): TableRules {
-  const implied = IMPLIED_TYPE[table];
+/**
+ * Events of a stream or events table: an event is its stream (the row's `type`, or the stream
+ * table's own) and its identity fields' values; the earliest received copy is kept.
+ */
+function eventRules(pipeline: Pipeline, streams: readonly string[], implied: string | undefined): TableRules {
   const typeOf = (r: Rec) => str(r.type ?? implied);
+  const identity = new Map(streams.map((s) => [s, streamOf(pipeline, s).identity]));
+  const identityOf = (r: Rec) => identity.get(typeOf(r)) ?? [];
   return {
-    key: (r) => `${typeOf(r)}\u0000${str(r.tx_id)}`,
+    key: (r) => `${typeOf(r)}\u0000${JSON.stringify(identityOf(r).map((f) => r[f] ?? null))}`,
     // The earliest received copy; among equals the first seen (inputs are read in key order).
     replaces: (c, k) => num(c.received_at) < num(k.received_at),
-    compare: (a, b) => num(a.event_time) - num(b.event_time) || cmpStr(typeOf(a), typeOf(b)) || cmpStr(str(a.tx_id), str(b.tx_id)),
+    compare: (a, b) => num(a.event_time) - num(b.event_time) || cmpStr(typeOf(a), typeOf(b)) || cmpFields(identityOf(a))(a, b),
   };
 }
 
-const aggregateRules: TableRules = {
-  key: (r) => `${str(r.campaign_item_id)}\u0000${str(r.period)}`,
-  // Closed windows are final: only the highest revision of a (campaign, window) row is kept.
-  replaces: (c, k) => num(c.revision) > num(k.revision),
-  compare: (a, b) => num(a.period) - num(b.period) || num(a.campaign_item_id) - num(b.campaign_item_id),
-};
+/** Revisions of an aggregation's rows: a row is its group and window; closed windows are final, so the highest revision is kept. */
+function aggregateRules(groupBy: readonly string[]): TableRules {
+  const byGroup = cmpFields(groupBy);
+  return {
+    key: (r) => `${JSON.stringify(groupBy.map((g) => r[g] ?? null))}\u0000${str(r.period)}`,
+    replaces: (c, k) => num(c.revision) > num(k.revision),
+    compare: (a, b) => num(a.period) - num(b.period) || byGroup(a, b),
+  };
+}
 
-export function rulesFor(table: LakeTable): TableRules {
-  if (table === 'auctions') throw new Error('compaction: auctions are rebuilt from bids, not compacted');
-  return table === 'aggregates' ? aggregateRules : eventRules(table);
+export function rulesFor(table: LakeTable, pipeline: Pipeline = activePipeline()): TableRules {
+  const def = lakeTablesOf(pipeline).find((t) => t.name === table);
+  if (!def) throw new Error(`compaction: no lake table ${table}`);
+  if (def.kind === 'built') throw new Error(`compaction: ${table} is rebuilt from its sources, not compacted`);
+  if (def.kind === 'aggregation') {
+    const a = pipeline.aggregations.find((x) => x.name === def.aggregation)!;
+    return aggregateRules(a.groupBy.map((g) => g.name));
+  }
+  return eventRules(pipeline, def.streams, def.kind === 'stream' ? def.streams[0] : undefined);
 }
 
 /**
- * Rows deduplicated by the table's identity (events: (type, tx_id), earliest received_at kept;
- * aggregates: (campaign_item_id, period), highest revision kept) and sorted by event time.
+ * Rows deduplicated by the table's identity (events: stream and identity, earliest received_at
+ * kept; aggregation revisions: group and period, highest revision kept) and sorted by event time.
  * Deterministic for the same input order.
  */
 export function compactRows<R extends Rec>(table: LakeTable, rows: readonly R[]): R[] {
@@ -252,16 +274,16 @@ export function isManifest(value: unknown): value is CompactionManifest {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Auctions
+// Built tables (schemas/pipeline.ts LakeTableDeclaration, e.g. adtech's auctions)
 
 /**
- * The hours whose impressions and clicks join the bids of hour `p`: that hour and the following
+ * The hours whose joined events a built table's rows of hour `p` read: that hour and the following
  * ones up to the allowed lateness plus one hour.
  */
-export function auctionSourceHours(p: Partition, allowedLatenessSeconds: number): Partition[] {
+export function builtSourceHours(p: Partition, allowedLatenessSeconds: number): Partition[] {
   const extra = Math.ceil(allowedLatenessSeconds / 3600) + 1;
   return Array.from({ length: extra + 1 }, (_, i) => addHours(p, i));
 }
 
-/** The deterministic file id of a partition's auctions (rewritten whole, so reruns overwrite it). */
-export const AUCTIONS_FILE_ID = 'auctions';
+/** The deterministic file id of a built table's partition: the table's name (rewritten whole, so reruns overwrite it). */
+export const builtFileId = (table: LakeTable): string => table;

@@ -2,15 +2,16 @@
  * Lake writer (Lambda on the events stream and on the aggregates stream): writes each batch to the
  * lake bucket twice, raw (NDJSON, gzip) and Parquet (snappy), one file per table and event-time
  * partition, named after the batch's shard and range of records (rows.ts fileIdFor). Events are
- * written once per (type, tx_id) whatever is re-read (select.ts), and the lake-seen states are
+ * written once per stream and identity whatever is re-read (select.ts), and the lake-seen states are
  * stored only after the files, so a retried batch rewrites the same files with the same rows. Aggregate rows are written as they
- * come: every revision, the reader keeps the latest. Records that cannot be decoded are written to
+ * come, each to its aggregation's table: every revision, the reader keeps the latest. Records that cannot be decoded are written to
  * `errors/` with the reason, never dropped; a failed batch is retried whole (no bisect).
  */
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { streamEventSchema } from '../../schemas/events';
+import { activePipeline } from '../../schemas/active-pipeline';
+import { decodeStreamRecord, type StreamRecord } from '../../schemas/stream-record';
 import { lakeBucket, readSetting, resourceName, streams, tables } from '../../schemas/resources';
 import { errorsKey, parquetKey, rawKey } from '../../schemas/lake';
 import { dynamo } from '../commons/clients';
@@ -19,15 +20,15 @@ import { emitUnreadableData, logger, metrics } from '../commons/observability';
 import { s3 } from '../commons/s3';
 import { fence, shardOf } from '../commons/sequence';
 import { toNdjsonGzip, toParquet } from './parquet';
-import { aggregateGroups, eventGroups, fileIdFor, type AggregateRecord, type LakeGroup } from './rows';
-import { selectForLake, type LakeSeen, type SequencedEvent } from './select';
+import { aggregateGroups, aggregateRecordProblem, eventGroups, fileIdFor, type AggregateRecord, type LakeGroup } from './rows';
+import { SEEN_KEY, seenKeys, selectForLake, type LakeSeen, type SequencedEvent } from './select';
 
 const ttlSeconds = readSetting('lakeSeenTtlSeconds');
 const retentionSeconds = readSetting('eventsStreamRetentionSeconds');
 const PUT_CONCURRENCY = 8;
 
 let seenStore: KeyedItems<LakeSeen> | undefined;
-const lakeSeen = () => (seenStore ??= new KeyedItems<LakeSeen>(dynamo(), resourceName(tables.lakeSeen), 'tx_id'));
+const lakeSeen = () => (seenStore ??= new KeyedItems<LakeSeen>(dynamo(), resourceName(tables.lakeSeen), SEEN_KEY));
 
 interface Unreadable {
   sequenceNumber: string;
@@ -69,19 +70,20 @@ function errorFile(fileId: string, unreadable: Unreadable[]) {
 }
 
 async function writeEvents(records: KinesisStreamRecord[], fileId: string): Promise<number> {
-  const decoded: SequencedEvent[] = [];
+  const pipeline = activePipeline();
+  const decoded: SequencedEvent<StreamRecord>[] = [];
   const unreadable: Unreadable[] = [];
   for (const r of records) {
     try {
-      decoded.push({ seq: fence(r.kinesis.sequenceNumber), arrivedAt: r.kinesis.approximateArrivalTimestamp, event: streamEventSchema.parse(decodeJson(r)) });
+      decoded.push({ seq: fence(r.kinesis.sequenceNumber), arrivedAt: r.kinesis.approximateArrivalTimestamp, event: decodeStreamRecord(pipeline, decodeJson(r)).record });
     } catch (err) {
       unreadable.push({ sequenceNumber: r.kinesis.sequenceNumber, data: r.kinesis.data, error: (err as Error).message });
     }
   }
   const store = lakeSeen();
-  const seen = await store.getAll([...new Set(decoded.map((d) => d.event.tx_id))]);
-  const { events, states } = selectForLake(decoded, seen, { fileId, expiresAt: Math.floor(Date.now() / 1000) + ttlSeconds, retentionSeconds });
-  const files = filesOf(eventGroups(events), fileId);
+  const seen = await store.getAll(seenKeys(decoded, pipeline));
+  const { events, states } = selectForLake(decoded, seen, { fileId, expiresAt: Math.floor(Date.now() / 1000) + ttlSeconds, retentionSeconds, pipeline });
+  const files = filesOf(eventGroups(events, pipeline), fileId);
   if (unreadable.length > 0) files.push(errorFile(fileId, unreadable));
   await putObjects(files);
   await store.putAll(states);
@@ -95,19 +97,22 @@ async function writeEvents(records: KinesisStreamRecord[], fileId: string): Prom
 }
 
 async function writeAggregates(records: KinesisStreamRecord[], fileId: string): Promise<number> {
+  const pipeline = activePipeline();
   const rows: AggregateRecord[] = [];
   const unreadable: Unreadable[] = [];
   for (const r of records) {
-    let value: AggregateRecord | undefined;
+    let value: unknown;
+    let problem: string | undefined;
     try {
-      value = decodeJson(r) as AggregateRecord;
+      value = decodeJson(r);
+      problem = aggregateRecordProblem(value, pipeline);
     } catch {
-      // reported below as unreadable
+      problem = 'not JSON';
     }
-    if (typeof value?.campaign_item_id === 'number' && typeof value.period === 'number' && typeof value.revision === 'number') rows.push(value);
-    else unreadable.push({ sequenceNumber: r.kinesis.sequenceNumber, data: r.kinesis.data, error: 'not an aggregate row' });
+    if (problem === undefined) rows.push(value as AggregateRecord);
+    else unreadable.push({ sequenceNumber: r.kinesis.sequenceNumber, data: r.kinesis.data, error: `not an aggregate row: ${problem}` });
   }
-  const files = filesOf(aggregateGroups(rows), fileId);
+  const files = filesOf(aggregateGroups(rows, pipeline), fileId);
   if (unreadable.length > 0) files.push(errorFile(fileId, unreadable));
   await putObjects(files);
   if (unreadable.length > 0) reportUnreadable('aggregate records', unreadable.length, fileId);

@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { ByteWriter } from 'hyparquet-writer';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import type { ColumnChunk, FileMetaData } from 'hyparquet';
-import { lakeTables, parquetSchema, type LakeRow, type LakeTable, type LakeValue } from '../../schemas/lake';
+import { lakeTable, parquetSchema, type LakeRow, type LakeTable, type LakeValue } from '../../schemas/lake';
 import { writeColumnChunk } from './parquet-chunk';
 import { columnValues } from './parquet-values';
 import { columnReader } from './column-reader';
@@ -38,7 +38,7 @@ const MAGIC = 0x31524150;
  * never larger than a column of a group.
  */
 export function toParquet(table: LakeTable, rows: readonly LakeRow[], options: ParquetOptions = {}): Uint8Array {
-  const columns = lakeTables[table].columns;
+  const columns = lakeTable(table).columns;
   const readers = columns.map((c) => columnReader(c.name));
   const groupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
   if (!Number.isInteger(groupSize) || groupSize < 1) throw new RangeError(`rowGroupSize must be a positive integer, got ${groupSize}`);

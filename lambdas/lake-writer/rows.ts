@@ -1,21 +1,13 @@
 /**
- * What the lake writer writes for a batch, as pure data: decoded stream records turned into rows of
- * the lake tables (schemas/lake.ts), grouped by table and event-time partition, with the file id
+ * What the lake writer writes for a batch, as pure data: decoded stream records and aggregate feed
+ * records turned into rows of the pipeline's lake tables (schemas/lake.ts), grouped by table and event-time partition, with the file id
  * that names the batch's files. Deterministic: the same batch gives the same groups, rows and keys
  * in the same order, so a redelivered batch overwrites its own files instead of adding copies.
  */
-import { winningImpression } from '../ml/outcome';
-import type { StreamEvent } from '../../schemas/events';
-import type { AggregateRow } from '../../schemas/aggregates';
-import {
-  EVENT_TABLES,
-  lakeTables,
-  partitionOf,
-  type LakeRow,
-  type LakeTable,
-  type LakeValue,
-  type Partition,
-} from '../../schemas/lake';
+import { activePipeline } from '../../schemas/active-pipeline';
+import { aggregationOf, streamOf, type AggregationSpec, type Pipeline } from '../../schemas/pipeline';
+import { identityKey, type StreamRecord } from '../../schemas/stream-record';
+import { lakeTablesOf, partitionOf, projectRow, type LakeRow, type LakeTable, type LakeTableDef, type Partition } from '../../schemas/lake';
 
 /** The rows of one table in one partition: one raw file and one Parquet file. */
 export interface LakeGroup<R = unknown> {
@@ -27,8 +19,15 @@ export interface LakeGroup<R = unknown> {
   rows: LakeRow[];
 }
 
-/** An aggregates-stream record: the row plus its window length (lambdas/aggregator/handler.ts). */
-export type AggregateRecord = AggregateRow & { period_seconds: number };
+/**
+ * An aggregates-feed record (contract 3): `aggregation`, the group fields, `period`, the measures,
+ * `late_events`, `revision`, `updated_at`, and the window's length when the aggregator sends it.
+ * A record without `aggregation` (an older aggregator's) belongs to the pipeline's only aggregation.
+ */
+export type AggregateRecord = { aggregation?: string; period: number; period_seconds?: number; revision: number; updated_at: number } & Record<string, unknown>;
+
+/** A stream record as the lake writer needs it (schemas/stream-record.ts StreamRecord, or a narrower type of one). */
+export type LakeEvent = { readonly type: string; readonly event_time: number };
 
 const HOUR_MS = 3_600_000;
 
@@ -46,21 +45,21 @@ function partitioner(): (timeMs: number) => Partition {
   };
 }
 
-const columnNames = Object.fromEntries(Object.values(lakeTables).map((t) => [t.name, t.columns.map((c) => c.name)])) as Record<LakeTable, string[]>;
+function tableOf(pipeline: Pipeline, table: LakeTable): LakeTableDef {
+  const t = lakeTablesOf(pipeline).find((x) => x.name === table);
+  if (!t) throw new Error(`lake: no table ${table} in pipeline ${pipeline.name}`);
+  return t;
+}
 
 /** Projects a record onto a table's columns: every column present, absent values null. */
-export function toRow(table: LakeTable, record: object): LakeRow {
-  const source = record as Record<string, unknown>;
-  const row: LakeRow = {};
-  for (const name of columnNames[table]) {
-    const v = source[name];
-    row[name] = v === undefined ? null : (v as LakeValue);
-  }
-  return row;
+export function toRow(table: LakeTable, record: object, pipeline: Pipeline = activePipeline()): LakeRow {
+  return projectRow(tableOf(pipeline, table).columns, record);
 }
 
 class Groups<R> {
   private readonly byKey = new Map<string, LakeGroup<R>>();
+
+  constructor(private readonly pipeline: Pipeline) {}
 
   add(table: LakeTable, partition: Partition, record: R, row: LakeRow): void {
     const key = `${table}/${partition.dt}/${partition.hour}`;
@@ -73,9 +72,9 @@ class Groups<R> {
     group.rows.push(row);
   }
 
-  /** Tables in LAKE_TABLES order, partitions ascending, records in arrival order. */
+  /** Tables in lakeTablesOf order, partitions ascending, records in arrival order. */
   list(): LakeGroup<R>[] {
-    const tableOrder = Object.keys(lakeTables);
+    const tableOrder = lakeTablesOf(this.pipeline).map((t) => t.name);
     return [...this.byKey.values()].sort(
       (a, b) =>
         tableOrder.indexOf(a.table) - tableOrder.indexOf(b.table) ||
@@ -85,48 +84,88 @@ class Groups<R> {
   }
 }
 
+/** The tables an event of each stream goes to: the events tables holding it, then its stream's table. */
+function tablesByStream(pipeline: Pipeline): Map<string, LakeTableDef[]> {
+  const out = new Map<string, LakeTableDef[]>();
+  for (const t of lakeTablesOf(pipeline)) {
+    if (t.kind !== 'events' && t.kind !== 'stream') continue;
+    for (const s of t.streams) out.set(s, [...(out.get(s) ?? []), t]);
+  }
+  return out;
+}
+
 /**
- * A batch of events as lake groups: each event in `bcns` and in its type's table, in the partition
- * of its event time.
+ * A batch of stream records as lake groups: each event in its stream's table and in the events
+ * table that holds its stream (adtech's `bcns`), in the partition of its event time.
  */
-export function eventGroups(events: readonly StreamEvent[]): LakeGroup<StreamEvent>[] {
-  const groups = new Groups<StreamEvent>();
+export function eventGroups<R extends LakeEvent>(events: readonly R[], pipeline: Pipeline = activePipeline()): LakeGroup<R>[] {
+  const groups = new Groups<R>(pipeline);
   const partition = partitioner();
+  const byStream = tablesByStream(pipeline);
   for (const event of events) {
     const p = partition(event.event_time);
-    groups.add('bcns', p, event, toRow('bcns', event));
-    const table = EVENT_TABLES[event.type];
-    groups.add(table, p, event, toRow(table, event));
+    const tables = byStream.get(event.type);
+    if (!tables) throw new Error(`lake: ${streamOf(pipeline, event.type).name} has no lake table`);
+    for (const table of tables) groups.add(table.name, p, event, projectRow(table.columns, event));
   }
   return groups.list();
 }
 
-/** An aggregates-stream record as an `aggregates` row (period_start from period). */
-export function aggregateRow(record: AggregateRecord): LakeRow {
-  return toRow('aggregates', { ...record, period_start: record.period * 1000 });
+/** The aggregation of a feed record: its `aggregation`, or the pipeline's only one for a record without. */
+export function aggregationOfRecord(record: { aggregation?: unknown }, pipeline: Pipeline = activePipeline()): AggregationSpec {
+  if (typeof record.aggregation === 'string') return aggregationOf(pipeline, record.aggregation);
+  if (record.aggregation === undefined && pipeline.aggregations.length === 1) return pipeline.aggregations[0];
+  throw new Error('an aggregate record names no aggregation');
 }
 
-/** A batch of aggregates-stream records as lake groups, partitioned by window start. */
-export function aggregateGroups(records: readonly AggregateRecord[]): LakeGroup<AggregateRecord>[] {
-  const groups = new Groups<AggregateRecord>();
+/**
+ * Why a feed record is not a row of its aggregation (undefined when it is one): the aggregation
+ * unknown, a group field missing or not of its kind, period or revision not a number.
+ */
+export function aggregateRecordProblem(record: unknown, pipeline: Pipeline = activePipeline()): string | undefined {
+  if (typeof record !== 'object' || record === null) return 'not an aggregate row';
+  const r = record as Record<string, unknown>;
+  let a: AggregationSpec;
+  try {
+    a = aggregationOfRecord(r, pipeline);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  for (const g of a.groupBy) {
+    const want = g.kind === 'integer' || g.kind === 'number' ? 'number' : g.kind;
+    if (typeof r[g.name] !== want) return `${g.name} is not a ${want}`;
+  }
+  for (const f of ['period', 'revision']) if (typeof r[f] !== 'number') return `${f} is not a number`;
+  return undefined;
+}
+
+/** A feed record as a row of its aggregation's table (period_start from period, period_seconds from the declaration when absent). */
+export function aggregateRow(record: AggregateRecord, pipeline: Pipeline = activePipeline()): LakeRow {
+  const a = aggregationOfRecord(record, pipeline);
+  return toRow(a.lakeTable, { period_seconds: a.periodSeconds, ...record, period_start: record.period * 1000 }, pipeline);
+}
+
+/** A batch of feed records as lake groups, each in its aggregation's table, partitioned by window start. */
+export function aggregateGroups(records: readonly AggregateRecord[], pipeline: Pipeline = activePipeline()): LakeGroup<AggregateRecord>[] {
+  const groups = new Groups<AggregateRecord>(pipeline);
   const partition = partitioner();
   for (const record of records) {
-    const row = aggregateRow(record);
-    groups.add('aggregates', partition(row.period_start as number), record, row);
+    const row = aggregateRow(record, pipeline);
+    groups.add(aggregationOfRecord(record, pipeline).lakeTable, partition(row.period_start as number), record, row);
   }
   return groups.list();
 }
 
 /**
- * Drops repeated events: an event is identified by (type, tx_id), as in the aggregator; the first
- * occurrence is kept. Clients may resend an event, so the stream (and the raw lake) can hold it
- * more than once.
+ * Drops repeated events: an event is identified by its stream and identity, as in the
+ * aggregator; the first occurrence is kept. Clients may resend an event, so the stream (and the
+ * raw lake) can hold it more than once.
  */
-export function dedupeEvents<E extends Pick<StreamEvent, 'type' | 'tx_id'>>(events: readonly E[]): E[] {
+export function dedupeEvents<E extends LakeEvent>(events: readonly E[], pipeline: Pipeline = activePipeline()): E[] {
   const seen = new Set<string>();
   const out: E[] = [];
   for (const e of events) {
-    const key = `${e.type}\u0000${e.tx_id}`;
+    const key = `${e.type}\u0000${identityKey(streamOf(pipeline, e.type), e as object as Record<string, unknown>)}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(e);
@@ -134,41 +173,13 @@ export function dedupeEvents<E extends Pick<StreamEvent, 'type' | 'tx_id'>>(even
   return out;
 }
 
-/**
- * `auctions` rows: one per distinct bid, joined by tx_id with its click (the first when repeated)
- * and, by the shared outcome rule (lambdas/ml/outcome.ts), its impression: the auction is won when
- * an impression of its tx_id has an event time within ±5 minutes of the bid's. Impressions and
- * clicks without a bid give no row. Rows follow the bids' order.
- */
-export function auctionRows(events: readonly StreamEvent[]): LakeRow[] {
-  const impressions = new Map<string, Extract<StreamEvent, { type: 'impression' }>[]>();
-  const clicks = new Map<string, Extract<StreamEvent, { type: 'click' }>>();
-  const bids: Extract<StreamEvent, { type: 'bid' }>[] = [];
-  for (const e of dedupeEvents(events)) {
-    if (e.type === 'bid') bids.push(e);
-    else if (e.type === 'impression') impressions.set(e.tx_id, [...(impressions.get(e.tx_id) ?? []), e]);
-    else clicks.set(e.tx_id, e);
-  }
-  return bids.map((bid) => {
-    const imp = winningImpression(bid.event_time, impressions.get(bid.tx_id) ?? []);
-    const click = clicks.get(bid.tx_id);
-    return toRow('auctions', {
-      ...bid,
-      bid_price: bid.win_price,
-      won: imp !== undefined,
-      clearing_price: imp?.win_price,
-      clicked: click !== undefined,
-      impression_time: imp?.event_time,
-      click_time: click?.event_time,
-    });
-  });
-}
-
-/** `auctions` rows grouped by the bid's event-time partition. */
-export function auctionGroups(events: readonly StreamEvent[]): LakeGroup<LakeRow>[] {
-  const groups = new Groups<LakeRow>();
+/** A built table's rows (LakeTableDeclaration.rows) from events, grouped by their event-time partition. */
+export function builtGroups(table: LakeTable, events: readonly LakeEvent[], pipeline: Pipeline = activePipeline()): LakeGroup<LakeRow>[] {
+  const built = (pipeline.builtTables ?? []).find((t) => t.name === table);
+  if (!built) throw new Error(`lake: ${table} is not a table pipeline ${pipeline.name} builds`);
+  const groups = new Groups<LakeRow>(pipeline);
   const partition = partitioner();
-  for (const row of auctionRows(events)) groups.add('auctions', partition(row.event_time as number), row, row);
+  for (const row of built.rows(events as readonly StreamRecord[])) groups.add(table, partition(row.event_time as number), row, row);
   return groups.list();
 }
 

@@ -1,11 +1,12 @@
 /**
- * Which events of a batch the lake writer writes, so that every event (type, tx_id) lands in the
- * lake once however often clients resend it and whatever the lake writer re-reads: a retried
+ * Which events of a batch the lake writer writes, so that every event (its stream and identity,
+ * schemas/stream-record.ts identityKey) lands in the lake once however often clients resend it and whatever the lake writer re-reads: a retried
  * batch, a redrive, a checkpoint reset or lost, a replay from the stream's start, with batch
  * boundaries the same as the first read or not.
  *
- * The lake-seen state of an auction records, per type, the (padded) sequence number of the record
- * that was written and the tag of the batch that wrote it (`<type>_file`, fileTag of its file id).
+ * The lake-seen state of an identity value records, per stream, the (padded) sequence number of the
+ * record that was written (`<stream>_seq`) and the tag of the batch that wrote it (`<stream>_file`,
+ * fileTag of its file id).
  * A batch's files are named after its whole range (rows.ts fileIdFor: shard, first and last
  * record), so only a batch with exactly the same records ever writes the same keys again. Then:
  * - stored by this very batch (same tag, same record): an earlier attempt of it wrote the event and
@@ -24,29 +25,32 @@
  * for such late resends.
  * What remains: a batch that wrote its files but died before storing its states, re-read with other
  * boundaries, writes those events a second time, into the same partitions (a partition is the
- * event's time); compaction, which keeps each (type, tx_id) once per partition, removes the copy.
+ * event's time); compaction, which keeps each event (stream and identity) once per partition, removes the copy.
  * Pure: the same batch and states give the same choice on every attempt.
  */
 import { createHash } from 'node:crypto';
-import type { EventType, StreamEvent } from '../../schemas/events';
+import { activePipeline } from '../../schemas/active-pipeline';
+import { streamOf, type Pipeline, type StreamSpec } from '../../schemas/pipeline';
+import { identityKey } from '../../schemas/stream-record';
+import { tables } from '../../schemas/resources';
+import type { LakeEvent } from './rows';
 
-export interface LakeSeen {
-  tx_id: string;
-  bid_seq?: string;
-  impression_seq?: string;
-  click_seq?: string;
-  bid_file?: string;
-  impression_file?: string;
-  click_file?: string;
-  expires_at?: number;
-}
+/** The attribute naming a lake-seen item (its table's partition key). */
+export const SEEN_KEY = tables.lakeSeen.partitionKey.name;
 
-export interface SequencedEvent {
+/**
+ * A lake-seen item: per identity value, for each stream with an event of that identity written,
+ * `<stream>_seq` and `<stream>_file`. Streams whose identities take the same values share an item
+ * (adtech: one item per tx_id for its bid, impression and click), each under its own flags.
+ */
+export type LakeSeen = { [SEEN_KEY]: string; expires_at?: number } & Partial<Record<string, string | number>>;
+
+export interface SequencedEvent<E extends LakeEvent = LakeEvent> {
   /** Padded sequence number (lambdas/commons/sequence.ts). */
   seq: string;
   /** When the record reached the stream, epoch seconds (approximateArrivalTimestamp). */
   arrivedAt: number;
-  event: StreamEvent;
+  event: E;
 }
 
 export interface BatchContext {
@@ -56,10 +60,20 @@ export interface BatchContext {
   expiresAt: number;
   /** How long the stream keeps a record: a state must not expire before its copies leave it. */
   retentionSeconds: number;
+  /** The pipeline whose streams the events are of (default the active one). */
+  pipeline?: Pipeline;
 }
 
-const seqField = (type: EventType) => `${type}_seq` as const;
-const fileField = (type: EventType) => `${type}_file` as const;
+const seqField = (stream: string) => `${stream}_seq`;
+const fileField = (stream: string) => `${stream}_file`;
+
+/**
+ * The lake-seen key of an event: its identity value itself when the identity is one field (adtech:
+ * the tx_id, as before streams were declared), else the identity key (a JSON array of the values).
+ */
+export function seenKey(stream: StreamSpec, event: Readonly<Record<string, unknown>>): string {
+  return stream.identity.length === 1 ? String(event[stream.identity[0]]) : identityKey(stream, event);
+}
 
 /**
  * A short tag of a batch's file id, stored per event: 16 base64url characters (96 bits of SHA-256),
@@ -70,29 +84,35 @@ export function fileTag(fileId: string): string {
   return createHash('sha256').update(fileId).digest('base64url').slice(0, 16);
 }
 
-export function selectForLake(
-  records: readonly SequencedEvent[],
+/** The lake-seen keys of a batch's events (what to read before selectForLake). */
+export function seenKeys(records: readonly SequencedEvent[], pipeline: Pipeline = activePipeline()): string[] {
+  return [...new Set(records.map((r) => seenKey(streamOf(pipeline, r.event.type), r.event as object as Record<string, unknown>)))];
+}
+
+export function selectForLake<E extends LakeEvent>(
+  records: readonly SequencedEvent<E>[],
   seen: ReadonlyMap<string, LakeSeen>,
-  { fileId, expiresAt, retentionSeconds }: BatchContext,
-): { events: StreamEvent[]; states: LakeSeen[] } {
+  { fileId, expiresAt, retentionSeconds, pipeline = activePipeline() }: BatchContext,
+): { events: E[]; states: LakeSeen[] } {
   const tag = fileTag(fileId);
   const states = new Map<string, LakeSeen>();
-  const events: StreamEvent[] = [];
+  const events: E[] = [];
   for (const { seq, arrivedAt, event } of records) {
-    const stored = seen.get(event.tx_id);
+    const key = seenKey(streamOf(pipeline, event.type), event as object as Record<string, unknown>);
+    const stored = seen.get(key);
     if (stored?.[seqField(event.type)] !== undefined) {
       const ours = stored[fileField(event.type)] === tag && stored[seqField(event.type)] === seq;
       if (!ours) {
-        const state = states.get(event.tx_id) ?? stored;
-        if ((state.expires_at ?? 0) < arrivedAt + retentionSeconds) states.set(event.tx_id, { ...state, expires_at: expiresAt });
+        const state = states.get(key) ?? stored;
+        if ((state.expires_at ?? 0) < arrivedAt + retentionSeconds) states.set(key, { ...state, expires_at: expiresAt });
         continue;
       }
-    } else if (states.get(event.tx_id)?.[seqField(event.type)] !== undefined) {
+    } else if (states.get(key)?.[seqField(event.type)] !== undefined) {
       continue; // a later copy of an event this batch writes already
     }
     events.push(event);
-    const state = states.get(event.tx_id) ?? { ...stored, tx_id: event.tx_id };
-    states.set(event.tx_id, { ...state, [seqField(event.type)]: seq, [fileField(event.type)]: tag, expires_at: expiresAt });
+    const state: LakeSeen = states.get(key) ?? { ...stored, [SEEN_KEY]: key };
+    states.set(key, { ...state, [seqField(event.type)]: seq, [fileField(event.type)]: tag, expires_at: expiresAt });
   }
   return { events, states: [...states.values()] };
 }

@@ -6,11 +6,14 @@ import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { DataStream } from '../../lib/data-stream';
 import { LakeWriter } from '../../lib/lake-writer';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, LAKE_TABLES, PARTITION_KEYS, RAW_JSON_SERDE, glueColumns, sqlTableName, tablePrefix, type LakeFormat } from '../../schemas/lake';
+import { COMPACTION_PREFIX, ERRORS_PREFIX, LAKE_PREFIXES, PARTITION_KEYS, RAW_JSON_SERDE, glueColumns, lakeTableNames, sqlTableName, tablePrefix, type LakeFormat } from '../../schemas/lake';
 import { aggregatesFeed, lakeBucket, lakeWriterMapping, settings, streams, tables } from '../../schemas/resources';
-import { LAKE_START_DATE_DEFAULT, readNamedQueries } from '../../lib/analytics';
+import { Analytics, LAKE_START_DATE_DEFAULT, readNamedQueries } from '../../lib/analytics';
+import { usePipeline } from '../../schemas/active-pipeline';
+import adtech from '../../pipelines/adtech';
+import telemetry from '../../pipelines/telemetry';
 import type { SdpStack } from '../../lib/sdp-stack';
 import { platformIdentityStatements, synthesize, type Json, type Statement } from './synth';
 
@@ -374,12 +377,12 @@ describe('Glue catalog', () => {
 
   it('has exactly a raw_ and a parquet_ table per lake table, in the database', () => {
     expect(glueTables().map((t) => t.TableInput.Name).sort()).toEqual(
-      formats.flatMap((f) => LAKE_TABLES.map((t) => `${f}_${t}`)).sort(),
+      formats.flatMap((f) => lakeTableNames().map((t) => `${f}_${t}`)).sort(),
     );
     for (const t of glueTables()) expect(t.DatabaseName).toEqual({ Ref: id(db()) });
   });
 
-  const cases = formats.flatMap((format) => LAKE_TABLES.map((table) => [format, table] as const));
+  const cases = formats.flatMap((format) => lakeTableNames().map((table) => [format, table] as const));
 
   it.each(cases)('%s_%s: external, columns from glueColumns, partitioned by dt and hour, at its prefix', (format, table) => {
     const input = tableNamed(sqlTableName(format, table)).TableInput;
@@ -416,7 +419,7 @@ describe('Glue catalog', () => {
     expect(template.toJSON().Parameters.LakeStartDate).toMatchObject({ Type: 'String', Default: LAKE_START_DATE_DEFAULT, AllowedPattern: '^\\d{4}-\\d{2}-\\d{2}$' });
   });
 
-  it.each(LAKE_TABLES)('raw_%s: gzip JSON through the Hive JSON SerDe with millisecond timestamps', (table) => {
+  it.each(lakeTableNames())('raw_%s: gzip JSON through the Hive JSON SerDe with millisecond timestamps', (table) => {
     const input = tableNamed(sqlTableName('raw', table)).TableInput;
     expect(input.Parameters).toMatchObject({ classification: 'json', compressionType: 'gzip' });
     expect(input.StorageDescriptor).toMatchObject({
@@ -426,7 +429,7 @@ describe('Glue catalog', () => {
     });
   });
 
-  it.each(LAKE_TABLES)('parquet_%s: Parquet', (table) => {
+  it.each(lakeTableNames())('parquet_%s: Parquet', (table) => {
     const input = tableNamed(sqlTableName('parquet', table)).TableInput;
     expect(input.Parameters).toMatchObject({ classification: 'parquet' });
     expect(input.StorageDescriptor).toMatchObject({
@@ -530,6 +533,25 @@ describe('least privilege', () => {
       // The retraining's own training-set bucket is its to use; nothing else outside the lake's prefixes.
       if (r.startsWith(`\${${trainingSets}.Arn}`)) continue;
       expect(allowed).toContain(r);
+    }
+  });
+});
+
+describe('Glue catalog of another pipeline', () => {
+  it("telemetry: a raw_ and a parquet_ table per stream and per aggregation, columns from its declaration", () => {
+    usePipeline(telemetry);
+    try {
+      const own = new Stack(new App(), 'Telemetry');
+      new Analytics(own, 'Analytics', { lakeBucket: new s3.Bucket(own, 'Lake') });
+      const inputs = Object.values(Template.fromStack(own).toJSON().Resources as Record<string, { Type: string; Properties: Json }>)
+        .filter((r) => r.Type === 'AWS::Glue::Table')
+        .map((r) => r.Properties.TableInput);
+      expect(inputs.map((t) => t.Name).sort()).toEqual(['parquet_devices', 'parquet_readings', 'raw_devices', 'raw_readings']);
+      const columns = (name: string) => inputs.find((t) => t.Name === name).StorageDescriptor.Columns.map((c: Json) => `${c.Name} ${c.Type}`);
+      expect(columns('parquet_readings')).toEqual(['event_id string', 'device_id string', 'metric string', 'value double', 'unit string', 'event_time timestamp', 'received_at timestamp']);
+      expect(columns('raw_devices')).toEqual(expect.arrayContaining(['device_id string', 'metric string', 'period bigint', 'readings bigint', 'total double', 'minimum double', 'revision bigint']));
+    } finally {
+      usePipeline(adtech);
     }
   });
 });

@@ -5,7 +5,7 @@
  */
 import {
   addHours,
-  auctionSourceHours,
+  builtSourceHours as auctionSourceHours,
   compactRows,
   compactedHashOf,
   compactionHash,

@@ -12,8 +12,9 @@ jest.mock('hyparquet-writer', () =>
 import { writeFileSync } from 'node:fs';
 import { scratchDuckDb } from '../support/duckdb';
 import type { StreamEvent } from '../../schemas/events';
-import { duckdbJsonColumns, duckdbJsonSelect, lakeTables, type LakeRow, type LakeTable } from '../../schemas/lake';
-import { auctionRows, eventGroups, toRow } from '../../lambdas/lake-writer/rows';
+import { duckdbJsonColumns, duckdbJsonSelect, lakeTable, type LakeRow, type LakeTable } from '../../schemas/lake';
+import { eventGroups, toRow } from '../../lambdas/lake-writer/rows';
+import { auctionRows } from '../../lambdas/ml/auction-rows';
 import { toNdjsonGzip, toParquet } from '../../lambdas/lake-writer/parquet';
 
 const H10 = Date.UTC(2026, 10, 21, 10);
@@ -28,7 +29,7 @@ function write(bytes: Uint8Array, extension: string): string {
 
 /** The table's columns as comparable JS values: int64 and timestamps (as epoch ms) read as DOUBLE. */
 function comparable(table: LakeTable): string {
-  return lakeTables[table].columns
+  return lakeTable(table).columns
     .map((c) => (c.type === 'timestamp' ? `epoch_ms("${c.name}")::DOUBLE AS "${c.name}"` : c.type === 'int64' ? `"${c.name}"::DOUBLE AS "${c.name}"` : `"${c.name}"`))
     .join(', ');
 }

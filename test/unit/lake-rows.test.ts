@@ -3,13 +3,15 @@ import type { StreamEvent } from '../../schemas/events';
 import {
   aggregateGroups,
   aggregateRow,
-  auctionGroups,
-  auctionRows,
+  builtGroups,
   dedupeEvents,
   eventGroups,
   fileIdFor,
   toRow,
 } from '../../lambdas/lake-writer/rows';
+import { auctionRows } from '../../lambdas/ml/auction-rows';
+
+const auctionGroups = (events: readonly StreamEvent[]) => builtGroups('auctions', events);
 
 const H10 = Date.UTC(2026, 10, 21, 10);
 const MIDNIGHT = Date.UTC(2026, 10, 22);

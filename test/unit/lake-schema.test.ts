@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { bidSchema } from '../../schemas/events';
 import { COUNTERS } from '../../schemas/aggregates';
 import {
-  LAKE_TABLES,
   columnsOfShape,
   duckdbColumnDefs,
   duckdbJsonColumns,
   glueColumns,
-  lakeTables,
+  lakeTable,
+  lakeTableNames,
   parquetKey,
   parquetSchema,
   partitionOf,
@@ -17,8 +17,8 @@ import {
   type LakeTable,
 } from '../../schemas/lake';
 
-const column = (table: LakeTable, name: string) => lakeTables[table].columns.find((c) => c.name === name);
-const names = (table: LakeTable) => lakeTables[table].columns.map((c) => c.name);
+const column = (table: LakeTable, name: string) => lakeTable(table).columns.find((c) => c.name === name);
+const names = (table: LakeTable) => lakeTable(table).columns.map((c) => c.name);
 
 describe('columns derived from the zod schemas', () => {
   test('bids: required and optional fields, integers as int64, server times as timestamps', () => {
@@ -31,11 +31,11 @@ describe('columns derived from the zod schemas', () => {
   });
 
   test("the client's timestamp is left out of every typed table (the raw JSON keeps it)", () => {
-    for (const table of LAKE_TABLES) expect(names(table)).not.toContain('timestamp');
+    for (const table of lakeTableNames()) expect(names(table)).not.toContain('timestamp');
   });
 
   test('impressions and clicks', () => {
-    expect(lakeTables.impressions.columns).toEqual([
+    expect(lakeTable('impressions').columns).toEqual([
       { name: 'tx_id', type: 'string', nullable: false },
       { name: 'win_price', type: 'int64', nullable: false },
       { name: 'event_time', type: 'timestamp', nullable: false },

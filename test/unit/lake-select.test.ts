@@ -5,12 +5,13 @@
  * A model of the handler (select, group, overwrite the batch's files, then store the states, with
  * a fault at any point) runs over an in-memory lake whose files are keyed as in S3.
  */
-import { fileTag, selectForLake, type LakeSeen, type SequencedEvent } from '../../lambdas/lake-writer/select';
+import { fileTag, selectForLake, type LakeSeen, type SequencedEvent as Sequenced } from '../../lambdas/lake-writer/select';
 import { eventGroups, fileIdFor } from '../../lambdas/lake-writer/rows';
 import { compactRows } from '../../lambdas/compaction/plan';
 import { fence } from '../../lambdas/commons/sequence';
 import type { EventType, StreamEvent } from '../../schemas/events';
 
+type SequencedEvent = Sequenced<StreamEvent>;
 const SHARD = 'shardId-000000000000';
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 1);
