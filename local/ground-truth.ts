@@ -99,9 +99,12 @@ function addMeasures(row: TruthRow, measures: readonly MeasureSpec[], stream: st
 
 /** An empty row of an aggregation: counts and sums 0, minima and maxima absent. */
 export function emptyRow(aggregation: AggregationSpec, group: Readonly<Record<string, unknown>>, period: number): TruthRow {
-  const row: TruthRow = { aggregation: aggregation.name, period, late_events: 0 };
+  // In the feed's order: aggregation, group fields, period, measures, late_events.
+  const row = { aggregation: aggregation.name } as TruthRow;
   for (const g of aggregation.groupBy) row[g.name] = group[g.name] as string | number | boolean;
+  row.period = period;
   for (const m of aggregation.measures) if (m.kind === 'count' || m.kind === 'sum') row[m.name] = 0;
+  row.late_events = 0;
   return row;
 }
 
@@ -164,7 +167,7 @@ export function totalsPerGroup(aggregation: AggregationSpec, rows: readonly Trut
       out.set(key, { ...rest });
       continue;
     }
-    total.late_events += row.late_events;
+    total.late_events = (total.late_events as number) + row.late_events;
     for (const m of aggregation.measures) {
       const v = combineMeasure(m.kind, total[m.name] as number | undefined, row[m.name] as number | undefined);
       if (v !== undefined) total[m.name] = v;
