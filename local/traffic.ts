@@ -51,12 +51,14 @@ function innerSchema(schema: z.ZodType): z.ZodType {
   return s;
 }
 
-/** The bounds of a numeric schema, finite (a window of 1,000 from its lower bound when unbounded above). */
+/** A finite window of a numeric schema's values: 1,000 wide from 0, or from its bound nearest 0. */
 export function numericRange(schema: z.ZodType): { lo: number; hi: number; integer: boolean } {
   const n = innerSchema(schema) as z.ZodNumber;
-  const lo = Number.isFinite(n.minValue ?? -Infinity) ? n.minValue! : 0;
-  const hi = Math.min(Number.isFinite(n.maxValue ?? Infinity) ? n.maxValue! : Infinity, lo + 1000);
-  return { lo, hi, integer: n.isInt === true };
+  const min = n.minValue ?? -Infinity;
+  const max = n.maxValue ?? Infinity;
+  // Near 0 when the bounds allow it: sums of small values stay exact.
+  const lo = Math.min(Math.max(0, min), max);
+  return { lo, hi: Math.min(max, lo + 1000), integer: n.isInt === true };
 }
 
 /** The length bounds of a string schema. */
