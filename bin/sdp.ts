@@ -18,7 +18,7 @@ import { pricedRegions } from '../schemas/prices';
 import { formatCostReport, parseEventMix } from '../local/cost/report';
 import { getJson } from '../local/get-json';
 import { jobRuns, recordedJobs, runJob, runJobAfterCurrent, TRAINING_JOB } from '../local/jobs';
-import type { AuditRow } from '../local/audit';
+import type { AggregationAuditRow, AuditRow, StreamAuditRow } from '../local/audit';
 import type { DeadLetter } from '../local/dead-letters';
 import type { RedriveOutcome } from '../local/redrive';
 import type { DeployedConsumer, StackOutputs } from '../local/aws-dead-letters';
@@ -128,6 +128,25 @@ function describeComponent(c: Record<string, unknown>): string {
 
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
+
+/**
+ * The pipeline a command works on: --pipeline (shipped pipelines' names or pipeline files, several
+ * side by side), else SDP_PIPELINES, else the default (adtech). Made the process's active pipeline.
+ */
+function commandPipeline(references: readonly string[] | undefined): import('../schemas/pipeline').Pipeline {
+  const active = lazy<typeof import('../schemas/active-pipeline')>('schemas/active-pipeline');
+  try {
+    if (references && references.length > 0) {
+      const { pipeline, files } = active.loadPipelines(references);
+      active.usePipeline(pipeline, files);
+    }
+    return active.activePipeline();
+  } catch (err) {
+    throw new UserError((err as Error).message.replace(/\n\s*/g, ' '));
+  }
+}
+
+const pipelineOption = () => new Option('--pipeline <name or file...>', 'the pipeline(s) to work on: shipped names (adtech, telemetry) or pipeline files (default: SDP_PIPELINES, else adtech)');
 
 /**
  * Waits up to `seconds` until the platform's stream consumers have no records in flight and are not
@@ -338,41 +357,57 @@ program
 
 program
   .command('audit')
-  .description('reconcile counts end to end per hour: events stream, aggregates, lake (exits 1 on a mismatch)')
+  .description("reconcile end to end per hour and stream (events stream, aggregates, lake) and per aggregation (every measure of every row against the lake's events); exits 1 on a mismatch")
   .addOption(dataDirOption())
   .addOption(new Option('--from <epoch s>', 'first hour to audit (default: the oldest on the stream)').argParser(nonNegativeInt('from')))
   .addOption(new Option('--to <epoch s>', 'audit hours before this instant (default: now)').argParser(nonNegativeInt('to')))
   .addOption(new Option('--wait <seconds>', 'wait this long for events in flight to be processed first').default(60).argParser(nonNegativeInt('wait')))
+  .addOption(pipelineOption())
   .option('--json', 'print the audit as JSON')
-  .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; pipeline?: string[]; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
+    const pipeline = commandPipeline(opts.pipeline);
     const pending = await waitForInFlight(outputs, opts.wait);
     process.stderr.write('reading the events stream, the aggregates and the lake...\n');
-    const { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile } = lazy<typeof import('../local/audit')>('local/audit');
+    const audit = lazy<typeof import('../local/audit')>('local/audit');
     const { KinesisClient } = (require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'));
     const { DynamoDBClient } = (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'));
     const { DynamoDBDocumentClient } = (require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb'));
     const { emulatorClientConfig } = emulators();
     const { LakeSql, localLakeRoot, skippedWarning } = lakeSql();
-    const events = await readEventsStream(new KinesisClient(emulatorClientConfig(outputs.KinesisEndpoint)));
-    const aggregated = await aggregatedByHour(DynamoDBDocumentClient.from(new DynamoDBClient(emulatorClientConfig(outputs.DynamoDBEndpoint))));
+    const records = await audit.readEventsStream(new KinesisClient(emulatorClientConfig(outputs.KinesisEndpoint)));
+    const rows = await audit.readAggregateRows(DynamoDBDocumentClient.from(new DynamoDBClient(emulatorClientConfig(outputs.DynamoDBEndpoint))), pipeline);
     const lake = await LakeSql.open(localLakeRoot(outputs.DataDir), { onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
-    let rows: AuditRow[];
+    const range = { from: opts.from === undefined ? undefined : opts.from * 1000, to: (opts.to ?? Math.floor(Date.now() / 1000)) * 1000 };
+    let hours: AuditRow[];
+    let perStream: StreamAuditRow[];
+    let perAggregation: AggregationAuditRow[];
     try {
-      rows = reconcile(expectedFromStream(events), aggregated, await lakeByHour(lake, 'parquet'), await lakeByHour(lake, 'raw'), {
-        from: opts.from === undefined ? undefined : opts.from * 1000,
-        to: (opts.to ?? Math.floor(Date.now() / 1000)) * 1000,
-      });
+      const expected = audit.expectedFromStream(pipeline, records);
+      const expectedAggregated = audit.aggregatedPerHour(pipeline, audit.expectedRowsFromStream(pipeline, records, outputs.AllowedLatenessSeconds * 1000));
+      const parquet = await audit.lakePerStreamHour(lake, pipeline, 'parquet');
+      const raw = await audit.lakePerStreamHour(lake, pipeline, 'raw');
+      hours = audit.reconcile(expected, expectedAggregated, audit.aggregatedPerHour(pipeline, rows), parquet, raw, range);
+      perStream = audit.reconcileStreams(pipeline, expected, parquet, raw, range);
+      perAggregation = audit.reconcileAggregations(pipeline, await audit.lakeAggregateRows(lake, pipeline, outputs.AllowedLatenessSeconds), rows, range);
     } finally {
       lake.close();
     }
-    const mismatches = rows.filter((r) => !r.ok);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ inFlight: pending, rows, mismatches: mismatches.length }, null, 2)}\n`);
+    const mismatches = hours.filter((r) => !r.ok);
+    const measuresDiffering = perAggregation.filter((r) => !r.ok);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ inFlight: pending, rows: hours, mismatches: mismatches.length, streams: perStream, aggregations: perAggregation, aggregationMismatches: measuresDiffering.length }, null, 2)}\n`);
     else {
-      console.log(formatTable({ columns: ['hour', 'streamRecords', 'expectedAggregated', 'aggregated', 'expectedLake', 'lakeParquet', 'lakeRaw', 'ok'], rows: rows.map((r) => ({ ...r, ok: r.ok ? 'ok' : 'MISMATCH' })) }));
+      const okText = <T extends { ok: boolean }>(r: T) => ({ ...r, ok: r.ok ? 'ok' : 'MISMATCH' });
+      console.log(formatTable({ columns: ['hour', 'streamRecords', 'expectedAggregated', 'aggregated', 'expectedLake', 'lakeParquet', 'lakeRaw', 'ok'], rows: hours.map(okText) }));
+      console.log(formatTable({ columns: ['stream', 'lakeTable', 'streamRecords', 'expectedLake', 'lakeParquet', 'lakeRaw', 'ok'], rows: perStream.map(okText) }));
+      console.log(formatTable({ columns: ['aggregation', 'measure', 'expected', 'aggregated', 'rowsDiffering', 'ok'], rows: perAggregation.map((r) => okText({ ...r, expected: r.expected ?? '', aggregated: r.aggregated ?? '' })) }));
     }
-    if (mismatches.length > 0) {
-      throw new UserError(`${mismatches.length} hour(s) do not reconcile${pending > 0 ? ` (${pending} records were still in flight after ${opts.wait} s)` : ''}`);
+    const problems = [
+      ...(mismatches.length > 0 ? [`${mismatches.length} hour(s) do not reconcile`] : []),
+      ...(measuresDiffering.length > 0 ? [`${measuresDiffering.length} aggregation measure(s) differ from the lake's events (${measuresDiffering.map((r) => `${r.aggregation}.${r.measure}`).join(', ')})`] : []),
+    ];
+    if (problems.length > 0) {
+      throw new UserError(`${problems.join('; ')}${pending > 0 ? ` (${pending} records were still in flight after ${opts.wait} s)` : ''}`);
     }
   });
 
@@ -492,25 +527,6 @@ awsOptions(
   if (outcomes.length === 0 && names.length > 0) throw new UserError(`no such dead letter: ${names.join(', ')}`);
   if (replayed < outcomes.length) throw new UserError(`${outcomes.length - replayed} dead letter(s) could not be replayed; they stay in place`);
 });
-
-/**
- * The pipeline a command works on: --pipeline (shipped pipelines' names or pipeline files, several
- * side by side), else SDP_PIPELINES, else the default (adtech). Made the process's active pipeline.
- */
-function commandPipeline(references: readonly string[] | undefined): import('../schemas/pipeline').Pipeline {
-  const active = lazy<typeof import('../schemas/active-pipeline')>('schemas/active-pipeline');
-  try {
-    if (references && references.length > 0) {
-      const { pipeline, files } = active.loadPipelines(references);
-      active.usePipeline(pipeline, files);
-    }
-    return active.activePipeline();
-  } catch (err) {
-    throw new UserError((err as Error).message.replace(/\n\s*/g, ' '));
-  }
-}
-
-const pipelineOption = () => new Option('--pipeline <name or file...>', 'the pipeline(s) to work on: shipped names (adtech, telemetry) or pipeline files (default: SDP_PIPELINES, else adtech)');
 
 program
   .command('generate')
