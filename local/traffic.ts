@@ -188,3 +188,9 @@ export function generateTraffic(pipeline: Pipeline, options: TrafficOptions): Tr
   }
   return { events, distinct };
 }
+
+/** One valid event of each stream, every optional field present, joined ones sharing their root's key: bases for tests to mutate. */
+export function sampleEvents(pipeline: Pipeline, seed = 1): Record<string, Record<string, unknown>> {
+  const { events } = generateTraffic(pipeline, { events: 1, joinRate: 1, resendRate: 0, reorderRate: 0, optionalRate: 1, seed });
+  return Object.fromEntries(events.map((e) => [e.type, e.body]));
+}
