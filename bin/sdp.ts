@@ -366,7 +366,8 @@ program
   .option('--json', 'print the audit as JSON')
   .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; pipeline?: string[]; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
-    const pipeline = commandPipeline(opts.pipeline);
+    const { asRunWithPeriod } = lazy<typeof import('../local/ground-truth')>('local/ground-truth');
+    const pipeline = asRunWithPeriod(commandPipeline(opts.pipeline), outputs.AggregationPeriodSeconds);
     const pending = await waitForInFlight(outputs, opts.wait);
     process.stderr.write('reading the events stream, the aggregates and the lake...\n');
     const audit = lazy<typeof import('../local/audit')>('local/audit');
@@ -550,7 +551,7 @@ program
   .action(async (opts: { auctions: number; campaigns: number; events: number; groups: number; seed: number; resendRate: number; minutes: number; rate: number; batchSize: number; concurrency: number; url?: string; pipeline?: string[]; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
     if (!(opts.resendRate >= 0 && opts.resendRate < 1)) throw new UserError('--resend-rate must be a share from 0 to 1');
     const pipeline = commandPipeline(opts.pipeline);
-    const { groundTruth, streamRecords, distinctPerStream } = lazy<typeof import('../local/ground-truth')>('local/ground-truth');
+    const { asRunWithPeriod, groundTruth, streamRecords, distinctPerStream } = lazy<typeof import('../local/ground-truth')>('local/ground-truth');
     // The ad-tech model's traffic (its win function, the Bayes-optimal AUC) is adtech's own; any other pipeline's comes from its schemas.
     const adtechModel = pipeline.name === 'adtech';
     let events: import('../local/send-plan').OutgoingEvent[];
@@ -570,12 +571,14 @@ program
     }
     let sent: (SendResult & { seconds: number }) | undefined;
     let allowedLatenessSeconds: number | undefined;
+    let periodSeconds: number | undefined;
     const receivedFrom = Date.now();
     if (opts.out) {
       writeFileSync(opts.out, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     } else {
       const local = opts.url ? undefined : await runningPlatformOutputs(opts.dataDir);
       allowedLatenessSeconds = local?.AllowedLatenessSeconds;
+      periodSeconds = local?.AggregationPeriodSeconds;
       const url = opts.url ?? local?.UrlForAPI;
       if (!url) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${resolve(opts.dataDir)}, or pass --url`);
       const base = url.endsWith('/') ? url : `${url}/`;
@@ -597,9 +600,9 @@ program
         throw new UserError(`sending failed: ${(err as Error).message}`);
       }
     }
-    // The ground truth: every event received about when it was sent (lateness as the local platform's, else the default).
+    // The ground truth: every event received about when it was sent (lateness and period as the local platform's, else the defaults).
     const records = streamRecords(pipeline, events.map((e) => ({ ...e, receivedAt: receivedFrom })));
-    const truth = groundTruth(pipeline, records, allowedLatenessSeconds === undefined ? undefined : allowedLatenessSeconds * 1000);
+    const truth = groundTruth(asRunWithPeriod(pipeline, periodSeconds), records, allowedLatenessSeconds === undefined ? undefined : allowedLatenessSeconds * 1000);
     const distinct = distinctPerStream(pipeline, records);
     const summary = { pipeline: pipeline.name, events: events.length, distinct, ...adtechSummary, aggregations: Object.fromEntries(truth) };
     if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, ...(sent ? { sent } : {}) }, null, 2)}\n`);

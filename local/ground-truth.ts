@@ -142,6 +142,15 @@ export function aggregationTruth(pipeline: Pipeline, aggregation: AggregationSpe
   return [...rows.values()].sort((a, b) => (rowKey(aggregation, a) < rowKey(aggregation, b) ? -1 : 1));
 }
 
+/**
+ * The pipeline as a platform runs it with `AGGREGATION_PERIOD_SECONDS` (which overrides every
+ * aggregation's period locally): the same, when the setting is at its default.
+ */
+export function asRunWithPeriod(pipeline: Pipeline, aggregationPeriodSeconds: number | undefined): Pipeline {
+  if (aggregationPeriodSeconds === undefined || aggregationPeriodSeconds === settings.aggregationPeriodSeconds.default) return pipeline;
+  return { ...pipeline, aggregations: pipeline.aggregations.map((a) => ({ ...a, periodSeconds: aggregationPeriodSeconds })) };
+}
+
 /** Every aggregation's rows, by aggregation name. */
 export function groundTruth(pipeline: Pipeline, records: readonly StreamRecord[], allowedLatenessMs = settings.allowedLatenessSeconds.default * 1000): Map<string, TruthRow[]> {
   return new Map(pipeline.aggregations.map((a) => [a.name, aggregationTruth(pipeline, a, records, allowedLatenessMs)]));

@@ -10,7 +10,7 @@ import { clientTimestamp, id } from '../../schemas/fields';
 import { identityKey } from '../../schemas/stream-record';
 import adtech from '../../pipelines/adtech';
 import telemetry from '../../pipelines/telemetry';
-import { groundTruth, streamRecords, totalsPerGroup, type ReceivedEvent } from '../../local/ground-truth';
+import { asRunWithPeriod, groundTruth, streamRecords, totalsPerGroup, type ReceivedEvent } from '../../local/ground-truth';
 import { generateTraffic } from '../../local/traffic';
 import { generateWorkload } from '../../local/workload';
 import { aggregationOf, streamOf } from '../../schemas/pipeline';
@@ -126,5 +126,15 @@ describe('generated traffic', () => {
       expect(totalsPerGroup(aggregation, rows).size).toBeLessThanOrEqual(4 ** aggregation.groupBy.length);
       expect(rows.length).toBeLessThan(traffic.distinct[aggregation.stream] / 2);
     }
+  });
+});
+
+describe('a platform run with AGGREGATION_PERIOD_SECONDS', () => {
+  it('windows every aggregation by that period, and by its declared one when the setting is at its default', () => {
+    const records = streamRecords(telemetry, [reading('e1', 'd1', 'temp', 1, T0 + 1000), reading('e2', 'd1', 'temp', 2, T0 + 7000)]);
+    const periods = (p: number | undefined) => groundTruth(asRunWithPeriod(telemetry, p), records).get('devices')!.map((r) => r.period);
+    expect(periods(5)).toEqual([T0 / 1000, T0 / 1000 + 5]);
+    expect(periods(60)).toEqual([T0 / 1000]);
+    expect(periods(undefined)).toEqual([T0 / 1000]);
   });
 });
