@@ -14,7 +14,7 @@ import { listShards } from '../lambdas/commons/shards';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { partitionOf, partitionPath } from '../schemas/lake';
 import { streams, tables } from '../schemas/resources';
-import type { AggregationSpec, Pipeline } from '../schemas/pipeline';
+import type { AggregationSpec, MeasureKind, Pipeline } from '../schemas/pipeline';
 import { identityKey, type StreamRecord } from '../schemas/stream-record';
 import { combineMeasure, groundTruth, rowKey } from './ground-truth';
 import { aggregationSql } from './audit-sql';
@@ -229,7 +229,7 @@ export function reconcileStreams(
   });
 }
 
-function same(kind: string, a: number | undefined, b: number | undefined): boolean {
+function same(kind: MeasureKind, a: number | undefined, b: number | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   if (kind !== 'sum') return a === b;
   return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
@@ -252,7 +252,7 @@ export function reconcileAggregations(
     const want = keyed(expected.get(aggregation.name));
     const have = keyed(aggregated.get(aggregation.name));
     const keys = new Set([...want.keys(), ...have.keys()]);
-    const measures = [...aggregation.measures.map((m) => ({ name: m.name, kind: m.kind as string })), { name: 'late_events', kind: 'count' }];
+    const measures: { name: string; kind: MeasureKind }[] = [...aggregation.measures, { name: 'late_events', kind: 'count' }];
     return measures.map(({ name, kind }) => {
       const zero = kind === 'count' || kind === 'sum' ? 0 : undefined;
       let e: number | undefined;
@@ -262,8 +262,8 @@ export function reconcileAggregations(
         const ev = (want.get(key)?.[name] as number | undefined) ?? zero;
         const av = (have.get(key)?.[name] as number | undefined) ?? zero;
         if (!same(kind, ev, av)) rowsDiffering++;
-        e = combineMeasure(kind === 'count' ? 'sum' : (kind as 'sum' | 'min' | 'max'), e, ev);
-        a = combineMeasure(kind === 'count' ? 'sum' : (kind as 'sum' | 'min' | 'max'), a, av);
+        e = combineMeasure(kind, e, ev);
+        a = combineMeasure(kind, a, av);
       }
       return { aggregation: aggregation.name, measure: name, expected: e ?? zero ?? null, aggregated: a ?? zero ?? null, rowsDiffering, ok: rowsDiffering === 0 };
     });
