@@ -19,7 +19,7 @@ import { SHIPPED_PIPELINES } from '../pipelines/index';
 import { formatCostReport, parseEventMix } from '../local/cost/report';
 import { getJson } from '../local/get-json';
 import { jobRuns, recordedJobs, runJob, runJobAfterCurrent, TRAINING_JOB } from '../local/jobs';
-import type { AuditRow } from '../local/audit';
+import type { AggregationAuditRow, AuditRow, StreamAuditRow } from '../local/audit';
 import type { DeadLetter } from '../local/dead-letters';
 import type { RedriveOutcome } from '../local/redrive';
 import type { DeployedConsumer, StackOutputs } from '../local/aws-dead-letters';
@@ -137,6 +137,25 @@ function describeComponent(c: Record<string, unknown>): string {
 
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'where the local platform keeps its data').env('SDP_DATA_DIR').default('.sdp');
+
+/**
+ * The pipeline a command works on: --pipeline (shipped pipelines' names or pipeline files, several
+ * side by side), else SDP_PIPELINES, else the default (adtech). Made the process's active pipeline.
+ */
+function commandPipeline(references: readonly string[] | undefined): import('../schemas/pipeline').Pipeline {
+  const active = lazy<typeof import('../schemas/active-pipeline')>('schemas/active-pipeline');
+  try {
+    if (references && references.length > 0) {
+      const { pipeline, files } = active.loadPipelines(references);
+      active.usePipeline(pipeline, files);
+    }
+    return active.activePipeline();
+  } catch (err) {
+    throw new UserError((err as Error).message.replace(/\n\s*/g, ' '));
+  }
+}
+
+const pipelineOption = () => new Option('--pipeline <name or file...>', 'the pipeline(s) to work on: shipped names (adtech, telemetry) or pipeline files (default: SDP_PIPELINES, else adtech)');
 
 /**
  * Waits up to `seconds` until the platform's stream consumers have no records in flight and are not
@@ -349,41 +368,58 @@ program
 
 program
   .command('audit')
-  .description('reconcile counts end to end per hour: events stream, aggregates, lake (exits 1 on a mismatch)')
+  .description("reconcile end to end per hour and stream (events stream, aggregates, lake) and per aggregation (every measure of every row against the lake's events); exits 1 on a mismatch")
   .addOption(dataDirOption())
   .addOption(new Option('--from <epoch s>', 'first hour to audit (default: the oldest on the stream)').argParser(nonNegativeInt('from')))
   .addOption(new Option('--to <epoch s>', 'audit hours before this instant (default: now)').argParser(nonNegativeInt('to')))
   .addOption(new Option('--wait <seconds>', 'wait this long for events in flight to be processed first').default(60).argParser(nonNegativeInt('wait')))
+  .addOption(pipelineOption())
   .option('--json', 'print the audit as JSON')
-  .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; from?: number; to?: number; wait: number; pipeline?: string[]; json?: boolean }) => {
     const outputs = await requireRunningPlatform(opts.dataDir);
+    const { asRunWithPeriod } = lazy<typeof import('../local/ground-truth')>('local/ground-truth');
+    const pipeline = asRunWithPeriod(commandPipeline(opts.pipeline), outputs.AggregationPeriodSeconds);
     const pending = await waitForInFlight(outputs, opts.wait);
     process.stderr.write('reading the events stream, the aggregates and the lake...\n');
-    const { aggregatedByHour, expectedFromStream, lakeByHour, readEventsStream, reconcile } = lazy<typeof import('../local/audit')>('local/audit');
+    const audit = lazy<typeof import('../local/audit')>('local/audit');
     const { KinesisClient } = (require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'));
     const { DynamoDBClient } = (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'));
     const { DynamoDBDocumentClient } = (require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb'));
     const { emulatorClientConfig } = emulators();
     const { LakeSql, localLakeRoot, skippedWarning } = lakeSql();
-    const events = await readEventsStream(new KinesisClient(emulatorClientConfig(outputs.KinesisEndpoint)));
-    const aggregated = await aggregatedByHour(DynamoDBDocumentClient.from(new DynamoDBClient(emulatorClientConfig(outputs.DynamoDBEndpoint))));
+    const records = await audit.readEventsStream(new KinesisClient(emulatorClientConfig(outputs.KinesisEndpoint)));
+    const rows = await audit.readAggregateRows(DynamoDBDocumentClient.from(new DynamoDBClient(emulatorClientConfig(outputs.DynamoDBEndpoint))), pipeline);
     const lake = await LakeSql.open(localLakeRoot(outputs.DataDir), { onSkip: (s) => process.stderr.write(`${skippedWarning(s)}\n`) });
-    let rows: AuditRow[];
+    const range = { from: opts.from === undefined ? undefined : opts.from * 1000, to: (opts.to ?? Math.floor(Date.now() / 1000)) * 1000 };
+    let hours: AuditRow[];
+    let perStream: StreamAuditRow[];
+    let perAggregation: AggregationAuditRow[];
     try {
-      rows = reconcile(expectedFromStream(events), aggregated, await lakeByHour(lake, 'parquet'), await lakeByHour(lake, 'raw'), {
-        from: opts.from === undefined ? undefined : opts.from * 1000,
-        to: (opts.to ?? Math.floor(Date.now() / 1000)) * 1000,
-      });
+      const expected = audit.expectedFromStream(pipeline, records);
+      const expectedAggregated = audit.aggregatedPerHour(pipeline, audit.expectedRowsFromStream(pipeline, records, outputs.AllowedLatenessSeconds * 1000));
+      const parquet = await audit.lakePerStreamHour(lake, pipeline, 'parquet');
+      const raw = await audit.lakePerStreamHour(lake, pipeline, 'raw');
+      hours = audit.reconcile(expected, expectedAggregated, audit.aggregatedPerHour(pipeline, rows), parquet, raw, range);
+      perStream = audit.reconcileStreams(pipeline, expected, parquet, raw, range);
+      perAggregation = audit.reconcileAggregations(pipeline, await audit.lakeAggregateRows(lake, pipeline, outputs.AllowedLatenessSeconds), rows, range);
     } finally {
       lake.close();
     }
-    const mismatches = rows.filter((r) => !r.ok);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ inFlight: pending, rows, mismatches: mismatches.length }, null, 2)}\n`);
+    const mismatches = hours.filter((r) => !r.ok);
+    const measuresDiffering = perAggregation.filter((r) => !r.ok);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ inFlight: pending, rows: hours, mismatches: mismatches.length, streams: perStream, aggregations: perAggregation, aggregationMismatches: measuresDiffering.length }, null, 2)}\n`);
     else {
-      console.log(formatTable({ columns: ['hour', 'streamRecords', 'expectedAggregated', 'aggregated', 'expectedLake', 'lakeParquet', 'lakeRaw', 'ok'], rows: rows.map((r) => ({ ...r, ok: r.ok ? 'ok' : 'MISMATCH' })) }));
+      const okText = <T extends { ok: boolean }>(r: T) => ({ ...r, ok: r.ok ? 'ok' : 'MISMATCH' });
+      console.log(formatTable({ columns: ['hour', 'streamRecords', 'expectedAggregated', 'aggregated', 'expectedLake', 'lakeParquet', 'lakeRaw', 'ok'], rows: hours.map(okText) }));
+      console.log(formatTable({ columns: ['stream', 'lakeTable', 'streamRecords', 'expectedLake', 'lakeParquet', 'lakeRaw', 'ok'], rows: perStream.map(okText) }));
+      console.log(formatTable({ columns: ['aggregation', 'measure', 'expected', 'aggregated', 'rowsDiffering', 'ok'], rows: perAggregation.map((r) => okText({ ...r, expected: r.expected ?? '', aggregated: r.aggregated ?? '' })) }));
     }
-    if (mismatches.length > 0) {
-      throw new UserError(`${mismatches.length} hour(s) do not reconcile${pending > 0 ? ` (${pending} records were still in flight after ${opts.wait} s)` : ''}`);
+    const problems = [
+      ...(mismatches.length > 0 ? [`${mismatches.length} hour(s) do not reconcile`] : []),
+      ...(measuresDiffering.length > 0 ? [`${measuresDiffering.length} aggregation measure(s) differ from the lake's events (${measuresDiffering.map((r) => `${r.aggregation}.${r.measure}`).join(', ')})`] : []),
+    ];
+    if (problems.length > 0) {
+      throw new UserError(`${problems.join('; ')}${pending > 0 ? ` (${pending} records were still in flight after ${opts.wait} s)` : ''}`);
     }
   });
 
@@ -506,9 +542,11 @@ awsOptions(
 
 program
   .command('generate')
-  .description('generate ad-tech traffic with a known win function, send it to a platform (or write it to a file), and print its ground truth')
-  .addOption(new Option('--auctions <n>', 'auctions to generate').default(10_000).argParser(positiveInt('auctions')))
-  .addOption(new Option('--campaigns <n>', 'campaigns').default(50).argParser(positiveInt('campaigns')))
+  .description("generate traffic for the pipeline (from each stream's schema; for adtech, auctions with a known win function), send it to a platform (or write it to a file), and print its ground truth: every aggregation's rows")
+  .addOption(new Option('--auctions <n>', 'adtech: auctions to generate').default(10_000).argParser(positiveInt('auctions')))
+  .addOption(new Option('--campaigns <n>', 'adtech: campaigns').default(50).argParser(positiveInt('campaigns')))
+  .addOption(new Option('--events <n>', 'other pipelines: distinct events of each stream not joined to another (joined streams get about half as many per join)').default(10_000).argParser(positiveInt('events')))
+  .addOption(new Option('--groups <n>', 'other pipelines: distinct values of each group field').default(5).argParser(positiveInt('groups')))
   .addOption(new Option('--seed <n>', 'seed: the same seed makes the same traffic and world').default(1).argParser(nonNegativeInt('seed')))
   .addOption(new Option('--resend-rate <share>', 'share of events sent twice').default(0.05).argParser(Number))
   .addOption(new Option('--minutes <n>', "event times spread over the last n minutes (an auction's outcome is known once its bid is 5 minutes old)").default(10).argParser(positiveInt('minutes')))
@@ -516,32 +554,56 @@ program
   .addOption(new Option('--batch-size <n>', 'events per request, each request of one type to its route (1: single events)').default(100).argParser(positiveInt('batch size')))
   .addOption(new Option('--concurrency <n>', 'most requests in flight at once').default(16).argParser(positiveInt('concurrency')))
   .option('--url <api>', 'the ingestion API to send to (default: the local platform on --data-dir)')
+  .addOption(pipelineOption())
   .addOption(dataDirOption())
   .addOption(new Option('--api-key <key>', 'x-api-key to send').env('SDP_API_KEY'))
   .option('--out <file>', 'write the events as NDJSON ({type, body} per line) instead of sending them')
   .option('--json', 'print the summary as JSON')
-  .action(async (opts: { auctions: number; campaigns: number; seed: number; resendRate: number; minutes: number; rate: number; batchSize: number; concurrency: number; url?: string; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
+  .action(async (opts: { auctions: number; campaigns: number; events: number; groups: number; seed: number; resendRate: number; minutes: number; rate: number; batchSize: number; concurrency: number; url?: string; pipeline?: string[]; dataDir: string; apiKey?: string; out?: string; json?: boolean }) => {
     if (!(opts.resendRate >= 0 && opts.resendRate < 1)) throw new UserError('--resend-rate must be a share from 0 to 1');
-    const { bayesOptimalAuc, generateWorkload } = lazy<typeof import('../local/workload')>('local/workload');
-    const workload = generateWorkload({ auctions: opts.auctions, campaigns: opts.campaigns, seed: opts.seed, resendRate: opts.resendRate, timeSpreadMs: opts.minutes * 60_000, winModel: true });
-    let sent: (SendResult & { seconds: number }) | undefined;
-    const summary = { auctions: opts.auctions, events: workload.events.length, distinct: workload.totals, bayesOptimalAuc: bayesOptimalAuc(workload), campaigns: Object.fromEntries(workload.truth) };
-    if (opts.out) {
-      writeFileSync(opts.out, workload.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const pipeline = commandPipeline(opts.pipeline);
+    const { asRunWithPeriod, groundTruth, streamRecords, distinctPerStream } = lazy<typeof import('../local/ground-truth')>('local/ground-truth');
+    // The ad-tech model's traffic (its win function, the Bayes-optimal AUC) is adtech's own; any other pipeline's comes from its schemas.
+    const adtechModel = pipeline.name === 'adtech';
+    let events: import('../local/send-plan').OutgoingEvent[];
+    let adtechSummary: Record<string, unknown> = {};
+    if (adtechModel) {
+      const { bayesOptimalAuc, generateWorkload } = lazy<typeof import('../local/workload')>('local/workload');
+      const workload = generateWorkload({ auctions: opts.auctions, campaigns: opts.campaigns, seed: opts.seed, resendRate: opts.resendRate, timeSpreadMs: opts.minutes * 60_000, winModel: true });
+      events = workload.events;
+      adtechSummary = { auctions: opts.auctions, distinct: workload.totals, bayesOptimalAuc: bayesOptimalAuc(workload), campaigns: Object.fromEntries(workload.truth) };
     } else {
-      const url = opts.url ?? (await runningPlatformOutputs(opts.dataDir))?.UrlForAPI;
+      const { generateTraffic } = lazy<typeof import('../local/traffic')>('local/traffic');
+      try {
+        events = generateTraffic(pipeline, { events: opts.events, groups: opts.groups, seed: opts.seed, resendRate: opts.resendRate, timeSpreadMs: opts.minutes * 60_000 }).events;
+      } catch (err) {
+        throw new UserError((err as Error).message);
+      }
+    }
+    let sent: (SendResult & { seconds: number }) | undefined;
+    let allowedLatenessSeconds: number | undefined;
+    let periodSeconds: number | undefined;
+    const receivedFrom = Date.now();
+    if (opts.out) {
+      writeFileSync(opts.out, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    } else {
+      const local = opts.url ? undefined : await runningPlatformOutputs(opts.dataDir);
+      allowedLatenessSeconds = local?.AllowedLatenessSeconds;
+      periodSeconds = local?.AggregationPeriodSeconds;
+      const url = opts.url ?? local?.UrlForAPI;
       if (!url) throw new UserError(`no local platform is running on ${resolve(opts.dataDir)}: start it with sdp local --data-dir ${resolve(opts.dataDir)}, or pass --url`);
       const base = url.endsWith('/') ? url : `${url}/`;
       const started = Date.now();
       const bar = (sent: number) => {
         const width = 30;
-        const done = Math.round((sent / workload.events.length) * width);
+        const done = Math.round((sent / events.length) * width);
         const rate = sent / Math.max(0.001, (Date.now() - started) / 1000);
-        process.stderr.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${sent}/${workload.events.length} events, ${Math.round(rate)}/s`);
+        process.stderr.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${sent}/${events.length} events, ${Math.round(rate)}/s`);
       };
       try {
         const { sendEvents } = lazy<typeof import('../local/send')>('local/send');
-        const result = await sendEvents(base, workload.events, { batchSize: opts.batchSize, concurrency: opts.concurrency, eventsPerSecond: opts.rate || undefined, apiKey: opts.apiKey, onProgress: bar });
+        const routes = Object.fromEntries(pipeline.streams.map((s) => [s.name, s.route.slice(1)]));
+        const result = await sendEvents(base, events, { batchSize: opts.batchSize, concurrency: opts.concurrency, eventsPerSecond: opts.rate || undefined, apiKey: opts.apiKey, routes, onProgress: bar });
         const seconds = (Date.now() - started) / 1000;
         sent = { ...result, seconds };
         process.stderr.write(`\nsent ${result.events} events in ${result.requests} requests (${result.retries} retried) in ${seconds.toFixed(1)} s: ${Math.round(result.events / Math.max(0.001, seconds))} events/s\n`);
@@ -549,10 +611,22 @@ program
         throw new UserError(`sending failed: ${(err as Error).message}`);
       }
     }
+    // The ground truth: every event received about when it was sent (lateness and period as the local platform's, else the defaults).
+    const records = streamRecords(pipeline, events.map((e) => ({ ...e, receivedAt: receivedFrom })));
+    const truth = groundTruth(asRunWithPeriod(pipeline, periodSeconds), records, allowedLatenessSeconds === undefined ? undefined : allowedLatenessSeconds * 1000);
+    const distinct = distinctPerStream(pipeline, records);
+    const summary = { pipeline: pipeline.name, events: events.length, distinct, ...adtechSummary, aggregations: Object.fromEntries(truth) };
     if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, ...(sent ? { sent } : {}) }, null, 2)}\n`);
     else {
-      console.log(`${summary.events} events (${opts.auctions} auctions): ${summary.distinct.bids} bids, ${summary.distinct.impressions} impressions, ${summary.distinct.clicks} clicks distinct${opts.out ? ` written to ${opts.out}` : ''}`);
-      console.log(`Bayes-optimal AUC of the win function on the held-out auctions: ${summary.bayesOptimalAuc.toFixed(4)}`);
+      const written = opts.out ? ` written to ${opts.out}` : '';
+      if (adtechModel) {
+        const d = adtechSummary.distinct as Record<'bids' | 'impressions' | 'clicks', number>;
+        console.log(`${summary.events} events (${opts.auctions} auctions): ${d.bids} bids, ${d.impressions} impressions, ${d.clicks} clicks distinct${written}`);
+        console.log(`Bayes-optimal AUC of the win function on the held-out auctions: ${(adtechSummary.bayesOptimalAuc as number).toFixed(4)}`);
+      } else {
+        console.log(`${summary.events} events: ${Object.entries(distinct).map(([s, n]) => `${n} ${s}`).join(', ')} distinct${written}`);
+        for (const [name, rows] of truth) console.log(`aggregation ${name}: ${rows.length} rows (--json prints them)`);
+      }
     }
   });
 

@@ -8,6 +8,7 @@
 import { byId, el, formatCount, formatRate, formatTime, replace } from './dom.js';
 import { drawChart } from './chart.js';
 import { renderDeadLetters, renderHealth, renderJobs, renderModel, renderOperationsUnavailable, renderRejections } from './panels.js';
+import { renderAggregations } from './aggregations.js';
 
 const COUNTERS = /** @type {const} */ (['bids', 'impressions', 'clicks', 'late_events']);
 const ROWS_SHOWN = 50;
@@ -45,19 +46,22 @@ function httpUrl(raw) {
   return url;
 }
 
-/** The API base URL: ?api=, else config.json's apiBaseUrl (a deployed static site), else this origin. */
-async function apiBase() {
-  const fromQuery = params.get('api');
-  if (fromQuery) return httpUrl(fromQuery);
+/** config.json: a deployed site's API and the pipeline's aggregations; {} when there is none. */
+async function loadConfig() {
   try {
     const res = await fetch('config.json', { cache: 'no-cache' });
-    if (res.ok) {
-      const config = await res.json();
-      if (typeof config.apiBaseUrl === 'string' && config.apiBaseUrl !== '') return httpUrl(config.apiBaseUrl);
-    }
+    if (res.ok) return await res.json();
   } catch {
-    // no config: the API is this origin's
+    // no config: the API is this origin's, and no aggregation is listed
   }
+  return {};
+}
+
+/** The API base URL: ?api=, else config.json's apiBaseUrl (a deployed static site), else this origin. @param {any} config */
+function apiBase(config) {
+  const fromQuery = params.get('api');
+  if (fromQuery) return httpUrl(fromQuery);
+  if (typeof config?.apiBaseUrl === 'string' && config.apiBaseUrl !== '') return httpUrl(config.apiBaseUrl);
   return httpUrl('/');
 }
 
@@ -307,8 +311,10 @@ async function refreshModel() {
 // ---- start ----
 
 async function main() {
-  api = await apiBase();
+  const config = await loadConfig();
+  api = apiBase(config);
   byId('api-base').textContent = api.href;
+  renderAggregations(config.aggregations, getJson);
   byId('campaigns').addEventListener('click', (event) => {
     const button = /** @type {HTMLElement} */ (event.target).closest('[data-select]');
     if (button instanceof HTMLElement) void select(Number(button.dataset.select));

@@ -7,7 +7,8 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { CONSOLE_CONTENT_SECURITY_POLICY, CONSOLE_DIR } from '../schemas/console';
+import { CONSOLE_CONTENT_SECURITY_POLICY, CONSOLE_DIR, consoleAggregations, type ConsoleConfig } from '../schemas/console';
+import { activePipeline } from '../schemas/active-pipeline';
 
 export interface ConsoleSiteProps {
   /** Base URL of the API the console reads, written to the site's config.json. */
@@ -63,7 +64,7 @@ export class ConsoleSite extends Construct {
       destinationBucket: this.bucket,
       sources: [
         s3deploy.Source.asset(CONSOLE_DIR, { exclude: ['tsconfig.json'] }),
-        s3deploy.Source.jsonData('config.json', { apiBaseUrl: props.apiBaseUrl }),
+        s3deploy.Source.jsonData('config.json', { apiBaseUrl: props.apiBaseUrl, aggregations: consoleAggregations(activePipeline()) } satisfies ConsoleConfig),
       ],
       distribution: this.distribution,
       distributionPaths: ['/*'],

@@ -2,12 +2,13 @@
  * Serves the live console's static files (console/ at the repository root) at /console/, as the
  * static site would serve them: only the files in that folder, by exact name, never a path
  * outside it. /console redirects to /console/ so the page's relative URLs resolve under it.
- * config.json, which a static site's deployment writes with the API's URL, is `{}` here: the API
- * is this origin.
+ * config.json, which a static site's deployment writes with the API's URL, names no API here
+ * (the API is this origin); both list the pipeline's aggregations.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { CONSOLE_CONTENT_SECURITY_POLICY, CONSOLE_DIR } from '../schemas/console';
+import { CONSOLE_CONTENT_SECURITY_POLICY, CONSOLE_DIR, consoleAggregations, type ConsoleConfig } from '../schemas/console';
+import { activePipeline } from '../schemas/active-pipeline';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Route } from './api-server';
 
@@ -32,7 +33,8 @@ const notFound = (name: string): APIGatewayProxyResult => ({
   body: JSON.stringify({ error: `no console file ${name}` }),
 });
 
-export function consoleRoutes(dir = CONSOLE_DIR): Route[] {
+export function consoleRoutes(dir = CONSOLE_DIR, pipeline = activePipeline()): Route[] {
+  const config: ConsoleConfig = { aggregations: consoleAggregations(pipeline) };
   const files = new Set(readdirSync(dir).filter((f) => TYPES[extname(f)]));
   const serve = (name: string): APIGatewayProxyResult =>
     files.has(name)
@@ -53,7 +55,7 @@ export function consoleRoutes(dir = CONSOLE_DIR): Route[] {
       resource: '/console/{file}',
       handler: async (event) => {
         const name = event.pathParameters?.file ?? '';
-        return name === 'config.json' ? { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' }, body: '{}' } : serve(name);
+        return name === 'config.json' ? { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' }, body: JSON.stringify(config) } : serve(name);
       },
     },
   ];

@@ -8,8 +8,11 @@
  * in ms from the start, at which it is due: the sender never sends it earlier, which paces the
  * events over time instead of in bursts.
  */
-import type { EventType } from '../schemas/events';
-import type { WorkloadEvent } from './workload';
+/** An event to send: its stream's name (whose route it is posted to) and its body. */
+export interface OutgoingEvent {
+  type: string;
+  body: Record<string, unknown>;
+}
 
 export interface PlanOptions {
   /** Events per request (1: single events, posted as objects rather than arrays). */
@@ -20,23 +23,23 @@ export interface PlanOptions {
   maxDelayMs?: number;
 }
 
-export interface PlannedRequest {
-  type: EventType;
-  events: WorkloadEvent[];
+export interface PlannedRequest<E extends OutgoingEvent = OutgoingEvent> {
+  type: string;
+  events: E[];
   /** Ms from the start before which the request is not sent. */
   dueMs: number;
 }
 
 export const DEFAULT_MAX_DELAY_MS = 100;
 
-export function planRequests(events: readonly WorkloadEvent[], options: PlanOptions): PlannedRequest[] {
+export function planRequests<E extends OutgoingEvent>(events: readonly E[], options: PlanOptions): PlannedRequest<E>[] {
   const batchSize = Math.max(1, Math.floor(options.batchSize));
   const rate = options.eventsPerSecond && options.eventsPerSecond > 0 ? options.eventsPerSecond : 0;
   const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const releaseMs = (i: number) => (rate ? (i * 1000) / rate : 0);
-  const buffers = new Map<EventType, { events: WorkloadEvent[]; firstMs: number }>();
-  const out: PlannedRequest[] = [];
-  const flush = (type: EventType, dueMs: number) => {
+  const buffers = new Map<string, { events: E[]; firstMs: number }>();
+  const out: PlannedRequest<E>[] = [];
+  const flush = (type: string, dueMs: number) => {
     const buffer = buffers.get(type);
     if (!buffer || buffer.events.length === 0) return;
     out.push({ type, events: buffer.events, dueMs });

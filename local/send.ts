@@ -5,10 +5,9 @@
  * Requests answered 429/503 (or failing on the network) are resent after their Retry-After, so a
  * send that resolves delivered every event at least once.
  */
-import type { WorkloadEvent } from './workload';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { planRequests, requestBody } from './send-plan';
+import { planRequests, requestBody, type OutgoingEvent } from './send-plan';
 
 export interface SendOptions {
   /** Events per request: 1 posts single objects, more posts arrays of up to that many of one type. */
@@ -21,6 +20,8 @@ export interface SendOptions {
   maxAttempts?: number;
   /** Pace: events released at this many per second, evenly over time (all workers together). */
   eventsPerSecond?: number;
+  /** The route (path from the API's root, no leading slash) of each type not posted to its own name. */
+  routes?: Readonly<Record<string, string>>;
   /** Sent as x-api-key, for a platform that requires one. */
   apiKey?: string;
   onProgress?: (sent: number) => void;
@@ -32,7 +33,7 @@ export interface SendResult {
   events: number;
 }
 
-export async function sendEvents(baseUrl: string, events: WorkloadEvent[], options: SendOptions = {}): Promise<SendResult> {
+export async function sendEvents(baseUrl: string, events: readonly OutgoingEvent[], options: SendOptions = {}): Promise<SendResult> {
   const batchSize = options.batchSize ?? 1;
   const queue = planRequests(events, { batchSize, eventsPerSecond: options.eventsPerSecond, maxDelayMs: options.maxDelayMs });
   const maxAttempts = options.maxAttempts ?? 20;
@@ -53,7 +54,7 @@ export async function sendEvents(baseUrl: string, events: WorkloadEvent[], optio
         let retryAfter = 1;
         let detail = '';
         try {
-          const res = await fetch(`${baseUrl}${req.type}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) }, body: req.body });
+          const res = await fetch(`${baseUrl}${options.routes?.[req.type] ?? req.type}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) }, body: req.body });
           status = res.status;
           retryAfter = Number(res.headers.get('retry-after') ?? 1);
           detail = await res.text();

@@ -1,7 +1,8 @@
 /**
  * sdp audit end to end: after a workload with resends, reordering and impressions without bids,
- * every hour reconciles (stream, aggregates, lake); a count changed behind the platform's back is
- * reported as a mismatch of its hour and makes the audit exit 1.
+ * every hour and every stream reconciles (stream, aggregates, lake), and every measure of the
+ * aggregation equals its recomputation from the lake's events; a count changed behind the
+ * platform's back is reported as a mismatch of its hour and of its measure, and makes the audit exit 1.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -21,6 +22,9 @@ interface Audit {
   inFlight: number;
   mismatches: number;
   rows: { hour: string; streamRecords: number; expectedAggregated: number; aggregated: number; expectedLake: number; lakeParquet: number; ok: boolean }[];
+  streams: { stream: string; lakeTable: string; streamRecords: number; expectedLake: number; lakeParquet: number; lakeRaw: number; ok: boolean }[];
+  aggregations: { aggregation: string; measure: string; expected: number | null; aggregated: number | null; rowsDiffering: number; ok: boolean }[];
+  aggregationMismatches: number;
 }
 
 describe('sdp audit', () => {
@@ -55,17 +59,35 @@ describe('sdp audit', () => {
     expect(sum('aggregated')).toBe(distinct);
     expect(sum('lakeParquet')).toBe(distinct + 1);
     expect(result.audit.rows.length).toBeGreaterThan(2);
+    // Per stream, each distinct event once in both lake formats; the orphan impression among them.
+    expect(result.audit.streams).toEqual([
+      { stream: 'bid', lakeTable: 'bids', streamRecords: expect.any(Number), expectedLake: workload.totals.bids, lakeParquet: workload.totals.bids, lakeRaw: workload.totals.bids, ok: true },
+      { stream: 'impression', lakeTable: 'impressions', streamRecords: expect.any(Number), expectedLake: workload.totals.impressions + 1, lakeParquet: workload.totals.impressions + 1, lakeRaw: workload.totals.impressions + 1, ok: true },
+      { stream: 'click', lakeTable: 'clicks', streamRecords: expect.any(Number), expectedLake: workload.totals.clicks, lakeParquet: workload.totals.clicks, lakeRaw: workload.totals.clicks, ok: true },
+    ]);
+    // Per measure, the aggregates equal the lake's events recomputed (nothing late: the lateness is 8 days).
+    expect(result.audit.aggregations).toEqual([
+      { aggregation: 'campaigns', measure: 'bids', expected: workload.totals.bids, aggregated: workload.totals.bids, rowsDiffering: 0, ok: true },
+      { aggregation: 'campaigns', measure: 'impressions', expected: workload.totals.impressions, aggregated: workload.totals.impressions, rowsDiffering: 0, ok: true },
+      { aggregation: 'campaigns', measure: 'clicks', expected: workload.totals.clicks, aggregated: workload.totals.clicks, rowsDiffering: 0, ok: true },
+      { aggregation: 'campaigns', measure: 'late_events', expected: 0, aggregated: 0, rowsDiffering: 0, ok: true },
+    ]);
   });
 
   it('reports an hour whose counts were changed behind the platform and exits 1', async () => {
     const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: platform.outputs.DynamoDBEndpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
     const [row] = (await db.send(new ScanCommand({ TableName: tables.aggregates.name, Limit: 1 }))).Items!;
-    await db.send(new UpdateCommand({ TableName: tables.aggregates.name, Key: { campaign_item_id: row.campaign_item_id, period: row.period }, UpdateExpression: 'ADD bids :one', ExpressionAttributeValues: { ':one': 1 } }));
+    // The row's key: `group` and period in the layout of declared aggregations (contract 1), campaign_item_id and period before it.
+    const key = 'group' in row ? { group: row.group, period: row.period } : { campaign_item_id: row.campaign_item_id, period: row.period };
+    await db.send(new UpdateCommand({ TableName: tables.aggregates.name, Key: key, UpdateExpression: 'ADD bids :one', ExpressionAttributeValues: { ':one': 1 } }));
     const { code, audit: report, stderr } = await audit();
     expect(code).toBe(1);
     expect(report.mismatches).toBe(1);
     const bad = report.rows.find((r) => !r.ok)!;
     expect(bad.aggregated).toBe(bad.expectedAggregated + 1);
     expect(stderr).toMatch(/1 hour\(s\) do not reconcile/);
+    expect(report.aggregationMismatches).toBe(1);
+    expect(report.aggregations.find((r) => !r.ok)).toEqual({ aggregation: 'campaigns', measure: 'bids', expected: workload.totals.bids, aggregated: workload.totals.bids + 1, rowsDiffering: 1, ok: false });
+    expect(stderr).toMatch(/1 aggregation measure\(s\) differ from the lake's events \(campaigns\.bids\)/);
   });
 });

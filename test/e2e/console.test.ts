@@ -6,6 +6,7 @@
  * screenshot of it is docs/console.png, shown by the README), figures keep their decimals, the
  * chart leaves gaps for missing windows under a labelled time axis, a search for an unknown
  * campaign says so, and nothing is logged as an error (no 404 either) while no model is deployed.
+ * The aggregations panel lists the pipeline's aggregations with their measures and reads a group's report.
  * Once a model is deployed, its panel shows the serving figures of the last 5 minutes by kind.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -130,6 +131,18 @@ describe('the live console', () => {
       { id: campaign, bids: 4 },
       { timeout: WAIT_MS },
     );
+  });
+
+  it("lists every aggregation of the pipeline with its measures, and shows a group's report", async () => {
+    const listed = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-aggregation]')].map((a) => ({ name: a.getAttribute('data-aggregation'), measures: [...a.querySelectorAll('[data-measure]')].map((m) => m.getAttribute('data-measure')) })),
+    );
+    expect(listed).toEqual([{ name: 'campaigns', measures: ['bids', 'impressions', 'clicks', 'late_events', 'ctr', 'win_rate'] }]);
+    await page.fill('[data-lookup="campaigns"] input[name="campaign_item_id"]', '7001');
+    await page.click('[data-lookup="campaigns"] button');
+    await page.waitForFunction(() => document.querySelector('[data-aggregation="campaigns"] [data-value="bids"]')?.textContent === '4', undefined, { timeout: WAIT_MS });
+    const values = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-aggregation="campaigns"] [data-value]')].map((c) => [c.getAttribute('data-value'), c.textContent])));
+    expect(values).toEqual({ bids: '4', impressions: '2', clicks: '1', late_events: '0', ctr: '50%', win_rate: '50%' });
   });
 
   it('shows a rejected request with its reason, as text', async () => {

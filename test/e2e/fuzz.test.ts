@@ -1,11 +1,16 @@
 /**
- * Fuzzing the local platform's HTTP API: over 10,000 generated malformed requests (broken JSON,
+ * Fuzzing the local platform's HTTP API, for every stream of the active pipeline (SDP_PIPELINES,
+ * else adtech): over 10,000 generated malformed requests (broken JSON,
  * wrong types, missing fields, huge numbers and strings, deep nesting, odd encodings and content
  * types, oversize bodies, unknown routes and methods; strings holding lone surrogates, bytes that
  * are not UTF-8, unknown charsets, unsupported or undecodable content codings, compression bombs).
  * None may be answered 5xx or accepted, the platform must keep serving, and nothing of them may
- * reach the aggregates or the lake. Then what must be accepted is: gzip and deflate bodies, a
- * UTF-8 BOM, a declared iso-8859-1 charset, and the largest campaign id, which the reports read.
+ * reach the aggregates or the lake. Every bad event generated from each stream's schema
+ * (test/support/bad-events.ts: missing fields, wrong types, values beyond the limits, lone
+ * surrogates, wrong time formats) is refused with a 400 naming its field. Then what must be
+ * accepted is: generated events of every stream (counted exactly as their ground truth), and for
+ * adtech gzip and deflate bodies, a UTF-8 BOM, a declared iso-8859-1 charset, and the largest
+ * campaign id, which the reports read.
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -14,6 +19,13 @@ import { FIELD_LIMITS } from '../../schemas/fields';
 import { random } from '../../local/workload';
 import { sendEvents } from '../../local/send';
 import { LakeSql, localLakeRoot } from '../../local/lake-sql';
+import { activePipeline } from '../../schemas/active-pipeline';
+import type { StreamSpec } from '../../schemas/pipeline';
+import { generateTraffic, sampleEvents } from '../../local/traffic';
+import { groundTruth, streamRecords, groupValues } from '../../local/ground-truth';
+import { badEvents } from '../support/bad-events';
+import { httpCall } from '../support/http';
+import { expectReportsToEqualTruth, reportUrl } from '../support/truth-reports';
 import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
 
 const REQUESTS = 10_500;
@@ -27,106 +39,127 @@ interface RawRequest {
   kind: string;
 }
 
-const valid = {
-  bid: () => ({ tx_id: 'fuzz-tx', app_uid: 'u', campaign_item_id: FUZZ_CAMPAIGN, win_price: 10 }),
-  impression: () => ({ tx_id: 'fuzz-tx', win_price: 10 }),
-  click: () => ({ tx_id: 'fuzz-tx' }),
-};
-type Route = keyof typeof valid;
-const required: Record<Route, string[]> = { bid: ['tx_id', 'app_uid', 'campaign_item_id'], impression: ['tx_id', 'win_price'], click: ['tx_id'] };
-/** Number fields of each route (a click's only number is its timestamp, in epoch ms). */
-const numberFields: Record<Route, string[]> = { bid: ['campaign_item_id', 'win_price', 'timestamp'], impression: ['win_price', 'timestamp'], click: ['timestamp'] };
-/** String fields of each route, where a lone surrogate or a bad byte is put. */
-const stringFields: Record<Route, string[]> = { bid: ['tx_id', 'app_uid', 'domain', 'creative_id', 'creative_category'], impression: ['tx_id'], click: ['tx_id'] };
+const pipeline = activePipeline();
+const STREAMS = pipeline.streams;
+/** Adtech's bids name the fuzz campaign, whose report must stay empty. */
+const OVERRIDES: Record<string, Record<string, unknown>> = { bid: { campaign_item_id: FUZZ_CAMPAIGN } };
+const samples = sampleEvents(pipeline, 2026);
+/** A valid event of each stream, generated from its schema. */
+const valid = (stream: StreamSpec): Record<string, unknown> => ({ ...samples[stream.name], ...OVERRIDES[stream.name] });
+const fieldsOf = (stream: StreamSpec, test: (f: StreamSpec['fields'][number]) => boolean) => stream.fields.filter(test).map((f) => f.name);
+const required = (stream: StreamSpec) => fieldsOf(stream, (f) => f.required);
+/** Number fields of each stream (times included: epoch ms are numbers). */
+const numberFields = (stream: StreamSpec) => fieldsOf(stream, (f) => f.kind === 'integer' || f.kind === 'number' || f.kind === 'time');
+/** String fields of each stream, where a lone surrogate or a bad byte is put. */
+const stringFields = (stream: StreamSpec) => fieldsOf(stream, (f) => f.kind === 'string');
+/** The string field whose value the size and nesting mutations replace: the first string field of the identity, else the first. */
+const keyField = (stream: StreamSpec) => stream.identity.find((f) => stringFields(stream).includes(f)) ?? stringFields(stream)[0];
 const LONE_SURROGATES = ['\\ud800', '\\udbff', '\\udc00', '\\udfff', 'x\\ud83d', '\\ude00x', '\\ude00\\ud83d'];
 const INVALID_UTF8 = [[0x80], [0xc3], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xff], [0xfe], [0xf4, 0x90, 0x80, 0x80]];
-const typedFields: Record<Route, string[]> = { bid: ['tx_id', 'app_uid', 'campaign_item_id', 'win_price', 'domain', 'timestamp'], impression: ['tx_id', 'win_price', 'timestamp'], click: ['tx_id', 'timestamp'] };
+/** Values of a report route's group segment that must be refused, by the field's kind. */
+const BAD_GROUP_VALUES: Record<string, string[]> = {
+  integer: ['abc', '-1', '1.5', '1e3', '%00', '99999999999999999999', '%E0%A4%A'],
+  number: ['abc', '%00', '%E0%A4%A'],
+  string: ['%E0%A4%A', '%ED%A0%80', 'x'.repeat(300)],
+  boolean: ['maybe', '2', '%E0%A4%A'],
+};
 
 /** A seeded generator of requests that must all be refused. */
 function generator(seed: number) {
   const rnd = random(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)];
-  const json = (route: Route, body: unknown, contentType = 'application/json'): RawRequest => ({
+  const json = (stream: StreamSpec, body: unknown, contentType = 'application/json'): RawRequest => ({
     method: 'POST',
-    path: `/${route}`,
+    path: stream.route,
     headers: { 'content-type': contentType },
     body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
     kind: '',
   });
   const wrongValues: unknown[] = [null, true, [], {}, 1.5, -1, '', '   ', 'x'.repeat(300), 1e400, -1e400, 2 ** 64, '12', { $gt: 1 }, [1, 2]];
-  const mutations: Record<string, (route: Route) => RawRequest> = {
-    'broken JSON': (route) => {
-      const text = JSON.stringify(valid[route]());
-      return json(route, text.slice(0, 1 + Math.floor(rnd() * (text.length - 2))));
+  const mutations: Record<string, (stream: StreamSpec) => RawRequest> = {
+    'broken JSON': (stream) => {
+      const text = JSON.stringify(valid(stream));
+      return json(stream, text.slice(0, 1 + Math.floor(rnd() * (text.length - 2))));
     },
-    'wrong type': (route) => {
-      const field = pick(typedFields[route]);
-      // Short strings are valid for the string fields (non-blank for ids, any for the optional domain): leave those out.
-      const acceptable = (v: unknown) => typeof v === 'string' && v.length <= 256 && (field === 'domain' || (['tx_id', 'app_uid'].includes(field) && v.trim() !== ''));
-      const value = pick(wrongValues.filter((v) => !acceptable(v)));
-      return json(route, { ...valid[route](), [field]: value });
+    'wrong type': (stream) => {
+      const field = pick(stream.fields).name;
+      // Some of the values are valid for some fields (a short string for a string field): those are left out by the schema itself.
+      const value = pick(wrongValues.filter((v) => !stream.schema.safeParse({ ...valid(stream), [field]: v }).success));
+      return json(stream, { ...valid(stream), [field]: value });
     },
-    'missing field': (route) => {
-      const body: Record<string, unknown> = valid[route]();
-      delete body[pick(required[route])];
-      return json(route, body);
+    'missing field': (stream) => {
+      const body: Record<string, unknown> = valid(stream);
+      delete body[pick(required(stream))];
+      return json(stream, body);
     },
-    'huge number': (route) => {
-      const field = pick(numberFields[route]);
+    'huge number': (stream) => {
+      const field = pick(numberFields(stream));
       // Last in the object, so JSON.parse keeps it over the valid value of the same field.
-      return json(route, JSON.stringify(valid[route]()).replace(/\}$/, `, "${field}": ${pick([`1${'0'.repeat(400)}`, `9${'9'.repeat(30)}`, '-1e308', '1e16'])}}`));
+      return json(stream, JSON.stringify(valid(stream)).replace(/\}$/, `, "${field}": ${pick([`1${'0'.repeat(400)}`, `9${'9'.repeat(30)}`, '-1e308', '1e16'])}}`));
     },
-    'huge string': (route) => json(route, { ...valid[route](), tx_id: 'x'.repeat(1000 + Math.floor(rnd() * 100_000)) }),
-    'deep nesting': (route) => {
+    'huge string': (stream) => json(stream, { ...valid(stream), [keyField(stream)]: 'x'.repeat(1000 + Math.floor(rnd() * 100_000)) }),
+    'deep nesting': (stream) => {
       const depth = 10 + Math.floor(rnd() * 20_000);
-      return json(route, `${'['.repeat(depth)}${']'.repeat(depth)}`);
+      return json(stream, `${'['.repeat(depth)}${']'.repeat(depth)}`);
     },
-    'deep object': (route) => json(route, { ...valid[route](), tx_id: JSON.parse(`${'{"a":'.repeat(200)}1${'}'.repeat(200)}`) }),
-    'not an object': (route) => json(route, pick(['1', '"text"', 'null', 'true', '[1,2,3]', '[null]', '[]', '{}', '""'])),
-    'array with a bad item': (route) => json(route, [valid[route](), { ...valid[route](), tx_id: 42 }]),
-    'too many events': (route) => json(route, Array.from({ length: 501 }, () => valid[route]())),
-    'odd encoding': (route) => {
-      const body = Buffer.from(JSON.stringify(valid[route]()));
-      const bad = pick([Buffer.from([0xff, 0xfe, ...body]), Buffer.from([0xc3, 0x28]), Buffer.from(JSON.stringify(valid[route]()), 'utf16le'), Buffer.concat([body.subarray(0, 5), Buffer.from([0x00, 0xc0, 0xaf]), body.subarray(5)])]);
-      return { ...json(route, ''), body: bad };
+    'deep object': (stream) => json(stream, { ...valid(stream), [keyField(stream)]: JSON.parse(`${'{"a":'.repeat(200)}1${'}'.repeat(200)}`) }),
+    'not an object': (stream) => json(stream, pick(['1', '"text"', 'null', 'true', '[1,2,3]', '[null]', '[]', '{}', '""'])),
+    'array with a bad item': (stream) => json(stream, [valid(stream), { ...valid(stream), [keyField(stream)]: 42 }]),
+    'too many events': (stream) => json(stream, Array.from({ length: 501 }, () => valid(stream))),
+    'odd encoding': (stream) => {
+      const body = Buffer.from(JSON.stringify(valid(stream)));
+      const bad = pick([Buffer.from([0xff, 0xfe, ...body]), Buffer.from([0xc3, 0x28]), Buffer.from(JSON.stringify(valid(stream)), 'utf16le'), Buffer.concat([body.subarray(0, 5), Buffer.from([0x00, 0xc0, 0xaf]), body.subarray(5)])]);
+      return { ...json(stream, ''), body: bad };
     },
     // A string field holding a lone surrogate (valid JSON escape, not Unicode text), alone or with
     // good events beside it: the whole request is refused.
-    'lone surrogate': (route) => {
-      const bad = JSON.stringify({ ...valid[route](), [pick(stringFields[route])]: 'MARK' }).replace('"MARK"', `"${pick(LONE_SURROGATES)}"`);
-      const good = JSON.stringify(valid[route]());
-      return json(route, pick([bad, `[${good},${bad}]`, `[${bad},${good},${good}]`, `[${good},${bad},${good}]`]));
+    'lone surrogate': (stream) => {
+      const bad = JSON.stringify({ ...valid(stream), [pick(stringFields(stream))]: 'MARK' }).replace('"MARK"', `"${pick(LONE_SURROGATES)}"`);
+      const good = JSON.stringify(valid(stream));
+      return json(stream, pick([bad, `[${good},${bad}]`, `[${bad},${good},${good}]`, `[${good},${bad},${good}]`]));
     },
-    'invalid UTF-8': (route) => {
-      const [before, after] = JSON.stringify({ ...valid[route](), [pick(stringFields[route])]: 'MARK' }).split('MARK');
+    'invalid UTF-8': (stream) => {
+      const [before, after] = JSON.stringify({ ...valid(stream), [pick(stringFields(stream))]: 'MARK' }).split('MARK');
       const bad = Buffer.concat([Buffer.from(before), Buffer.from(pick(INVALID_UTF8)), Buffer.from(after)]);
-      return { ...json(route, ''), body: Buffer.concat([Buffer.from(`[${JSON.stringify(valid[route]())},`), bad, Buffer.from(']')]) };
+      return { ...json(stream, ''), body: Buffer.concat([Buffer.from(`[${JSON.stringify(valid(stream))},`), bad, Buffer.from(']')]) };
     },
-    'unknown charset': (route) => json(route, valid[route](), `application/json; charset=${pick(['klingon', 'utf-9', 'ebcdic', 'utf-7', 'ascii7'])}`),
-    'wrong charset': (route) => json(route, valid[route](), pick(['application/json; charset=utf-16le', 'application/json; charset=UTF-16BE'])),
-    'unsupported coding': (route) => ({ ...json(route, ''), headers: { 'content-type': 'application/json', 'content-encoding': pick(['br', 'compress', 'x-gzip', 'zstd', 'gzip, br', 'x-compress']) }, body: gzipSync(JSON.stringify(valid[route]())) }),
-    'undecodable coding': (route) => {
-      const text = JSON.stringify(valid[route]());
+    'unknown charset': (stream) => json(stream, valid(stream), `application/json; charset=${pick(['klingon', 'utf-9', 'ebcdic', 'utf-7', 'ascii7'])}`),
+    'wrong charset': (stream) => json(stream, valid(stream), pick(['application/json; charset=utf-16le', 'application/json; charset=UTF-16BE'])),
+    'unsupported coding': (stream) => ({ ...json(stream, ''), headers: { 'content-type': 'application/json', 'content-encoding': pick(['br', 'compress', 'x-gzip', 'zstd', 'gzip, br', 'x-compress']) }, body: gzipSync(JSON.stringify(valid(stream))) }),
+    'undecodable coding': (stream) => {
+      const text = JSON.stringify(valid(stream));
       const body = pick([Buffer.from(text), gzipSync(text).subarray(0, 15), Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff])]);
-      return { ...json(route, ''), headers: { 'content-type': 'application/json', 'content-encoding': pick(['gzip', 'deflate']) }, body };
+      return { ...json(stream, ''), headers: { 'content-type': 'application/json', 'content-encoding': pick(['gzip', 'deflate']) }, body };
     },
-    'compressed bad event': (route) => {
-      const bad = JSON.stringify({ ...valid[route](), tx_id: 'MARK' }).replace('"MARK"', `"${pick(LONE_SURROGATES)}"`);
+    'compressed bad event': (stream) => {
+      const bad = JSON.stringify({ ...valid(stream), [keyField(stream)]: 'MARK' }).replace('"MARK"', `"${pick(LONE_SURROGATES)}"`);
       const coding = pick(['gzip', 'deflate'] as const);
-      const text = `[${JSON.stringify(valid[route]())},${bad}]`;
-      return { ...json(route, ''), headers: { 'content-type': 'application/json', 'content-encoding': coding }, body: coding === 'gzip' ? gzipSync(text) : deflateSync(text) };
+      const text = `[${JSON.stringify(valid(stream))},${bad}]`;
+      return { ...json(stream, ''), headers: { 'content-type': 'application/json', 'content-encoding': coding }, body: coding === 'gzip' ? gzipSync(text) : deflateSync(text) };
     },
-    'odd content type': (route) => json(route, valid[route](), pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'image/png', 'application/jsonx', ';;;'])),
-    'empty body': (route) => json(route, ''),
+    'odd content type': (stream) => json(stream, valid(stream), pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'image/png', 'application/jsonx', ';;;'])),
+    'empty body': (stream) => json(stream, ''),
     'unknown route': () => ({ method: pick(['GET', 'POST', 'PUT']), path: pick(['/index.html', '/bids', '/bid/1', '/%', '/../etc/passwd', '/reports', '/reports/campaigns/', `/${'a'.repeat(2000)}`]), headers: {}, kind: '' }),
-    'wrong method': (route) => ({ method: pick(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']), path: `/${route}`, headers: {}, kind: '' }),
-    'bad report id': () => ({ method: 'GET', path: `/reports/campaigns/${pick(['abc', '-1', '1.5', '1e3', '%00', '99999999999999999999', '%E0%A4%A'])}`, headers: {}, kind: '' }),
-    'bad roll-up': () => ({ method: 'GET', path: `/reports/campaigns/1/period?${pick(['period=DECADES', 'timezone=Nowhere/Land', 'from=x', 'from=5&to=1', 'desc=yes', 'to=-4'])}`, headers: {}, kind: '' }),
+    'wrong method': (stream) => ({ method: pick(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']), path: stream.route, headers: {}, kind: '' }),
+    // A report route (contract 4) with one group segment that no group value can be.
+    'bad report id': () => {
+      const aggregation = pick(pipeline.aggregations);
+      const values = groupValues(aggregation, valid(STREAMS.find((s) => s.name === aggregation.stream)!)).map((v) => encodeURIComponent(String(v)));
+      const i = Math.floor(rnd() * values.length);
+      values[i] = pick(BAD_GROUP_VALUES[aggregation.groupBy[i].kind]);
+      return { method: 'GET', path: `/reports/${aggregation.route}/${values.join('/')}`, headers: {}, kind: '' };
+    },
+    'bad roll-up': () => {
+      const aggregation = pick(pipeline.aggregations);
+      const url = new URL(reportUrl('http://x/', aggregation.route, groupValues(aggregation, valid(STREAMS.find((s) => s.name === aggregation.stream)!))));
+      return { method: 'GET', path: `${url.pathname}/period?${pick(['period=DECADES', 'timezone=Nowhere/Land', 'from=x', 'from=5&to=1', 'desc=yes', 'to=-4'])}`, headers: {}, kind: '' };
+    },
   };
+  if (pipeline.aggregations.length === 0) for (const kind of ['bad report id', 'bad roll-up']) delete mutations[kind];
   const kinds = Object.keys(mutations);
   return (): RawRequest => {
     const kind = pick(kinds);
-    return { ...mutations[kind](pick(['bid', 'impression', 'click'] as const)), kind };
+    return { ...mutations[kind](pick(STREAMS)), kind };
   };
 }
 
@@ -192,7 +225,7 @@ describe('the API under fuzzing', () => {
     await Promise.all(Array.from({ length: 24 }, worker));
     // A few huge bodies: refused as too large.
     for (let i = 0; i < 5; i++) {
-      const status = await send(port, { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(1024 * 1024 + 1 + i * 100_000, 0x20), kind: 'oversize' });
+      const status = await send(port, { method: 'POST', path: STREAMS[0].route, headers: { 'content-type': 'application/json' }, body: Buffer.alloc(1024 * 1024 + 1 + i * 100_000, 0x20), kind: 'oversize' });
       statuses.set('oversize', new Map([[status, (statuses.get('oversize')?.get(status) ?? 0) + 1]]));
     }
 
@@ -213,49 +246,97 @@ describe('the API under fuzzing', () => {
     const peakBefore = peakRss(platform.process.pid!);
     for (const [coding, body] of [['gzip', gzipped], ['deflate', deflated], ['gzip', gzipped], ['deflate', deflated], ['gzip', gzipped]] as const) {
       const started = Date.now();
-      const status = await send(port, { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json', 'content-encoding': coding }, body, kind: 'bomb' });
+      const status = await send(port, { method: 'POST', path: STREAMS[0].route, headers: { 'content-type': 'application/json', 'content-encoding': coding }, body, kind: 'bomb' });
       expect({ coding, status, quick: Date.now() - started < 10_000 }).toEqual({ coding, status: 413, quick: true });
     }
     expect(peakRss(platform.process.pid!) - peakBefore).toBeLessThan(200 * 1024 * 1024);
 
-    // Still serving: health, and a good event is accepted and counted.
+    // Still serving.
     expect((await fetch(`${platform.outputs.UrlForAPI}health`)).status).toBe(200);
-    const markers = Array.from({ length: 20 }, (_, i) => ({ type: 'bid' as const, body: { tx_id: `after-fuzz-${i}`, app_uid: 'u', campaign_item_id: FUZZ_CAMPAIGN + 1 } }));
-    await sendEvents(platform.outputs.UrlForAPI, markers);
-    await pollUntil('the markers to be counted', async () => (await (await fetch(`${platform.outputs.UrlForReports}${FUZZ_CAMPAIGN + 1}`)).json()) as { bids: number }, (r) => r.bids === markers.length);
 
-    // What must be accepted and counted: gzip and deflate bodies, a UTF-8 BOM, a declared
-    // iso-8859-1 charset; and a bid of the largest campaign id ingestion accepts, which the
-    // reports route must read.
-    const CODED = FUZZ_CAMPAIGN + 2;
-    const bids = (n: number, prefix: string) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ tx_id: `coded-${prefix}-${i}`, app_uid: 'u', campaign_item_id: CODED })));
-    const accepted: RawRequest[] = [
-      { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(bids(30, 'gzip')), kind: 'gzip' },
-      { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json', 'content-encoding': 'deflate' }, body: deflateSync(bids(20, 'deflate')), kind: 'deflate' },
-      { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip, identity' }, body: gzipSync(bids(5, 'listed')), kind: 'gzip, identity' },
-      { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json' }, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(bids(2, 'bom'))]), kind: 'BOM' },
-      { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json; charset=ISO-8859-1' }, body: Buffer.from(bids(3, 'caf\xe9'), 'latin1'), kind: 'iso-8859-1' },
-      { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ tx_id: 'coded-max-id', app_uid: 'u', campaign_item_id: FIELD_LIMITS.campaignItemId.max })), kind: 'max campaign id' },
-    ];
-    for (const r of accepted) expect({ kind: r.kind, status: await send(port, r) }).toEqual({ kind: r.kind, status: 200 });
-    const report = async (id: number) => (await (await fetch(`${platform.outputs.UrlForReports}${id}`)).json()) as { bids: number };
-    await pollUntil('the compressed and charset-declared bids to be counted', () => report(CODED), (r) => r.bids === 30 + 20 + 5 + 2 + 3);
-    await pollUntil('the bid of the largest campaign id to be reported', () => report(FIELD_LIMITS.campaignItemId.max), (r) => r.bids === 1);
+    // Every bad event generated from each stream's schema: a 400 naming its field, alone and at index 1 of an array.
+    let schemaCases = 0;
+    for (const stream of STREAMS) {
+      for (const bad of badEvents(stream, valid(stream))) {
+        for (const [body, index] of [[bad.body, undefined], [`[${JSON.stringify(valid(stream))},${bad.body}]`, 1]] as const) {
+          const answer = await httpCall(port, 'POST', stream.route, { 'content-type': 'application/json' }, body);
+          const issues = answer.status === 400 ? ((JSON.parse(answer.body) as { issues?: { index?: number; field: string }[] }).issues ?? []) : [];
+          const case_ = { stream: stream.name, kind: bad.kind, field: bad.field, index };
+          expect({ ...case_, status: answer.status, named: issues.some((i) => i.field === bad.field && i.index === index) }).toEqual({ ...case_, status: 400, named: true });
+          schemaCases++;
+        }
+      }
+    }
+    expect(schemaCases).toBeGreaterThan(50 * STREAMS.length);
 
-    // Nothing of the fuzz reached the aggregates or the lake (markers landed on every shard after it).
-    const fuzzReport = (await (await fetch(`${platform.outputs.UrlForReports}${FUZZ_CAMPAIGN}`)).json()) as { bids: number; late_events: number; periods: unknown[] };
-    expect(fuzzReport).toMatchObject({ bids: 0, late_events: 0, periods: [] });
-    const inLake = async () => {
+    // Good events of every stream, generated from the schemas, are accepted and counted exactly as their ground truth.
+    const routes = Object.fromEntries(STREAMS.map((s) => [s.name, s.route.slice(1)]));
+    const good = generateTraffic(pipeline, { events: 10, groups: 2, joinRate: 1, resendRate: 0.2, seed: 7 });
+    const receivedFrom = Date.now();
+    await sendEvents(platform.outputs.UrlForAPI, good.events, { routes });
+    const truth = groundTruth(pipeline, streamRecords(pipeline, good.events.map((e) => ({ ...e, receivedAt: receivedFrom }))));
+    await expectReportsToEqualTruth(platform.outputs.UrlForAPI, pipeline, Object.fromEntries(truth));
+    /** Events each stream's lake table must hold in the end: the good ones, and adtech's accepted bids below. */
+    const expectedInLake: Record<string, number> = { ...good.distinct };
+
+    // Adtech's own cases (its routes and campaign ids).
+    const ADTECH = STREAMS.some((s) => s.name === 'bid');
+    if (ADTECH) {
+      const markers = Array.from({ length: 20 }, (_, i) => ({ type: 'bid' as const, body: { tx_id: `after-fuzz-${i}`, app_uid: 'u', campaign_item_id: FUZZ_CAMPAIGN + 1 } }));
+      await sendEvents(platform.outputs.UrlForAPI, markers);
+      await pollUntil('the markers to be counted', async () => (await (await fetch(`${platform.outputs.UrlForReports}${FUZZ_CAMPAIGN + 1}`)).json()) as { bids: number }, (r) => r.bids === markers.length);
+
+      // What must be accepted and counted: gzip and deflate bodies, a UTF-8 BOM, a declared
+      // iso-8859-1 charset; and a bid of the largest campaign id ingestion accepts, which the
+      // reports route must read.
+      const CODED = FUZZ_CAMPAIGN + 2;
+      const bids = (n: number, prefix: string) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ tx_id: `coded-${prefix}-${i}`, app_uid: 'u', campaign_item_id: CODED })));
+      const accepted: RawRequest[] = [
+        { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(bids(30, 'gzip')), kind: 'gzip' },
+        { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json', 'content-encoding': 'deflate' }, body: deflateSync(bids(20, 'deflate')), kind: 'deflate' },
+        { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip, identity' }, body: gzipSync(bids(5, 'listed')), kind: 'gzip, identity' },
+        { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json' }, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(bids(2, 'bom'))]), kind: 'BOM' },
+        { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json; charset=ISO-8859-1' }, body: Buffer.from(bids(3, 'caf\xe9'), 'latin1'), kind: 'iso-8859-1' },
+        { method: 'POST', path: '/bid', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ tx_id: 'coded-max-id', app_uid: 'u', campaign_item_id: FIELD_LIMITS.campaignItemId.max })), kind: 'max campaign id' },
+      ];
+      for (const r of accepted) expect({ kind: r.kind, status: await send(port, r) }).toEqual({ kind: r.kind, status: 200 });
+      const report = async (id: number) => (await (await fetch(`${platform.outputs.UrlForReports}${id}`)).json()) as { bids: number };
+      await pollUntil('the compressed and charset-declared bids to be counted', () => report(CODED), (r) => r.bids === 30 + 20 + 5 + 2 + 3);
+      await pollUntil('the bid of the largest campaign id to be reported', () => report(FIELD_LIMITS.campaignItemId.max), (r) => r.bids === 1);
+      expectedInLake.bid += markers.length + 30 + 20 + 5 + 2 + 3 + 1;
+
+      const inLake = async () => {
+        const lake = await LakeSql.open(localLakeRoot(platform.dataDir));
+        try {
+          return (await lake.query("SELECT count(*) FILTER (WHERE tx_id LIKE 'after-fuzz-%') AS markers, count(*) FILTER (WHERE tx_id LIKE 'coded-caf\u00e9-%') AS latin1 FROM parquet_bcns")).rows[0] as { markers: number; latin1: number };
+        } finally {
+          lake.close();
+        }
+      };
+      await pollUntil('the markers in the lake', inLake, (r) => r.markers === markers.length, 60_000);
+      // The iso-8859-1 ids arrived as "café", not as "caf\ufffd" (nor refused).
+      await pollUntil('the iso-8859-1 ids in the lake', inLake, (r) => r.latin1 === 3, 60_000);
+    }
+
+    // Nothing of the fuzz reached the aggregates: the groups of the events the fuzz mutated have no rows.
+    for (const aggregation of pipeline.aggregations) {
+      const values = groupValues(aggregation, valid(STREAMS.find((s) => s.name === aggregation.stream)!));
+      const fuzzReport = (await (await fetch(reportUrl(platform.outputs.UrlForAPI, aggregation.route, values))).json()) as Record<string, unknown>;
+      expect({ aggregation: aggregation.name, values, late_events: fuzzReport.late_events, periods: fuzzReport.periods }).toEqual({ aggregation: aggregation.name, values, late_events: 0, periods: [] });
+      for (const m of aggregation.measures.filter((x) => x.kind === 'count')) expect({ measure: m.name, value: fuzzReport[m.name] }).toEqual({ measure: m.name, value: 0 });
+    }
+    // Nor the lake: each stream's table holds exactly the events accepted.
+    const lakeCounts = async () => {
       const lake = await LakeSql.open(localLakeRoot(platform.dataDir));
       try {
-        return (await lake.query("SELECT count(*) FILTER (WHERE tx_id LIKE 'after-fuzz-%') AS markers, count(*) FILTER (WHERE tx_id NOT LIKE 'after-fuzz-%' AND tx_id NOT LIKE 'coded-%') AS others, count(*) FILTER (WHERE tx_id LIKE 'coded-caf\u00e9-%') AS latin1 FROM parquet_bcns")).rows[0] as { markers: number; others: number; latin1: number };
+        const counts: Record<string, number> = {};
+        for (const s of STREAMS) counts[s.name] = (await lake.query(`SELECT count(*) AS n FROM parquet_${s.lakeTable}`)).rows[0].n as number;
+        return counts;
       } finally {
         lake.close();
       }
     };
-    const lake = await pollUntil('the markers in the lake', inLake, (r) => r.markers === markers.length, 60_000);
-    expect(lake.others).toBe(0);
-    // The iso-8859-1 ids arrived as "café", not as "caf\ufffd" (nor refused).
-    await pollUntil('the iso-8859-1 ids in the lake', inLake, (r) => r.latin1 === 3, 60_000);
+    const counts = await pollUntil('every accepted event in the lake', lakeCounts, (c) => STREAMS.every((s) => c[s.name] >= expectedInLake[s.name]), 60_000);
+    expect(counts).toEqual(expectedInLake);
   }, 300_000);
 });

@@ -1,7 +1,8 @@
 /**
  * `sdp generate` keeps its word on a real local platform: with --batch-size 50 every request it
  * makes (seen by a recording proxy in front of the API) carries at most 50 events, all of the
- * route's type, nearly all requests are full, and the reports equal the ground truth it prints.
+ * route's type, nearly all requests are full, and the reports equal the ground truth it prints
+ * (per campaign, and every aggregation's rows window by window).
  */
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -9,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Counts } from '../../local/workload';
+import type { TruthRow } from '../../local/ground-truth';
+import adtech from '../../pipelines/adtech';
+import { expectReportsToEqualTruth } from '../support/truth-reports';
 import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
 
 const run = promisify(execFile);
@@ -57,7 +61,7 @@ describe('sdp generate', () => {
     proxy = await recordingProxy(platform.outputs.UrlForAPI, seen);
     const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;
     const { stdout } = await run(process.execPath, [SDP, 'generate', '--auctions', '2000', '--campaigns', '3', '--seed', '5', '--batch-size', '50', '--json', '--url', url]);
-    const summary = JSON.parse(stdout) as { events: number; campaigns: Record<string, Counts>; sent: { events: number; requests: number } };
+    const summary = JSON.parse(stdout) as { events: number; campaigns: Record<string, Counts>; aggregations: Record<string, TruthRow[]>; sent: { events: number; requests: number } };
 
     const events = seen.flatMap(({ route, body }) => {
       expect(Array.isArray(body)).toBe(true);
@@ -80,5 +84,8 @@ describe('sdp generate', () => {
       );
       expect({ bids: report.bids, impressions: report.impressions, clicks: report.clicks }).toEqual(expected);
     }
+    // The ground truth of every aggregation, window by window, as the reports show it.
+    expect(Object.keys(summary.aggregations)).toEqual(['campaigns']);
+    await expectReportsToEqualTruth(platform.outputs.UrlForAPI, adtech, summary.aggregations);
   });
 });
