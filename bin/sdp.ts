@@ -10,7 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 // Only light modules are imported here: bin/sdp.js bundles them, so `sdp --help` and `sdp status`
 // start in a fraction of a second. Everything heavy is required by the command using it (lazy()).
-import { hasPlatformData, runningPlatformOutputs, type PlatformOutputs } from '../local/platform-outputs';
+import { hasPlatformData, PIPELINES_FILE, runningPlatformOutputs, type PlatformOutputs } from '../local/platform-outputs';
 import { DEFAULT_SHARDS, MAX_LOCAL_SHARDS } from '../local/shard-limits';
 import { lakeBucket, settings, streams, tableCapacity, type TableCapacityMode } from '../schemas/resources';
 import { formatCsv, formatJson, formatTable } from '../local/format';
@@ -155,7 +155,8 @@ function commandPipeline(references: readonly string[] | undefined): import('../
   }
 }
 
-const pipelineOption = () => new Option('--pipeline <name or file...>', 'the pipeline(s) to work on: shipped names (adtech, telemetry) or pipeline files (default: SDP_PIPELINES, else adtech)');
+const pipelineOption = () =>
+  new Option('--pipeline <name or file>', "a pipeline to work on: a shipped one (adtech, telemetry) or a pipeline file; repeat for several (default: SDP_PIPELINES, else the data dir's, else adtech)").argParser(pipelineReference);
 
 /**
  * Waits up to `seconds` until the platform's stream consumers have no records in flight and are not
@@ -205,7 +206,30 @@ function requirePlatformData(dataDir: string): string {
   return dir;
 }
 
-const program = new Command('sdp').description('sdp: a streaming data platform for ad-tech events (bids, impressions, clicks)');
+const program = new Command('sdp').description('sdp: a streaming data platform: your streams and aggregations declared in one file (ad-tech bids, impressions and clicks by default)');
+
+/**
+ * A command on a data dir works on the pipelines the platform there runs (the data dir's
+ * pipelines.json, written at its start) unless --pipeline or SDP_PIPELINES says otherwise: so
+ * `sdp query`, `sdp audit` or a restarted `sdp local` on a telemetry data dir see telemetry.
+ */
+program.hook('preAction', (_program, command) => {
+  const { dataDir } = command.opts<{ dataDir?: string }>();
+  if (dataDir === undefined || process.env.SDP_PIPELINES) return;
+  const file = join(dataDir, PIPELINES_FILE);
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, 'utf8').trim();
+  let references: unknown;
+  try {
+    references = JSON.parse(text);
+  } catch {
+    references = undefined;
+  }
+  if (!Array.isArray(references) || references.length === 0 || !references.every((r) => typeof r === 'string')) {
+    throw new UserError(`${file} is damaged (not a JSON array of pipeline files): pass --pipeline, or delete it to run the default pipeline`);
+  }
+  process.env.SDP_PIPELINES = text;
+});
 
 program
   .command('local')
@@ -218,7 +242,7 @@ program
   .addOption(new Option('--retrain-interval <minutes>', 'minutes between checks for retraining the bid-win model (0: off)').default(30).argParser(nonNegativeInt('retrain interval')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
   .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click and /predictions, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
-  .addOption(new Option('--pipeline <name or file>', 'a pipeline to run: a shipped one (adtech, telemetry) or a pipeline file (export default definePipeline(...)); repeat to run several side by side (default: adtech, or the JSON array in SDP_PIPELINES)').argParser(pipelineReference))
+  .addOption(pipelineOption())
   .option('--json', 'print the outputs as one JSON line once ready')
   .action(async (opts: { dataDir: string; pipeline?: string[]; port: number; shards?: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
     const { LocalPlatform } = platformModule();

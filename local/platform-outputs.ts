@@ -10,6 +10,13 @@ import { StateError } from './state-error';
 export const OUTPUTS_FILE = 'outputs.json';
 
 /**
+ * The pipelines a platform on a data dir runs (a JSON array of pipeline files), written at its
+ * start: what the commands working on the data dir run too (bin/sdp.ts; handlerEnvironment gives
+ * it to sdp dlq redrive as SDP_PIPELINES).
+ */
+export const PIPELINES_FILE = 'pipelines.json';
+
+/**
  * The outputs of the platform running on a data dir, or undefined when none is running there:
  * the process holding the data dir's lock is the running platform (data-dir-lock.ts).
  */

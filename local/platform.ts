@@ -30,7 +30,7 @@ import { activePipeline, loadPipelines, PIPELINES_ENV, pipelineEnv, usePipeline 
 import type { Pipeline } from '../schemas/pipeline';
 import { DataDirLock } from './data-dir-lock';
 import { DEFAULT_SHARDS } from './shard-limits';
-import { OUTPUTS_FILE, type PlatformOutputs } from './platform-outputs';
+import { OUTPUTS_FILE, PIPELINES_FILE, type PlatformOutputs } from './platform-outputs';
 import { AggregateFeed } from './aggregate-feed';
 import { CONSOLE_PATH, consoleRoutes } from './console-site';
 import { LiveChannel } from './live';
@@ -42,7 +42,6 @@ import { kinesis as kinesisClient, dynamo as dynamoClient } from '../lambdas/com
 import { s3 as s3Client } from '../lambdas/commons/s3';
 import { checkStateFiles, checkStores } from './state-check';
 import { checkPipelineSchemas } from './pipeline-schemas';
-import { activePipeline } from '../schemas/active-pipeline';
 
 export { DEFAULT_SHARDS } from './shard-limits';
 export { runningPlatformOutputs, type PlatformOutputs } from './platform-outputs';
@@ -126,11 +125,6 @@ export function handlerEnvironment(
   return env;
 }
 
-/**
- * The pipelines a platform on a data dir runs, written at its start: what commands running a
- * handler's code beside it (sdp dlq redrive) run too (handlerEnvironment gives it as SDP_PIPELINES).
- */
-export const PIPELINES_FILE = 'pipelines.json';
 
 /** The predict function's calls and run times, as Lambda's Invocations and Duration measure them in AWS. */
 function measuringCalls(handler: ProxyHandler, modelServer: ModelServer): ProxyHandler {
