@@ -116,18 +116,22 @@ export const deployOptions: Readonly<Record<string, string>> = {
 };
 
 export const tables = {
-  /** Per-auction join state: the bid's campaign and event times, which events were seen. */
+  /**
+   * The aggregator's state per (aggregation, join key), or per (aggregation, event identity) for an
+   * aggregation without a join: which events were seen, their times and measured values, the root's
+   * group (lambdas/aggregator/plan.ts AggState). The name is historical (it began as per-auction state).
+   */
   txState: {
     name: 'tx-state',
     env: 'TX_STATE_TABLE_NAME',
-    partitionKey: { name: 'tx_id', type: 'S' },
+    partitionKey: { name: 'state_key', type: 'S' },
     ttlAttribute: 'expires_at',
   },
-  /** One row per (campaign, window): the counts the reports read. */
+  /** One row per (aggregation, group, window): the measures the reports read (schemas/aggregates.ts). */
   aggregates: {
     name: 'aggregates',
     env: 'AGGREGATES_TABLE_NAME',
-    partitionKey: { name: 'campaign_item_id', type: 'N' },
+    partitionKey: { name: 'group', type: 'S' },
     sortKey: { name: 'period', type: 'N' },
   },
   /** Per-auction record of which events the lake writer has written, so each lands in the lake once. */

@@ -1,6 +1,7 @@
 /** Reads a campaign's aggregate rows from DynamoDB, every page, in period order. */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { COUNTERS, totalsOf, zeroTotals, type Totals } from '../../schemas/aggregates';
+import { COUNTERS, groupKey, totalsOf, zeroTotals, type Totals } from '../../schemas/aggregates';
+import { CAMPAIGNS_AGGREGATION } from '../../pipelines/adtech-rows';
 
 export type PeriodCounts = { period: number } & Totals;
 
@@ -13,8 +14,9 @@ export async function campaignRows(
 ): Promise<PeriodCounts[]> {
   const rows: PeriodCounts[] = [];
   if (range.from !== undefined && range.to !== undefined && range.to <= range.from) return rows;
-  const names: Record<string, string> = { '#c': 'campaign_item_id', '#p': 'period' };
-  const values: Record<string, unknown> = { ':c': campaignItemId, ':from': range.from ?? 0, ':last': (range.to ?? Number.MAX_SAFE_INTEGER) - 1 };
+  // Rows are keyed by their aggregation's group (schemas/aggregates.ts).
+  const names: Record<string, string> = { '#c': 'group', '#p': 'period' };
+  const values: Record<string, unknown> = { ':c': groupKey(CAMPAIGNS_AGGREGATION, [campaignItemId]), ':from': range.from ?? 0, ':last': (range.to ?? Number.MAX_SAFE_INTEGER) - 1 };
   let start: Record<string, unknown> | undefined;
   do {
     const out = await db.send(
