@@ -59,14 +59,14 @@ export interface RedrivePlan {
 
 /** Signed counts and sums per row; minima and maxima kept as such. */
 class RowSums {
-  private readonly sums = new Map<string, RedriveRow>();
+  private readonly sums = new Map<string, { row: RedriveRow; aggregation: AggregationSpec }>();
 
   private rowOf(aggregation: AggregationSpec, groupValues: FieldValue[], period: number): RedriveRow {
     const group = groupKey(aggregation.name, groupValues);
     const key = rowKey(group, period);
-    let row = this.sums.get(key);
-    if (!row) this.sums.set(key, (row = { aggregation: aggregation.name, group, groupValues, period, delta: zeroTotalsOf(aggregation) }));
-    return row;
+    let entry = this.sums.get(key);
+    if (!entry) this.sums.set(key, (entry = { row: { aggregation: aggregation.name, group, groupValues, period, delta: zeroTotalsOf(aggregation) }, aggregation }));
+    return entry.row;
   }
 
   /**
@@ -82,6 +82,7 @@ class RowSums {
     }
   }
 
+  /** Adds rows owed earlier (the marks of states a replay wrote), of the active pipeline's aggregations. */
   addRows(rows: readonly RedriveRow[]): void {
     for (const r of rows) {
       const aggregation = aggregationNamed(r.aggregation);
@@ -93,10 +94,12 @@ class RowSums {
 
   /** The rows with anything to add: a sum that is not zero, or a minimum or maximum. */
   rows(): RedriveRow[] {
-    return [...this.sums.values()].filter((r) => {
-      const kinds = measureKinds(aggregationNamed(r.aggregation));
-      return Object.entries(r.delta).some(([m, v]) => isIdempotent(kinds.get(m)) || v !== 0);
-    });
+    return [...this.sums.values()]
+      .filter(({ row, aggregation }) => {
+        const kinds = measureKinds(aggregation);
+        return Object.entries(row.delta).some(([m, v]) => isIdempotent(kinds.get(m)) || v !== 0);
+      })
+      .map(({ row }) => row);
   }
 }
 
