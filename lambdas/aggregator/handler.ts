@@ -44,7 +44,7 @@ let aggregatesWriter: StreamWriter | undefined;
 const aggregatesStream = () => (aggregatesWriter ??= new StreamWriter(kinesis(), resourceName(streams.aggregates)));
 
 /**
- * Plans the batch against the stored join states and, when it has anything to write, records it in
+ * Plans the batch against the stored states and, when it has anything to write, records it in
  * the shard's journal; reads the states again when a redrive rewrote them meanwhile.
  */
 async function planAndBegin(shardId: string, applicable: FencedEvent[], now: number, deadline: number) {
