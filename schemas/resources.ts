@@ -22,7 +22,7 @@ export interface TableDef {
 
 export const streams = {
   events: { name: 'events', env: 'EVENTS_STREAM_NAME' },
-  /** Every revision of every (campaign, window) row, for real-time consumers. */
+  /** Every revision of every aggregation's (group, window) row, for real-time consumers. */
   aggregates: { name: 'aggregates', env: 'AGGREGATES_STREAM_NAME' },
 } as const satisfies Record<string, StreamDef>;
 
@@ -209,7 +209,7 @@ export const feedOutput = { key: 'AggregatesFeed', env: aggregatesFeed.env } as 
 /** Settings handlers read from their environment, with their defaults. */
 export const settings = {
   aggregationPeriodSeconds: { env: 'AGGREGATION_PERIOD_SECONDS', default: 60 },
-  /** How long join state is kept after an auction's last event (DynamoDB TTL). */
+  /** How long the aggregator's state is kept after its last event (DynamoDB TTL). */
   txStateTtlSeconds: { env: 'TX_STATE_TTL_SECONDS', default: 7 * 24 * 3600 },
   /**
    * How long the lake writer's record of an event (lake-seen) is kept after it is written

@@ -54,7 +54,7 @@ export interface RedrivePlan {
   /** Counts owed by records whose states the batch's attempts stored: rows only. */
   rows: RedriveRow[];
   states: RedriveState[];
-  stats: { auctions: number; alreadyStored: number; replayed: number };
+  stats: { states: number; alreadyStored: number; replayed: number };
 }
 
 /** Signed counts and sums per row; minima and maxima kept as such. */
@@ -171,7 +171,7 @@ export function planRedrive(
 
   const rows = new RowSums();
   const states: RedriveState[] = [];
-  const stats = { auctions: byState.size, alreadyStored: 0, replayed: 0 };
+  const stats = { states: byState.size, alreadyStored: 0, replayed: 0 };
 
   for (const [key, stateRecords] of byState) {
     const { aggregation } = stateRecords[0];

@@ -36,7 +36,7 @@ import { AggregatorStore, ROW_UPDATE_CONCURRENCY } from './store';
 export interface ReplayReport {
   records: number;
   /** States (an aggregation's join key, or an event's identity) the batch's records touch. */
-  auctions: number;
+  states: number;
   /** States that already held the batch: nothing was owed. */
   alreadyStored: number;
   /** Records that changed a state (once per aggregation they feed). */
@@ -90,7 +90,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   const evidence = await journal.evidenceFor(shardId, range);
   const holds = new ShardHolds(db, resourceName(tables.aggregatorJournal), await shardsToHold(kinesis(), resourceName(streams.events), shardId), shardId);
 
-  const report: ReplayReport = { records: records.length, auctions: 0, alreadyStored: 0, replayed: 0, resumed: 0, rowsChanged: 0, added: Object.assign({}, ...pipeline.aggregations.map(zeroTotalsOf)), evidence: evidence.length };
+  const report: ReplayReport = { records: records.length, states: 0, alreadyStored: 0, replayed: 0, resumed: 0, rowsChanged: 0, added: Object.assign({}, ...pipeline.aggregations.map(zeroTotalsOf)), evidence: evidence.length };
   const letter = `${shardId}_${records[0].kinesis.sequenceNumber}`;
   const run = randomUUID();
   const owed = new OwedByRun();
@@ -112,7 +112,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
       report.resumed += earlier.marks.length;
       const plan = planRedrive(earlier.rest, range, current, evidence, settings, redriveAt);
       if (round === 0) {
-        Object.assign(report, { auctions: plan.stats.auctions + earlier.marks.length, alreadyStored: plan.stats.alreadyStored });
+        Object.assign(report, { states: plan.stats.states + earlier.marks.length, alreadyStored: plan.stats.alreadyStored });
         storedOwed = plan.rows;
       }
       report.replayed += plan.stats.replayed;

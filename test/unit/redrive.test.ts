@@ -231,7 +231,7 @@ describe('planRedrive', () => {
     const plan = planRedrive(keyRecords(adtech, abandoned), { first: seqs[0], last: seqs[1] }, shard.states, shard.evidence, SETTINGS);
     expect(plan.rows).toEqual([{ aggregation: 'campaigns', group: groupKey('campaigns', [9]), groupValues: [9], period: T0 / 1000, delta: { ...zeroTotals(), bids: 1, impressions: 1 } }]);
     expect(plan.states).toEqual([]);
-    expect(plan.stats).toEqual({ auctions: 1, alreadyStored: 1, replayed: 0 });
+    expect(plan.stats).toEqual({ states: 1, alreadyStored: 1, replayed: 0 });
   });
 
   it('does not count twice a join that an earlier replay completed for a batch replayed later', () => {
