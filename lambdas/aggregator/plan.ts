@@ -145,7 +145,7 @@ export function feedsOf(pipeline: Pipeline, stream: string): readonly Aggregatio
   if (!byStream) {
     byStream = new Map();
     for (const aggregation of pipeline.aggregations) {
-      for (const name of streamsOf(aggregation)) byStream.set(name, [...(byStream.get(name) ?? []), aggregation]);
+      for (const name of streamsRead(aggregation)) byStream.set(name, [...(byStream.get(name) ?? []), aggregation]);
     }
     feedsCache.set(pipeline, byStream);
   }
@@ -157,20 +157,36 @@ export function stateKeyOf(aggregation: AggregationSpec, stream: StreamSpec, rec
   return `${aggregation.name}#${aggregation.join ? keyOf(record, [aggregation.join.key]) : identityKey(stream, record)}`;
 }
 
+const streamsCacheOf = new WeakMap<Pipeline, Map<string, StreamSpec>>();
+
 /** Each record once per aggregation it feeds, in order. */
 export function keyRecords(pipeline: Pipeline, records: readonly FencedEvent[]): KeyedRecord[] {
   const out: KeyedRecord[] = [];
-  for (const r of records) {
-    const stream = pipeline.streams.find((s) => s.name === r.event.type);
+  let streams = streamsCacheOf.get(pipeline);
+  if (!streams) streamsCacheOf.set(pipeline, (streams = new Map(pipeline.streams.map((x) => [x.name, x]))));
+  for (const { seq, event } of records) {
+    const stream = streams.get(event.type);
     if (!stream) continue;
-    for (const aggregation of feedsOf(pipeline, stream.name)) out.push({ ...r, stream, aggregation, key: stateKeyOf(aggregation, stream, r.event as Record<string, unknown>) });
+    for (const aggregation of feedsOf(pipeline, stream.name)) out.push({ seq, event, stream, aggregation, key: stateKeyOf(aggregation, stream, event as Record<string, unknown>) });
   }
   return out;
 }
 
+const filtersCache = new WeakMap<AggregationSpec, [string, readonly FieldValue[]][]>();
+const streamsCache = new WeakMap<AggregationSpec, readonly string[]>();
+
+/** An aggregation's streams, its root first (schemas/pipeline.ts streamsOf), computed once. */
+function streamsRead(aggregation: AggregationSpec): readonly string[] {
+  let streams = streamsCache.get(aggregation);
+  if (!streams) streamsCache.set(aggregation, (streams = streamsOf(aggregation)));
+  return streams;
+}
+
 /** Whether a root event passes its aggregation's filter. */
 export function passes(aggregation: AggregationSpec, record: FencedEvent['event']): boolean {
-  for (const [field, values] of Object.entries(aggregation.where)) if (!values.includes(fieldOf(record, field) as FieldValue)) return false;
+  let filters = filtersCache.get(aggregation);
+  if (!filters) filtersCache.set(aggregation, (filters = Object.entries(aggregation.where)));
+  for (const [field, values] of filters) if (!values.includes(fieldOf(record, field) as FieldValue)) return false;
   return true;
 }
 
@@ -212,7 +228,7 @@ export function completedBy(aggregation: AggregationSpec, state: AggState, seq: 
   const root = state.slots[aggregation.stream];
   if (!root?.group) return [];
   const out: Completed[] = [];
-  for (const stream of streamsOf(aggregation)) {
+  for (const stream of streamsRead(aggregation)) {
     const slot = state.slots[stream];
     if (!slot) continue;
     const by = slot.seq > root.seq ? slot.seq : root.seq;
