@@ -12,7 +12,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { streams, tables } from '../schemas/resources';
-import type { AggregateRow } from '../schemas/aggregates';
+import { feedRowOf, type AggregateRow, type AggregationRow } from '../schemas/aggregates';
+import { activePipeline, loadPipelines, usePipeline } from '../schemas/active-pipeline';
+import { streamOf } from '../schemas/pipeline';
+import { partitionKeyOf } from '../schemas/stream-record';
 import { StreamWriter } from '../lambdas/commons/stream-writer';
 import { startEmulator, type Emulator } from './emulators';
 import { ensureStream, ensureTable } from './provision';
@@ -36,12 +39,16 @@ export interface AggregatorRig {
   faultyHandler: KinesisHandler;
   /** Puts a workload's events on the events stream as the ingestion API would (all received now). */
   putWorkload(workload: Workload): Promise<void>;
+  /** Puts events of a declared stream (client bodies, `timestamp` in epoch ms) as the ingestion API would (all received now). */
+  putEvents(stream: string, bodies: readonly Record<string, unknown>[]): Promise<void>;
   /** A poller feeding `handler` from the events stream like Lambda's event source mapping, fast-paced for tests. */
   poller(consumer: string, handler: KinesisHandler, mapping: Partial<PollerOptions['mapping']>): StreamPoller;
   /** Runs such a poller until it has consumed the stream (within `timeoutMs`), then stops it. */
   consume(consumer: string, handler: KinesisHandler, mapping: Partial<PollerOptions['mapping']>, timeoutMs?: number): Promise<StreamPoller>;
   /** Aggregate rows of campaigns firstCampaign .. firstCampaign + campaigns - 1. */
   campaignRows(firstCampaign: number, campaigns: number): Promise<AggregateRow[]>;
+  /** Every stored row of an aggregation, as the feed publishes them. */
+  aggregationRows(aggregation: string): Promise<AggregationRow[]>;
   stop(): Promise<void>;
 }
 
@@ -58,7 +65,15 @@ export function countedByCampaign(rows: readonly AggregateRow[]): Map<number, Co
   return counted;
 }
 
-export async function startAggregatorRig(options: { shards: number; dataDirPrefix?: string }): Promise<AggregatorRig> {
+/**
+ * `pipelines`: the pipelines the aggregator runs (shipped names or files; default the environment's,
+ * else ad-tech), loaded before the handler.
+ */
+export async function startAggregatorRig(options: { shards: number; dataDirPrefix?: string; pipelines?: readonly string[] }): Promise<AggregatorRig> {
+  if (options.pipelines) {
+    const loaded = loadPipelines(options.pipelines);
+    usePipeline(loaded.pipeline, loaded.files);
+  }
   const dataDir = mkdtempSync(join(tmpdir(), options.dataDirPrefix ?? 'sdp-aggregator-'));
   const [kinesisEmulator, dynamoEmulator] = await Promise.all([startEmulator('kinesis', dataDir), startEmulator('dynamodb', dataDir)]);
   Object.assign(process.env, {
@@ -89,6 +104,16 @@ export async function startAggregatorRig(options: { shards: number; dataDirPrefi
   injectFaults(clients.dynamo(), faults, 'DynamoDB', throttled);
   injectFaults(clients.kinesis(), faults, 'Kinesis');
   const writer = new StreamWriter(kinesis, streams.events.name);
+  const scan = async (): Promise<Record<string, unknown>[]> => {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await db.send(new ScanCommand({ TableName: tables.aggregates.name, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  };
 
   const poller: AggregatorRig['poller'] = (consumer, handler, mapping) =>
     new StreamPoller({
@@ -121,6 +146,15 @@ export async function startAggregatorRig(options: { shards: number; dataDirPrefi
       });
       for (let i = 0; i < records.length; i += 500) await writer.put(records.slice(i, i + 500));
     },
+    async putEvents(streamName, bodies) {
+      const stream = streamOf(activePipeline(), streamName);
+      const now = Date.now();
+      const records = bodies.map((body) => {
+        const event = { ...body, type: stream.name, received_at: now, event_time: (body.timestamp as number | undefined) ?? now };
+        return { partitionKey: partitionKeyOf(stream, event), data: Buffer.from(JSON.stringify(event)) };
+      });
+      for (let i = 0; i < records.length; i += 500) await writer.put(records.slice(i, i + 500));
+    },
     poller,
     async consume(consumer, handler, mapping, timeoutMs = 240_000) {
       const running = poller(consumer, handler, mapping);
@@ -133,14 +167,11 @@ export async function startAggregatorRig(options: { shards: number; dataDirPrefi
       return running;
     },
     async campaignRows(firstCampaign, campaigns) {
-      const rows: AggregateRow[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const out = await db.send(new ScanCommand({ TableName: tables.aggregates.name, ExclusiveStartKey: start }));
-        rows.push(...((out.Items ?? []) as AggregateRow[]));
-        start = out.LastEvaluatedKey;
-      } while (start);
+      const rows = (await scan()) as unknown as AggregateRow[];
       return rows.filter((r) => r.campaign_item_id >= firstCampaign && r.campaign_item_id < firstCampaign + campaigns);
+    },
+    async aggregationRows(aggregation) {
+      return (await scan()).filter((item) => item.aggregation === aggregation).map(feedRowOf);
     },
     async stop() {
       await Promise.all([kinesisEmulator.stop(), dynamoEmulator.stop()]);

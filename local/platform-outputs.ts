@@ -49,7 +49,8 @@ export interface PlatformOutputs {
   DynamoDBEndpoint: string;
   S3Endpoint: string;
   AllowedLatenessSeconds: number;
-  AggregationPeriodSeconds: number;
+  /** Set when the platform overrides every aggregation's declared period (AGGREGATION_PERIOD_SECONDS). */
+  AggregationPeriodSeconds?: number;
 }
 
 /** True when a platform has run on this data dir (it writes its outputs once first ready), running or not. */

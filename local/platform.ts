@@ -5,6 +5,7 @@
  * handler) in worker threads of their own: one for the aggregator, one for the lake writer. Everything binds to 127.0.0.1 and keeps its
  * data under one directory, so a restart resumes where the last run stopped.
  */
+import { periodSetting } from '../lambdas/aggregator/aggregations';
 import type { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -291,7 +292,8 @@ export class LocalPlatform {
       DynamoDBEndpoint: dynamoEmu.endpoint,
       S3Endpoint: s3Emu.endpoint,
       AllowedLatenessSeconds: readSetting('allowedLatenessSeconds'),
-      AggregationPeriodSeconds: readSetting('aggregationPeriodSeconds'),
+      // Only when it overrides the periods the aggregations declare (the redrive then uses it too).
+      AggregationPeriodSeconds: this.options.aggregationPeriodSeconds ?? periodSetting(),
     };
     writeFileSync(join(dataDir, OUTPUTS_FILE), JSON.stringify(this.outputs, null, 2));
     // Only now do CLI commands find it running (runningPlatformOutputs), with these outputs.

@@ -32,7 +32,7 @@ const replayAggregator: Replayer = async (letter, notice) => {
   const r = await replayAggregatorBatch(letter.KinesisBatchInfo.shardId, letter.records, { onWait: notice });
   const net = Object.entries(r.added).filter(([, n]) => n !== 0).map(([c, n]) => `${c} ${n > 0 ? '+' : ''}${n}`).join(', ');
   const resumed = r.resumed > 0 ? `, ${r.resumed} written by an interrupted run` : '';
-  return `${r.auctions} auctions: ${r.alreadyStored} already stored, ${r.replayed} records replayed${resumed}; ${r.rowsChanged} rows changed${net ? ` (${net})` : ''}`;
+  return `${r.states} states: ${r.alreadyStored} already stored, ${r.replayed} records replayed${resumed}; ${r.rowsChanged} rows changed${net ? ` (${net})` : ''}`;
 };
 
 const replayLakeWriter: Replayer = async (letter) => {

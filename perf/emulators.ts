@@ -119,9 +119,10 @@ async function measureVariant(options: EmulatorsOptions, dir: string, profileDir
     progress(`[${variant}] dynalite BatchWriteItem: 4 callers × 25 join states, ${options.seconds} s`);
     results.batchWrite = await measure('BatchWriteItem', options.seconds, 4, dynalite.worker, async () => {
       const items = Array.from({ length: 25 }, () => {
-        const tx_id = `t-${n}-${Math.random().toString(36).slice(2, 8)}`;
-        written.push(tx_id);
-        return { PutRequest: { Item: { tx_id, seq: seq(), campaign_item_id: n % 10, bid_time: now, impression_time: now + 50, expires_at: Math.floor(now / 1000) + 604800 } } };
+        const state_key = `campaigns#["t-${n}-${Math.random().toString(36).slice(2, 8)}"]`;
+        written.push(state_key);
+        const s = seq();
+        return { PutRequest: { Item: { state_key, seq: s, slots: { bid: { time: now, seq: s, group: [n % 10] }, impression: { time: now + 50, seq: s } }, expires_at: Math.floor(now / 1000) + 604800 } } };
       });
       const out = await db.send(new BatchWriteCommand({ RequestItems: { [tables.txState.name]: items } }));
       return items.length - (out.UnprocessedItems?.[tables.txState.name]?.length ?? 0);
@@ -129,7 +130,7 @@ async function measureVariant(options: EmulatorsOptions, dir: string, profileDir
     progress(`[${variant}] dynalite BatchGetItem: 4 callers × 100 keys (consistent), ${options.seconds} s`);
     let k = 0;
     results.batchGet = await measure('BatchGetItem', options.seconds, 4, dynalite.worker, async () => {
-      const keys = Array.from({ length: 100 }, () => ({ tx_id: written[k++ % written.length] }));
+      const keys = Array.from({ length: 100 }, () => ({ state_key: written[k++ % written.length] }));
       const out = await db.send(new BatchGetCommand({ RequestItems: { [tables.txState.name]: { Keys: keys, ConsistentRead: true } } }));
       return out.Responses?.[tables.txState.name]?.length ?? 0;
     });
@@ -140,7 +141,7 @@ async function measureVariant(options: EmulatorsOptions, dir: string, profileDir
       await db.send(
         new UpdateCommand({
           TableName: tables.aggregates.name,
-          Key: { campaign_item_id: i % 20, period: 1_700_000_000 },
+          Key: { group: `campaigns#[${i % 20}]`, period: 1_700_000_000 },
           UpdateExpression: 'ADD bids :b, impressions :i, clicks :c, revision :one SET #fence = :last, updated_at = :now',
           ConditionExpression: 'attribute_not_exists(#fence) OR #fence < :last',
           ExpressionAttributeNames: { '#fence': 'fence_shardId-000000000000' },

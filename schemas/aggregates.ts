@@ -1,39 +1,43 @@
 /**
- * The aggregate row: what the aggregator counts per (campaign, window), what the reports sum and
- * what the aggregates stream carries. Counters are listed once here.
- */
-
-export const COUNTERS = ['bids', 'impressions', 'clicks', 'late_events'] as const;
-export type Counter = (typeof COUNTERS)[number];
-export type Totals = Record<Counter, number>;
-
-export function zeroTotals(): Totals {
-  return { bids: 0, impressions: 0, clicks: 0, late_events: 0 };
-}
-
-/** A stored (campaign, window) row; `revision` grows by one with every change. */
-export interface AggregateRow extends Totals {
-  campaign_item_id: number;
-  /** Window start, epoch seconds. */
-  period: number;
-  revision: number;
-  updated_at: number;
-}
-
-/** Reads the counters of a stored item, absent ones as zero. */
-export function totalsOf(item: Record<string, unknown>): Totals {
-  const totals = zeroTotals();
-  for (const c of COUNTERS) totals[c] = (item[c] as number | undefined) ?? 0;
-  return totals;
-}
-
-/**
- * The row layout of declared aggregations (schemas/pipeline.ts), in the `aggregates` table: key
- * `group` (S), this function's value, and `period` (N), the window's start in epoch seconds;
+ * The aggregate rows of declared aggregations (schemas/pipeline.ts), one table for all: what the
+ * aggregator writes, the reports read and the aggregates feed carries.
+ *
+ * Key `group` (S), groupKey's value, and `period` (N), the window's start in epoch seconds;
  * attributes `aggregation`, each group field under its own name, each measure under its name
- * (min and max absent until a value arrives), `late_events`, `revision`, `updated_at`, and the
- * aggregator's per-shard fences.
+ * (counts and sums from 0, minima and maxima absent until a value arrives), `late_events`,
+ * `revision` (grows by one with every change), `updated_at` (epoch ms), and the aggregator's
+ * per-shard fences `fence_<shardId>`.
  */
+
 export function groupKey(aggregation: string, values: readonly (string | number | boolean)[]): string {
   return `${aggregation}#${JSON.stringify(values)}`;
 }
+
+/** Prefix of the aggregator's per-shard fence attributes on a stored row. */
+export const FENCE_PREFIX = 'fence_';
+
+/**
+ * A row as published on the aggregates feed and in the lake: the stored item without its `group`
+ * key and fences: `{ aggregation, <group fields>, period, <measures>, late_events, revision, updated_at }`.
+ */
+export interface AggregationRow {
+  aggregation: string;
+  period: number;
+  late_events: number;
+  revision: number;
+  updated_at: number;
+  [field: string]: string | number | boolean;
+}
+
+/** The feed record of a stored row item (contract 3 of issue 19). */
+export function feedRowOf(item: Record<string, unknown>): AggregationRow {
+  const row: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (k !== 'group' && !k.startsWith(FENCE_PREFIX) && !k.startsWith('redrive_')) row[k] = v;
+  row.late_events ??= 0;
+  row.revision ??= 0;
+  row.updated_at ??= 0;
+  return row as AggregationRow;
+}
+
+// Ad-tech's typed view of its campaigns rows, for the readers not yet generic (reports, audit, console).
+export { COUNTERS, zeroTotals, totalsOf, type Counter, type Totals, type AggregateRow } from '../pipelines/adtech-rows';

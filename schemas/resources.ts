@@ -22,7 +22,7 @@ export interface TableDef {
 
 export const streams = {
   events: { name: 'events', env: 'EVENTS_STREAM_NAME' },
-  /** Every revision of every (campaign, window) row, for real-time consumers. */
+  /** Every revision of every aggregation's (group, window) row, for real-time consumers. */
   aggregates: { name: 'aggregates', env: 'AGGREGATES_STREAM_NAME' },
 } as const satisfies Record<string, StreamDef>;
 
@@ -119,18 +119,22 @@ export const deployOptions: Readonly<Record<string, string>> = {
 };
 
 export const tables = {
-  /** Per-auction join state: the bid's campaign and event times, which events were seen. */
+  /**
+   * The aggregator's state per (aggregation, join key), or per (aggregation, event identity) for an
+   * aggregation without a join: which events were seen, their times and measured values, the root's
+   * group (lambdas/aggregator/plan.ts AggState). The name is historical (it began as per-auction state).
+   */
   txState: {
     name: 'tx-state',
     env: 'TX_STATE_TABLE_NAME',
-    partitionKey: { name: 'tx_id', type: 'S' },
+    partitionKey: { name: 'state_key', type: 'S' },
     ttlAttribute: 'expires_at',
   },
-  /** One row per (campaign, window): the counts the reports read. */
+  /** One row per (aggregation, group, window): the measures the reports read (schemas/aggregates.ts). */
   aggregates: {
     name: 'aggregates',
     env: 'AGGREGATES_TABLE_NAME',
-    partitionKey: { name: 'campaign_item_id', type: 'N' },
+    partitionKey: { name: 'group', type: 'S' },
     sortKey: { name: 'period', type: 'N' },
   },
   /**
@@ -212,7 +216,7 @@ export const feedOutput = { key: 'AggregatesFeed', env: aggregatesFeed.env } as 
 /** Settings handlers read from their environment, with their defaults. */
 export const settings = {
   aggregationPeriodSeconds: { env: 'AGGREGATION_PERIOD_SECONDS', default: 60 },
-  /** How long join state is kept after an auction's last event (DynamoDB TTL). */
+  /** How long the aggregator's state is kept after its last event (DynamoDB TTL). */
   txStateTtlSeconds: { env: 'TX_STATE_TTL_SECONDS', default: 7 * 24 * 3600 },
   /**
    * How long the lake writer's record of an event (lake-seen) is kept after it is written

@@ -1,10 +1,12 @@
+/** A Kinesis record of the events stream as the aggregator reads it: a stream record of the pipeline (schemas/stream-record.ts). */
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { streamEventSchema } from '../../schemas/events';
+import type { Pipeline } from '../../schemas/pipeline';
+import { decodeStreamRecord } from '../../schemas/stream-record';
 import { fence } from '../commons/sequence';
 import type { FencedEvent } from './plan';
 
-/** A Kinesis record of the events stream as the aggregator reads it; throws on a record that is not a valid event. */
-export function decodeRecord(record: KinesisStreamRecord): FencedEvent {
+/** Throws on a record that is not a valid event of one of the pipeline's streams. */
+export function decodeRecord(pipeline: Pipeline, record: KinesisStreamRecord): FencedEvent {
   const json: unknown = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
-  return { seq: fence(record.kinesis.sequenceNumber), event: streamEventSchema.parse(json) };
+  return { seq: fence(record.kinesis.sequenceNumber), event: decodeStreamRecord(pipeline, json).record };
 }

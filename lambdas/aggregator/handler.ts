@@ -1,6 +1,7 @@
 /**
- * Aggregator (Lambda on the events stream): decodes a shard's batch, joins and counts it
- * (plan.ts), stores the join states, then the counts, then publishes each changed row's new
+ * Aggregator (Lambda on the events stream): decodes a shard's batch, and for every aggregation of
+ * the active pipeline its events feed, joins, dedupes and measures it (plan.ts), stores the
+ * states, then the rows' contributions, then publishes each changed row's new
  * revision to the aggregates stream when the stack has it (feed.ts). A retried or split batch derives its counts
  * again from the states an earlier attempt stored, and the per-shard fences on rows drop what
  * was added already: nothing counts twice, and every revision reaches the aggregates stream (if any) at
@@ -14,17 +15,21 @@ import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse, KinesisSt
 import { BatchProcessorSync, EventType, processPartialResponseSync } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { aggregatorTimeoutSeconds, readSetting, resourceName, streams, tables } from '../../schemas/resources';
+import { activePipeline } from '../../schemas/active-pipeline';
 import { publishRevisions } from './feed';
 import { dynamo, kinesis } from '../commons/clients';
 import { StreamWriter } from '../commons/stream-writer';
 import { logger, metrics } from '../commons/observability';
-import { planBatch, type FencedEvent } from './plan';
+import { keyRecords, planKeyed, type FencedEvent } from './plan';
 import { fence, shardOf } from '../commons/sequence';
 import { AggregatorStore } from './store';
 import { AggregatorJournal } from './journal';
 import { decodeRecord } from './decode';
+import { periodSetting } from './aggregations';
 
-const periodSeconds = readSetting('aggregationPeriodSeconds');
+const pipeline = activePipeline();
+/** Overrides every aggregation's declared period when the environment sets it. */
+const periodSeconds = periodSetting();
 const allowedLatenessMs = readSetting('allowedLatenessSeconds') * 1000;
 const ttlSeconds = readSetting('txStateTtlSeconds');
 const processor = new BatchProcessorSync(EventType.KinesisDataStreams);
@@ -39,19 +44,20 @@ let aggregatesWriter: StreamWriter | undefined;
 const aggregatesStream = () => (aggregatesWriter ??= new StreamWriter(kinesis(), resourceName(streams.aggregates)));
 
 /**
- * Plans the batch against the stored join states and, when it has anything to write, records it in
+ * Plans the batch against the stored states and, when it has anything to write, records it in
  * the shard's journal; reads the states again when a redrive rewrote them meanwhile.
  */
 async function planAndBegin(shardId: string, applicable: FencedEvent[], now: number, deadline: number) {
   const db = aggregatorStore();
   const log = aggregatorJournal();
-  const txIds = [...new Set(applicable.map((d) => d.event.tx_id))];
+  const keyed = keyRecords(pipeline, applicable);
+  const keys = [...new Set(keyed.map((k) => k.key))];
   const settings = { periodSeconds, allowedLatenessMs, expiresAt: Math.floor(now / 1000) + ttlSeconds };
-  if (applicable.length === 0) return { plan: planBatch(applicable, new Map(), settings) };
+  if (keyed.length === 0) return { plan: planKeyed(keyed, new Map(), settings) };
   const range = { first: applicable[0].seq, last: applicable[applicable.length - 1].seq };
   for (;;) {
     await log.ready(shardId, deadline);
-    const plan = planBatch(applicable, await db.getTxStates(txIds), settings);
+    const plan = planKeyed(keyed, await db.getStates(keys), settings);
     if (plan.rows.length === 0 && plan.states.length === 0) {
       await log.notWaiting(shardId);
       return { plan };
@@ -64,7 +70,7 @@ async function planAndBegin(shardId: string, applicable: FencedEvent[], now: num
 export async function handler(event: KinesisStreamEvent, context?: Context): Promise<KinesisStreamBatchResponse> {
   if (event.Records.length === 0) return { batchItemFailures: [] };
   const decoded: FencedEvent[] = [];
-  const response = processPartialResponseSync(event, (record: KinesisStreamRecord) => { decoded.push(decodeRecord(record)); }, processor, {
+  const response = processPartialResponseSync(event, (record: KinesisStreamRecord) => { decoded.push(decodeRecord(pipeline, record)); }, processor, {
     context: context as Context,
   });
   const failed = response.batchItemFailures.map((f) => fence(f.itemIdentifier));
@@ -80,7 +86,7 @@ export async function handler(event: KinesisStreamEvent, context?: Context): Pro
   const deadline = now + (context?.getRemainingTimeInMillis?.() ?? aggregatorTimeoutSeconds * 1000) - 10_000;
   const { plan, begun } = await planAndBegin(shardId, applicable, now, deadline);
   try {
-    await db.putTxStates(plan.states);
+    await db.putStates(plan.states);
     const rows = await db.applyRows(plan.rows, shardId, now);
     await publishRevisions(aggregatesStream, rows, periodSeconds);
     if (begun) await log.finish(shardId, begun.range, begun.recovering);

@@ -19,8 +19,8 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import { batchGet } from '../commons/dynamo-batch';
 import { unlessConditionFails } from '../commons/dynamo-conditions';
 import { aggregatorTimeoutSeconds, readSetting, stateTtlSeconds } from '../../schemas/resources';
-import { fenceAttribute } from './store';
-import { rowKey } from './plan';
+import { fenceAttribute, rowItemKey } from './store';
+import { parseRowKey, rowKey, type RowRef } from './plan';
 
 /** A batch's position on its shard: padded sequence numbers of its first and last records. */
 export interface SeqRange {
@@ -32,7 +32,7 @@ export interface JournalEntry extends SeqRange {
   shard_id: string;
   entry: 'journal';
   done: boolean;
-  /** The rows the batch updates, as `campaign#period`. */
+  /** The rows the batch updates, as `group#period` (plan.ts rowKey). */
   rows: string[];
   /** The last record of any batch left unfinished on the shard: attempts up to it are recoveries. */
   recover_until?: string;
@@ -158,10 +158,10 @@ export class AggregatorJournal {
    * a split batch): then `finish` keeps evidence that it completed. Resolves 'read again' when a
    * redrive holds the shard or took it since `ready`: the states read may be stale.
    */
-  async begin(shardId: string, range: SeqRange, rows: readonly { campaign_item_id: number; period: number }[]): Promise<Begun> {
+  async begin(shardId: string, range: SeqRange, rows: readonly Pick<RowRef, 'group' | 'period'>[]): Promise<Begun> {
     const epoch = this.epochs.get(shardId);
     if (epoch === undefined) throw new Error(`begin on shard ${shardId} before ready`);
-    const rowKeys = rows.map((r) => rowKey(r.campaign_item_id, r.period));
+    const rowKeys = rows.map((r) => rowKey(r.group, r.period));
     const now = Date.now();
     const hold = { ':now': now, ...(epoch !== 0 && { ':epoch': epoch }) };
     this.requests++;
@@ -259,13 +259,10 @@ export class AggregatorJournal {
    */
   async captureEvidence(journal: JournalEntry): Promise<Evidence> {
     const attribute = fenceAttribute(journal.shard_id);
-    const keys = journal.rows.map((key) => {
-      const [campaign, period] = key.split('#').map(Number);
-      return { campaign_item_id: campaign, period };
-    });
+    const keys = journal.rows.map((key) => rowItemKey(parseRowKey(key)));
     const items = await batchGet(this.db, this.aggregatesTable, keys, () => this.requests++);
     const fences: Record<string, string | null> = Object.fromEntries(journal.rows.map((key) => [key, null]));
-    for (const item of items) fences[rowKey(item.campaign_item_id as number, item.period as number)] = (item[attribute] as string | undefined) ?? null;
+    for (const item of items) fences[rowKey(item.group as string, item.period as number)] = (item[attribute] as string | undefined) ?? null;
     const evidence: Evidence = { shard_id: journal.shard_id, entry: evidenceEntry(journal), first: journal.first, last: journal.last, fences, captured_at: Date.now(), expires_at: expiry() };
     this.requests++;
     if (await unlessConditionFails(this.db.send(new PutCommand({ TableName: this.table, Item: evidence, ConditionExpression: 'attribute_not_exists(shard_id)' })))) return evidence;

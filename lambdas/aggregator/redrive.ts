@@ -1,36 +1,42 @@
 /**
  * Replaying a dead-lettered batch into the aggregates exactly: the pure part.
  *
- * The aggregator stores an attempt's join states before its rows, and the counts a record owes
- * the rows are a pure function of the stored state (plan.ts pairsCompletedBy). So for each
- * auction of an abandoned batch, either
- * - its state holds the batch's records (a field carries a sequence number inside the batch's
- *   range): the counts they owe are derived from that state as the batch's attempts stored it
- *   (without fields a later redrive added), and each reached its row if an attempt of the range
+ * The aggregator stores an attempt's states before its rows, and what a record owes the rows is
+ * a pure function of the stored state (plan.ts completedBy). So for each state (an aggregation's
+ * join key, or an event's identity) of an abandoned batch, either
+ * - it holds the batch's records (a slot carries a sequence number inside the batch's range): what
+ *   they owe is derived from that state as the batch's attempts stored it (without slots a later
+ *   redrive added), and each count or sum reached its row if an attempt of the range
  *   finished (no evidence of an unfinished one, or evidence that a later one finished), or if an
  *   attempt's evidence shows the row's fence at or above it (journal.ts); the replay adds the others;
  * - or it does not: no attempt got past the states, so none reached a row; the replay puts the
  *   records into the state as it is now, joined with whatever came later, and owes the rows the
  *   counts of the new state that the stored one did not have.
+ * Minima and maxima are never taken away: the replay owes every one its records hold, and a row
+ * takes them whatever an attempt reached (they are idempotent).
  *
  * A replayed state is written before its counts, only if nobody changed the state since it was
  * read, and it carries them (its mark, under the letter's id): so an interrupted replay that is
- * run again, even after new events changed its auctions, adds the counts of the states it wrote
+ * run again, even after new events changed its states, adds the counts of the states it wrote
  * (under the marker of the run that wrote them, once per row) and plans only the others afresh.
  */
-import { EVENT_TYPES } from '../../schemas/events';
-import { COUNTERS, zeroTotals, type Counter, type Totals } from '../../schemas/aggregates';
-import { pairsCompletedBy, planBatch, rowKey, seenBy, type FencedEvent, type PlanSettings, type TxState } from './plan';
+import type { AggregationSpec, FieldValue } from '../../schemas/pipeline';
+import { groupKey } from '../../schemas/aggregates';
+import { partitionKeyOf } from '../../schemas/stream-record';
+import {
+  accumulate, completedBy, contributionsOf, isIdempotent, measureKinds, periodOf, planKeyed, rowKey, seenBy, zeroTotalsOf,
+  type AggState, type Completed, type KeyedRecord, type PlanSettings, type RowRef, type Totals,
+} from './plan';
 import { covers, overlaps, type Evidence, type SeqRange } from './journal';
+import { aggregationNamed } from './aggregations';
 
-export interface RedriveRow {
-  campaign_item_id: number;
-  period: number;
+/** What a replay owes a row: counts and sums signed, minima and maxima to take (never subtracted). */
+export interface RedriveRow extends RowRef {
   delta: Totals;
 }
 
 export interface RedriveState {
-  state: TxState;
+  state: AggState;
   /** The stored state's fence when it was read (undefined: there was none): the write's condition. */
   expectedSeq: string | undefined;
   /** The counts the change owes the rows, due once the state is written. */
@@ -48,32 +54,57 @@ export interface RedrivePlan {
   /** Counts owed by records whose states the batch's attempts stored: rows only. */
   rows: RedriveRow[];
   states: RedriveState[];
-  stats: { auctions: number; alreadyStored: number; replayed: number };
+  stats: { states: number; alreadyStored: number; replayed: number };
 }
 
-/** Signed counts summed per (campaign, window) row. */
+/** Signed counts and sums per row; minima and maxima kept as such. */
 class RowSums {
-  private readonly sums = new Map<string, RedriveRow>();
+  private readonly sums = new Map<string, { row: RedriveRow; aggregation: AggregationSpec }>();
 
-  add(campaign: number, period: number, counter: Counter, n: number): void {
-    const key = rowKey(campaign, period);
-    let row = this.sums.get(key);
-    if (!row) this.sums.set(key, (row = { campaign_item_id: campaign, period, delta: zeroTotals() }));
-    row.delta[counter] += n;
+  private rowOf(aggregation: AggregationSpec, groupValues: FieldValue[], period: number): RedriveRow {
+    const group = groupKey(aggregation.name, groupValues);
+    const key = rowKey(group, period);
+    let entry = this.sums.get(key);
+    if (!entry) this.sums.set(key, (entry = { row: { aggregation: aggregation.name, group, groupValues, period, delta: zeroTotalsOf(aggregation) }, aggregation }));
+    return entry.row;
   }
 
+  /**
+   * Adds (`add`) or takes away (`subtract`) what a counted slot contributes, or only its minima and
+   * maxima (`extremes`): a minimum or maximum is never taken away.
+   */
+  add(aggregation: AggregationSpec, c: Completed, how: 'add' | 'subtract' | 'extremes'): void {
+    const kinds = measureKinds(aggregation);
+    const row = this.rowOf(aggregation, c.groupValues, c.period);
+    for (const x of contributionsOf(aggregation, c)) {
+      if (isIdempotent(kinds.get(x.measure))) { if (how !== 'subtract') accumulate(kinds, row.delta, x.measure, x.value); }
+      else if (how !== 'extremes') accumulate(kinds, row.delta, x.measure, how === 'add' ? x.value : -x.value);
+    }
+  }
+
+  /** Adds rows owed earlier (the marks of states a replay wrote), of the active pipeline's aggregations. */
   addRows(rows: readonly RedriveRow[]): void {
-    for (const row of rows) for (const c of COUNTERS) this.add(row.campaign_item_id, row.period, c, row.delta[c]);
+    for (const r of rows) {
+      const aggregation = aggregationNamed(r.aggregation);
+      const kinds = measureKinds(aggregation);
+      const row = this.rowOf(aggregation, r.groupValues, r.period);
+      for (const [m, v] of Object.entries(r.delta)) accumulate(kinds, row.delta, m, v);
+    }
   }
 
-  /** The rows whose sum is not zero. */
+  /** The rows with anything to add: a sum that is not zero, or a minimum or maximum. */
   rows(): RedriveRow[] {
-    return [...this.sums.values()].filter((r) => COUNTERS.some((c) => r.delta[c] !== 0));
+    return [...this.sums.values()]
+      .filter(({ row, aggregation }) => {
+        const kinds = measureKinds(aggregation);
+        return Object.entries(row.delta).some(([m, v]) => isIdempotent(kinds.get(m)) || v !== 0);
+      })
+      .map(({ row }) => row);
   }
 }
 
 /** The state to write for `s`, marked with what it owes under the letter's id. */
-export function markedState(s: RedriveState, letter: string, run: string): TxState {
+export function markedState(s: RedriveState, letter: string, run: string): AggState {
   const mark: RedriveMark = { run, owed: s.owed };
   return { ...s.state, redrives: { ...s.state.redrives, [letter]: mark } };
 }
@@ -94,34 +125,29 @@ export class OwedByRun {
   }
 }
 
-/** Splits a letter's records: the marks of the auctions whose state a replay of the letter already wrote, and the records of the others. */
-export function writtenEarlier(records: readonly FencedEvent[], current: ReadonlyMap<string, TxState>, letter: string): { marks: RedriveMark[]; rest: FencedEvent[] } {
+/** Splits a letter's records: the marks of the states a replay of the letter already wrote, and the records of the others. */
+export function writtenEarlier(records: readonly KeyedRecord[], current: ReadonlyMap<string, AggState>, letter: string): { marks: RedriveMark[]; rest: KeyedRecord[] } {
   const marks = new Map<string, RedriveMark>();
-  for (const { event } of records) {
-    const mark = current.get(event.tx_id)?.redrives?.[letter];
-    if (mark) marks.set(event.tx_id, mark);
+  for (const { key } of records) {
+    const mark = current.get(key)?.redrives?.[letter];
+    if (mark) marks.set(key, mark);
   }
-  return { marks: [...marks.values()], rest: records.filter((r) => !marks.has(r.event.tx_id)) };
+  return { marks: [...marks.values()], rest: records.filter((r) => !marks.has(r.key)) };
 }
 
-const seqsOf = (state: TxState) => EVENT_TYPES.map((kind) => state[`${kind}_seq`]).filter((s): s is string => s !== undefined);
-
-/** Every count a state holds, by the record that owes it. */
-function countsOf(state: TxState, periodSeconds: number) {
-  return seqsOf(state).flatMap((seq) => pairsCompletedBy(state, seq, periodSeconds).map((pair) => ({ ...pair, seq })));
-}
+const seqsOf = (state: AggState) => Object.values(state.slots).map((slot) => slot.seq);
 
 export function planRedrive(
-  records: readonly FencedEvent[],
+  records: readonly KeyedRecord[],
   range: SeqRange,
-  current: ReadonlyMap<string, TxState>,
+  current: ReadonlyMap<string, AggState>,
   evidence: readonly Evidence[],
   settings: PlanSettings,
   /**
-   * The journaled position, when the states were read, of the shard taking an auction's events
-   * (by tx_id): stamped on the fields the replay sets in its state.
+   * The journaled position, when the states were read, of the shard taking the events of a
+   * partition key: stamped on the slots the replay fills in its state.
    */
-  redriveAt: (txId: string) => string = () => range.last,
+  redriveAt: (partitionKey: string) => string = () => range.last,
 ): RedrivePlan {
   const relevant = evidence.filter((e) => overlaps(e, range));
   // Every attempt that stored states either left evidence when it did not finish, or finished;
@@ -136,42 +162,45 @@ export function planRedrive(
     }
     return best;
   };
-  const byAuction = new Map<string, FencedEvent[]>();
+  const byState = new Map<string, KeyedRecord[]>();
   for (const record of records) {
-    const list = byAuction.get(record.event.tx_id);
+    const list = byState.get(record.key);
     if (list) list.push(record);
-    else byAuction.set(record.event.tx_id, [record]);
+    else byState.set(record.key, [record]);
   }
 
   const rows = new RowSums();
-  const counter = (pair: { counter: Exclude<Counter, 'late_events'>; late: boolean }): Counter => (pair.late ? 'late_events' : pair.counter);
   const states: RedriveState[] = [];
-  const stats = { auctions: byAuction.size, alreadyStored: 0, replayed: 0 };
+  const stats = { states: byState.size, alreadyStored: 0, replayed: 0 };
 
-  for (const [txId, auctionRecords] of byAuction) {
-    const stored = current.get(txId);
+  for (const [key, stateRecords] of byState) {
+    const { aggregation } = stateRecords[0];
+    const period = periodOf(aggregation, settings);
+    const stored = current.get(key);
     const inRange = (seq: string) => seq >= range.first && seq <= range.last;
     if (stored && seqsOf(stored).some(inRange)) {
       stats.alreadyStored++;
-      if (complete) continue;
-      for (const pair of countsOf(seenBy(stored, range.first), settings.periodSeconds)) {
-        if (!inRange(pair.seq)) continue;
-        const fence = fenceOf(rowKey(pair.campaign_item_id, pair.period));
-        if (fence === undefined || fence < pair.seq) rows.add(pair.campaign_item_id, pair.period, counter(pair), 1);
+      for (const c of completedBy(aggregation, seenBy(stored, range.first), undefined, period)) {
+        if (!inRange(c.seq)) continue;
+        // Minima and maxima are taken again whatever reached the row: an attempt may have moved
+        // the fence and stopped before it took them.
+        const fence = complete ? undefined : fenceOf(rowKey(groupKey(aggregation.name, c.groupValues), c.period));
+        rows.add(aggregation, c, !complete && (fence === undefined || fence < c.seq) ? 'add' : 'extremes');
       }
       continue;
     }
-    const before = stored ?? { tx_id: txId, seq: '' };
-    const replay = planBatch(auctionRecords, new Map([[txId, { ...before, seq: '' }]]), settings);
+    const before: AggState = stored ?? { state_key: key, seq: '', slots: {} };
+    const replay = planKeyed(stateRecords, new Map([[key, { ...before, seq: '' }]]), settings);
     const after = replay.states[0];
     stats.replayed += replay.stats.applied;
     if (!after) continue; // every record a duplicate of what the state holds
     const owed = new RowSums();
-    for (const pair of countsOf(after, settings.periodSeconds)) owed.add(pair.campaign_item_id, pair.period, counter(pair), 1);
-    for (const pair of countsOf(before, settings.periodSeconds)) owed.add(pair.campaign_item_id, pair.period, counter(pair), -1);
-    const lastSeq = auctionRecords[auctionRecords.length - 1].seq;
-    const state: TxState = { ...after, seq: stored && stored.seq > lastSeq ? stored.seq : lastSeq };
-    for (const kind of EVENT_TYPES) if (before[`${kind}_time`] === undefined && state[`${kind}_time`] !== undefined) state[`${kind}_redrive_at`] = redriveAt(txId);
+    for (const c of completedBy(aggregation, after, undefined, period)) owed.add(aggregation, c, 'add');
+    for (const c of completedBy(aggregation, before, undefined, period)) owed.add(aggregation, c, 'subtract');
+    const lastSeq = stateRecords[stateRecords.length - 1].seq;
+    const state: AggState = { ...after, seq: stored && stored.seq > lastSeq ? stored.seq : lastSeq, slots: { ...after.slots } };
+    const at = redriveAt(partitionKeyOf(stateRecords[0].stream, stateRecords[0].event));
+    for (const [stream, slot] of Object.entries(state.slots)) if (!before.slots[stream]) state.slots[stream] = { ...slot, redrive_at: at };
     states.push({ state, expectedSeq: stored?.seq, owed: owed.rows() });
   }
   return { rows: rows.rows(), states, stats };

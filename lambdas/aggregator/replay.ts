@@ -1,22 +1,23 @@
 /**
  * Replays a dead-lettered batch of the events stream into the aggregates (`sdp dlq redrive`),
  * against the live tables, beside a running aggregator: the evidence of what the batch stored
- * (journal.ts), the plan of what it still owes (redrive.ts), then the join states, each written
+ * (journal.ts), the plan of what it still owes (redrive.ts), then the states, each written
  * only if no event changed it meanwhile and marked with the counts its change owes, then those
  * counts and the ones owed by states the batch's attempts stored, each row changed once under its
- * marker, and the rows' new revisions on the aggregates stream. An auction that changed is
+ * marker, and the rows' new revisions on the aggregates stream. A state that changed is
  * planned again against its new state. Run again after an interruption, even once new events
- * changed its auctions, a replay adds what the states it wrote owe and plans only the others.
+ * changed its states, a replay adds what the states it wrote owe and plans only the others.
  * Each round holds the shard, and the shards that took over its hash keys if the stream was
  * resharded (shard-map.ts), while it reads and rewrites the states (redrive-lease.ts), so the live
  * aggregator does not write over them with states it read earlier. Each field a round sets is
- * stamped with the journaled position, when the round took it, of the shard taking the auction's
+ * stamped with the journaled position, when the round took it, of the shard taking the state's
  * events: a batch begun by then, retried later, counts again only what it counted without the
  * field (plan.ts seenBy), since the replay counted the rest.
  */
 import { randomUUID } from 'node:crypto';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { zeroTotals, COUNTERS, type AggregateRow } from '../../schemas/aggregates';
+import type { AggregationRow } from '../../schemas/aggregates';
+import { activePipeline } from '../../schemas/active-pipeline';
 import { readSetting, resourceName, streams, tables } from '../../schemas/resources';
 import { publishRevisions } from './feed';
 import { dynamo, kinesis } from '../commons/clients';
@@ -24,23 +25,25 @@ import { mapBounded } from '../commons/dynamo-batch';
 import { fence } from '../commons/sequence';
 import { StreamWriter } from '../commons/stream-writer';
 import { decodeRecord } from './decode';
+import { aggregationNamed, periodSetting } from './aggregations';
 import { AggregatorJournal, IN_FLIGHT_MS } from './journal';
 import { ShardHolds } from './redrive-lease';
 import { shardsToHold } from './shard-map';
-import { rowKey, type FencedEvent, type PlanSettings } from './plan';
+import { isIdempotent, keyRecords, zeroTotalsOf, measureKinds, rowKey, type FencedEvent, type PlanSettings } from './plan';
 import { markedState, planRedrive, writtenEarlier, OwedByRun, type RedriveRow } from './redrive';
 import { AggregatorStore, ROW_UPDATE_CONCURRENCY } from './store';
 
 export interface ReplayReport {
   records: number;
-  auctions: number;
-  /** Auctions whose join state already held the batch: nothing was owed. */
+  /** States (an aggregation's join key, or an event's identity) the batch's records touch. */
+  states: number;
+  /** States that already held the batch: nothing was owed. */
   alreadyStored: number;
-  /** Records that changed a join state. */
+  /** Records that changed a state (once per aggregation they feed). */
   replayed: number;
-  /** Auctions whose state an earlier, interrupted run of this replay had written: their counts are added now if they were not then. */
+  /** States that an earlier, interrupted run of this replay had written: their counts are added now if they were not then. */
   resumed: number;
-  /** Rows changed, and the net counts added to them. */
+  /** Rows changed, and the net counts and sums added to them, per measure name (and late_events). */
   rowsChanged: number;
   added: Record<string, number>;
   /** Evidence found: journals of attempts that covered the batch's records (none: no attempt reached a row). */
@@ -61,11 +64,12 @@ export interface ReplayOptions {
 export async function replayAggregatorBatch(shardId: string, records: readonly KinesisStreamRecord[], options: ReplayOptions = {}): Promise<ReplayReport> {
   const now = Date.now();
   if (records.length === 0) throw new ReplayError('the dead letter holds no records');
+  const pipeline = activePipeline();
   const decoded: FencedEvent[] = [];
   const invalid: string[] = [];
   for (const record of records) {
     try {
-      decoded.push(decodeRecord(record));
+      decoded.push(decodeRecord(pipeline, record));
     } catch {
       invalid.push(record.kinesis.sequenceNumber);
     }
@@ -75,7 +79,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   }
   const range = { first: fence(records[0].kinesis.sequenceNumber), last: fence(records[records.length - 1].kinesis.sequenceNumber) };
   const settings: PlanSettings = {
-    periodSeconds: readSetting('aggregationPeriodSeconds'),
+    periodSeconds: periodSetting(),
     allowedLatenessMs: readSetting('allowedLatenessSeconds') * 1000,
     expiresAt: Math.floor(now / 1000) + readSetting('txStateTtlSeconds'),
   };
@@ -86,21 +90,21 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   const evidence = await journal.evidenceFor(shardId, range);
   const holds = new ShardHolds(db, resourceName(tables.aggregatorJournal), await shardsToHold(kinesis(), resourceName(streams.events), shardId), shardId);
 
-  const report: ReplayReport = { records: records.length, auctions: 0, alreadyStored: 0, replayed: 0, resumed: 0, rowsChanged: 0, added: { ...zeroTotals() }, evidence: evidence.length };
+  const report: ReplayReport = { records: records.length, states: 0, alreadyStored: 0, replayed: 0, resumed: 0, rowsChanged: 0, added: Object.assign({}, ...pipeline.aggregations.map(zeroTotalsOf)), evidence: evidence.length };
   const letter = `${shardId}_${records[0].kinesis.sequenceNumber}`;
   const run = randomUUID();
   const owed = new OwedByRun();
   let storedOwed: RedriveRow[] = [];
-  let pending = decoded;
+  let pending = keyRecords(pipeline, decoded);
   for (let round = 0; pending.length > 0; round++) {
-    if (round === MAX_ROUNDS) throw new ReplayError(`${new Set(pending.map((p) => p.event.tx_id)).size} auctions kept changing while the batch was replayed; run the redrive again`);
+    if (round === MAX_ROUNDS) throw new ReplayError(`${new Set(pending.map((p) => p.key)).size} states kept changing while the batch was replayed; run the redrive again`);
     // The shards are held while the states are read and rewritten: the live aggregator's blind
     // writes of states read earlier would undo the rewrites (redrive-lease.ts).
     try {
       const positionOf = await holds.take(Date.now() + TAKE_TIMEOUT_MS, options.onWait);
-      const current = await store.getTxStates([...new Set(pending.map((p) => p.event.tx_id))]);
-      const redriveAt = (txId: string) => {
-        const position = positionOf(txId);
+      const current = await store.getStates([...new Set(pending.map((p) => p.key))]);
+      const redriveAt = (partitionKey: string) => {
+        const position = positionOf(partitionKey);
         return position !== undefined && position > range.last ? position : range.last;
       };
       const earlier = writtenEarlier(pending, current, letter);
@@ -108,15 +112,15 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
       report.resumed += earlier.marks.length;
       const plan = planRedrive(earlier.rest, range, current, evidence, settings, redriveAt);
       if (round === 0) {
-        Object.assign(report, { auctions: plan.stats.auctions + earlier.marks.length, alreadyStored: plan.stats.alreadyStored });
+        Object.assign(report, { states: plan.stats.states + earlier.marks.length, alreadyStored: plan.stats.alreadyStored });
         storedOwed = plan.rows;
       }
       report.replayed += plan.stats.replayed;
-      const written = await mapBounded(plan.states, ROW_UPDATE_CONCURRENCY, (s) => store.putTxStateIfUnchanged(markedState(s, letter, run), s.expectedSeq));
+      const written = await mapBounded(plan.states, ROW_UPDATE_CONCURRENCY, (s) => store.putStateIfUnchanged(markedState(s, letter, run), s.expectedSeq));
       if (!holds.held()) throw new ReplayError(`lost the hold on shard ${shardId} while writing its join states; run the redrive again: it resumes where this run stopped`);
       plan.states.forEach((s, i) => written[i] && owed.add(run, s.owed));
-      const changed = new Set(plan.states.filter((_, i) => !written[i]).map((s) => s.state.tx_id));
-      pending = earlier.rest.filter((p) => changed.has(p.event.tx_id));
+      const changed = new Set(plan.states.filter((_, i) => !written[i]).map((s) => s.state.state_key));
+      pending = earlier.rest.filter((p) => changed.has(p.key));
     } finally {
       await holds.release();
     }
@@ -126,14 +130,15 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   const marker = `redrive_${letter}`;
   const owedSets = [{ marker, rows: storedOwed }, ...owed.sets(marker)];
   const changedRows = new Set<string>();
-  const touched: AggregateRow[] = [];
+  const touched: AggregationRow[] = [];
   for (const set of owedSets) {
     const outcomes = await mapBounded(set.rows, ROW_UPDATE_CONCURRENCY, (row) => store.addRedriveDelta(row, set.marker, now));
     set.rows.forEach((row, i) => {
       touched.push(outcomes[i].row);
       if (!outcomes[i].added) return;
-      changedRows.add(rowKey(row.campaign_item_id, row.period));
-      for (const c of COUNTERS) report.added[c] += row.delta[c];
+      changedRows.add(rowKey(row.group, row.period));
+      const kinds = measureKinds(aggregationNamed(row.aggregation));
+      for (const [m, n] of Object.entries(row.delta)) if (!isIdempotent(kinds.get(m))) report.added[m] = (report.added[m] ?? 0) + n;
     });
   }
   await publishRevisions(aggregates, touched, settings.periodSeconds);

@@ -1,7 +1,7 @@
 /**
  * Which shards of the events stream a replay of one shard's dead letter must hold (replay.ts):
  * the letter's shard, and, when the stream was resharded since, every open shard whose hash key
- * range overlaps it: their aggregators now take the events of the letter's auctions.
+ * range overlaps it: their aggregators now take the events of the letter's partition keys.
  */
 import { createHash } from 'node:crypto';
 import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';

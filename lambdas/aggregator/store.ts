@@ -1,107 +1,133 @@
 /**
- * The aggregator's DynamoDB side: reads and writes join states in batches, and applies row deltas
- * with a per-shard fence so a retried batch never adds twice. It counts the
- * requests it makes, the figure the pipeline benchmark holds to its goal.
+ * The aggregator's DynamoDB side: reads and writes aggregation states in batches, and applies row
+ * deltas with a per-shard fence so a retried batch never adds twice. Counts and sums are added
+ * under the fence; minima and maxima are idempotent: the fenced update sets one only where the row
+ * has none, and a conditional update lowers (raises) it only when the row it returned shows the
+ * batch's value is better, whatever the fence said, so a retry also finishes what a stopped
+ * attempt left undone. It counts the requests it makes, the figure the pipeline benchmark holds to its goal.
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { COUNTERS, totalsOf, type AggregateRow, type Totals } from '../../schemas/aggregates';
+import { FENCE_PREFIX, feedRowOf, type AggregationRow } from '../../schemas/aggregates';
+import type { MeasureKind } from '../../schemas/pipeline';
 import { KeyedItems, mapBounded } from '../commons/dynamo-batch';
 import { unlessConditionFails } from '../commons/dynamo-conditions';
-import { totalsAbove, type RowDelta, type TxState } from './plan';
+import { extremesOf, measureKinds, totalsAbove, type AggState, type RowDelta, type RowRef, type Totals } from './plan';
+import { aggregationNamed } from './aggregations';
 
 export const ROW_UPDATE_CONCURRENCY = 16;
 
-function toRow(item: Record<string, unknown>): AggregateRow {
-  return {
-    campaign_item_id: item.campaign_item_id as number,
-    period: item.period as number,
-    ...totalsOf(item),
-    revision: (item.revision as number | undefined) ?? 0,
-    updated_at: (item.updated_at as number | undefined) ?? 0,
-  };
-}
+/** The partition key of the state table (schemas/resources.ts tables.txState). */
+export const STATE_KEY = 'state_key';
 
 /** The fence attribute of a shard on an aggregate row. */
 export function fenceAttribute(shardId: string): string {
-  return `fence_${shardId}`;
+  return `${FENCE_PREFIX}${shardId}`;
 }
 
-/** An update's `ADD` clause for every counter of `totals`, and its values. */
-function counterAdds(totals: Totals): { expression: string; values: Record<string, number> } {
-  return { expression: COUNTERS.map((c) => `${c} :${c}`).join(', '), values: Object.fromEntries(COUNTERS.map((c) => [`:${c}`, totals[c]])) };
+/** The key of a row's item. */
+export function rowItemKey(row: Pick<RowRef, 'group' | 'period'>): { group: string; period: number } {
+  return { group: row.group, period: row.period };
+}
+
+/**
+ * An update of a row: `ADD` of the counts and sums of `totals`, `SET` of the minima and maxima
+ * the row lacks, and of the row's aggregation and group fields, with their names and values.
+ */
+function rowUpdate(row: RowRef, totals: Totals, kinds: ReadonlyMap<string, MeasureKind>): { add: string[]; set: string[]; names: Record<string, string>; values: Record<string, unknown> } {
+  const add: string[] = [];
+  const set: string[] = ['#agg = :agg'];
+  const names: Record<string, string> = { '#agg': 'aggregation' };
+  const values: Record<string, unknown> = { ':agg': row.aggregation };
+  let i = 0;
+  for (const [measure, value] of Object.entries(totals)) {
+    const kind = kinds.get(measure);
+    names[`#m${i}`] = measure;
+    values[`:m${i}`] = value;
+    if (kind === 'min' || kind === 'max') set.push(`#m${i} = if_not_exists(#m${i}, :m${i})`);
+    else add.push(`#m${i} :m${i}`);
+    i++;
+  }
+  const aggregation = aggregationNamed(row.aggregation);
+  aggregation.groupBy.forEach((g, j) => {
+    names[`#g${j}`] = g.name;
+    values[`:g${j}`] = row.groupValues[j];
+    set.push(`#g${j} = :g${j}`);
+  });
+  return { add, set, names, values };
 }
 
 export class AggregatorStore {
   private rowRequests = 0;
-  private readonly txStates: KeyedItems<TxState>;
+  private readonly states: KeyedItems<AggState>;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly txTable: string,
+    private readonly stateTable: string,
     private readonly aggregatesTable: string,
   ) {
-    this.txStates = new KeyedItems(db, txTable, 'tx_id');
+    this.states = new KeyedItems(db, stateTable, STATE_KEY);
   }
 
   /** DynamoDB requests made so far. */
   get requests(): number {
-    return this.rowRequests + this.txStates.requests;
+    return this.rowRequests + this.states.requests;
   }
 
-  async getTxStates(txIds: readonly string[]): Promise<Map<string, TxState>> {
-    return this.txStates.getAll(txIds);
+  async getStates(keys: readonly string[]): Promise<Map<string, AggState>> {
+    return this.states.getAll(keys);
   }
 
-  async putTxStates(states: readonly TxState[]): Promise<void> {
-    await this.txStates.putAll(states);
+  async putStates(states: readonly AggState[]): Promise<void> {
+    await this.states.putAll(states);
   }
 
   /**
    * Applies every row's delta and resolves with each row as it now stands, including rows a
    * previous attempt had already brought up to date (so their revision is published again).
    */
-  async applyRows(rows: readonly RowDelta[], shardId: string, now: number): Promise<AggregateRow[]> {
+  async applyRows(rows: readonly RowDelta[], shardId: string, now: number): Promise<AggregationRow[]> {
     return mapBounded(rows, ROW_UPDATE_CONCURRENCY, (row) => this.applyRow(row, shardId, now));
   }
 
   /**
    * Adds a redrive's signed delta to a row once: the row keeps the redrive's marker, and a row
-   * that has it already is left alone. Resolves with the row as it now stands, and whether this
-   * call changed it.
+   * that has it already is left alone (but for its minima and maxima, which it takes again).
+   * Resolves with the row as it now stands, and whether this call changed it.
    */
-  async addRedriveDelta(row: { campaign_item_id: number; period: number; delta: Totals }, marker: string, now: number): Promise<{ row: AggregateRow; added: boolean }> {
-    const key = { campaign_item_id: row.campaign_item_id, period: row.period };
-    const adds = counterAdds(row.delta);
+  async addRedriveDelta(row: RowRef & { delta: Totals }, marker: string, now: number): Promise<{ row: AggregationRow; added: boolean }> {
+    const kinds = measureKinds(aggregationNamed(row.aggregation));
+    const update = rowUpdate(row, row.delta, kinds);
     this.rowRequests++;
     const out = await unlessConditionFails(
       this.db.send(
         new UpdateCommand({
           TableName: this.aggregatesTable,
-          Key: key,
-          UpdateExpression: `ADD ${adds.expression}, revision :one SET #marker = :true, updated_at = :now`,
+          Key: rowItemKey(row),
+          UpdateExpression: `ADD ${[...update.add, 'revision :one'].join(', ')} SET ${[...update.set, '#marker = :true', 'updated_at = :now'].join(', ')}`,
           ConditionExpression: 'attribute_not_exists(#marker)',
-          ExpressionAttributeNames: { '#marker': marker },
-          ExpressionAttributeValues: { ...adds.values, ':one': 1, ':true': true, ':now': now },
+          ExpressionAttributeNames: { ...update.names, '#marker': marker },
+          ExpressionAttributeValues: { ...update.values, ':one': 1, ':true': true, ':now': now },
           ReturnValues: 'ALL_NEW',
         }),
       ),
     );
-    if (out) return { row: toRow(out.Attributes!), added: true };
+    const extremes = extremesIn(row.delta, kinds);
+    if (out) return { row: await this.takeExtremes(row, out.Attributes!, extremes, now), added: true };
     // An earlier run added it, and may have stopped before publishing the row: it is read to be published again.
     this.rowRequests++;
-    const current = await this.db.send(new GetCommand({ TableName: this.aggregatesTable, Key: key, ConsistentRead: true }));
-    return { row: toRow(current.Item!), added: false };
+    const current = await this.db.send(new GetCommand({ TableName: this.aggregatesTable, Key: rowItemKey(row), ConsistentRead: true }));
+    return { row: await this.takeExtremes(row, current.Item!, extremes, now), added: false };
   }
 
-  /** Writes a join state only if the stored one still has the fence it had when read (none: absent). */
-  async putTxStateIfUnchanged(state: TxState, expectedSeq: string | undefined): Promise<boolean> {
+  /** Writes a state only if the stored one still has the fence it had when read (none: absent). */
+  async putStateIfUnchanged(state: AggState, expectedSeq: string | undefined): Promise<boolean> {
     this.rowRequests++;
     const out = await unlessConditionFails(
       this.db.send(
         new PutCommand({
-          TableName: this.txTable,
+          TableName: this.stateTable,
           Item: state,
-          ConditionExpression: expectedSeq === undefined ? 'attribute_not_exists(tx_id)' : 'seq = :expected',
+          ConditionExpression: expectedSeq === undefined ? `attribute_not_exists(${STATE_KEY})` : 'seq = :expected',
           ...(expectedSeq !== undefined && { ExpressionAttributeValues: { ':expected': expectedSeq } }),
         }),
       ),
@@ -109,26 +135,22 @@ export class AggregatorStore {
     return out !== undefined;
   }
 
-  private async applyRow(row: RowDelta, shardId: string, now: number): Promise<AggregateRow> {
+  private async applyRow(row: RowDelta, shardId: string, now: number): Promise<AggregationRow> {
+    const aggregation = aggregationNamed(row.aggregation);
+    const extremes = extremesOf(aggregation, row);
     const first = row.contributions[0].seq;
     // The usual case: nothing of this batch is on the row yet, one conditional update adds it all.
     const added = await unlessConditionFails(this.addToRow(row, shardId, undefined, `attribute_not_exists(#fence) OR #fence < :first`, { ':first': first }, now));
-    if (added) return added;
+    if (added) return this.takeExtremes(row, added, extremes, now);
     // A previous attempt stored part of this batch: add only what lies above the row's fence.
     this.rowRequests++;
-    const current = await this.db.send(
-      new GetCommand({
-        TableName: this.aggregatesTable,
-        Key: { campaign_item_id: row.campaign_item_id, period: row.period },
-        ConsistentRead: true,
-      }),
-    );
+    const current = await this.db.send(new GetCommand({ TableName: this.aggregatesTable, Key: rowItemKey(row), ConsistentRead: true }));
     const stored = current.Item?.[fenceAttribute(shardId)] as string | undefined;
     const updated =
       stored === undefined
         ? await this.addToRow(row, shardId, undefined, 'attribute_not_exists(#fence)', {}, now)
         : await this.addToRow(row, shardId, stored, '#fence = :stored', { ':stored': stored }, now);
-    return updated ?? toRow(current.Item!);
+    return this.takeExtremes(row, updated ?? current.Item!, extremes, now);
   }
 
   private async addToRow(
@@ -138,22 +160,58 @@ export class AggregatorStore {
     condition: string,
     conditionValues: Record<string, unknown>,
     now: number,
-  ): Promise<AggregateRow | undefined> {
-    const { totals, last } = totalsAbove(row, fence);
+  ): Promise<Record<string, unknown> | undefined> {
+    const aggregation = aggregationNamed(row.aggregation);
+    const { totals, last } = totalsAbove(aggregation, row, fence);
     if (last === undefined) return undefined;
     this.rowRequests++;
-    const adds = counterAdds(totals);
+    const update = rowUpdate(row, totals, measureKinds(aggregation));
     const out = await this.db.send(
       new UpdateCommand({
         TableName: this.aggregatesTable,
-        Key: { campaign_item_id: row.campaign_item_id, period: row.period },
-        UpdateExpression: `ADD ${adds.expression}, revision :one SET #fence = :last, updated_at = :now`,
+        Key: rowItemKey(row),
+        UpdateExpression: `ADD ${[...update.add, 'revision :one'].join(', ')} SET ${[...update.set, '#fence = :last', 'updated_at = :now'].join(', ')}`,
         ConditionExpression: condition,
-        ExpressionAttributeNames: { '#fence': fenceAttribute(shardId) },
-        ExpressionAttributeValues: { ...conditionValues, ...adds.values, ':one': 1, ':last': last, ':now': now },
+        ExpressionAttributeNames: { ...update.names, '#fence': fenceAttribute(shardId) },
+        ExpressionAttributeValues: { ...conditionValues, ...update.values, ':one': 1, ':last': last, ':now': now },
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return toRow(out.Attributes!);
+    return out.Attributes!;
   }
+
+  /**
+   * Lowers each minimum (raises each maximum) of `item` that `extremes` betters, each with one
+   * conditional update (a concurrent better value wins), and resolves with the row as it then stands.
+   */
+  private async takeExtremes(row: RowRef, item: Record<string, unknown>, extremes: Totals, now: number): Promise<AggregationRow> {
+    const kinds = measureKinds(aggregationNamed(row.aggregation));
+    let current = item;
+    for (const [measure, value] of Object.entries(extremes)) {
+      const had = current[measure] as number | undefined;
+      const min = kinds.get(measure) === 'min';
+      if (had !== undefined && (min ? had <= value : had >= value)) continue;
+      this.rowRequests++;
+      const out = await unlessConditionFails(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.aggregatesTable,
+            Key: rowItemKey(row),
+            UpdateExpression: 'SET #m = :v, updated_at = :now ADD revision :one',
+            ConditionExpression: `attribute_not_exists(#m) OR #m ${min ? '>' : '<'} :v`,
+            ExpressionAttributeNames: { '#m': measure },
+            ExpressionAttributeValues: { ':v': value, ':now': now, ':one': 1 },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      if (out) current = out.Attributes!;
+    }
+    return feedRowOf(current);
+  }
+}
+
+/** The minima and maxima of a redrive's delta. */
+function extremesIn(delta: Totals, kinds: ReadonlyMap<string, MeasureKind>): Totals {
+  return Object.fromEntries(Object.entries(delta).filter(([m]) => kinds.get(m) === 'min' || kinds.get(m) === 'max'));
 }

@@ -5,7 +5,8 @@
  * after it applied them (a lost response: the write happened, the handler saw an error), and makes
  * whole invocations fail after they finished. After each run the aggregate rows equal the ground
  * truth exactly, and the aggregates stream's latest revision of every row equals the stored row
- * (or, without the aggregates feed, nothing is published).
+ * (or, without the aggregates feed, nothing is published). The aggregator runs ad-tech and telemetry
+ * side by side: telemetry's readings (no join; counts, sums, minima and maxima) end exact too.
  */
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { waitFor } from '../../local/wait';
@@ -13,13 +14,14 @@ import { countedByCampaign } from '../../local/aggregator-rig';
 import { aggregatorRigForFile } from '../support/aggregator-rig';
 import { generateWorkload } from '../../local/workload';
 import { aggregatesFeed, streams } from '../../schemas/resources';
-import { COUNTERS, type AggregateRow } from '../../schemas/aggregates';
+import { COUNTERS, type AggregateRow, type AggregationRow } from '../../schemas/aggregates';
+import { generateTelemetry, telemetryRowKey } from '../../local/telemetry-workload';
 
 describe('the aggregator under injected faults', () => {
-  const rig = aggregatorRigForFile({ shards: 2, dataDirPrefix: 'sdp-faults-' });
+  const rig = aggregatorRigForFile({ shards: 2, dataDirPrefix: 'sdp-faults-', pipelines: ['adtech', 'telemetry'] });
 
-  async function latestPublished(): Promise<Map<string, AggregateRow>> {
-    const latest = new Map<string, AggregateRow>();
+  async function latestPublished<R extends { period: number; revision: number } = AggregateRow>(keyOf = (row: R) => `${(row as unknown as AggregateRow).campaign_item_id}#${row.period}`): Promise<Map<string, R>> {
+    const latest = new Map<string, R>();
     const { kinesis } = rig;
     const shards = await kinesis.send(new ListShardsCommand({ StreamName: streams.aggregates.name }));
     for (const shard of shards.Shards ?? []) {
@@ -27,8 +29,8 @@ describe('the aggregator under injected faults', () => {
       for (;;) {
         const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10000 }));
         for (const r of out.Records ?? []) {
-          const row = JSON.parse(Buffer.from(r.Data!).toString()) as AggregateRow;
-          const key = `${row.campaign_item_id}#${row.period}`;
+          const row = JSON.parse(Buffer.from(r.Data!).toString()) as R;
+          const key = keyOf(row);
           if ((latest.get(key)?.revision ?? -1) < row.revision) latest.set(key, row);
         }
         iterator = out.NextShardIterator;
@@ -97,6 +99,46 @@ describe('the aggregator under injected faults', () => {
     } finally {
       delete process.env[aggregatesFeed.env];
     }
+  }, 300_000);
+
+  it('counts telemetry readings exactly (readings, total, minimum, maximum) with faults on 3 % of calls', async () => {
+    // Few rows (4 devices, 2 metrics, 4 windows), so that a batch's writes are as many as ad-tech's.
+    const workload = generateTelemetry({ readings: 800, devices: 4, metrics: ['temperature', 'humidity'], timeSpreadMs: 3 * 60_000, devicePrefix: 'faults', seed: 5, resendRate: 0.15 });
+    const { faults } = rig;
+    faults.reset(5, 0.03);
+    await rig.putEvents('reading', workload.readings);
+    faults.enabled = true;
+    const poller = rig.poller('aggregator-telemetry', rig.faultyHandler, {});
+    const devices = async () => (await rig.aggregationRows('devices')).filter((r) => String(r.device_id).startsWith('faults-'));
+    let counted = 0;
+    try {
+      await poller.start();
+      await waitFor(
+        () => `every reading to be counted (${counted} of ${workload.distinct}; faults ${JSON.stringify(faults.injected)}; shards ${JSON.stringify(poller.shards())})`,
+        async () => {
+          counted = (await devices()).reduce((n, r) => n + (r.readings as number), 0);
+          return counted >= workload.distinct && poller.idle();
+        },
+        240_000,
+        200,
+      );
+    } finally {
+      await poller.stop();
+      faults.enabled = false;
+    }
+    expect(faults.injected.before + faults.injected.after + faults.injected.invocation).toBeGreaterThan(20);
+    expect(poller.deadLettered).toBe(0);
+    const measures = (r: object) => {
+      const m = r as Record<string, unknown>;
+      return { readings: m.readings, total: m.total, minimum: m.minimum, maximum: m.maximum };
+    };
+    const rows = await devices();
+    const keyOf = (r: AggregationRow) => telemetryRowKey(r.device_id as string, r.metric as string, r.period);
+    expect(Object.fromEntries(rows.map((r) => [keyOf(r), { ...measures(r), late_events: r.late_events }]))).toEqual(
+      Object.fromEntries([...workload.truth].map(([k, r]) => [k, { ...measures(r), late_events: 0 }])),
+    );
+    const published = await latestPublished<AggregationRow>((r) => (r.aggregation === 'devices' ? keyOf(r) : `other#${r.period}`));
+    for (const row of rows) expect(published.get(keyOf(row))).toEqual({ ...row, period_seconds: 60 });
   }, 300_000);
 });
 

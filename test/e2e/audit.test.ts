@@ -77,9 +77,7 @@ describe('sdp audit', () => {
   it('reports an hour whose counts were changed behind the platform and exits 1', async () => {
     const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: platform.outputs.DynamoDBEndpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
     const [row] = (await db.send(new ScanCommand({ TableName: tables.aggregates.name, Limit: 1 }))).Items!;
-    // The row's key: `group` and period in the layout of declared aggregations (contract 1), campaign_item_id and period before it.
-    const key = 'group' in row ? { group: row.group, period: row.period } : { campaign_item_id: row.campaign_item_id, period: row.period };
-    await db.send(new UpdateCommand({ TableName: tables.aggregates.name, Key: key, UpdateExpression: 'ADD bids :one', ExpressionAttributeValues: { ':one': 1 } }));
+    await db.send(new UpdateCommand({ TableName: tables.aggregates.name, Key: { group: row.group, period: row.period }, UpdateExpression: 'ADD bids :one', ExpressionAttributeValues: { ':one': 1 } }));
     const { code, audit: report, stderr } = await audit();
     expect(code).toBe(1);
     expect(report.mismatches).toBe(1);

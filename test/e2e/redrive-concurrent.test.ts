@@ -225,7 +225,8 @@ describe('sdp dlq redrive beside the live aggregator', () => {
     await waitFor('the replay to wait for the child', async () => waits.includes(`waiting for the batch running on shard ${child} to finish`), 20_000, 20);
     await childJournal.finish(child, childBatch, false);
     expect((await replay).added.bids).toBe(1);
-    const state = await rig.db.send(new GetCommand({ TableName: tables.txState.name, Key: { tx_id: txId } }));
-    expect(state.Item?.bid_redrive_at).toBe(childBatch.last);
+    // The auction's state (key: aggregation and join key), its bid's slot stamped by the redrive.
+    const state = await rig.db.send(new GetCommand({ TableName: tables.txState.name, Key: { state_key: `campaigns#${JSON.stringify([txId])}` } }));
+    expect(state.Item?.slots.bid.redrive_at).toBe(childBatch.last);
   }, 120_000);
 });

@@ -2,7 +2,10 @@
  * Unit tests for lambdas/aggregator/plan.ts: joining, deduplicating and windowing a shard's
  * records, and the fences that make a retried or replayed batch count nothing twice.
  */
-import { isLate, planBatch, rowKey, totalsAbove, type BatchPlan, type FencedEvent, type PlanSettings, type RowDelta, type Totals, type TxState } from '../../lambdas/aggregator/plan';
+import { isLate, planBatch as planPipeline, rowKey as rowKeyOf, totalsAbove as totalsAboveOf, type AggState, type BatchPlan, type PlanSettings, type RowDelta } from '../../lambdas/aggregator/plan';
+import adtech from '../../pipelines/adtech';
+import { aggregationOf } from '../../schemas/pipeline';
+import { groupKey, type Totals } from '../../schemas/aggregates';
 import { fence } from '../../lambdas/commons/sequence';
 import { windowStart } from '../../lambdas/aggregator/window';
 import { parseIngestRequest } from '../../lambdas/ingest/parse';
@@ -10,6 +13,15 @@ import { generateWorkload, random, type Counts, type Workload } from '../../loca
 import type { StreamEvent } from '../../schemas/events';
 
 const PERIOD = 60;
+/** An ad-tech record on its shard. */
+type FencedEvent = { seq: string; event: StreamEvent };
+/** The generic aggregator as ad-tech's pipeline runs it: campaigns rows, states per auction. */
+const CAMPAIGNS = aggregationOf(adtech, 'campaigns');
+const planBatch = (records: readonly FencedEvent[], stored: ReadonlyMap<string, AggState>, settings: PlanSettings) => planPipeline(adtech, records, stored, settings);
+const rowKey = (campaign: number, period: number) => rowKeyOf(groupKey('campaigns', [campaign]), period);
+const totalsAbove = (row: RowDelta, fence: string | undefined) => totalsAboveOf(CAMPAIGNS, row, fence) as { totals: Totals; last: string | undefined };
+/** The state key of an auction. */
+const tx = (txId: string) => `campaigns#${JSON.stringify([txId])}`;
 const EXPIRES = 2_000_000_000;
 const T0 = Date.parse('2024-05-01T12:00:00Z'); // a window boundary
 /** Lateness large enough that no event in these tests is late unless a test says so. */
@@ -33,9 +45,9 @@ const click = (tx_id: string, time: number): StreamEvent => ({ type: 'click', tx
 /** Sum of every row's contributions, per campaign and window ("campaign#period"). */
 function rowTotals(rows: readonly RowDelta[], into = new Map<string, Totals>()): Map<string, Totals> {
   for (const row of rows) {
-    const key = rowKey(row.campaign_item_id, row.period);
+    const key = rowKeyOf(row.group, row.period);
     const totals = into.get(key) ?? counts(0, 0, 0);
-    for (const c of row.contributions) totals[c.counter]++;
+    for (const c of row.contributions) totals[c.measure as keyof Totals] += c.value;
     into.set(key, totals);
   }
   return into;
@@ -44,9 +56,9 @@ function rowTotals(rows: readonly RowDelta[], into = new Map<string, Totals>()):
 const win = (time: number) => windowStart(time, PERIOD);
 const counts = (bids: number, impressions: number, clicks: number, late_events = 0): Totals => ({ bids, impressions, clicks, late_events });
 
-function withStates(stored: Map<string, TxState>, plan: BatchPlan): Map<string, TxState> {
+function withStates(stored: Map<string, AggState>, plan: BatchPlan): Map<string, AggState> {
   const next = new Map(stored);
-  for (const s of plan.states) next.set(s.tx_id, s);
+  for (const s of plan.states) next.set(s.state_key, s);
   return next;
 }
 
@@ -56,7 +68,7 @@ describe('planBatch', () => {
     const plan = planBatch([{ seq: seq(), event: bid('a', 7, T0 + 61_000) }], new Map(), SETTINGS);
     expect(rowTotals(plan.rows)).toEqual(new Map([[rowKey(7, win(T0 + 61_000)), counts(1, 0, 0)]]));
     expect(win(T0 + 61_000)).toBe(T0 / 1000 + 60);
-    expect(plan.states).toEqual([expect.objectContaining({ tx_id: 'a', campaign_item_id: 7, bid_time: T0 + 61_000, expires_at: EXPIRES })]);
+    expect(plan.states).toEqual([expect.objectContaining({ state_key: tx('a'), slots: { bid: expect.objectContaining({ group: [7], time: T0 + 61_000 }) }, expires_at: EXPIRES })]);
   });
 
   it('joins impression and click to their bid, each in its own event-time window', () => {
@@ -91,8 +103,8 @@ describe('planBatch', () => {
     );
     expect(first.rows).toEqual([]);
     expect(first.stats.pending).toBe(2);
-    expect(first.states).toEqual([expect.objectContaining({ tx_id: 'a', impression_time: T0 + 5_000, click_time: T0 + 130_000 })]);
-    expect(first.states[0].campaign_item_id).toBeUndefined();
+    expect(first.states).toEqual([expect.objectContaining({ state_key: tx('a'), slots: { impression: expect.objectContaining({ time: T0 + 5_000 }), click: expect.objectContaining({ time: T0 + 130_000 }) } })]);
+    expect(first.states[0].slots.bid).toBeUndefined();
 
     // The bid comes in a later batch, in yet another window.
     const second = planBatch([{ seq: seq(), event: bid('a', 9, T0 + 70_000) }], withStates(new Map(), first), SETTINGS);
@@ -174,7 +186,7 @@ describe('planBatch', () => {
     ];
     const b1 = planBatch(records, new Map(), SETTINGS);
     const stored = withStates(new Map(), b1);
-    expect(stored.get('a')!.seq).toBe(records[1].seq);
+    expect(stored.get(tx('a'))!.seq).toBe(records[1].seq);
     const again = planBatch(records, stored, SETTINGS);
     expect(again.rows).toEqual(b1.rows); // the same contributions: the rows' fences drop what was added
     expect(again.states).toEqual([]);
@@ -187,13 +199,13 @@ describe('planBatch', () => {
     const imp = { seq: seq(), event: impression('a', T0) };
     const stored = withStates(new Map(), planBatch([imp], new Map(), SETTINGS)); // pending: no bid yet; its rows were not reached
     const redriveAt = seq(); // the shard's journaled position when the redrive wrote the bid (and counted the impression)
-    const redriven: TxState = { ...stored.get('a')!, campaign_item_id: 7, bid_time: T0, bid_seq: abandonedBid, bid_redrive_at: redriveAt };
-    expect(planBatch([imp], new Map([['a', redriven]]), SETTINGS).rows).toEqual([]);
+    const redriven: AggState = { ...stored.get(tx('a'))!, slots: { ...stored.get(tx('a'))!.slots, bid: { group: [7], time: T0, seq: abandonedBid, redrive_at: redriveAt } } };
+    expect(planBatch([imp], new Map([[tx('a'), redriven]]), SETTINGS).rows).toEqual([]);
 
     // A record stored after the redrive saw the bid, and counts the impression it joined.
     const later = { seq: seq(), event: impression('b', T0) };
-    const seenLater: TxState = { tx_id: 'b', seq: later.seq, campaign_item_id: 7, bid_time: T0, bid_seq: abandonedBid, bid_redrive_at: redriveAt, impression_time: T0, impression_seq: later.seq };
-    expect(rowTotals(planBatch([later], new Map([['b', seenLater]]), SETTINGS).rows)).toEqual(new Map([[rowKey(7, win(T0)), counts(0, 1, 0)]]));
+    const seenLater: AggState = { state_key: tx('b'), seq: later.seq, slots: { bid: { group: [7], time: T0, seq: abandonedBid, redrive_at: redriveAt }, impression: { time: T0, seq: later.seq } } };
+    expect(rowTotals(planBatch([later], new Map([[tx('b'), seenLater]]), SETTINGS).rows)).toEqual(new Map([[rowKey(7, win(T0)), counts(0, 1, 0)]]));
   });
 
   it('applies a record above the fence even when earlier ones of the same auction are replayed', () => {
@@ -203,10 +215,10 @@ describe('planBatch', () => {
     const r2 = { seq: seq(), event: impression('a', T0) };
     const b2 = planBatch([r1, r2], withStates(new Map(), b1), SETTINGS);
     expect(b2.rows.flatMap((r) => r.contributions)).toEqual([
-      { seq: r1.seq, counter: 'bids' },
-      { seq: r2.seq, counter: 'impressions' },
+      { seq: r1.seq, measure: 'bids', value: 1 },
+      { seq: r2.seq, measure: 'impressions', value: 1 },
     ]);
-    expect(b2.states).toEqual([expect.objectContaining({ tx_id: 'a', seq: r2.seq, impression_seq: r2.seq })]);
+    expect(b2.states).toEqual([expect.objectContaining({ state_key: tx('a'), seq: r2.seq, slots: expect.objectContaining({ impression: expect.objectContaining({ seq: r2.seq }) }) })]);
     expect(b2.stats).toMatchObject({ applied: 1, replayed: 1 });
   });
 
@@ -246,7 +258,7 @@ describe('planBatch', () => {
       SETTINGS,
     );
     expect(plan.rows).toEqual([
-      { campaign_item_id: 1, period: T0 / 1000, contributions: [{ seq: s[1], counter: 'bids' }, { seq: s[2], counter: 'bids' }, { seq: s[2], counter: 'impressions' }] },
+      { aggregation: 'campaigns', group: groupKey('campaigns', [1]), groupValues: [1], period: T0 / 1000, contributions: [{ seq: s[1], measure: 'bids', value: 1 }, { seq: s[2], measure: 'bids', value: 1 }, { seq: s[2], measure: 'impressions', value: 1 }] },
     ]);
   });
 });
@@ -255,15 +267,17 @@ describe('totalsAbove', () => {
   const seq = sequencer();
   const s = [seq(10n), seq(10n), seq(10n), seq(10n), seq(10n)];
   const row: RowDelta = {
-    campaign_item_id: 1,
+    aggregation: 'campaigns',
+    group: groupKey('campaigns', [1]),
+    groupValues: [1],
     period: 0,
     contributions: [
-      { seq: s[0], counter: 'bids' },
-      { seq: s[1], counter: 'bids' },
-      { seq: s[1], counter: 'impressions' },
-      { seq: s[2], counter: 'clicks' },
-      { seq: s[3], counter: 'bids' },
-      { seq: s[4], counter: 'impressions' },
+      { seq: s[0], measure: 'bids', value: 1 },
+      { seq: s[1], measure: 'bids', value: 1 },
+      { seq: s[1], measure: 'impressions', value: 1 },
+      { seq: s[2], measure: 'clicks', value: 1 },
+      { seq: s[3], measure: 'bids', value: 1 },
+      { seq: s[4], measure: 'impressions', value: 1 },
     ],
   };
 
@@ -395,7 +409,7 @@ function expectedRows(records: readonly FencedEvent[], allowedLatenessMs: number
 function perCampaign(rows: Map<string, Totals>): Map<number, Counts & { late_events: number }> {
   const out = new Map<number, Counts & { late_events: number }>();
   for (const [key, c] of rows) {
-    const campaign = Number(key.split('#')[0]);
+    const campaign = (JSON.parse(key.split('#')[1]) as number[])[0];
     const t = out.get(campaign) ?? counts(0, 0, 0);
     out.set(campaign, counts(t.bids + c.bids, t.impressions + c.impressions, t.clicks + c.clicks, t.late_events + c.late_events));
   }
@@ -422,11 +436,11 @@ function randomBatches<T>(items: readonly T[], rnd: () => number, maxSize: numbe
  */
 class ModelStore {
   readonly rows = new Map<string, { totals: Totals; fence?: string }>();
-  states = new Map<string, TxState>();
+  states = new Map<string, AggState>();
 
   applyRows(plan: BatchPlan): void {
     for (const delta of plan.rows) {
-      const key = rowKey(delta.campaign_item_id, delta.period);
+      const key = rowKeyOf(delta.group, delta.period);
       const row = this.rows.get(key) ?? { totals: counts(0, 0, 0) };
       const { totals, last } = totalsAbove(delta, row.fence);
       if (last === undefined) continue;
@@ -475,7 +489,7 @@ describe('planBatch over random workloads', () => {
   it.each(seeds)('seed %i: batch by batch, carrying the states, rows sum to the truth exactly', (seed) => {
     const { workload, records } = workloadFor(seed);
     const rnd = random(seed * 31 + 7);
-    let stored = new Map<string, TxState>();
+    let stored = new Map<string, AggState>();
     const sums = new Map<string, Totals>();
     for (const batch of randomBatches(records, rnd, 80)) {
       const plan = planBatch(batch, stored, SETTINGS);
@@ -540,7 +554,7 @@ describe('planBatch over random workloads', () => {
     const { workload, records } = workloadFor(seed);
     const settings: PlanSettings = { ...SETTINGS, allowedLatenessMs: 5 * 60_000 }; // events are 0–10 min old
     const rnd = random(seed + 1000);
-    let stored = new Map<string, TxState>();
+    let stored = new Map<string, AggState>();
     const sums = new Map<string, Totals>();
     for (const batch of randomBatches(records, rnd, 50)) {
       const plan = planBatch(batch, stored, settings);

@@ -8,15 +8,23 @@
  * nothing failed, also when replays are interrupted and run again after later batches changed
  * their auctions.
  */
-import { planBatch, rowKey, totalsAbove, type FencedEvent, type PlanSettings, type TxState } from '../../lambdas/aggregator/plan';
+import { keyRecords, planBatch as planPipeline, rowKey as rowKeyOf, totalsAbove as totalsAboveOf, type AggState, type PlanSettings, type RowDelta } from '../../lambdas/aggregator/plan';
+import adtech from '../../pipelines/adtech';
+import { aggregationOf } from '../../schemas/pipeline';
 import { markedState, OwedByRun, planRedrive, writtenEarlier } from '../../lambdas/aggregator/redrive';
 import { covers, overlaps, type Evidence, type SeqRange } from '../../lambdas/aggregator/journal';
 import { fence } from '../../lambdas/commons/sequence';
-import { COUNTERS, zeroTotals, type Totals } from '../../schemas/aggregates';
+import { COUNTERS, groupKey, zeroTotals, type Totals } from '../../schemas/aggregates';
 import { random } from '../../local/workload';
 import type { StreamEvent } from '../../schemas/events';
 
 const T0 = Date.parse('2024-05-01T12:00:00Z');
+/** The generic aggregator as ad-tech's pipeline runs it. */
+type FencedEvent = { seq: string; event: StreamEvent };
+const CAMPAIGNS = aggregationOf(adtech, 'campaigns');
+const planBatch = (records: readonly FencedEvent[], stored: ReadonlyMap<string, AggState>, settings: PlanSettings) => planPipeline(adtech, records, stored, settings);
+const rowKey = (campaign: number, period: number) => rowKeyOf(groupKey('campaigns', [campaign]), period);
+const totalsAbove = (row: RowDelta, fence: string | undefined) => totalsAboveOf(CAMPAIGNS, row, fence) as { totals: Totals; last: string | undefined };
 const SETTINGS: PlanSettings = { periodSeconds: 60, allowedLatenessMs: 30 * 60_000, expiresAt: 2_000_000_000 };
 
 interface ModelRow { totals: Totals; fence?: string; markers?: Set<string> }
@@ -25,7 +33,7 @@ type Cut = { statesReached: (txId: string) => boolean; rowsReached: (key: string
 /** One shard's rows, join states and journal, written the way the aggregator writes them. */
 class ModelShard {
   rows = new Map<string, ModelRow>();
-  states = new Map<string, TxState>();
+  states = new Map<string, AggState>();
   journal?: { range: SeqRange; rows: string[]; done: boolean; recoverUntil?: string };
   evidence: Evidence[] = [];
 
@@ -41,13 +49,13 @@ class ModelShard {
       if (recoverUntil === undefined || previous.range.last > recoverUntil) recoverUntil = previous.range.last;
     }
     const recovering = recoverUntil !== undefined && range.first <= recoverUntil;
-    this.journal = { range, done: false, rows: plan.rows.map((r) => rowKey(r.campaign_item_id, r.period)), recoverUntil };
-    const written = plan.states.filter((state) => !cut || cut.statesReached(state.tx_id));
-    for (const state of written) this.states.set(state.tx_id, state);
+    this.journal = { range, done: false, rows: plan.rows.map((r) => rowKeyOf(r.group, r.period)), recoverUntil };
+    const written = plan.states.filter((state) => !cut || cut.statesReached(state.state_key));
+    for (const state of written) this.states.set(state.state_key, state);
     if (written.length < plan.states.length) return false; // a failed state write stops the invocation before the rows
     let rowsAll = true;
     for (const delta of plan.rows) {
-      const key = rowKey(delta.campaign_item_id, delta.period);
+      const key = rowKeyOf(delta.group, delta.period);
       if (cut && !cut.rowsReached(key)) { rowsAll = false; continue; }
       const row = this.rows.get(key) ?? { totals: zeroTotals() };
       const { totals, last } = totalsAbove(delta, row.fence);
@@ -117,21 +125,21 @@ function redrive(shard: ModelShard, batch: FencedEvent[], run = 'run', stopAfter
   if (shard.journal && !shard.journal.done && overlaps(shard.journal.range, range)) shard.capture();
   const letter = batch[0].seq;
   let writes = 0;
-  const earlier = writtenEarlier(batch, shard.states, letter);
+  const earlier = writtenEarlier(keyRecords(adtech, batch), shard.states, letter);
   const plan = planRedrive(earlier.rest, range, shard.states, shard.evidence, SETTINGS, () => position);
   const owed = new OwedByRun();
   for (const mark of earlier.marks) owed.add(mark.run, mark.owed);
   for (const s of plan.states) {
     if (writes++ === stopAfter) return false;
-    expect(shard.states.get(s.state.tx_id)?.seq).toBe(s.expectedSeq);
-    shard.states.set(s.state.tx_id, markedState(s, letter, run));
+    expect(shard.states.get(s.state.state_key)?.seq).toBe(s.expectedSeq);
+    shard.states.set(s.state.state_key, markedState(s, letter, run));
     owed.add(run, s.owed);
   }
   const sets = [{ marker: letter, rows: plan.rows }, ...owed.sets(letter)];
   for (const { marker, rows } of sets) {
     for (const row of rows) {
       if (writes++ === stopAfter) return false;
-      const key = rowKey(row.campaign_item_id, row.period);
+      const key = rowKeyOf(row.group, row.period);
       const stored = shard.rows.get(key) ?? { totals: zeroTotals() };
       if (stored.markers?.has(marker)) continue;
       for (const c of COUNTERS) stored.totals[c] += row.delta[c];
@@ -220,10 +228,10 @@ describe('planRedrive', () => {
     ];
     shard.process(abandoned, { statesReached: () => true, rowsReached: () => false });
     shard.capture();
-    const plan = planRedrive(abandoned, { first: seqs[0], last: seqs[1] }, shard.states, shard.evidence, SETTINGS);
-    expect(plan.rows).toEqual([{ campaign_item_id: 9, period: T0 / 1000, delta: { ...zeroTotals(), bids: 1, impressions: 1 } }]);
+    const plan = planRedrive(keyRecords(adtech, abandoned), { first: seqs[0], last: seqs[1] }, shard.states, shard.evidence, SETTINGS);
+    expect(plan.rows).toEqual([{ aggregation: 'campaigns', group: groupKey('campaigns', [9]), groupValues: [9], period: T0 / 1000, delta: { ...zeroTotals(), bids: 1, impressions: 1 } }]);
     expect(plan.states).toEqual([]);
-    expect(plan.stats).toEqual({ auctions: 1, alreadyStored: 1, replayed: 0 });
+    expect(plan.stats).toEqual({ states: 1, alreadyStored: 1, replayed: 0 });
   });
 
   it('does not count twice a join that an earlier replay completed for a batch replayed later', () => {
