@@ -592,7 +592,7 @@ program
     let events: import('../local/send-plan').OutgoingEvent[];
     let adtechSummary: Record<string, unknown> = {};
     if (adtechModel) {
-      const { bayesOptimalAuc, generateWorkload } = lazy<typeof import('../local/workload')>('local/workload');
+      const { bayesOptimalAuc, generateWorkload } = lazy<typeof import('../pipelines/adtech/workload')>('pipelines/adtech/workload');
       const workload = generateWorkload({ auctions: opts.auctions, campaigns: opts.campaigns, seed: opts.seed, resendRate: opts.resendRate, timeSpreadMs: opts.minutes * 60_000, winModel: true });
       events = workload.events;
       adtechSummary = { auctions: opts.auctions, distinct: workload.totals, bayesOptimalAuc: bayesOptimalAuc(workload), campaigns: Object.fromEntries(workload.truth) };

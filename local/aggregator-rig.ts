@@ -23,7 +23,7 @@ import { FaultInjector, injectFaults, throttled, withInvocationFaults } from './
 import { StreamPoller, type KinesisHandler, type PollerOptions } from './stream-poller';
 import { CheckpointStore } from './checkpoints';
 import { DeadLetterStore } from './dead-letters';
-import type { Counts, Workload } from './workload';
+import type { Counts, Workload } from '../pipelines/adtech/workload';
 import { waitFor } from './wait';
 
 export interface AggregatorRig {

@@ -5,7 +5,7 @@
  */
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import type { KinesisHandler } from './stream-poller';
-import { random } from './workload';
+import { random } from '../lambdas/commons/random';
 
 /** Decides, call by call, whether to fail it before sending, after it was applied, or not at all. */
 export class FaultInjector {

@@ -5,7 +5,7 @@
  * win rates on read: `GET /reports/campaigns/{campaign_item_id}`.
  */
 import { count, definePipeline, ratio } from '../schemas/pipeline';
-import { bidSchema, clickSchema, impressionSchema } from '../schemas/events';
+import { bidSchema, clickSchema, impressionSchema } from './adtech/events';
 import { auctionsTable } from '../lambdas/ml/auction-rows';
 
 const auctionEvent = { identity: ['tx_id'], partitionKey: 'tx_id', eventTime: 'timestamp' } as const;

@@ -40,4 +40,4 @@ export function feedRowOf(item: Record<string, unknown>): AggregationRow {
 }
 
 // Ad-tech's typed view of its campaigns rows, for the readers not yet generic (reports, audit, console).
-export { COUNTERS, zeroTotals, totalsOf, type Counter, type Totals, type AggregateRow } from '../pipelines/adtech-rows';
+export { COUNTERS, zeroTotals, totalsOf, type Counter, type Totals, type AggregateRow } from '../pipelines/adtech/rows';

@@ -1,8 +1,9 @@
 /**
- * The limits of every field the APIs take, defined once: the ingestion events (schemas/events.ts),
- * the prediction requests (schemas/predictions.ts) and the reports' path parameter
- * (lambdas/reports/handler.ts) all validate with these schemas, so what one route accepts, every
- * other route that takes the same field can read.
+ * The limits of the fields the APIs take, defined once: the pipelines' stream schemas (pipelines/),
+ * the prediction requests (schemas/predictions.ts) and the reports' group parameters
+ * (lambdas/reports/group-params.ts, which read a field's own schema) all validate with these
+ * schemas, so what one route accepts, every other route that takes the same field can read.
+ * Limits of one pipeline's own fields live with it (pipelines/adtech/fields.ts).
  *
  * Every string is also checked to be well-formed Unicode: JSON may carry a lone surrogate as an
  * escape ("\ud800"), which is not a Unicode scalar value; such a string cannot be stored as UTF-8
@@ -13,12 +14,12 @@ import { z } from 'zod';
 
 /** The bounds of each bounded field, for the routes' messages and for the test that walks them. */
 export const FIELD_LIMITS = {
-  /** Ids and free text (tx_id, app_uid, domain, creative ids, ...): characters, after trimming ids. */
+  /** Ids and free text: characters, after trimming ids. */
   textLength: { min: 1, max: 256 },
-  /** Prices (win price, bid price) in micros of a currency unit. */
+  /** Prices in micros of a currency unit. */
   price: { min: 0, max: 1_000_000_000_000 },
-  /** Campaign ids: non-negative integers exactly representable as JSON numbers (doubles). */
-  campaignItemId: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  /** Numeric ids: non-negative integers exactly representable as JSON numbers (doubles). */
+  numericId: { min: 0, max: Number.MAX_SAFE_INTEGER },
 } as const;
 
 const WELL_FORMED_MESSAGE = 'must be valid Unicode text: it holds a lone surrogate (such as "\\ud800")';
@@ -43,17 +44,17 @@ export const clientTimestamp = z.union([
 /** An integer price within the price limits. */
 export const price = () => z.number().int('must be an integer').min(FIELD_LIMITS.price.min).max(FIELD_LIMITS.price.max);
 
-/** A campaign id as a JSON number. */
-export const campaignItemId = () => z.number().int('must be an integer').min(FIELD_LIMITS.campaignItemId.min).max(FIELD_LIMITS.campaignItemId.max);
+/** A numeric id as a JSON number. */
+export const numericId = () => z.number().int('must be an integer').min(FIELD_LIMITS.numericId.min).max(FIELD_LIMITS.numericId.max);
 
 /**
- * A campaign id written as decimal digits (a URL path segment, a prediction request's string id):
- * the number it names, when that number is within the campaign id limits; undefined otherwise.
+ * A numeric id written as decimal digits (a URL path segment, a request's string id): the number
+ * it names, when that number is within the numeric id limits; undefined otherwise.
  */
-export function campaignItemIdFromDigits(raw: string | undefined): number | undefined {
+export function numericIdFromDigits(raw: string | undefined): number | undefined {
   // Longer than any id within the limits (leading zeros aside, which no client needs): refused unread.
   if (raw === undefined || !/^\d{1,32}$/.test(raw)) return undefined;
-  const parsed = campaignItemId().safeParse(Number(raw));
+  const parsed = numericId().safeParse(Number(raw));
   // Digits past 2^53 round to a neighbour: those are refused by the maximum, as 2^53 itself is.
   return parsed.success ? parsed.data : undefined;
 }

@@ -4,7 +4,8 @@
  * names, so `toAuctionFeatures` maps one to the other.
  */
 import { z } from 'zod';
-import { campaignItemId, campaignItemIdFromDigits, FIELD_LIMITS, id, text } from './fields';
+import { id, text } from './fields';
+import { campaignItemId, campaignItemIdFromDigits, FIELD_LIMITS } from '../pipelines/adtech/fields';
 
 /**
  * A campaign id as the ingestion API takes it (a number), or as text: text of decimal digits must

@@ -5,7 +5,6 @@
  * (schemas/stream-record.ts). Pure: no I/O, the receive time is passed in.
  */
 import type { z } from 'zod';
-import type { EventType, StreamEvent } from '../../schemas/events';
 import type { StreamSpec } from '../../schemas/pipeline';
 import { streamOf } from '../../schemas/pipeline';
 import { activePipeline } from '../../schemas/active-pipeline';
@@ -35,12 +34,7 @@ function clientTime(stream: StreamSpec, data: Record<string, unknown>): string |
   return typeof value === 'string' || typeof value === 'number' ? value : undefined;
 }
 
-/**
- * `stream` is a declared stream, or the name of one of the active pipeline's streams. Named by one
- * of the ad-tech event types, the records are typed as the ad-tech stream events (types only).
- */
-export function parseIngestRequest(stream: EventType, request: RawRequest, receivedAt: number, policy: EventTimePolicy): ParseResult<StreamEvent>;
-export function parseIngestRequest(stream: StreamSpec | string, request: RawRequest, receivedAt: number, policy: EventTimePolicy): ParseResult;
+/** `stream` is a declared stream, or the name of one of the active pipeline's streams. */
 export function parseIngestRequest(
   streamOrName: StreamSpec | string,
   request: RawRequest,

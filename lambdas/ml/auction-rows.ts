@@ -5,7 +5,7 @@
  * of it and the hours after. Its columns and rows live here, with the ad-tech model, so the lake
  * writer and compaction run it without knowing what an auction is.
  */
-import { bidSchema, impressionSchema, type StreamEvent } from '../../schemas/events';
+import { bidSchema, impressionSchema, type StreamEvent } from '../../pipelines/adtech/events';
 import { columnsOfShape, lakeTypeOf, projectRow, type LakeColumn, type LakeRow } from '../../schemas/lake';
 import type { LakeTableDeclaration } from '../../schemas/pipeline';
 import type { StreamRecord } from '../../schemas/stream-record';

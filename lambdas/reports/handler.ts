@@ -12,7 +12,6 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { readSetting, resourceName, settings, tables } from '../../schemas/resources';
-import { campaignItemIdFromDigits } from '../../schemas/fields';
 import { activePipeline } from '../../schemas/active-pipeline';
 import { reportResource } from '../../schemas/api-index';
 import type { AggregationSpec, FieldValue } from '../../schemas/pipeline';
@@ -24,11 +23,6 @@ import { rollUp } from './rollup';
 import { parseRollupParams, inRange } from './rollup-params';
 import { parseGroupParams } from './group-params';
 import { parseSlidingParams, readRange, slidingWindows, windowStarts, MAX_WINDOWS } from './sliding';
-
-/** The ad-tech route's campaign id, as the group parser reads it (kept for the field-limits test, which holds every route to the same limits). */
-export function parseCampaignId(raw: string | undefined): number | undefined {
-  return campaignItemIdFromDigits(raw);
-}
 
 /** The aggregation a resource path serves, and whether it is the roll-up route. */
 export function aggregationOfResource(resource: string): { aggregation: AggregationSpec; rollup: boolean } | undefined {

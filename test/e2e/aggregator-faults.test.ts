@@ -12,7 +12,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@
 import { waitFor } from '../../local/wait';
 import { countedByCampaign } from '../../local/aggregator-rig';
 import { aggregatorRigForFile } from '../support/aggregator-rig';
-import { generateWorkload } from '../../local/workload';
+import { generateWorkload } from '../../pipelines/adtech/workload';
 import { aggregatesFeed, streams } from '../../schemas/resources';
 import { COUNTERS, type AggregateRow, type AggregationRow } from '../../schemas/aggregates';
 import { generateTelemetry, telemetryRowKey } from '../../local/telemetry-workload';

@@ -23,7 +23,7 @@ import { compactLake, type CompactOptions, type CompactionReport } from '../../l
 import { parseLakeKey, partitionId } from '../../lambdas/compaction/plan';
 import { LakeSql } from '../../local/lake-sql';
 import { sendEvents } from '../../local/send';
-import { generateWorkload, type Workload } from '../../local/workload';
+import { generateWorkload, type Workload } from '../../pipelines/adtech/workload';
 import { COMPACTION_PREFIX, type LakeFormat } from '../../schemas/lake';
 import { lakeBucket } from '../../schemas/resources';
 import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { sendEvents } from '../../local/send';
-import type { WorkloadEvent } from '../../local/workload';
+import type { WorkloadEvent } from '../../pipelines/adtech/workload';
 import { pollUntil, startPlatform, type RunningPlatform } from '../support/platform';
 import { deploySmallModel } from '../support/model';
 

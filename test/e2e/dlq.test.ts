@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { generateWorkload } from '../../local/workload';
+import { generateWorkload } from '../../pipelines/adtech/workload';
 import { sendEvents } from '../../local/send';
 import { DeadLetterStore, type DeadLetter } from '../../local/dead-letters';
 import { readBatchRecords } from '../../local/aws-dead-letters';

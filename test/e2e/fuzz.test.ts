@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { FIELD_LIMITS } from '../../schemas/fields';
+import { FIELD_LIMITS } from '../../pipelines/adtech/fields';
 import { random } from '../../local/workload';
 import { sendEvents } from '../../local/send';
 import { LakeSql, localLakeRoot } from '../../local/lake-sql';

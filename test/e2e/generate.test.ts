@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Counts } from '../../local/workload';
+import type { Counts } from '../../pipelines/adtech/workload';
 import type { TruthRow } from '../../local/ground-truth';
 import adtech from '../../pipelines/adtech';
 import { expectReportsToEqualTruth } from '../support/truth-reports';

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { generateWorkload, type WorkloadEvent } from '../../local/workload';
+import { generateWorkload, type WorkloadEvent } from '../../pipelines/adtech/workload';
 import { sendEvents } from '../../local/send';
 import { LakeSql, localLakeRoot } from '../../local/lake-sql';
 import { pollUntil, startPlatform, tempDataDir, type RunningPlatform } from '../support/platform';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { generateWorkload, type Counts } from '../../local/workload';
+import { generateWorkload, type Counts } from '../../pipelines/adtech/workload';
 import { sendEvents } from '../../local/send';
 import { LakeSql, localLakeRoot } from '../../local/lake-sql';
 import { partitionOf } from '../../schemas/lake';

@@ -13,7 +13,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { generateWorkload, type Workload } from '../../local/workload';
+import { generateWorkload, type Workload } from '../../pipelines/adtech/workload';
 import { OUTCOME_WINDOW_MS } from '../../lambdas/ml/outcome';
 import { sendEvents } from '../../local/send';
 import { LakeSql, localLakeRoot } from '../../local/lake-sql';

@@ -3,7 +3,7 @@
  * reach the report with exact counts, bad input is refused with the field named, and a restart
  * keeps every count without adding any twice.
  */
-import { generateWorkload, type Counts } from '../../local/workload';
+import { generateWorkload, type Counts } from '../../pipelines/adtech/workload';
 import { sendEvents } from '../../local/send';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';

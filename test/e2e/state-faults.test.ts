@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { generateWorkload, type Counts, type WorkloadEvent } from '../../local/workload';
+import { generateWorkload, type Counts, type WorkloadEvent } from '../../pipelines/adtech/workload';
 import { sendEvents } from '../../local/send';
 import { DeadLetterStore } from '../../local/dead-letters';
 import { emulatorS3Client } from '../../local/emulators';

@@ -3,7 +3,7 @@ import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type { IConstruct } from 'constructs';
-import { EVENT_TYPES } from '../../schemas/events';
+import { EVENT_TYPES } from '../../pipelines/adtech/events';
 import { IngestionApi } from '../../lib/ingestion-api';
 import type { SdpStack } from '../../lib/sdp-stack';
 import { synthesize, type Json } from './synth';

@@ -1,7 +1,7 @@
 /** SdpStack's synthesized template: the settings each resource must carry, the wiring between them, and least privilege. */
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { EVENT_TYPES } from '../../schemas/events';
+import { EVENT_TYPES } from '../../pipelines/adtech/events';
 import { aggregatesFeed, aggregatorMapping, resourceOutputs, settings, streamRetention, streams, tables, type TableDef } from '../../schemas/resources';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template as CdkTemplate } from 'aws-cdk-lib/assertions';

@@ -19,7 +19,7 @@ import { FEATURE_DIM, featurize, libsvmLine, type AuctionFeatures } from '../../
 import { auc, isHoldout } from '../../lambdas/ml/evaluate';
 import { trainingSetSelect, WIDTH_MARKER_INDEX } from '../../lambdas/retraining/training-set';
 import { sqlTimestamp } from '../../lambdas/ml/outcome';
-import { bayesOptimalAuc, generateWorkload, type LabeledAuction } from '../../local/workload';
+import { bayesOptimalAuc, generateWorkload, type LabeledAuction } from '../../pipelines/adtech/workload';
 import { duckdbJsonColumns, duckdbJsonSelect } from '../../schemas/lake';
 import { scratchDuckDb } from '../support/duckdb';
 import { trainingSetOnDuckDb } from '../support/training-set-duckdb';

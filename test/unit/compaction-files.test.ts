@@ -9,7 +9,7 @@ jest.mock('hyparquet-writer', () =>
 );
 
 import { gzipSync } from 'node:zlib';
-import type { StreamEvent } from '../../schemas/events';
+import type { StreamEvent } from '../../pipelines/adtech/events';
 import { rawLines, readLakeFile, readParquetRows, readRawRecords, UnreadableFile } from '../../lambdas/compaction/files';
 import { aggregateRow, eventGroups } from '../../lambdas/lake-writer/rows';
 import { toNdjsonGzip, toParquet } from '../../lambdas/lake-writer/parquet';

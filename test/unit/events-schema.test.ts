@@ -1,4 +1,4 @@
-/** Unit tests for schemas/events.ts: what the ingestion API accepts, rejects and strips. */
+/** Unit tests for pipelines/adtech/events.ts: what the ingestion API accepts, rejects and strips. */
 import {
   bidSchema,
   clickSchema,
@@ -6,7 +6,7 @@ import {
   impressionSchema,
   streamEventSchema,
   EVENT_TYPES,
-} from '../../schemas/events';
+} from '../../pipelines/adtech/events';
 import { parseIngestRequest } from '../../lambdas/ingest/parse';
 
 const validBid = {

@@ -4,10 +4,19 @@
  * can read and predictions take; one past the edge, all of them refuse.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { bidSchema, impressionSchema } from '../../schemas/events';
-import { FIELD_LIMITS } from '../../schemas/fields';
+import { bidSchema, impressionSchema } from '../../pipelines/adtech/events';
+import { FIELD_LIMITS } from '../../pipelines/adtech/fields';
 import { predictionRequestSchema, toAuctionFeatures } from '../../schemas/predictions';
-import { handler as reports, parseCampaignId } from '../../lambdas/reports/handler';
+import { handler as reports } from '../../lambdas/reports/handler';
+import { parseGroupParams } from '../../lambdas/reports/group-params';
+import { aggregationOf } from '../../schemas/pipeline';
+import { activePipeline } from '../../schemas/active-pipeline';
+
+/** The campaign id as the report route's group parser reads it, or undefined when it refuses it. */
+function parseCampaignId(raw: string): number | undefined {
+  const parsed = parseGroupParams(aggregationOf(activePipeline(), 'campaigns'), { campaign_item_id: raw });
+  return parsed.ok ? (parsed.values[0] as number) : undefined;
+}
 
 const bid = (extra: Record<string, unknown>) => ({ tx_id: 't', app_uid: 'u', campaign_item_id: 1, ...extra });
 const prediction = (extra: Record<string, unknown>) => ({ campaignItemId: 1, winPrice: 1, ...extra });

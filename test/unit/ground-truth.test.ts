@@ -12,7 +12,7 @@ import adtech from '../../pipelines/adtech';
 import telemetry from '../../pipelines/telemetry';
 import { asRunWithPeriod, groundTruth, streamRecords, totalsPerGroup, type ReceivedEvent } from '../../local/ground-truth';
 import { generateTraffic } from '../../local/traffic';
-import { generateWorkload } from '../../local/workload';
+import { generateWorkload } from '../../pipelines/adtech/workload';
 import { aggregationOf, streamOf } from '../../schemas/pipeline';
 
 const T0 = Date.UTC(2026, 11, 5, 10, 0, 0);

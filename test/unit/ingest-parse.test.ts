@@ -1,6 +1,6 @@
 /** Unit tests for lambdas/ingest/parse.ts: request body → stream events, or the 4xx that names the field. */
 import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, parseIngestRequest, type ParseResult, type RawRequest } from '../../lambdas/ingest/parse';
-import type { EventType } from '../../schemas/events';
+import type { EventType } from '../../pipelines/adtech/events';
 
 const receivedAt = Date.parse('2024-05-01T12:00:00Z');
 const policy = { maxClockSkewMs: 5 * 60_000, maxEventAgeMs: 24 * 3600_000 };

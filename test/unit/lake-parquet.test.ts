@@ -11,7 +11,7 @@ jest.mock('hyparquet-writer', () =>
 
 import { writeFileSync } from 'node:fs';
 import { scratchDuckDb } from '../support/duckdb';
-import type { StreamEvent } from '../../schemas/events';
+import type { StreamEvent } from '../../pipelines/adtech/events';
 import { duckdbJsonColumns, duckdbJsonSelect, lakeTable, type LakeRow, type LakeTable } from '../../schemas/lake';
 import { eventGroups, toRow } from '../../lambdas/lake-writer/rows';
 import { auctionRows } from '../../lambdas/ml/auction-rows';

@@ -1,5 +1,5 @@
 /** The lake writer's pure core (lambdas/lake-writer/rows.ts): rows per table and partition, deterministic file ids. */
-import type { StreamEvent } from '../../schemas/events';
+import type { StreamEvent } from '../../pipelines/adtech/events';
 import {
   aggregateGroups,
   aggregateRow,

@@ -1,6 +1,6 @@
 /** The lake's table definitions (schemas/lake.ts): columns derived from the zod schemas, type mappings, partitions and keys. */
 import { z } from 'zod';
-import { bidSchema } from '../../schemas/events';
+import { bidSchema } from '../../pipelines/adtech/events';
 import { COUNTERS } from '../../schemas/aggregates';
 import {
   columnsOfShape,

@@ -9,7 +9,7 @@ import { fileTag, selectForLake, type LakeSeen, type SequencedEvent as Sequenced
 import { eventGroups, fileIdFor } from '../../lambdas/lake-writer/rows';
 import { compactRows } from '../../lambdas/compaction/plan';
 import { fence } from '../../lambdas/commons/sequence';
-import type { EventType, StreamEvent } from '../../schemas/events';
+import type { EventType, StreamEvent } from '../../pipelines/adtech/events';
 
 type SequencedEvent = Sequenced<StreamEvent>;
 const SHARD = 'shardId-000000000000';

@@ -18,7 +18,7 @@ import { LakeSql, skippedWarning, type SkippedFile } from '../../local/lake-sql'
 import { eventGroups } from '../../lambdas/lake-writer/rows';
 import { toNdjsonGzip, toParquet } from '../../lambdas/lake-writer/parquet';
 import { parquetKey, rawKey, type Partition } from '../../schemas/lake';
-import type { StreamEvent } from '../../schemas/events';
+import type { StreamEvent } from '../../pipelines/adtech/events';
 
 const T = Date.UTC(2026, 0, 1, 10);
 const partition: Partition = { dt: '2026-01-01', hour: '10' };

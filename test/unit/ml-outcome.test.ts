@@ -16,7 +16,7 @@ import { readNamedQueries } from '../../lib/analytics';
 import { LakeSql } from '../../local/lake-sql';
 import { knownAuctionsInLake } from '../../local/trainer';
 import { parquetKey } from '../../schemas/lake';
-import type { StreamEvent } from '../../schemas/events';
+import type { StreamEvent } from '../../pipelines/adtech/events';
 
 const T = Date.UTC(2026, 11, 5, 7, 0, 0);
 const MIN = 60_000;

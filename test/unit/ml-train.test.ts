@@ -1,5 +1,5 @@
 /** Training the bid-win model on generated traffic with a known win function, and the model format. */
-import { bayesOptimalAuc, generateWorkload, makeWinWorld } from '../../local/workload';
+import { bayesOptimalAuc, generateWorkload, makeWinWorld } from '../../pipelines/adtech/workload';
 import { featurize } from '../../lambdas/ml/features';
 import { parseModel, predictProba, serializeModel, trainLogistic } from '../../lambdas/ml/logistic';
 import { evaluate, isHoldout } from '../../lambdas/ml/evaluate';

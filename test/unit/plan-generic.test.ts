@@ -13,7 +13,7 @@ import adtech from '../../pipelines/adtech';
 import { aggregationOf, combinePipelines, count, definePipeline, max, min, sum, type Pipeline } from '../../schemas/pipeline';
 import { groupKey } from '../../schemas/aggregates';
 import { generateTelemetry, telemetryRowKey } from '../../local/telemetry-workload';
-import { random } from '../../local/workload';
+import { random } from '../../pipelines/adtech/workload';
 import { keyRecords } from '../../lambdas/aggregator/plan';
 import { planRedrive } from '../../lambdas/aggregator/redrive';
 

@@ -9,8 +9,8 @@ import { groupKey, type Totals } from '../../schemas/aggregates';
 import { fence } from '../../lambdas/commons/sequence';
 import { windowStart } from '../../lambdas/aggregator/window';
 import { parseIngestRequest } from '../../lambdas/ingest/parse';
-import { generateWorkload, random, type Counts, type Workload } from '../../local/workload';
-import type { StreamEvent } from '../../schemas/events';
+import { generateWorkload, random, type Counts, type Workload } from '../../pipelines/adtech/workload';
+import type { StreamEvent } from '../../pipelines/adtech/events';
 
 const PERIOD = 60;
 /** An ad-tech record on its shard. */
@@ -377,7 +377,7 @@ function toRecords(workload: Workload, seed: number): FencedEvent[] {
     if (!parsed.ok) throw new Error(`workload event rejected: ${JSON.stringify(parsed)}`);
     // Gaps of varied size, so sequence numbers also change length now and then.
     n += BigInt(1 + Math.floor(rnd() * 1e12)) * 10n ** BigInt(Math.floor(rnd() * 3) * 10);
-    return { seq: fence(n.toString()), event: parsed.events[0] };
+    return { seq: fence(n.toString()), event: parsed.events[0] as StreamEvent };
   });
 }
 

@@ -15,8 +15,8 @@ import { markedState, OwedByRun, planRedrive, writtenEarlier } from '../../lambd
 import { covers, overlaps, type Evidence, type SeqRange } from '../../lambdas/aggregator/journal';
 import { fence } from '../../lambdas/commons/sequence';
 import { COUNTERS, groupKey, zeroTotals, type Totals } from '../../schemas/aggregates';
-import { random } from '../../local/workload';
-import type { StreamEvent } from '../../schemas/events';
+import { random } from '../../pipelines/adtech/workload';
+import type { StreamEvent } from '../../pipelines/adtech/events';
 
 const T0 = Date.parse('2024-05-01T12:00:00Z');
 /** The generic aggregator as ad-tech's pipeline runs it. */

@@ -28,7 +28,7 @@ import { toParquet } from '../../lambdas/lake-writer/parquet';
 import { eventGroups, type LakeGroup } from '../../lambdas/lake-writer/rows';
 import { settings } from '../../schemas/resources';
 import { parquetKey } from '../../schemas/lake';
-import type { StreamEvent } from '../../schemas/events';
+import type { StreamEvent } from '../../pipelines/adtech/events';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 30, 22, 0, 0); // 22:00 UTC: the day changes within the data

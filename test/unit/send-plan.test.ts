@@ -1,6 +1,6 @@
 /** How the sender cuts events into requests (one type each, at most the batch size) and paces them. */
 import { planRequests, requestBody } from '../../local/send-plan';
-import { generateWorkload, type WorkloadEvent } from '../../local/workload';
+import { generateWorkload, type WorkloadEvent } from '../../pipelines/adtech/workload';
 
 const workload = generateWorkload({ auctions: 2000, winModel: true, seed: 3, now: 1_700_000_000_000 });
 const key = (e: WorkloadEvent) => `${e.type}:${JSON.stringify(e.body)}`;
