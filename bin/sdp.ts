@@ -369,7 +369,9 @@ program
     }
     const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
     console.log(`compacted ${report.partitions} partitions: ${report.filesBefore} files (${mb(report.bytesBefore)}) -> ${report.filesAfter} files (${mb(report.bytesAfter)})`);
-    console.log(`auctions rebuilt for ${report.auctions} hours; ${report.recovered} interrupted compactions finished`);
+    // The built tables' names come from the pipelines' declarations (adtech: auctions).
+    const builtNames = (lazy<typeof import('../schemas/active-pipeline')>('schemas/active-pipeline').activePipeline().builtTables ?? []).map((t) => t.name).join(', ') || 'built tables';
+    console.log(`${builtNames} rebuilt for ${report.built} hours; ${report.recovered} interrupted compactions finished`);
     for (const u of report.unreadable) console.log(`unreadable, left in place: ${u.key}: ${u.reason}`);
     for (const p of report.superseded) console.log(`left for the next run (an input was rewritten while compacting): ${p}`);
     for (const k of report.kept) console.log(`rewritten just before its delete, kept (compacted again next run): ${k}`);

@@ -2,7 +2,7 @@
  * Lake compaction over the S3 API (the Lambda in AWS, s3rver locally): merges the many small files
  * the lake writer leaves in each closed hour partition into files of about a target size, each
  * row once (events by stream and identity, aggregation revisions at their highest), sorted by
- * event time; then rebuilds the pipeline's built tables (adtech's `auctions`) for every closed hour
+ * event time; then rebuilds the pipeline's built tables for every closed hour
  * of their stream whose sources changed.
  *
  * Commit protocol per partition, crash-safe and idempotent:
@@ -85,7 +85,7 @@ export interface CompactOptions {
   allowedLatenessSeconds: number;
   /** About how large a compacted file gets (default 128 MiB), estimated from the inputs' bytes per row. */
   targetFileBytes?: number;
-  /** Tables to compact (default: every table; a built table, such as adtech's `auctions`, means rebuilding it from its sources). */
+  /** Tables to compact (default: every table; a built table means rebuilding it from its sources). */
   tables?: readonly LakeTable[];
   /** A manifest with outputs missing is rolled back only once this old (default 15 min). */
   staleManifestMs?: number;
@@ -95,7 +95,7 @@ export interface CompactOptions {
 }
 
 export interface CompactionProgress {
-  phase: 'list' | 'recover' | 'compact' | 'auctions';
+  phase: 'list' | 'recover' | 'compact' | 'built';
   message: string;
 }
 
@@ -132,11 +132,10 @@ export interface CompactionReport extends CompactionFigures {
   inFlight: string[];
   /**
    * Partitions of built tables (schemas/pipeline.ts LakeTableDeclaration) (re)built, each written
-   * as Parquet and raw, and their rows. (Named after adtech's auctions, the first built table:
-   * `sdp compact --json` prints them under these names.)
+   * as Parquet and raw, and their rows (`sdp compact --json` prints them under these names).
    */
-  auctions: number;
-  auctionRows: number;
+  built: number;
+  builtRows: number;
   details: PartitionReport[];
   durationMs: number;
 }
@@ -148,7 +147,7 @@ export interface CompactionReport extends CompactionFigures {
  * otherwise keep every compaction metric billed.
  */
 export function didWork(report: CompactionReport): boolean {
-  return report.partitions + report.auctions + report.recovered + report.unreadable.length + report.superseded.length + report.kept.length > 0;
+  return report.partitions + report.built + report.recovered + report.unreadable.length + report.superseded.length + report.kept.length > 0;
 }
 
 interface ObjectInfo {
@@ -257,8 +256,8 @@ class Run {
     superseded: [],
     kept: [],
     inFlight: [],
-    auctions: 0,
-    auctionRows: 0,
+    built: 0,
+    builtRows: 0,
     details: [],
     durationMs: 0,
   };
@@ -471,7 +470,7 @@ class Run {
   }
 
   /**
-   * Rebuilds a built table (adtech's `auctions`) for every closed hour of its stream whose files are
+   * Rebuilds a built table (schemas/pipeline.ts LakeTableDeclaration) for every closed hour of its stream whose files are
    * missing or older than one of their sources (the stream's table of the hour; the joined streams'
    * tables of it and the following hours up to the allowed lateness + 1 h), by the listing's
    * LastModified: a source compacted or added since is newer. Each file is overwritten whole at a
@@ -543,9 +542,9 @@ class Run {
       const written = Date.now();
       this.objects.set(pKey, { size: 0, lastModified: written });
       this.objects.set(rKey, { size: 0, lastModified: written });
-      this.report.auctions++;
-      this.report.auctionRows += rows.length;
-      this.progress('auctions', `${built.name} ${partitionPath(partition)}: ${rows.length} rows`);
+      this.report.built++;
+      this.report.builtRows += rows.length;
+      this.progress('built', `${built.name} ${partitionPath(partition)}: ${rows.length} rows`);
       // Sources before the next hour's window are not needed again.
       const next = new Set([...sourceHours.slice(1)].map(partitionPath));
       for (const key of cache.keys()) {

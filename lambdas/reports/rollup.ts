@@ -5,7 +5,7 @@
  * declared aggregations derive theirs in measures.ts. Pure: no I/O.
  */
 import type { MeasureKind } from '../../schemas/pipeline';
-import { combine, ratio } from './measures';
+import { combine } from './measures';
 
 export const ROLLUP_UNITS = ['HOURS', 'DAYS', 'WEEKS', 'MONTHS', 'YEARS'] as const;
 export type RollupUnit = (typeof ROLLUP_UNITS)[number];
@@ -80,18 +80,6 @@ export function rollUp<R extends { period: number }>(
   }
   const starts = [...buckets.keys()].sort((a, b) => (options.desc ? b - a : a - b));
   return starts.map((start) => toRow<R>(start, buckets.get(start)!, counters));
-}
-
-export interface DerivedMetrics {
-  /** clicks / impressions; null when there are no impressions. */
-  ctr: number | null;
-  /** impressions / bids; null when there are no bids. */
-  win_rate: number | null;
-}
-
-/** The ratios shown on every report row: computed from the counts, never stored. Rounded to 6 decimals. */
-export function derivedMetrics(counts: { bids: number; impressions: number; clicks: number }): DerivedMetrics {
-  return { ctr: ratio(counts.clicks, counts.impressions), win_rate: ratio(counts.impressions, counts.bids) };
 }
 
 /** True when Intl knows the zone (IANA names, case-insensitive, and aliases such as `UTC`). */

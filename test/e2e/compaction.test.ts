@@ -245,7 +245,7 @@ describe('compaction on the local platform', () => {
   });
 
   it('builds auctions: one row per distinct bid, joined with its outcome', async () => {
-    expect(first.auctions).toBe(pristine.parquet_bids.length);
+    expect(first.built).toBe(pristine.parquet_bids.length);
     const sql = await LakeSql.open(root(lakeBucket.name));
     try {
       for (const format of FORMATS) {
@@ -260,7 +260,7 @@ describe('compaction on the local platform', () => {
   it('does nothing when run again', async () => {
     const before = await listBucket(lakeBucket.name);
     const again = await compactLake(options(s3Client(), lakeBucket.name));
-    expect({ partitions: again.partitions, auctions: again.auctions, recovered: again.recovered, unreadable: again.unreadable }).toEqual({ partitions: 0, auctions: 0, recovered: 0, unreadable: [] });
+    expect({ partitions: again.partitions, built: again.built, recovered: again.recovered, unreadable: again.unreadable }).toEqual({ partitions: 0, built: 0, recovered: 0, unreadable: [] });
     expect(await listBucket(lakeBucket.name)).toEqual(before);
   });
 

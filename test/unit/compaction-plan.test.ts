@@ -158,14 +158,14 @@ describe('manifest recovery and visibility', () => {
 
 describe('metrics of a run (CloudWatch bills a custom metric for each hour it is sent)', () => {
   const idle: CompactionReport = {
-    partitions: 0, unreadable: [], recovered: 0, rolledBack: 0, superseded: [], kept: [], inFlight: [], auctions: 0, auctionRows: 0, details: [], durationMs: 5,
+    partitions: 0, unreadable: [], recovered: 0, rolledBack: 0, superseded: [], kept: [], inFlight: [], built: 0, builtRows: 0, details: [], durationMs: 5,
     filesBefore: 0, bytesBefore: 0, filesAfter: 0, bytesAfter: 0, rowsBefore: 0, rowsAfter: 0,
   };
 
   it('are sent only by a run that did or found something: an idle lake sends none', () => {
     expect(didWork(idle)).toBe(false);
     expect(didWork({ ...idle, inFlight: ['a manifest another run is writing'] })).toBe(false);
-    for (const busy of [{ partitions: 2 }, { auctions: 1 }, { recovered: 1 }, { unreadable: [{ key: 'k', reason: 'r' }] }, { superseded: ['p'] }, { kept: ['k'] }]) {
+    for (const busy of [{ partitions: 2 }, { built: 1 }, { recovered: 1 }, { unreadable: [{ key: 'k', reason: 'r' }] }, { superseded: ['p'] }, { kept: ['k'] }]) {
       expect(didWork({ ...idle, ...busy })).toBe(true);
     }
   });

@@ -1,5 +1,6 @@
-/** Tests for rollUp (calendar roll-ups in any IANA zone, DST included) and derivedMetrics. */
-import { derivedMetrics, rollUp, type RollupUnit } from '../../lambdas/reports/rollup';
+/** Tests for rollUp (calendar roll-ups in any IANA zone, DST included) and adtech's derivedMetrics (pipelines/adtech/rows.ts). */
+import { rollUp, type RollupUnit } from '../../lambdas/reports/rollup';
+import { derivedMetrics } from '../../pipelines/adtech/rows';
 
 interface Row {
   period: number;
