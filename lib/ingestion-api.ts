@@ -1,5 +1,5 @@
 // The REST API and the ingest Lambda behind one POST route per declared stream (the stack's
-// pipelines, lib/stack-pipeline.ts: /bid, /impression, /click for adtech), which put events on the
+// pipelines, lib/stack-pipeline.ts: /<stream route> each), which put events on the
 // stream; one function serves them all, finding its stream by the resource path. Those routes require an API key, metered by a usage plan (per-key throttling and a monthly quota).
 // Request bodies may be gzip or deflate compressed (API Gateway decompresses them) and reach the
 // Lambdas as the exact bytes sent, base64-encoded (every media type is binary): see requestBodies.

@@ -1,6 +1,6 @@
 // The reports Lambda and its routes on the platform's REST API: for each declared aggregation of the
 // stack's pipelines, GET /reports/<route>/{<group field>}/... and the same with /period (contract 4 of
-// issue 19; /reports/campaigns/{campaign_item_id}[/period] for adtech). One function serves them all,
+// issue 19). One function serves them all,
 // finding its aggregation by the resource path.
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { LambdaIntegration } from 'aws-cdk-lib/aws-apigateway';

@@ -114,7 +114,7 @@ export class SdpStack extends Stack {
       projectionStartDate: lakeStartDate.valueAsString,
     });
 
-    // The bid-win model: scheduled retraining to a serverless SageMaker endpoint, served at POST /predictions.
+    // The model behind /predictions (the shipped pipeline's): scheduled retraining to a serverless SageMaker endpoint, served at POST /predictions.
     this.retraining = new Retraining(this, 'Retraining', {
       lakeBucket: this.dataLake.bucket,
       databaseName: this.analytics.databaseName,
@@ -167,7 +167,7 @@ export class SdpStack extends Stack {
     });
     new CfnOutput(this, 'UrlForPredictions', {
       value: `${baseUrl}${PREDICTIONS_PATH}`,
-      description: 'POST bid-win predictions here (x-api-key required); GET models/current shows the deployed model',
+      description: 'POST prediction requests here (x-api-key required); GET models/current shows the deployed model',
     });
     new CfnOutput(this, 'IngestionApiKeyId', {
       value: this.ingestionApi.apiKey.keyId,

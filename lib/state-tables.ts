@@ -19,9 +19,9 @@ export interface StateTablesProps {
 }
 
 export class StateTables extends Construct {
-  /** Per-auction join state, expired by TTL. */
+  /** The aggregator's per-key state (a join's or an identity's), expired by TTL. */
   public readonly txState: dynamodb.Table;
-  /** One row per (campaign, window). */
+  /** One row per (aggregation group, window): contract 1 of issue 19. */
   public readonly aggregates: dynamodb.Table;
   /** The aggregator's per-shard journal and dead-letter evidence, expired by TTL. */
   public readonly aggregatorJournal: dynamodb.Table;

@@ -21,7 +21,7 @@ export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayPr
 
 export interface Route {
   method: 'GET' | 'POST';
-  /** API Gateway resource path, e.g. /reports/campaigns/{campaign_item_id}. */
+  /** API Gateway resource path, e.g. /reports/devices/{device_id}/{metric}. */
   resource: string;
   handler: ProxyHandler;
   /**

@@ -1,6 +1,6 @@
 /**
  * SQL over the local lake with DuckDB: the same table names as the Glue catalog
- * (`parquet_bcns`, `raw_bcns`, `parquet_auctions`, ...), as views over the files s3rver keeps on
+ * (`parquet_bcns`, `raw_bcns`, `parquet_readings`, ...), as views over the files s3rver keeps on
  * disk, hive-partitioned by `dt` and `hour` so time filters prune files. What DuckDB cannot read is
  * left out with a warning naming it, never failing the query:
  * - a file that is not a readable Parquet or gzip file (truncated by a crash, or foreign), found
@@ -177,7 +177,7 @@ type TableKey = `${LakeFormat}/${LakeTable}`;
 /** DuckDB errors about the query itself, not the data: nothing to leave out. */
 const QUERY_ERROR = /^(Parser|Binder|Catalog) Error/;
 
-/** A lake table named without its format (`FROM bids`): the error says which names exist. */
+/** A lake table named without its format (`FROM readings`): the error says which names exist. */
 function withTableHint(err: Error): Error {
   const name = /Table with name "?(\w+)"? does not exist/.exec(err.message)?.[1]?.toLowerCase();
   if (!name || !deps().isLakeTable(name)) return err;
@@ -198,7 +198,7 @@ export interface LakeSqlOptions {
 /** Every view: both formats of each of the active pipeline's lake tables (loads the pipeline). */
 const allTableKeys = (): TableKey[] => (Object.keys(LAKE_PREFIXES) as LakeFormat[]).flatMap((format) => deps().lakeTableNames().map((table): TableKey => `${format}/${table}`));
 
-/** A lake table's SQL name in a query (`parquet_bids`, `"RAW_CLICKS"`): found without loading the pipeline. */
+/** A lake table's SQL name in a query (`parquet_readings`, `"RAW_READINGS"`): found without loading the pipeline. */
 const TABLE_REFERENCE = new RegExp(`\\b(${Object.values(LAKE_PREFIXES).join('|')})_(${LAKE_TABLE_NAME.source})\\b`, 'gi');
 
 /** Whether a query names a table (as a whole word, quoted or not, any case). */

@@ -67,7 +67,7 @@ export interface PlatformOptions {
   logLevel?: string;
   /** Minutes between scheduled compactions of the lake; 0 turns the schedule off. */
   compactionIntervalMinutes?: number;
-  /** Minutes between checks for retraining the bid-win model; 0 turns the schedule off. */
+  /** Minutes between checks for retraining the model behind /predictions; 0 turns the schedule off. */
   retrainIntervalMinutes?: number;
   /** Require this key in x-api-key on the ingestion routes, as API Gateway does in AWS; unset: no check. */
   apiKey?: string;

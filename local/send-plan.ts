@@ -3,8 +3,8 @@
  *
  * Events are released at a steady pace (`eventsPerSecond`; all at once when unset) and go into one
  * buffer per type, since each type has its own route. A buffer becomes a request when it holds
- * `batchSize` events, or when its oldest event has waited `maxDelayMs` (so a rare type, e.g.
- * clicks, is not held back while the others fill), or at the end. Each request carries the time,
+ * `batchSize` events, or when its oldest event has waited `maxDelayMs` (so a rare type is not
+ * held back while the others fill), or at the end. Each request carries the time,
  * in ms from the start, at which it is due: the sender never sends it earlier, which paces the
  * events over time instead of in bursts.
  */

@@ -39,5 +39,6 @@ export function feedRowOf(item: Record<string, unknown>): AggregationRow {
   return row as AggregationRow;
 }
 
-// Ad-tech's typed view of its campaigns rows, for the readers not yet generic (reports, audit, console).
+// The shipped pipeline's typed view of its rows (pipelines/adtech/rows.ts), re-exported for the
+// importers not yet moved (perf/, some tests); new code imports it from there.
 export { COUNTERS, zeroTotals, totalsOf, type Counter, type Totals, type AggregateRow } from '../pipelines/adtech/rows';

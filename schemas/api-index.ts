@@ -56,13 +56,13 @@ export function apiIndex(where: IndexHome, pipeline: Pipeline = activePipeline()
     { method: 'GET', path: '/', apiKey: false, description: 'this index' },
     ...pipeline.streams.map(ingestRoute),
     ...pipeline.aggregations.flatMap(reportRoutes),
-    { method: 'POST', path: '/predictions', apiKey: true, description: 'bid-win probability of one auction or an array, from the deployed model' },
+    { method: 'POST', path: '/predictions', apiKey: true, description: 'predictions of the deployed model, for one request or an array' },
     { method: 'GET', path: '/models/current', apiKey: false, description: 'the deployed model: version, held-out metrics, gate decision, serving figures of the last 5 minutes (404 before the first)' },
     ...(local ? [{ method: 'GET', path: '/health', apiKey: false, description: 'health of the emulators, stream consumers and jobs (200 ok, 503 unhealthy)' } satisfies IndexRoute] : []),
   ];
   return {
     name: 'sdp',
-    description: `sdp, a streaming data platform running ${pipeline.name} (${pipeline.description}): ingestion, exact real-time reports, a data lake with SQL, and a bid-win model`,
+    description: `sdp, a streaming data platform running ${pipeline.name} (${pipeline.description}): ingestion, exact real-time reports, a data lake with SQL, and a model served at /predictions`,
     routes,
     console: local ? '/console/' : where.consoleUrl,
     health: local ? '/health' : 'the CloudWatch dashboard and alarms of the stack (README: Operations); `sdp status` locally',

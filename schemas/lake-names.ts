@@ -14,7 +14,7 @@ export const LAKE_TABLE_NAME = /[a-z][a-z0-9_]{0,62}/;
 export const LAKE_PREFIXES = { raw: 'raw', parquet: 'parquet' } as const;
 export type LakeFormat = keyof typeof LAKE_PREFIXES;
 
-/** The SQL name of a lake table in a format: `raw_bcns`, `parquet_auctions`, … (Glue and DuckDB alike). */
+/** The SQL name of a lake table in a format: `raw_bcns`, `parquet_readings`, … (Glue and DuckDB alike). */
 export function sqlTableName(format: LakeFormat, table: LakeTable): string {
   return `${LAKE_PREFIXES[format]}_${table}`;
 }

@@ -1,5 +1,5 @@
 /**
- * The one reader of JSON request bodies (POST /bid, /impression, /click, /predictions): checks the
+ * The one reader of JSON request bodies (every stream's POST route, /predictions): checks the
  * media type, the size, the charset and the text, then parses. Pure: no I/O.
  *
  * The rules, the same in both homes (API Gateway hands the body over base64-encoded, as bytes,

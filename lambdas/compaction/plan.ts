@@ -274,7 +274,7 @@ export function isManifest(value: unknown): value is CompactionManifest {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Built tables (schemas/pipeline.ts LakeTableDeclaration, e.g. adtech's auctions)
+// Built tables (schemas/pipeline.ts LakeTableDeclaration)
 
 /**
  * The hours whose joined events a built table's rows of hour `p` read: that hour and the following

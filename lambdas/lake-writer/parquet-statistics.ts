@@ -1,6 +1,6 @@
 /**
  * Column chunk statistics (min, max, null count) from a column's flat values, as the footer keeps
- * them so readers skip row groups by event time, campaign or price. Strings get none: unsorted
+ * them so readers skip row groups by event time, ids or amounts. Strings get none: unsorted
  * ids and names prune nothing, and their min/max cost a large share of the write.
  */
 import type { Statistics } from 'hyparquet';

@@ -41,7 +41,7 @@ export const SEEN_KEY = tables.lakeSeen.partitionKey.name;
 /**
  * A lake-seen item: per identity value, for each stream with an event of that identity written,
  * `<stream>_seq` and `<stream>_file`. Streams whose identities take the same values share an item
- * (adtech: one item per tx_id for its bid, impression and click), each under its own flags.
+ * (a join's streams keyed on the same field: one item per key value), each under its own flags.
  */
 export type LakeSeen = { [SEEN_KEY]: string; expires_at?: number } & Partial<Record<string, string | number>>;
 
