@@ -11,6 +11,10 @@ import { renderDeadLetters, renderHealth, renderJobs, renderModel, renderOperati
 import { renderAggregations } from './aggregations.js';
 
 const COUNTERS = /** @type {const} */ (['bids', 'impressions', 'clicks', 'late_events']);
+/** The aggregation this live view shows: /live carries every aggregation's groups (local/aggregate-feed.ts). */
+const LIVE_AGGREGATION = 'campaigns';
+/** @param {{ aggregation?: string }} g */
+const shown = (g) => g.aggregation === LIVE_AGGREGATION;
 const ROWS_SHOWN = 50;
 const CHART_WINDOWS = 60;
 const MODEL_REFRESH_MS = 30_000;
@@ -185,20 +189,20 @@ function ensureSelection() {
 
 // ---- the live stream ----
 
-/** @param {{ campaigns: Campaign[] }} data */
+/** @param {{ groups: (Campaign & { aggregation: string })[] }} data */
 function onSnapshot(data) {
   state.campaigns = new Map();
-  for (const c of data.campaigns) setCampaign(c);
+  for (const c of data.groups.filter(shown)) setCampaign(c);
   state.changed.clear();
   if (state.selected !== undefined) void select(state.selected);
   else ensureSelection();
   scheduleRender();
 }
 
-/** @param {{ rows: (WindowRow & { campaign_item_id: number })[], campaigns: Campaign[] }} data */
+/** @param {{ rows: (WindowRow & { aggregation: string, campaign_item_id: number })[], groups: (Campaign & { aggregation: string })[] }} data */
 function onChanges(data) {
-  for (const c of data.campaigns) setCampaign(c);
-  for (const row of data.rows) if (row.campaign_item_id === state.selected) mergeWindow(row);
+  for (const c of data.groups.filter(shown)) setCampaign(c);
+  for (const row of data.rows.filter(shown)) if (row.campaign_item_id === state.selected) mergeWindow(row);
   ensureSelection();
   scheduleRender();
 }

@@ -1,75 +1,110 @@
 /**
  * Follows the aggregates as they change, for live views: reads the aggregates table once, then the
  * aggregates stream from a position taken just before that read, so no revision falls between the
- * two. The stream delivers at least once and may repeat or reorder revisions: per (campaign,
- * window) only a higher revision than the one known changes anything. It runs only while someone
- * listens, so a platform with no console open does no extra work.
+ * two. Rows of every declared aggregation (schemas/pipeline.ts), in the feed record's shape
+ * (contract 3 of issue 19): `{ aggregation, <group fields>, period, <measures>, late_events,
+ * revision, updated_at }`. The stream delivers at least once and may repeat or reorder revisions:
+ * per (group, window) only a higher revision than the one known changes anything. It runs only
+ * while someone listens, so a platform with no console open does no extra work.
  */
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { COUNTERS, totalsOf, type AggregateRow, type Totals } from '../schemas/aggregates';
+import { feedRowOf, groupKey, type AggregationRow } from '../schemas/aggregates';
+import type { AggregationSpec, FieldValue, Pipeline } from '../schemas/pipeline';
+import { activePipeline } from '../schemas/active-pipeline';
+import { combineRows } from '../lambdas/reports/measures';
 
-export interface CampaignTotals extends Totals {
-  campaign_item_id: number;
-  /** Epoch ms of the campaign's latest change. */
-  updated_at: number;
-}
+/**
+ * A group's totals over its windows: `{ aggregation, <group fields>, <measures>, late_events,
+ * updated_at }` (measures combined by their kind, minima and maxima null with no value; updated_at
+ * the epoch ms of the group's latest change).
+ */
+export type GroupTotals = { aggregation: string; updated_at: number } & Record<string, FieldValue | null>;
 
 export type FeedUpdate =
-  /** Every campaign's totals: on start, and again after the feed had to re-read the table. */
-  | { kind: 'snapshot'; campaigns: CampaignTotals[] }
-  /** Rows that changed, each with its campaign's new totals. */
-  | { kind: 'changes'; rows: AggregateRow[]; campaigns: CampaignTotals[] };
+  /** Every group's totals: on start, and again after the feed had to re-read the table. */
+  | { kind: 'snapshot'; groups: GroupTotals[] }
+  /** Rows that changed, each with its group's new totals. */
+  | { kind: 'changes'; rows: AggregationRow[]; groups: GroupTotals[] };
 
-interface Campaign {
-  totals: CampaignTotals;
-  rows: Map<number, AggregateRow>;
+interface Group {
+  aggregation: AggregationSpec;
+  values: FieldValue[];
+  totals: GroupTotals;
+  rows: Map<number, AggregationRow>;
 }
 
-/** The latest revision of every (campaign, window) row and each campaign's totals. Pure. */
-export class AggregateState {
-  private readonly campaigns = new Map<number, Campaign>();
+/** The key of a row's group, and its values in groupBy order; undefined when a group field is absent. */
+function groupOf(aggregation: AggregationSpec, row: AggregationRow): { key: string; values: FieldValue[] } | undefined {
+  const values = aggregation.groupBy.map((g) => row[g.name]);
+  if (values.some((v) => v === undefined || v === null)) return undefined;
+  return { key: groupKey(aggregation.name, values), values };
+}
 
-  campaignTotals(): CampaignTotals[] {
-    return [...this.campaigns.values()].map((c) => ({ ...c.totals }));
+/** The latest revision of every (group, window) row and each group's totals. Pure. */
+export class AggregateState {
+  private readonly groups = new Map<string, Group>();
+  private readonly aggregations: Map<string, AggregationSpec>;
+
+  constructor(pipeline: Pipeline = activePipeline()) {
+    this.aggregations = new Map(pipeline.aggregations.map((a) => [a.name, a]));
   }
 
-  /** Applies rows (from the table or the stream); returns those that were news, in the order given. */
-  apply(rows: readonly AggregateRow[]): AggregateRow[] {
-    const news: AggregateRow[] = [];
+  groupTotals(): GroupTotals[] {
+    return [...this.groups.values()].map((g) => ({ ...g.totals }));
+  }
+
+  /** Applies rows (from the table or the stream); returns those that were news, in the order given. Rows of no declared aggregation are skipped. */
+  apply(rows: readonly AggregationRow[]): AggregationRow[] {
+    const news: AggregationRow[] = [];
+    const touched = new Set<Group>();
     for (const row of rows) {
-      let campaign = this.campaigns.get(row.campaign_item_id);
-      if (!campaign) {
-        campaign = { totals: { campaign_item_id: row.campaign_item_id, bids: 0, impressions: 0, clicks: 0, late_events: 0, updated_at: 0 }, rows: new Map() };
-        this.campaigns.set(row.campaign_item_id, campaign);
+      const aggregation = this.aggregations.get(row.aggregation);
+      const of = aggregation && groupOf(aggregation, row);
+      if (!aggregation || !of) continue;
+      let group = this.groups.get(of.key);
+      if (!group) {
+        group = { aggregation, values: of.values, totals: { aggregation: aggregation.name, updated_at: 0 }, rows: new Map() };
+        this.groups.set(of.key, group);
       }
-      const known = campaign.rows.get(row.period);
+      const known = group.rows.get(row.period);
       if (known && known.revision >= row.revision) continue;
-      for (const c of COUNTERS) campaign.totals[c] += row[c] - (known?.[c] ?? 0);
-      campaign.totals.updated_at = Math.max(campaign.totals.updated_at, row.updated_at);
-      campaign.rows.set(row.period, row);
+      group.rows.set(row.period, row);
+      group.totals.updated_at = Math.max(group.totals.updated_at, row.updated_at);
+      touched.add(group);
       news.push(row);
+    }
+    // Minima and maxima cannot be taken back when a window's revision replaces it: recombined.
+    for (const group of touched) {
+      const fields = Object.fromEntries(group.aggregation.groupBy.map((g, i) => [g.name, group.values[i]]));
+      group.totals = { aggregation: group.aggregation.name, ...fields, ...combineRows(group.aggregation, [...group.rows.values()]), updated_at: group.totals.updated_at };
     }
     return news;
   }
 
-  totalsOf(campaignItemId: number): CampaignTotals | undefined {
-    const campaign = this.campaigns.get(campaignItemId);
-    return campaign && { ...campaign.totals };
+  /** A group's totals, by its aggregation's name and its values in groupBy order. */
+  totalsOf(aggregation: string, values: readonly FieldValue[]): GroupTotals | undefined {
+    const group = this.groups.get(groupKey(aggregation, values));
+    return group && { ...group.totals };
+  }
+
+  /** The totals of the groups of these rows, each once. */
+  totalsOfRows(rows: readonly AggregationRow[]): GroupTotals[] {
+    const keys = new Set<string>();
+    for (const row of rows) {
+      const aggregation = this.aggregations.get(row.aggregation);
+      const of = aggregation && groupOf(aggregation, row);
+      if (of) keys.add(of.key);
+    }
+    return [...keys].map((k) => ({ ...this.groups.get(k)!.totals }));
   }
 }
 
-/** An aggregate row from a table item or a stream record; undefined when it is not one. */
-export function aggregateRowOf(item: Record<string, unknown>): AggregateRow | undefined {
-  const { campaign_item_id, period, revision, updated_at } = item;
-  if (![campaign_item_id, period, revision].every((v) => typeof v === 'number')) return undefined;
-  return {
-    campaign_item_id: campaign_item_id as number,
-    period: period as number,
-    revision: revision as number,
-    updated_at: typeof updated_at === 'number' ? updated_at : 0,
-    ...totalsOf(item),
-  };
+/** An aggregate row from a table item or a stream record (contract 3's shape); undefined when it is not one. */
+export function aggregateRowOf(item: Record<string, unknown>): AggregationRow | undefined {
+  const { aggregation, period, revision } = item;
+  if (typeof aggregation !== 'string' || typeof period !== 'number' || typeof revision !== 'number') return undefined;
+  return feedRowOf(item);
 }
 
 export interface AggregateFeedOptions {
@@ -91,9 +126,9 @@ export class AggregateFeed {
 
   constructor(private readonly options: AggregateFeedOptions) {}
 
-  /** Every campaign's totals, or undefined while the feed has not read the table yet. */
-  snapshot(): CampaignTotals[] | undefined {
-    return this.iterators && this.state?.campaignTotals();
+  /** Every group's totals, or undefined while the feed has not read the table yet. */
+  snapshot(): GroupTotals[] | undefined {
+    return this.iterators && this.state?.groupTotals();
   }
 
   /** Starts the feed with the first listener; the returned function unsubscribes (the last one stops it). */
@@ -165,12 +200,12 @@ export class AggregateFeed {
     } while (start && this.running);
     this.state = state;
     this.iterators = iterators;
-    this.emit({ kind: 'snapshot', campaigns: state.campaignTotals() });
+    this.emit({ kind: 'snapshot', groups: state.groupTotals() });
   }
 
   /** One read of every shard; true when it found records, so there may be more right away. */
   private async readStream(): Promise<boolean> {
-    const rows: AggregateRow[] = [];
+    const rows: AggregationRow[] = [];
     let more = false;
     for (const [shardId, iterator] of this.iterators!) {
       const out = await this.options.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
@@ -188,8 +223,7 @@ export class AggregateFeed {
     }
     const news = this.state!.apply(rows);
     if (news.length > 0) {
-      const touched = [...new Set(news.map((r) => r.campaign_item_id))];
-      this.emit({ kind: 'changes', rows: news, campaigns: touched.map((id) => this.state!.totalsOf(id)!) });
+      this.emit({ kind: 'changes', rows: news, groups: this.state!.totalsOfRows(news) });
     }
     return more;
   }

@@ -1,7 +1,8 @@
 /**
  * GET /live: the live console's server-sent event stream. Events:
- * - `snapshot` {campaigns}: every campaign's totals, on connect and whenever the feed re-read them;
- * - `changes` {rows, campaigns}: (campaign, window) rows that changed, with their campaigns' totals;
+ * - `snapshot` {groups}: every group's totals (of every aggregation), on connect and whenever the
+ *   feed re-read them (local/aggregate-feed.ts GroupTotals);
+ * - `changes` {rows, groups}: (group, window) rows that changed, with their groups' totals;
  * - `status`: the operations status (health, lag, dead letters, jobs, rejections) when it changed;
  * and a comment every keepAliveMs so proxies and clients see the stream alive. The feed and the
  * timers run only while a client is connected; close() ends every stream (Ctrl-C must not wait).
@@ -43,8 +44,8 @@ export class LiveChannel {
     this.clients.add(client);
     client.onClose(() => this.left(client));
     if (this.clients.size === 1) this.begin();
-    const campaigns = this.options.feed.snapshot();
-    if (campaigns) client.send('snapshot', { campaigns });
+    const groups = this.options.feed.snapshot();
+    if (groups) client.send('snapshot', { groups });
     if (this.lastStatus) client.send('status', JSON.parse(this.lastStatus));
   }
 

@@ -34,16 +34,14 @@ const REMAINING: Record<string, string> = {
   // function), `sdp train`'s model output, `sdp cost`'s --event-mix, the start banner's example
   // curl. The fix: a generator and an example declared by the pipeline.
   'bin/sdp.ts': 'generate/train/cost options and outputs of the shipped pipeline',
-  // The console's live view: a campaigns panel and chart with ad-tech's counters (the aggregations
+  // The console's live view: a campaigns panel and chart with ad-tech's counters, showing the
+  // campaigns aggregation's groups of /live, which carries every aggregation's (the aggregations
   // panel, console/aggregations.js, is already generic). The fix: the live view keyed by
   // aggregation and group, its columns from the declaration.
   'console/console.js': 'live campaigns panel',
   'console/console.css': 'live campaigns panel styles',
   'console/index.html': 'live campaigns panel markup',
   'console/chart.js': "chart series are ad-tech's counters",
-  // The console's live feed: reads ad-tech's campaigns rows only (skips other aggregations).
-  'local/aggregate-feed.ts': "live feed of the campaigns aggregation's rows",
-  'local/live.ts': 'live feed messages carry campaigns totals',
   // Test/bench rig reading ad-tech's rows (aggregator-faults e2e, exactness bench).
   'local/aggregator-rig.ts': "rows per campaign for the adtech workload's truth",
   // Cost model (the bench helper's slice): the ad-tech event mix and the retraining run's states.

@@ -14,7 +14,7 @@ import { waitFor } from '../../local/wait';
 class FakeFeed {
   listener?: (update: FeedUpdate) => void;
   subscriptions = 0;
-  snapshot = () => [{ campaign_item_id: 1, bids: 2, impressions: 0, clicks: 0, late_events: 0, updated_at: 5 }];
+  snapshot = () => [{ aggregation: 'devices', device_id: 'd1', metric: 'cpu', readings: 2, total: 3, minimum: 1, maximum: 2, late_events: 0, updated_at: 5 }];
   subscribe(listener: (update: FeedUpdate) => void) {
     this.subscriptions++;
     this.listener = listener;
@@ -86,11 +86,11 @@ describe('the live channel', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     const stream = new EventReader(res.body!);
     await stream.readUntil((events) => events.some((e) => e.event === 'status'));
-    expect(stream.events[0]).toEqual({ event: 'snapshot', data: { campaigns: feed.snapshot() } });
+    expect(stream.events[0]).toEqual({ event: 'snapshot', data: { groups: feed.snapshot() } });
 
-    feed.listener!({ kind: 'changes', rows: [], campaigns: [{ campaign_item_id: 1, bids: 3, impressions: 0, clicks: 0, late_events: 0, updated_at: 6 }] });
+    feed.listener!({ kind: 'changes', rows: [], groups: [{ aggregation: 'devices', device_id: 'd1', metric: 'cpu', readings: 3, total: 4, minimum: 1, maximum: 2, late_events: 0, updated_at: 6 }] });
     await stream.readUntil((events) => events.some((e) => e.event === 'changes'));
-    expect(stream.events.find((e) => e.event === 'changes')!.data.campaigns[0].bids).toBe(3);
+    expect(stream.events.find((e) => e.event === 'changes')!.data.groups[0].readings).toBe(3);
 
     controller.abort();
     await waitFor('the feed to stop', () => feed.listener === undefined, 5000);
