@@ -206,7 +206,7 @@ function requirePlatformData(dataDir: string): string {
   return dir;
 }
 
-const program = new Command('sdp').description('sdp: a streaming data platform: your streams and aggregations declared in one file (ad-tech bids, impressions and clicks by default)');
+const program = new Command('sdp').description('sdp: a streaming data platform: your streams and aggregations declared in one file (the shipped adtech pipeline by default)');
 
 /**
  * A command on a data dir works on the pipelines the platform there runs (the data dir's
@@ -241,7 +241,7 @@ program
   .addOption(new Option('--compaction-interval <minutes>', 'minutes between scheduled lake compactions (0: off)').default(10).argParser(nonNegativeInt('compaction interval')))
   .addOption(new Option('--retrain-interval <minutes>', 'minutes between checks for retraining the bid-win model (0: off)').default(30).argParser(nonNegativeInt('retrain interval')))
   .addOption(new Option('--log-level <level>', 'handler log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'))
-  .addOption(new Option('--api-key <key>', 'require this key in the x-api-key header on POST /bid, /impression, /click and /predictions, as API Gateway does (default: no key needed)').env('SDP_API_KEY').argParser(apiKey))
+  .addOption(new Option('--api-key <key>', "require this key in the x-api-key header on every stream's POST route and /predictions, as API Gateway does (default: no key needed)").env('SDP_API_KEY').argParser(apiKey))
   .addOption(pipelineOption())
   .option('--json', 'print the outputs as one JSON line once ready')
   .action(async (opts: { dataDir: string; pipeline?: string[]; port: number; shards?: number; aggregationPeriod?: number; compactionInterval: number; retrainInterval: number; logLevel: string; apiKey?: string; json?: boolean }) => {
@@ -289,7 +289,9 @@ program
       for (const [key, value] of Object.entries(outputs)) console.log(`  ${key.padEnd(width)}  ${value}`);
       if (opts.apiKey) console.log('Ingestion requires the API key: send it in the x-api-key header.');
       const keyHeader = opts.apiKey ? ` -H 'x-api-key: <your key>'` : '';
-      console.log(`Try: curl -s -XPOST ${outputs.UrlForAPI}bid -H 'content-type: application/json'${keyHeader} -d '{"tx_id":"t1","app_uid":"u1","campaign_item_id":42}'`);
+      // The example event is the pipeline's own (a stream's declared example), never the core's.
+      const example = commandPipeline(undefined).streams.find((st) => st.example !== undefined);
+      if (example) console.log(`Try: curl -s -XPOST ${outputs.UrlForAPI}${example.route.slice(1)} -H 'content-type: application/json'${keyHeader} -d '${JSON.stringify(example.example)}'`);
       console.log('Ctrl-C stops it; a restart resumes from where it stopped.');
     }
   });

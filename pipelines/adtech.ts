@@ -17,7 +17,7 @@ export default definePipeline({
   eventsTable: 'bcns',
   lakeTables: { auctions: auctionsTable },
   streams: {
-    bid: { ...auctionEvent, schema: bidSchema, lakeTable: 'bids', description: 'bid requests: one per auction (tx_id), naming its campaign' },
+    bid: { ...auctionEvent, schema: bidSchema, lakeTable: 'bids', description: 'bid requests: one per auction (tx_id), naming its campaign', example: { tx_id: 't1', app_uid: 'u1', campaign_item_id: 42 } },
     impression: { ...auctionEvent, schema: impressionSchema, lakeTable: 'impressions', description: 'won auctions: the bid shown, at its clearing price' },
     click: { ...auctionEvent, schema: clickSchema, lakeTable: 'clicks', description: 'clicks on a shown bid' },
   },

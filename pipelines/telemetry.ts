@@ -21,7 +21,7 @@ export default definePipeline({
   name: 'telemetry',
   description: 'device telemetry: readings per device, metric and minute',
   streams: {
-    reading: { schema: readingSchema, identity: ['device_id', 'event_id'], partitionKey: 'device_id', eventTime: 'timestamp', lakeTable: 'readings', description: 'one measured value of a device metric' },
+    reading: { schema: readingSchema, identity: ['device_id', 'event_id'], partitionKey: 'device_id', eventTime: 'timestamp', lakeTable: 'readings', description: 'one measured value of a device metric', example: { device_id: 'd1', event_id: 'e1', metric: 'cpu', value: 0.5 } },
   },
   aggregations: {
     devices: {

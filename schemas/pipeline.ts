@@ -51,6 +51,8 @@ export interface StreamDeclaration {
   /** The lake table's name, default the stream's name: `raw_<table>` and `parquet_<table>`. */
   readonly lakeTable?: string;
   readonly description?: string;
+  /** An event to show users (`sdp local`'s "Try: curl ..." line); checked against the schema. */
+  readonly example?: Readonly<Record<string, unknown>>;
 }
 
 export type MeasureKind = 'count' | 'sum' | 'min' | 'max';
@@ -156,6 +158,7 @@ export interface StreamSpec {
   readonly route: string;
   readonly lakeTable: string;
   readonly description: string;
+  readonly example: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface MeasureSpec {
@@ -280,7 +283,11 @@ function declareStream(pipeline: string, name: string, d: StreamDeclaration, pro
   if (!/^\/[a-z0-9_-]+(\/[a-z0-9_-]+)*$/.test(route)) problems.push(`stream ${name}: route ${route} must be a path of lower case segments`);
   const lakeTable = d.lakeTable ?? name;
   checkName(problems, `stream ${name}: lake table`, lakeTable);
-  return { name, pipeline, schema: d.schema, fields, identity: [...d.identity], partitionKey: d.partitionKey, eventTime, route, lakeTable, description: d.description ?? `${name} events` };
+  if (d.example !== undefined) {
+    const parsed = d.schema.safeParse(d.example);
+    if (!parsed.success) problems.push(`stream ${name}: example is not a valid event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'} ${i.message}`).join('; ')}`);
+  }
+  return { name, pipeline, schema: d.schema, fields, identity: [...d.identity], partitionKey: d.partitionKey, eventTime, route, lakeTable, description: d.description ?? `${name} events`, example: d.example };
 }
 
 function declareAggregation(pipeline: string, name: string, d: AggregationDeclaration, streams: ReadonlyMap<string, StreamSpec>, problems: string[]): AggregationSpec {

@@ -32,6 +32,12 @@ describe('pipeline declarations', () => {
     ]);
   });
 
+  it("keeps a stream's example event (shown by sdp local) and refuses one its schema does not accept", () => {
+    const example = { device_id: 'd1', event_id: 'e1', value: 1, ok: true };
+    expect(definePipeline({ ...valid, streams: { reading: { ...valid.streams.reading, example } } }).streams[0].example).toEqual(example);
+    expect(problemsOf({ ...valid, streams: { reading: { ...valid.streams.reading, example: { device_id: 'd1' } } } })).toEqual([expect.stringMatching(/^stream reading: example is not a valid event: event_id/)]);
+  });
+
   it('lists every problem of a declaration at once, naming the stream, aggregation and field', () => {
     const problems = problemsOf({
       name: 'Bad-Name',
