@@ -41,7 +41,7 @@ const READ_DEADLINE_MS = 60_000;
 const HOUR_TURN_MARGIN_MS = 120_000;
 const STARTS_PLATFORM = /^(?:\w+=\S*\s+)*(npm start|npx sdp local)\b/;
 /** The README's other ports (a second platform's), and the data dirs its platforms are started on. */
-const README_PORT = /\b(127\.0\.0\.1:|--port )(\d+)\b/g;
+const README_PORT = /(?<![\w.])(127\.0\.0\.1:|--port )(\d+)\b/g;
 const README_DATA_DIR = /--data-dir (\S+)/g;
 const READ = /^(curl\b(?![^\n]*(-X\s*POST|-XPOST|\s-d\s|--data))|npx sdp (query|status|jobs|dlq list)\b)/;
 
