@@ -153,7 +153,15 @@ describe('the README, run', () => {
     let commands = 0;
     const timings: [number, string][] = [];
     const steps = [...run, ...files].sort((a, b) => a.line - b.line);
+    /** Each section's time (from its heading), to keep an eye on the suite's budget. */
+    const headings = readFileSync(README, 'utf8').split('\n').flatMap((l, i) => (/^##+ /.test(l) ? [{ line: i + 1, title: l.replace(/^#+ /, '') }] : []));
+    const sectionOf = (line: number) => [...headings].reverse().find((h) => h.line < line)?.title ?? '(top)';
+    const sections = new Map<string, number>();
+    let current: { line: number; since: number } | undefined;
+    const countCurrent = () => current && sections.set(sectionOf(current.line), (sections.get(sectionOf(current.line)) ?? 0) + Date.now() - current.since);
     for (const block of steps) {
+      countCurrent();
+      current = { line: block.line, since: Date.now() };
       if (block.kind === 'file') {
         // The reader writes the file shown; a different file of a developer's there is not overwritten.
         const file = join(ROOT, block.path);
@@ -204,6 +212,8 @@ describe('the README, run', () => {
         timings.push([Date.now() - started, `${where(command.line)} ${command.text.split('\n')[0].slice(0, 60)}`]);
       }
     }
+    countCurrent();
+    process.stdout.write(`README: seconds per section: ${[...sections].map(([title, ms]) => `${title} ${(ms / 1000).toFixed(1)}`).join('; ')}\n`);
     const slowest = timings.sort((a, b) => b[0] - a[0]).slice(0, 3).map(([ms, what]) => `${(ms / 1000).toFixed(1)} s ${what}`);
     process.stdout.write(`README: slowest commands: ${slowest.join('; ')}\n`);
     process.stdout.write(`README: ${run.length} console blocks run (${commands} commands), ${files.length} files written, ${skipped.length} blocks skipped: ${skipped.map((b) => `${where(b.line)} (${b.skip})`).join('; ')}\n`);
