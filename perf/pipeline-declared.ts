@@ -61,7 +61,14 @@ function expectedReports(pipeline: Pipeline, truth: ReadonlyMap<string, readonly
 }
 
 async function readAs(url: string, pipeline: Pipeline, name: string): Promise<string> {
-  const report = (await (await fetch(url)).json()) as Record<string, unknown> & { periods?: Record<string, unknown>[] };
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (err) {
+    throw new Error(`GET ${url}: ${(err as Error).message} (${String((err as { cause?: unknown }).cause)})`);
+  }
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
+  const report = (await res.json()) as Record<string, unknown> & { periods?: Record<string, unknown>[] };
   const fields = measureFields(pipeline, name);
   const periods = (report.periods ?? []).map((p) => pick(['period', ...fields], p)).sort((a, b) => (a.period as number) - (b.period as number));
   return JSON.stringify({ ...pick(fields, report), periods });
@@ -96,12 +103,14 @@ export async function runDeclaredPipeline(options: DeclaredRunOptions): Promise<
     let doneAt = 0;
     while (!doneAt) {
       if (performance.now() > deadline) throw new Error(`reports not exact within ${options.timeoutSeconds} s: ${exact} of ${expected.length} groups`);
-      const read = await Promise.all(expected.map((e) => readAs(e.url, pipeline, e.name)));
+      const read: string[] = [];
+      for (const e of expected) read.push(await readAs(e.url, pipeline, e.name));
       exact = read.filter((r, i) => r === expected[i].body).length;
       if (exact === expected.length) doneAt = performance.now();
       else await sleep(200);
     }
-    const recheck = await Promise.all(expected.map((e) => readAs(e.url, pipeline, e.name)));
+    const recheck: string[] = [];
+    for (const e of expected) recheck.push(await readAs(e.url, pipeline, e.name));
     const drifted = recheck.findIndex((r, i) => r !== expected[i].body);
     if (drifted >= 0) throw new Error(`${expected[drifted].url} changed after it was exact: ${recheck[drifted]} vs ${expected[drifted].body}`);
     const cpuAfter = await platform.cpu('run');
