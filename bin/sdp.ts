@@ -285,8 +285,10 @@ program
       process.stdout.write(`${JSON.stringify(outputs)}\n`);
     } else {
       console.log('sdp is running locally. Outputs:');
-      const width = Math.max(...Object.keys(outputs).map((key) => key.length));
-      for (const [key, value] of Object.entries(outputs)) console.log(`  ${key.padEnd(width)}  ${value}`);
+      // An output the platform does not set (AggregationPeriodSeconds without an override) is not printed, as --json leaves it out.
+      const shown = Object.entries(outputs).filter(([, value]) => value !== undefined);
+      const width = Math.max(...shown.map(([key]) => key.length));
+      for (const [key, value] of shown) console.log(`  ${key.padEnd(width)}  ${value}`);
       if (opts.apiKey) console.log('Ingestion requires the API key: send it in the x-api-key header.');
       const keyHeader = opts.apiKey ? ` -H 'x-api-key: <your key>'` : '';
       // The example event is the pipeline's own (a stream's declared example), never the core's.

@@ -20,7 +20,7 @@ export interface AggregatorProps {
   readonly aggregatesTable: dynamodb.ITable;
   /** Per-shard journal and dead-letter evidence (tables.aggregatorJournal). */
   readonly journalTable: dynamodb.ITable;
-  /** Window length in seconds; may be a token (e.g. a CfnParameter's valueAsString). */
+  /** Window length in seconds overriding every declared period; may be a token (e.g. a CfnParameter's valueAsString), empty: as declared. @default each aggregation's declared period */
   readonly aggregationPeriodSeconds?: string;
   readonly functionProps?: Partial<HandlerFunctionProps>;
   /** Overrides for the event source mapping (applied last). */
@@ -47,8 +47,7 @@ export class Aggregator extends Construct {
         [tables.aggregates.env]: props.aggregatesTable.tableName,
         [tables.aggregatorJournal.env]: props.journalTable.tableName,
         ...(props.aggregatesStream ? { [streams.aggregates.env]: props.aggregatesStream.streamName } : { [aggregatesFeed.env]: aggregatesFeed.off }),
-        [settings.aggregationPeriodSeconds.env]:
-          props.aggregationPeriodSeconds ?? String(settings.aggregationPeriodSeconds.default),
+        ...(props.aggregationPeriodSeconds !== undefined && { [settings.aggregationPeriodSeconds.env]: props.aggregationPeriodSeconds }),
         [settings.allowedLatenessSeconds.env]: String(settings.allowedLatenessSeconds.default),
         // Its default (7 days), or the stream's retention when longer (-c sdp:streamRetentionHours):
         // a replay must find the state of every event it re-reads.

@@ -21,7 +21,7 @@ export function reportsPath(pipeline: Pipeline): string {
 export interface ReportsApiProps {
   readonly restApi: apigw.RestApi;
   readonly aggregatesTable: dynamodb.ITable;
-  /** The aggregator's window length (the stack's AggregationPeriod), which sliding windows are multiples of. @default each aggregation's declared period */
+  /** The aggregator's window length overriding every declared period (the stack's AggregationPeriod; empty: as declared), which sliding windows are multiples of. @default each aggregation's declared period */
   readonly aggregationPeriodSeconds?: string;
   readonly functionProps?: Partial<HandlerFunctionProps>;
 }

@@ -1,5 +1,5 @@
 // The sdp stack: the ingestion API, the events stream, the aggregator with its tables and (on request, -c sdp:aggregatesFeed=true) the aggregates stream, the reports API, the data lake (lake writer, compaction, Glue catalog, Athena), and observability (alarms to an SNS topic, the sdp dashboard).
-import { Aws, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Stack, Token, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnCondition, CfnParameter, CfnRule, Duration, Fn, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { contextFlag, contextInteger } from './context';
 import { aggregatesFeed, alarmTopicKeyContext, dashboardContext, feedOutput, reportsWindowContext, resourceOutputs, settings, streamRetention } from '../schemas/resources';
@@ -46,12 +46,17 @@ export class SdpStack extends Stack {
     // `cdk deploy -c sdp:pipelines=adtech,telemetry`: the pipelines whose routes, functions and tables the stack derives.
     const { pipeline } = stackPipeline(this);
 
+    // Each aggregation windows by the period its pipeline declares; AggregationPeriod=N overrides them
+    // all (as `sdp local --aggregation-period` does), 0 (the default) keeps the declared ones. The
+    // handlers read an empty AGGREGATION_PERIOD_SECONDS as "as declared" (lambdas/aggregator/aggregations.ts periodSetting).
     const aggregationPeriod = new CfnParameter(this, 'AggregationPeriod', {
       type: 'Number',
-      default: settings.aggregationPeriodSeconds.default,
-      minValue: 1,
-      description: 'Length of an aggregation window, in seconds',
+      default: 0,
+      minValue: 0,
+      description: "Length of every aggregation window, in seconds, overriding the periods the pipelines declare; 0 (the default): each aggregation's declared period",
     });
+    const periodAsDeclared = new CfnCondition(this, 'AggregationPeriodAsDeclared', { expression: Fn.conditionEquals(aggregationPeriod.valueAsString, '0') });
+    const aggregationPeriodSetting = Fn.conditionIf(periodAsDeclared.logicalId, '', aggregationPeriod.valueAsString).toString();
     const shardCount = new CfnParameter(this, 'StreamShardCount', {
       type: 'Number',
       default: 1,
@@ -78,7 +83,7 @@ export class SdpStack extends Stack {
       txStateTable: this.stateTables.txState,
       aggregatesTable: this.stateTables.aggregates,
       journalTable: this.stateTables.aggregatorJournal,
-      aggregationPeriodSeconds: aggregationPeriod.valueAsString,
+      aggregationPeriodSeconds: aggregationPeriodSetting,
       // Fresher reports or fewer row writes: settings.reportsBatchingWindowSeconds says what it trades.
       eventSourceProps: {
         maxBatchingWindow: Duration.seconds(
@@ -89,7 +94,7 @@ export class SdpStack extends Stack {
     this.reportsApi = new ReportsApi(this, 'Reporting', {
       restApi: this.ingestionApi.restApi,
       aggregatesTable: this.stateTables.aggregates,
-      aggregationPeriodSeconds: aggregationPeriod.valueAsString,
+      aggregationPeriodSeconds: aggregationPeriodSetting,
     });
 
     this.dataLake = new DataLake(this, 'Lake');

@@ -32,8 +32,11 @@ import { progress, type BenchResult, type Figure } from './support/report';
 import { machineCores, machineCpu, percentile, round, sleep, sum } from './support/stats';
 import { formatSummary, summariseDir } from './support/profile';
 import { waitForConsumer } from './support/load';
+import { runDeclaredPipeline } from './pipeline-declared';
 
 export interface PipelineOptions {
+  /** The pipeline run: adtech (this file's workload, probes and campaign truth) or any other by name or file (pipeline-declared.ts). */
+  pipeline: string;
   events: number;
   campaigns: number;
   batchSize: number;
@@ -57,6 +60,7 @@ export interface PipelineOptions {
 }
 
 export const pipelineDefaults: PipelineOptions = {
+  pipeline: 'adtech',
   events: 100_000,
   campaigns: 10,
   batchSize: 100,
@@ -493,6 +497,7 @@ async function medianUnthrottledRun(options: PipelineOptions, totalRuns: number)
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<BenchResult> {
+  if (options.pipeline !== 'adtech') return runDeclaredPipeline(options);
   if (options.rate > 0) return runOnce(options);
   const totalRuns = options.runs + (options.freshnessRate > 0 ? 1 : 0);
   const unthrottled = await medianUnthrottledRun(options, totalRuns);

@@ -22,7 +22,7 @@ interface Bench<O> {
   description: string;
   defaults: O;
   /** Flag name (kebab-case) → option key and help text. */
-  flags: Record<string, { key: keyof O; help: string; allowZero?: boolean }>;
+  flags: Record<string, { key: keyof O; help: string; allowZero?: boolean; text?: boolean }>;
   run(options: O): Promise<BenchResult>;
 }
 
@@ -53,6 +53,7 @@ const benches: Record<string, Bench<never>> = {
     description: 'end to end: sustained events/s unthrottled (median of 3 runs), then report freshness at a steady rate; DynamoDB requests per event (~3 min)',
     defaults: pipelineDefaults,
     flags: {
+      pipeline: { key: 'pipeline', help: 'the pipeline run, a shipped name or a file (adtech: freshness probes and the paced run; others: generated traffic until every report equals its ground truth)', text: true },
       events: { key: 'events', help: 'events to send (resends included)' },
       campaigns: { key: 'campaigns', help: 'campaigns in the workload' },
       'batch-size': { key: 'batchSize', help: 'events per request' },
@@ -198,10 +199,10 @@ function parseOptions<O>(bench: Bench<O>, args: string[]): { options: O; allowMi
   }
   const { values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false });
   const options = { ...bench.defaults };
-  for (const [flag, { key, allowZero }] of Object.entries(bench.flags)) {
+  for (const [flag, { key, allowZero, text }] of Object.entries(bench.flags)) {
     const raw = values[flag];
     if (raw === undefined) continue;
-    if (typeof raw === 'boolean') {
+    if (typeof raw === 'boolean' || text) {
       (options as Record<string, unknown>)[key as string] = raw;
       continue;
     }

@@ -134,7 +134,7 @@ export async function replayAggregatorBatch(shardId: string, records: readonly K
   for (const set of owedSets) {
     const outcomes = await mapBounded(set.rows, ROW_UPDATE_CONCURRENCY, (row) => store.addRedriveDelta(row, set.marker, now));
     set.rows.forEach((row, i) => {
-      touched.push(outcomes[i].row);
+      touched.push(...outcomes[i].rows);
       if (!outcomes[i].added) return;
       changedRows.add(rowKey(row.group, row.period));
       const kinds = measureKinds(aggregationNamed(row.aggregation));

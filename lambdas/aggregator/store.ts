@@ -86,15 +86,15 @@ export class AggregatorStore {
    * previous attempt had already brought up to date (so their revision is published again).
    */
   async applyRows(rows: readonly RowDelta[], shardId: string, now: number): Promise<AggregationRow[]> {
-    return mapBounded(rows, ROW_UPDATE_CONCURRENCY, (row) => this.applyRow(row, shardId, now));
+    return (await mapBounded(rows, ROW_UPDATE_CONCURRENCY, (row) => this.applyRow(row, shardId, now))).flat();
   }
 
   /**
    * Adds a redrive's signed delta to a row once: the row keeps the redrive's marker, and a row
    * that has it already is left alone (but for its minima and maxima, which it takes again).
-   * Resolves with the row as it now stands, and whether this call changed it.
+   * Resolves with the revisions of the row it made (or the row as it stands), and whether this call changed it.
    */
-  async addRedriveDelta(row: RowRef & { delta: Totals }, marker: string, now: number): Promise<{ row: AggregationRow; added: boolean }> {
+  async addRedriveDelta(row: RowRef & { delta: Totals }, marker: string, now: number): Promise<{ rows: AggregationRow[]; added: boolean }> {
     const kinds = measureKinds(aggregationNamed(row.aggregation));
     const update = rowUpdate(row, row.delta, kinds);
     this.rowRequests++;
@@ -112,11 +112,11 @@ export class AggregatorStore {
       ),
     );
     const extremes = extremesIn(row.delta, kinds);
-    if (out) return { row: await this.takeExtremes(row, out.Attributes!, extremes, now), added: true };
+    if (out) return { rows: await this.takeExtremes(row, out.Attributes!, extremes, now), added: true };
     // An earlier run added it, and may have stopped before publishing the row: it is read to be published again.
     this.rowRequests++;
     const current = await this.db.send(new GetCommand({ TableName: this.aggregatesTable, Key: rowItemKey(row), ConsistentRead: true }));
-    return { row: await this.takeExtremes(row, current.Item!, extremes, now), added: false };
+    return { rows: await this.takeExtremes(row, current.Item!, extremes, now), added: false };
   }
 
   /** Writes a state only if the stored one still has the fence it had when read (none: absent). */
@@ -135,7 +135,7 @@ export class AggregatorStore {
     return out !== undefined;
   }
 
-  private async applyRow(row: RowDelta, shardId: string, now: number): Promise<AggregationRow> {
+  private async applyRow(row: RowDelta, shardId: string, now: number): Promise<AggregationRow[]> {
     const aggregation = aggregationNamed(row.aggregation);
     const extremes = extremesOf(aggregation, row);
     const first = row.contributions[0].seq;
@@ -182,11 +182,13 @@ export class AggregatorStore {
 
   /**
    * Lowers each minimum (raises each maximum) of `item` that `extremes` betters, each with one
-   * conditional update (a concurrent better value wins), and resolves with the row as it then stands.
+   * conditional update (a concurrent better value wins), and resolves with every revision of the
+   * row from `item` on: each update is a revision, and every revision reaches the aggregates feed.
    */
-  private async takeExtremes(row: RowRef, item: Record<string, unknown>, extremes: Totals, now: number): Promise<AggregationRow> {
+  private async takeExtremes(row: RowRef, item: Record<string, unknown>, extremes: Totals, now: number): Promise<AggregationRow[]> {
     const kinds = measureKinds(aggregationNamed(row.aggregation));
     let current = item;
+    const revisions = [feedRowOf(item)];
     for (const [measure, value] of Object.entries(extremes)) {
       const had = current[measure] as number | undefined;
       const min = kinds.get(measure) === 'min';
@@ -205,9 +207,12 @@ export class AggregatorStore {
           }),
         ),
       );
-      if (out) current = out.Attributes!;
+      if (out) {
+        current = out.Attributes!;
+        revisions.push(feedRowOf(current));
+      }
     }
-    return feedRowOf(current);
+    return revisions;
   }
 }
 

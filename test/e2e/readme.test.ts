@@ -11,13 +11,19 @@
  * port; `npm start` gets `-- --port <port> --data-dir <dir>` and runs in the background until the
  * end (its output is compared once it printed what the README shows); `npx sdp` runs this clone's
  * bin/sdp.js directly (what npx runs, without npm's start-up) with SDP_DATA_DIR set to that data dir.
+ * A further platform the README starts (`npx sdp local ...`, in another terminal) runs in the
+ * background the same way, until the README stops it or the end: each other port it names
+ * (`127.0.0.1:<port>`, `--port <port>`) becomes a free port of the test's, and each data dir it
+ * names (`--data-dir <dir>`) a directory of the test's own, wherever the README names them. A file
+ * the README shows whole for the reader to write (test/support/readme.ts) is written where it says,
+ * in the clone, and removed at the end (the test refuses to overwrite a different file there).
  * Reads (GETs with curl, `sdp query|status|jobs|dlq list`) are eventually consistent (the
  * aggregator and the lake writer work behind the API), so a read whose output does not match yet
  * is run again until it does or a deadline passes; nothing else is retried.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, tempDataDir } from '../support/platform';
 import { mismatch, readmeBlocks, type Block } from '../support/readme';
@@ -33,7 +39,10 @@ const COMMAND_TIMEOUT_MS = 120_000;
 const READ_DEADLINE_MS = 60_000;
 /** The README's events are sent within this long of the test's start (the platform starts first). */
 const HOUR_TURN_MARGIN_MS = 120_000;
-const STARTS_PLATFORM = /^npm start\b/;
+const STARTS_PLATFORM = /^(?:\w+=\S*\s+)*(npm start|npx sdp local)\b/;
+/** The README's other ports (a second platform's), and the data dirs its platforms are started on. */
+const README_PORT = /(?<![\w.])(127\.0\.0\.1:|--port )(\d+)\b/g;
+const README_DATA_DIR = /--data-dir (\S+)/g;
 const READ = /^(curl\b(?![^\n]*(-X\s*POST|-XPOST|\s-d\s|--data))|npx sdp (query|status|jobs|dlq list)\b)/;
 
 
@@ -103,10 +112,13 @@ describe('the README, run', () => {
   const dataDir = join(tempDataDir('sdp-readme-'), '.sdp');
   let shell: Shell;
   let platform: BackgroundPlatform | undefined;
+  const others: BackgroundPlatform[] = [];
+  const written: string[] = [];
 
   afterAll(async () => {
     shell?.close();
-    await platform?.stop();
+    await Promise.all([platform, ...others].map((p) => p?.stop()));
+    for (const file of written) rmSync(file, { force: true });
   });
 
   test('each command prints what the README shows', async () => {
@@ -122,25 +134,62 @@ describe('the README, run', () => {
     shell = new Shell(ROOT, env);
     // `npx sdp` runs this clone's bin/sdp.js; other npx commands go to npx.
     await shell.run(`npx() { if [ "$1" = sdp ]; then shift; node ${JSON.stringify(join(ROOT, 'bin', 'sdp.js'))} "$@"; else command npx "$@"; fi; }`, 10_000);
-    const here = (text: string) => text.split(README_HOST).join(`127.0.0.1:${p}`);
     const consoleBlocks = blocks.filter((b): b is Extract<Block, { kind: 'console' }> => b.kind === 'console');
     const run = consoleBlocks.filter((b) => !b.skip);
-    const skipped = blocks.filter((b): b is Exclude<Block, { kind: 'text' }> => b.kind !== 'text' && b.skip !== undefined);
+    // The README's other ports and data dirs, each given one of the test's own.
+    const allText = run.flatMap((b) => b.commands.flatMap((c) => [c.text, ...c.expected])).join('\n');
+    const ports = new Map<string, number>([[README_HOST.split(':')[1], p]]);
+    for (const [, , readmePort] of allText.matchAll(README_PORT)) if (!ports.has(readmePort)) ports.set(readmePort, await freePort());
+    const dataDirs = new Map<string, string>();
+    for (const b of run) for (const c of b.commands) if (STARTS_PLATFORM.test(c.text)) for (const [, dir] of c.text.matchAll(README_DATA_DIR)) if (!isAbsolute(dir)) dataDirs.set(dir, join(dirname(dataDir), dir));
+    const here = (text: string) => {
+      let adapted = text.replace(README_PORT, (_, prefix: string, readmePort: string) => `${prefix}${ports.get(readmePort)}`);
+      for (const [dir, own] of dataDirs) adapted = adapted.replace(new RegExp(`(^|[\\s=("'])${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=[/\\s)"']|$)`, 'gm'), `$1${own}`);
+      return adapted;
+    };
+    const bin = join(ROOT, 'bin', 'sdp.js');
+    const files = blocks.filter((b): b is Extract<Block, { kind: 'file' }> => b.kind === 'file');
+    const skipped = blocks.filter((b): b is Extract<Block, { kind: 'console' | 'shell' }> => (b.kind === 'console' || b.kind === 'shell') && b.skip !== undefined);
     let commands = 0;
     const timings: [number, string][] = [];
-    for (const block of run) {
+    const steps = [...run, ...files].sort((a, b) => a.line - b.line);
+    /** Each section's time (from its heading), to keep an eye on the suite's budget. */
+    const headings = readFileSync(README, 'utf8').split('\n').flatMap((l, i) => (/^##+ /.test(l) ? [{ line: i + 1, title: l.replace(/^#+ /, '') }] : []));
+    const sectionOf = (line: number) => [...headings].reverse().find((h) => h.line < line)?.title ?? '(top)';
+    const sections = new Map<string, number>();
+    let current: { line: number; since: number } | undefined;
+    const countCurrent = () => current && sections.set(sectionOf(current.line), (sections.get(sectionOf(current.line)) ?? 0) + Date.now() - current.since);
+    for (const block of steps) {
+      countCurrent();
+      current = { line: block.line, since: Date.now() };
+      if (block.kind === 'file') {
+        // The reader writes the file shown; a different file of a developer's there is not overwritten.
+        const file = join(ROOT, block.path);
+        if (existsSync(file) && readFileSync(file, 'utf8') !== block.text && !written.includes(file)) throw new Error(`${where(block.line)}: ${block.path} exists and is not the README's: move it away to run this test`);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, block.text);
+        written.push(file);
+        continue;
+      }
       for (const command of block.commands) {
         const expected = command.expected.map(here);
         const failure = (why: string, detail = '') => new Error(`${where(command.line)}: $ ${command.text}\n${why}${detail ? `\n${detail}` : ''}`);
         commands++;
-        if (STARTS_PLATFORM.test(command.text)) {
-          if (platform) throw failure('the README starts a second platform');
-          platform = new BackgroundPlatform(`${here(command.text)} -- --port ${p} --data-dir ${dataDir}`, ROOT, env);
+        const starts = STARTS_PLATFORM.exec(command.text);
+        if (starts) {
+          let started: BackgroundPlatform;
+          if (starts[1] === 'npm start') {
+            if (platform) throw failure('the README starts a second platform with npm start');
+            started = platform = new BackgroundPlatform(`${here(command.text)} -- --port ${p} --data-dir ${dataDir}`, ROOT, env);
+          } else {
+            started = new BackgroundPlatform(here(command.text).replace(/\bnpx sdp /, `node ${JSON.stringify(bin)} `), ROOT, env);
+            others.push(started);
+          }
           const last = [...expected].reverse().find((l) => l.trim() !== '...');
-          await waitFor(() => `the platform to print what the README shows; it printed:\n${platform!.output}`, () => last === undefined || mismatch(expected, platform!.output) === undefined || platform!.child.exitCode !== null, COMMAND_TIMEOUT_MS, 100).catch((err: Error) => {
+          await waitFor(() => `the platform to print what the README shows; it printed:\n${started.output}`, () => last === undefined || mismatch(expected, started.output) === undefined || started.child.exitCode !== null, COMMAND_TIMEOUT_MS, 100).catch((err: Error) => {
             throw failure(err.message);
           });
-          const why = mismatch(expected, platform.output);
+          const why = mismatch(expected, started.output);
           if (why) throw failure(why);
           continue;
         }
@@ -163,10 +212,12 @@ describe('the README, run', () => {
         timings.push([Date.now() - started, `${where(command.line)} ${command.text.split('\n')[0].slice(0, 60)}`]);
       }
     }
+    countCurrent();
+    process.stdout.write(`README: seconds per section: ${[...sections].map(([title, ms]) => `${title} ${(ms / 1000).toFixed(1)}`).join('; ')}\n`);
     const slowest = timings.sort((a, b) => b[0] - a[0]).slice(0, 3).map(([ms, what]) => `${(ms / 1000).toFixed(1)} s ${what}`);
     process.stdout.write(`README: slowest commands: ${slowest.join('; ')}\n`);
-    process.stdout.write(`README: ${run.length} console blocks run (${commands} commands), ${skipped.length} blocks skipped: ${skipped.map((b) => `${where(b.line)} (${b.skip})`).join('; ')}\n`);
-    expect(run.length + skipped.length).toBe(blocks.filter((b) => b.kind !== 'text').length);
+    process.stdout.write(`README: ${run.length} console blocks run (${commands} commands), ${files.length} files written, ${skipped.length} blocks skipped: ${skipped.map((b) => `${where(b.line)} (${b.skip})`).join('; ')}\n`);
+    expect(run.length + skipped.length).toBe(blocks.filter((b) => b.kind === 'console' || b.kind === 'shell').length);
     expect(platform).toBeDefined();
   }, 600_000);
 });

@@ -74,8 +74,8 @@ describe('streams', () => {
 });
 
 describe('parameters', () => {
-  it('AggregationPeriod: a number of seconds, default 60, at least 1', () => {
-    template.hasParameter('AggregationPeriod', { Type: 'Number', Default: 60, MinValue: 1 });
+  it("AggregationPeriod: a number of seconds overriding every declared period, default 0 (each aggregation's declared period)", () => {
+    template.hasParameter('AggregationPeriod', { Type: 'Number', Default: 0, MinValue: 0 });
   });
 
   it('StreamShardCount: a number, default 1, at least 1', () => {
@@ -108,6 +108,17 @@ describe('state tables', () => {
       },
       DeletionPolicy: 'Retain',
     });
+  });
+
+  // A deploy that changes a table's key schema replaces the table (KeySchema: "Update requires:
+  // Replacement"), which CloudFormation refuses for a custom-named resource ("You can't perform an update
+  // that causes a custom-named resource to be replaced. If you must replace the resource, specify a new
+  // name.", CloudFormation resource custom naming). Unnamed, each table is replaced under a new generated
+  // name and the old one is kept (UpdateReplacePolicy Retain): how a stack from before the pipelines
+  // (tx-state keyed tx_id, aggregates keyed campaign_item_id) upgrades (README, Deploying to AWS).
+  it.each(cases)('%s is named by CloudFormation and kept when a deploy replaces it', (_name, _def, table) => {
+    expect(resources[id(table())].Properties.TableName).toBeUndefined();
+    expect(resources[id(table())]).toMatchObject({ UpdateReplacePolicy: 'Retain', DeletionPolicy: 'Retain' });
   });
 
   it('tx-state expires rows by TTL on the attribute from schemas/resources.ts; aggregates never expire', () => {
@@ -226,7 +237,8 @@ describe('lambdas', () => {
       [tables.aggregates.env]: { Ref: id(stack.stateTables.aggregates) },
       [tables.aggregatorJournal.env]: { Ref: id(stack.stateTables.aggregatorJournal) },
       [streams.aggregates.env]: { Ref: id(stack.aggregatesStream!.stream) },
-      [settings.aggregationPeriodSeconds.env]: { Ref: 'AggregationPeriod' },
+      // Empty (as declared) when AggregationPeriod is 0: test/infra/aggregation-period.test.ts.
+      [settings.aggregationPeriodSeconds.env]: { 'Fn::If': ['AggregationPeriodAsDeclared', '', { Ref: 'AggregationPeriod' }] },
       [settings.allowedLatenessSeconds.env]: String(settings.allowedLatenessSeconds.default),
       [settings.txStateTtlSeconds.env]: String(settings.txStateTtlSeconds.default),
     });

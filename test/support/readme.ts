@@ -16,6 +16,9 @@
  * - A block that cannot run here (it needs AWS, installs packages, ...) is preceded by
  *   `<!-- readme-test: skip (the reason) -->`. A ```sh (bash, shell) block is neither: the test
  *   fails on it, so that every command example is run or skipped on purpose.
+ * - A file the reader writes, shown whole (a ```ts block, say), is preceded by
+ *   `<!-- readme-test: file <path in the clone> -->`: the test writes the block's text there when
+ *   the examples reach it, so the file run is the file shown.
  */
 
 export interface Command {
@@ -30,10 +33,12 @@ export interface Command {
 export type Block =
   | { kind: 'console'; line: number; commands: Command[]; skip?: string }
   | { kind: 'shell'; line: number; lang: string; skip?: string }
-  | { kind: 'text'; line: number; lang: string };
+  | { kind: 'text'; line: number; lang: string }
+  | { kind: 'file'; line: number; lang: string; path: string; text: string };
 
 const FENCE = /^(\s*)```([\w-]*)\s*$/;
 const SKIP = /^<!--\s*readme-test:\s*skip\s*(?:\((.*)\))?\s*-->$/;
+const FILE = /^<!--\s*readme-test:\s*file\s+(\S+)\s*-->$/;
 const SHELL_LANGS = new Set(['sh', 'bash', 'shell', 'zsh']);
 
 /** The fenced blocks of a Markdown text, with their commands (console blocks) and skip markers. */
@@ -52,7 +57,9 @@ export function readmeBlocks(markdown: string): Block[] {
     while (before >= 0 && lines[before].trim() === '') before--;
     const marker = before >= 0 ? SKIP.exec(lines[before].trim()) : null;
     const skip = marker ? marker[1] ?? 'no reason given' : undefined;
-    if (lang === 'console') blocks.push({ kind: 'console', line: start + 1, commands: parseConsole(body, start + 2), skip });
+    const file = before >= 0 ? FILE.exec(lines[before].trim()) : null;
+    if (file) blocks.push({ kind: 'file', line: start + 1, lang, path: file[1], text: `${body.join('\n')}\n` });
+    else if (lang === 'console') blocks.push({ kind: 'console', line: start + 1, commands: parseConsole(body, start + 2), skip });
     else if (SHELL_LANGS.has(lang)) blocks.push({ kind: 'shell', line: start + 1, lang, skip });
     else blocks.push({ kind: 'text', line: start + 1, lang });
   }

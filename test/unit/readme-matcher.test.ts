@@ -49,6 +49,14 @@ describe('readmeBlocks', () => {
     expect((blocks[4] as typeof first).commands).toEqual([{ text: 'echo indented', expected: ['indented'], line: 24 }]);
   });
 
+  it('reads a file the README shows whole, with the path its marker names', () => {
+    const blocks = readmeBlocks(['Write it:', '', '<!-- readme-test: file pipelines/x.ts -->', '```ts', "import { z } from 'zod';", '', 'export default 1;', '```', '```ts', 'not a file', '```'].join('\n'));
+    expect(blocks).toEqual([
+      { kind: 'file', line: 4, lang: 'ts', path: 'pipelines/x.ts', text: "import { z } from 'zod';\n\nexport default 1;\n" },
+      { kind: 'text', line: 9, lang: 'ts' },
+    ]);
+  });
+
   it('refuses output before the first command', () => {
     expect(() => readmeBlocks('```console\noops\n```')).toThrow(/starts with a "\$ " command/);
   });
