@@ -20,7 +20,7 @@ import { FIELD_LIMITS } from '../../schemas/fields';
 import { random } from '../../local/workload';
 import { sendEvents } from '../../local/send';
 import { LakeSql, localLakeRoot } from '../../local/lake-sql';
-import { configuredPipelines, loadPipelines } from '../../schemas/active-pipeline';
+import { configuredPipelines, loadPipelines, usePipeline } from '../../schemas/active-pipeline';
 import type { StreamSpec } from '../../schemas/pipeline';
 import { generateTraffic, sampleEvents } from '../../local/traffic';
 import { groundTruth, streamRecords, groupValues } from '../../local/ground-truth';
@@ -42,7 +42,9 @@ interface RawRequest {
 
 /** The pipelines the platform runs: SDP_PIPELINES's, else every shipped one. */
 const PIPELINES = process.env.SDP_PIPELINES ? configuredPipelines() : ['adtech', 'telemetry'];
-const pipeline = loadPipelines(PIPELINES).pipeline;
+const { pipeline, files } = loadPipelines(PIPELINES);
+// This process reads the lake too: its views are the platform's pipelines'.
+usePipeline(pipeline, files);
 const STREAMS = pipeline.streams;
 /** Adtech's bids name the fuzz campaign, telemetry's readings the fuzz device: groups whose reports must stay empty. */
 const OVERRIDES: Record<string, Record<string, unknown>> = { bid: { campaign_item_id: FUZZ_CAMPAIGN }, reading: { device_id: 'fuzz-device' } };
