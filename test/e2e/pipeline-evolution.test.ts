@@ -74,6 +74,9 @@ describe('a stream gains an optional field across a restart', () => {
     ];
     expect(await pollUntil('old and new readings in parquet_readings', inLake('parquet'), (rows) => rows.length === 3)).toEqual(expected);
     expect(await pollUntil('old and new readings in raw_readings', inLake('raw'), (rows) => rows.length === 3)).toEqual(expected);
+    // The aggregation's revision history, named after it: the highest revision is current.
+    const latest = () => sdp('query', 'SELECT readings, total, minimum, maximum, period_seconds FROM parquet_devices ORDER BY revision DESC LIMIT 1').catch(() => []);
+    expect(await pollUntil('the latest revision in parquet_devices', latest, (rows) => rows[0]?.readings === 3)).toEqual([{ readings: 3, total: 66, minimum: 20, maximum: 25, period_seconds: 60 }]);
     await platform.stop();
     platform = undefined;
   }, 120_000);
