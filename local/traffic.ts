@@ -31,6 +31,12 @@ export interface TrafficOptions {
   optionalRate?: number;
   /** Event times are spread over this many ms before `now`. */
   timeSpreadMs?: number;
+  /**
+   * Send the events in a random order (default: each unit of a root and its joined events in
+   * turn, a resend right after its copy): resends then arrive anywhere, before their first copy
+   * too, as batches retried far apart. The ground truth is the same: copies are alike.
+   */
+  shuffle?: boolean;
   now?: number;
   seed?: number;
 }
@@ -184,6 +190,12 @@ export function generateTraffic(pipeline: Pipeline, options: TrafficOptions): Tr
         events.push(e);
         if (rnd() < resendRate) events.push({ type: e.type, body: { ...e.body } });
       }
+    }
+  }
+  if (options.shuffle) {
+    for (let i = events.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [events[i], events[j]] = [events[j], events[i]];
     }
   }
   return { events, distinct };

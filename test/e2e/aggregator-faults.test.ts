@@ -15,7 +15,11 @@ import { aggregatorRigForFile } from '../support/aggregator-rig';
 import { generateWorkload } from '../../pipelines/adtech/workload';
 import { aggregatesFeed, streams } from '../../schemas/resources';
 import { COUNTERS, type AggregateRow, type AggregationRow } from '../../schemas/aggregates';
-import { generateTelemetry, telemetryRowKey } from '../../local/telemetry-workload';
+import telemetry from '../../pipelines/telemetry';
+import { aggregationOf } from '../../schemas/pipeline';
+import { generateTraffic } from '../../local/traffic';
+import { rowKey } from '../../local/ground-truth';
+import { expectRowsToEqualTruth, truthOf } from '../support/truth-reports';
 
 describe('the aggregator under injected faults', () => {
   const rig = aggregatorRigForFile({ shards: 2, dataDirPrefix: 'sdp-faults-', pipelines: ['adtech', 'telemetry'] });
@@ -102,22 +106,23 @@ describe('the aggregator under injected faults', () => {
   }, 300_000);
 
   it('counts telemetry readings exactly (readings, total, minimum, maximum) with faults on 3 % of calls', async () => {
-    // Few rows (4 devices, 2 metrics, 4 windows), so that a batch's writes are as many as ad-tech's.
-    const workload = generateTelemetry({ readings: 800, devices: 4, metrics: ['temperature', 'humidity'], timeSpreadMs: 3 * 60_000, devicePrefix: 'faults', seed: 5, resendRate: 0.15 });
+    // Few rows (2 devices, 2 metrics, 4 windows), so that a batch's writes are as many as ad-tech's; resends anywhere.
+    const traffic = generateTraffic(telemetry, { events: 800, groups: 2, timeSpreadMs: 3 * 60_000, seed: 5, resendRate: 0.15, shuffle: true });
+    const truth = truthOf(telemetry, traffic.events).devices;
     const { faults } = rig;
     faults.reset(5, 0.03);
-    await rig.putEvents('reading', workload.readings);
+    await rig.putEvents('reading', traffic.events.map((e) => e.body));
     faults.enabled = true;
     const poller = rig.poller('aggregator-telemetry', rig.faultyHandler, {});
-    const devices = async () => (await rig.aggregationRows('devices')).filter((r) => String(r.device_id).startsWith('faults-'));
+    const devices = () => rig.aggregationRows('devices');
     let counted = 0;
     try {
       await poller.start();
       await waitFor(
-        () => `every reading to be counted (${counted} of ${workload.distinct}; faults ${JSON.stringify(faults.injected)}; shards ${JSON.stringify(poller.shards())})`,
+        () => `every reading to be counted (${counted} of ${traffic.distinct.reading}; faults ${JSON.stringify(faults.injected)}; shards ${JSON.stringify(poller.shards())})`,
         async () => {
           counted = (await devices()).reduce((n, r) => n + (r.readings as number), 0);
-          return counted >= workload.distinct && poller.idle();
+          return counted >= traffic.distinct.reading && poller.idle();
         },
         240_000,
         200,
@@ -128,15 +133,9 @@ describe('the aggregator under injected faults', () => {
     }
     expect(faults.injected.before + faults.injected.after + faults.injected.invocation).toBeGreaterThan(20);
     expect(poller.deadLettered).toBe(0);
-    const measures = (r: object) => {
-      const m = r as Record<string, unknown>;
-      return { readings: m.readings, total: m.total, minimum: m.minimum, maximum: m.maximum };
-    };
     const rows = await devices();
-    const keyOf = (r: AggregationRow) => telemetryRowKey(r.device_id as string, r.metric as string, r.period);
-    expect(Object.fromEntries(rows.map((r) => [keyOf(r), { ...measures(r), late_events: r.late_events }]))).toEqual(
-      Object.fromEntries([...workload.truth].map(([k, r]) => [k, { ...measures(r), late_events: 0 }])),
-    );
+    expectRowsToEqualTruth(telemetry, 'devices', rows, truth);
+    const keyOf = (r: AggregationRow) => rowKey(aggregationOf(telemetry, 'devices'), r);
     const published = await latestPublished<AggregationRow>((r) => (r.aggregation === 'devices' ? keyOf(r) : `other#${r.period}`));
     for (const row of rows) expect(published.get(keyOf(row))).toEqual({ ...row, period_seconds: 60 });
   }, 300_000);

@@ -1,153 +1,92 @@
 /**
  * A pipeline whose schema evolves with data in the lake (issue 19 item 4), on the telemetry
- * pipeline: a stream gains an optional field, and the lake takes it at once (new files have the
- * column, the views show it, older files read it as null: old and new rows queried together, in
- * Parquet and raw JSON, beside the aggregation's revisions); a breaking change is refused at the
- * start, by `sdp local` itself, with what to do instead.
- *
- * What this exercises is the lake's side: the lake writer's pure core (selectForLake, eventGroups,
- * aggregateGroups and the file formats) fed stream records, the files laid out as the local S3
- * keeps them, the local SQL views, the start check. Posting telemetry through the API and the
- * aggregator's feed are other slices' (issue 19); a test through `sdp local` end to end joins them.
+ * pipeline, through the API as a user evolves it: `sdp local` runs a pipeline file, readings are
+ * posted, the platform stops; the file's reading stream gains an optional field, the platform
+ * restarts on it, readings with the field are posted; then `sdp query` reads old and new rows
+ * together (the new column null for the old rows, in Parquet and raw JSON) and the report counts
+ * both. A breaking change is refused at the start, by `sdp local` itself, with what to do instead.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { z } from 'zod';
-import { count, definePipeline, max, min, sum, type Pipeline } from '../../schemas/pipeline';
-import { usePipeline } from '../../schemas/active-pipeline';
-import { parquetKey, rawKey } from '../../schemas/lake';
-import type { StreamRecord } from '../../schemas/stream-record';
-import { readingSchema } from '../../pipelines/telemetry';
-import { aggregateGroups, eventGroups, fileIdFor, type AggregateRecord, type LakeGroup } from '../../lambdas/lake-writer/rows';
-import { selectForLake, type LakeSeen, type SequencedEvent } from '../../lambdas/lake-writer/select';
-import { toNdjsonGzip, toParquet } from '../../lambdas/lake-writer/parquet';
-import { fence } from '../../lambdas/commons/sequence';
-import { LakeSql, localLakeRoot } from '../../local/lake-sql';
-import { checkPipelineSchemas, PIPELINE_SCHEMAS_FILE } from '../../local/pipeline-schemas';
+import { sendEvents } from '../../local/send';
+import { PIPELINE_SCHEMAS_FILE } from '../../local/pipeline-schemas';
+import { pollUntil, startPlatform, tempDataDir, type RunningPlatform } from '../support/platform';
 
 const run = promisify(execFile);
 const SDP = join(__dirname, '..', '..', 'bin', 'sdp.js');
-const T0 = Date.UTC(2026, 10, 21, 10);
-const SHARD = 'shardId-000000000000';
+const REPO = join(__dirname, '..', '..');
 
-/** The telemetry pipeline as declared in pipelines/telemetry.ts, with the reading schema given. */
-const telemetry = (schema: z.ZodObject): Pipeline =>
-  definePipeline({
-    name: 'telemetry',
-    streams: { reading: { schema, identity: ['device_id', 'event_id'], partitionKey: 'device_id', eventTime: 'timestamp', lakeTable: 'readings' } },
-    aggregations: {
-      devices: { stream: 'reading', groupBy: ['device_id', 'metric'], periodSeconds: 60, measures: { readings: count(), total: sum('value'), minimum: min('value'), maximum: max('value') } },
-    },
+/** A telemetry pipeline file whose reading schema is `schema` (an expression over z and readingSchema). */
+function pipelineFile(schema: string): string {
+  return [
+    `import { z } from ${JSON.stringify(require.resolve('zod'))};`,
+    `import { count, definePipeline, max, min, sum } from ${JSON.stringify(join(REPO, 'schemas', 'pipeline'))};`,
+    `import { readingSchema } from ${JSON.stringify(join(REPO, 'pipelines', 'telemetry'))};`,
+    'void z;',
+    'export default definePipeline({',
+    "  name: 'telemetry',",
+    `  streams: { reading: { schema: ${schema}, identity: ['device_id', 'event_id'], partitionKey: 'device_id', eventTime: 'timestamp', lakeTable: 'readings' } },`,
+    "  aggregations: { devices: { stream: 'reading', groupBy: ['device_id', 'metric'], periodSeconds: 60, measures: { readings: count(), total: sum('value'), minimum: min('value'), maximum: max('value') } } },",
+    '});',
+    '',
+  ].join('\n');
+}
+
+describe('a stream gains an optional field across a restart', () => {
+  const dataDir = tempDataDir('sdp-evolution-');
+  const file = join(dataDir, 'telemetry.ts');
+  let platform: RunningPlatform | undefined;
+  const sdp = (...args: string[]) => run(process.execPath, [SDP, ...args, '--data-dir', dataDir, '--json']).then((r) => JSON.parse(r.stdout) as Record<string, unknown>[]);
+  const start = () => startPlatform({ dataDir, args: ['--pipeline', file] });
+  const now = Date.now();
+  const reading = (event_id: string, value: number, extra: Record<string, unknown> = {}) => ({ type: 'reading', body: { event_id, device_id: 'evolving', metric: 'temp', value, unit: 'C', timestamp: now, ...extra } });
+  const report = async () => (await (await fetch(`${platform!.outputs.UrlForAPI}reports/devices/evolving/temp`)).json()) as { readings: number; total: number };
+  const inLake = (table: string) => () => sdp('query', `SELECT event_id, value, firmware FROM ${table}_readings ORDER BY event_id`).catch(() => []);
+
+  afterAll(async () => {
+    await platform?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
-const v1 = telemetry(readingSchema);
-const v2 = telemetry(readingSchema.extend({ firmware: z.string().optional() }));
-
-let dataDir: string;
-let lakeRoot: string;
-const seen = new Map<string, LakeSeen>();
-let nextSeq = 1;
-
-/** The lake writer on a batch of stream records of the active pipeline: each written once, as the handler writes them. */
-function writeEvents(records: StreamRecord[]): void {
-  const batch: SequencedEvent<StreamRecord>[] = records.map((event) => ({ seq: fence(String(nextSeq++)), arrivedAt: 0, event }));
-  const fileId = fileIdFor(SHARD, String(nextSeq - records.length), String(nextSeq - 1));
-  const { events, states } = selectForLake(batch, seen, { fileId, expiresAt: 0, retentionSeconds: 0 });
-  writeFiles(eventGroups(events), fileId);
-  for (const s of states) seen.set(s.tx_id as string, s);
-}
-
-function writeFiles(groups: LakeGroup[], fileId: string): void {
-  for (const g of groups) {
-    // Where the local S3 (s3rver) keeps an object's bytes: <bucket folder>/<key>._S3rver_object.
-    for (const [key, body] of [[parquetKey(g.table, g.partition, fileId), toParquet(g.table, g.rows)], [rawKey(g.table, g.partition, fileId), toNdjsonGzip(g.records)]] as const) {
-      const path = join(lakeRoot, `${key}._S3rver_object`);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, body);
-    }
-  }
-}
-
-const reading = (event_id: string, value: number, extra: Record<string, unknown> = {}): StreamRecord => ({
-  type: 'reading', event_id, device_id: 'd1', metric: 'temp', value, unit: 'C', received_at: T0 + 5, event_time: T0, ...extra,
-});
-const revision = (revision: number, readings: number, total: number): AggregateRecord => ({
-  aggregation: 'devices', device_id: 'd1', metric: 'temp', period: T0 / 1000, readings, total, minimum: 20, maximum: total - 20, late_events: 0, revision, updated_at: T0 + revision,
-});
-
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const lake = await LakeSql.open(lakeRoot);
-  try {
-    return (await lake.query(sql)).rows;
-  } finally {
-    lake.close();
-  }
-}
-
-beforeAll(() => {
-  dataDir = mkdtempSync(join(tmpdir(), 'sdp-evolution-'));
-  lakeRoot = localLakeRoot(dataDir);
-});
-
-afterAll(() => {
-  usePipeline(v1); // leave no test pipeline behind for other suites of this worker
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-describe('a stream gains an optional field', () => {
-  it('v1: the data dir records the schemas it has data for; the lake holds its readings and revisions', async () => {
-    usePipeline(v1);
-    checkPipelineSchemas(dataDir, v1);
+  it('v1: readings posted, counted and in the lake', async () => {
+    writeFileSync(file, pipelineFile('readingSchema'));
+    platform = await start();
+    await sendEvents(platform.outputs.UrlForAPI, [reading('e1', 20), reading('e2', 21), reading('e1', 20)]);
+    await pollUntil('the v1 readings counted', report, (r) => r.readings === 2);
+    await pollUntil('the v1 readings in the lake', () => sdp('query', 'SELECT count(*)::INT AS n FROM parquet_readings').catch(() => [{ n: 0 }]), (rows) => rows[0].n === 2);
     expect(JSON.parse(readFileSync(join(dataDir, PIPELINE_SCHEMAS_FILE), 'utf8')).streams.reading.fields.firmware).toBeUndefined();
-    writeEvents([reading('e1', 20), reading('e2', 21), reading('e1', 20)]);
-    writeFiles(aggregateGroups([revision(1, 2, 41)]), `${SHARD}-a1`);
-    expect(await query('SELECT event_id, value FROM parquet_readings ORDER BY event_id')).toEqual([{ event_id: 'e1', value: 20 }, { event_id: 'e2', value: 21 }]);
-  });
+    await platform.stop();
+  }, 120_000);
 
-  it('v2 after a restart: taken at once; old and new rows together, the old ones null, in Parquet and raw', async () => {
-    checkPipelineSchemas(dataDir, v2);
+  it('v2 after a restart: the new field taken at once; old and new rows queried together, the old ones null', async () => {
+    writeFileSync(file, pipelineFile('readingSchema.extend({ firmware: z.string().optional() })'));
+    platform = await start();
     expect(JSON.parse(readFileSync(join(dataDir, PIPELINE_SCHEMAS_FILE), 'utf8')).streams.reading.fields.firmware).toEqual({ kind: 'string', required: false });
-    usePipeline(v2);
-    // Before any file has the column, the views have it.
-    expect(await query('SELECT event_id, firmware FROM parquet_readings ORDER BY event_id')).toEqual([{ event_id: 'e1', firmware: null }, { event_id: 'e2', firmware: null }]);
-    writeEvents([reading('e3', 25, { firmware: '2.1' }), reading('e1', 99, { firmware: 'resend' })]);
-    writeFiles(aggregateGroups([revision(2, 3, 66)]), `${SHARD}-a2`);
+    await sendEvents(platform.outputs.UrlForAPI, [reading('e3', 25, { firmware: '2.1' }), reading('e1', 99, { firmware: 'resend' })]);
+    await pollUntil('the v2 reading counted', report, (r) => r.readings === 3);
+    expect(await report()).toMatchObject({ readings: 3, total: 66 });
     const expected = [
       { event_id: 'e1', value: 20, firmware: null },
       { event_id: 'e2', value: 21, firmware: null },
       { event_id: 'e3', value: 25, firmware: '2.1' },
     ];
-    expect(await query('SELECT event_id, value, firmware FROM parquet_readings ORDER BY event_id')).toEqual(expected);
-    expect(await query('SELECT event_id, value, firmware FROM raw_readings ORDER BY event_id')).toEqual(expected);
+    expect(await pollUntil('old and new readings in parquet_readings', inLake('parquet'), (rows) => rows.length === 3)).toEqual(expected);
+    expect(await pollUntil('old and new readings in raw_readings', inLake('raw'), (rows) => rows.length === 3)).toEqual(expected);
     // The aggregation's revision history, named after it: the highest revision is current.
-    expect(await query('SELECT device_id, metric, readings, total, minimum, maximum, revision, period_seconds FROM parquet_devices ORDER BY revision DESC LIMIT 1')).toEqual([
-      { device_id: 'd1', metric: 'temp', readings: 3, total: 66, minimum: 20, maximum: 46, revision: 2, period_seconds: 60 },
-    ]);
-  });
+    const latest = () => sdp('query', 'SELECT readings, total, minimum, maximum, period_seconds FROM parquet_devices ORDER BY revision DESC LIMIT 1').catch(() => []);
+    expect(await pollUntil('the latest revision in parquet_devices', latest, (rows) => rows[0]?.readings === 3)).toEqual([{ readings: 3, total: 66, minimum: 20, maximum: 25, period_seconds: 60 }]);
+    await platform.stop();
+    platform = undefined;
+  }, 120_000);
 
   it('a breaking change is refused by sdp local at start, naming it and what to do instead; the recorded schemas stay', async () => {
     const before = readFileSync(join(dataDir, PIPELINE_SCHEMAS_FILE), 'utf8');
-    const file = join(dataDir, 'telemetry-v3.ts');
-    const repo = join(__dirname, '..', '..');
     // v2 with `value` an integer now: data already written holds fractional values.
-    writeFileSync(
-      file,
-      [
-        `import { z } from ${JSON.stringify(require.resolve('zod'))};`,
-        `import { count, definePipeline, max, min, sum } from ${JSON.stringify(join(repo, 'schemas', 'pipeline'))};`,
-        `import { readingSchema } from ${JSON.stringify(join(repo, 'pipelines', 'telemetry'))};`,
-        'export default definePipeline({',
-        "  name: 'telemetry',",
-        "  streams: { reading: { schema: readingSchema.extend({ value: z.number().int(), firmware: z.string().optional() }), identity: ['device_id', 'event_id'], partitionKey: 'device_id', eventTime: 'timestamp', lakeTable: 'readings' } },",
-        "  aggregations: { devices: { stream: 'reading', groupBy: ['device_id', 'metric'], periodSeconds: 60, measures: { readings: count(), total: sum('value'), minimum: min('value'), maximum: max('value') } } },",
-        '});',
-        '',
-      ].join('\n'),
-    );
-    const failed = await run(process.execPath, [SDP, 'local', '--port', '0', '--data-dir', dataDir], { env: { ...process.env, SDP_PIPELINES: JSON.stringify([file]) }, timeout: 60_000 }).then(
+    const v3 = join(dataDir, 'telemetry-v3.ts');
+    writeFileSync(v3, pipelineFile('readingSchema.extend({ value: z.number().int(), firmware: z.string().optional() })'));
+    const failed = await run(process.execPath, [SDP, 'local', '--port', '0', '--data-dir', dataDir, '--pipeline', v3], { timeout: 60_000 }).then(
       () => undefined,
       (err: { code?: number; stderr?: string }) => err,
     );
@@ -157,5 +96,5 @@ describe('a stream gains an optional field', () => {
     expect(stderr).toMatch(/adding optional fields .*declare a new stream/);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(readFileSync(join(dataDir, PIPELINE_SCHEMAS_FILE), 'utf8')).toBe(before);
-  });
+  }, 120_000);
 });

@@ -3,10 +3,6 @@
  * --pipeline telemetry` sends traffic generated from the schema and prints its ground truth,
  * which the reports show window by window (sum, min, max exact); `sdp audit` reconciles every
  * hour and stream (readings) and every measure of the devices aggregation with the lake's events.
- *
- * SWITCH ON after the merge of issue 19's slices: it needs the ingestion route /reading and the
- * reports route /reports/devices/{device_id}/{metric} (contract 4), the aggregator's rows of
- * declared aggregations (contract 1) and the lake's parquet_readings (contract 5).
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -27,7 +23,7 @@ interface Audit {
   aggregations: { aggregation: string; measure: string; ok: boolean }[];
 }
 
-describe.skip('the tools on the telemetry pipeline (switch on after the merge)', () => {
+describe('the tools on the telemetry pipeline', () => {
   let platform: RunningPlatform;
   beforeAll(async () => {
     platform = await startPlatform({ env });

@@ -5,7 +5,8 @@
  * every window's row.
  */
 import { aggregationOf, type Pipeline } from '../../schemas/pipeline';
-import { groupValues, totalsPerGroup, type TruthRow } from '../../local/ground-truth';
+import { groundTruth, groupValues, rowKey, streamRecords, totalsPerGroup, type TruthRow } from '../../local/ground-truth';
+import type { OutgoingEvent } from '../../local/send-plan';
 import { pollUntil } from './platform';
 
 type Report = Record<string, unknown> & { periods?: Record<string, unknown>[] };
@@ -18,6 +19,37 @@ function comparable(fields: readonly string[], row: Readonly<Record<string, unkn
 /** The report URL of a group: the API's root, `reports/<route>/`, then each group value. */
 export function reportUrl(apiUrl: string, route: string, values: readonly (string | number | boolean)[]): string {
   return `${apiUrl}reports/${route}/${values.map((v) => encodeURIComponent(String(v))).join('/')}`;
+}
+
+/**
+ * The ground truth of traffic sent as it is (resends included), every copy received at
+ * `receivedAt` (the generated events are on time, so the moment only matters for lateness), by
+ * aggregation name: what expectReportsToEqualTruth takes.
+ */
+export function truthOf(pipeline: Pipeline, events: readonly OutgoingEvent[], receivedAt = Date.now()): Record<string, TruthRow[]> {
+  return Object.fromEntries(groundTruth(pipeline, streamRecords(pipeline, events.map((e) => ({ ...e, receivedAt })))));
+}
+
+/** Two pipelines' traffic sent side by side: `b`'s events spread evenly among `a`'s, each in its own order. */
+export function interleave<E>(a: readonly E[], b: readonly E[]): E[] {
+  const out: E[] = [];
+  let j = 0;
+  a.forEach((e, i) => {
+    out.push(e);
+    for (; j < Math.floor(((i + 1) * b.length) / a.length); j++) out.push(b[j]);
+  });
+  return [...out, ...b.slice(j)];
+}
+
+/**
+ * Stored rows of an aggregation (as the feed publishes them: contract 3) compared with its ground
+ * truth row by row: every measure and late_events of every window, no row more or fewer.
+ */
+export function expectRowsToEqualTruth(pipeline: Pipeline, name: string, rows: readonly Readonly<Record<string, unknown>>[], truth: readonly TruthRow[]): void {
+  const aggregation = aggregationOf(pipeline, name);
+  const fields = ['period', ...aggregation.measures.map((m) => m.name), 'late_events'];
+  const byRow = (list: readonly Readonly<Record<string, unknown>>[]) => Object.fromEntries(list.map((r) => [rowKey(aggregation, r), comparable(fields, r)]));
+  expect(byRow(rows)).toEqual(byRow(truth));
 }
 
 export async function expectReportsToEqualTruth(apiUrl: string, pipeline: Pipeline, truth: Readonly<Record<string, readonly TruthRow[]>>): Promise<void> {

@@ -12,7 +12,8 @@ import telemetry from '../../pipelines/telemetry';
 import adtech from '../../pipelines/adtech';
 import { aggregationOf, combinePipelines, count, definePipeline, max, min, sum, type Pipeline } from '../../schemas/pipeline';
 import { groupKey } from '../../schemas/aggregates';
-import { generateTelemetry, telemetryRowKey } from '../../local/telemetry-workload';
+import { generateTraffic } from '../../local/traffic';
+import { groundTruth, streamRecords } from '../../local/ground-truth';
 import { random } from '../../pipelines/adtech/workload';
 import { keyRecords } from '../../lambdas/aggregator/plan';
 import { planRedrive } from '../../lambdas/aggregator/redrive';
@@ -63,8 +64,6 @@ class ModelRows {
     }
   }
 }
-
-const telemetryRow = (key: string) => rowKey(groupKey('devices', JSON.parse(key.split('#')[1]) as string[]), Number(key.split('#')[2]));
 
 describe('telemetry through the generic plan', () => {
   it('keeps one state per reading identity, and counts a resend (same device and event id) once', () => {
@@ -135,9 +134,10 @@ describe('telemetry through the generic plan', () => {
 
   it.each([1, 2, 3])('seed %i: batches retried after their states and part of their rows leave rows equal to the truth', (seed) => {
     const rnd = random(seed);
-    const workload = generateTelemetry({ readings: 600, devices: 5, seed, now: T0 + 3_600_000, resendRate: 0.2 });
+    const traffic = generateTraffic(telemetry, { events: 600, groups: 5, seed, now: T0 + 3_600_000, resendRate: 0.2, timeSpreadMs: 10 * 60_000, shuffle: true });
     const seq = sequencer();
-    const records: FencedEvent[] = workload.readings.map((r) => ({ seq: seq(), event: { ...r, type: 'reading', received_at: r.timestamp as number, event_time: r.timestamp as number } }));
+    const received = streamRecords(telemetry, traffic.events.map((e) => ({ ...e, receivedAt: e.body.timestamp as number })));
+    const records: FencedEvent[] = received.map((event) => ({ seq: seq(), event }));
     const model = new ModelRows(telemetry);
     let states = new Map<string, AggState>();
     for (let i = 0; i < records.length; ) {
@@ -150,9 +150,9 @@ describe('telemetry through the generic plan', () => {
         model.apply(planBatch(telemetry, batch, states, SETTINGS).rows);
       } else model.apply(plan.rows);
     }
-    const expected = Object.fromEntries([...workload.truth].map(([k, r]) => [telemetryRow(k), { readings: r.readings, total: r.total, minimum: r.minimum, maximum: r.maximum, late_events: 0 }]));
+    const truth = groundTruth(telemetry, received).get('devices')!;
+    const expected = Object.fromEntries(truth.map((r) => [rowKey(groupKey('devices', [r.device_id as string, r.metric as string]), r.period), { readings: r.readings, total: r.total, minimum: r.minimum, maximum: r.maximum, late_events: 0 }]));
     expect(Object.fromEntries([...model.rows].map(([k, r]) => [k, r.totals]))).toEqual(expected);
-    expect(telemetryRowKey('x', 'y', 60)).toBe(rowKey(groupKey('devices', ['x', 'y']), 60));
   });
 });
 
