@@ -19,9 +19,11 @@ export const MeasurementsSchema = z.object({
   note: z.string(),
   workload: z.object({
     events: z.number().int().positive(),
-    auctions: z.number().int().positive(),
+    /** Adtech only: the auctions its blueprint traffic held. */
+    auctions: z.number().int().positive().optional(),
     eventsPerRequest: z.number().positive(),
-    mix: z.object({ bid: nonNegative, impression: nonNegative, click: nonNegative }),
+    /** Share of the measured events by stream name. */
+    mix: z.record(z.string(), nonNegative),
   }),
   /** By stream name (schemas/resources.ts). */
   streams: z.record(z.string(), z.object({ recordsPerEvent: nonNegative, bytesPerRecord: nonNegative, bytesPerRecordByType: z.record(z.string(), nonNegative).optional() })),
@@ -97,6 +99,11 @@ export function tableAtBatch(samples: readonly TableSample[], fn: string | undef
 }
 
 export const MEASUREMENTS_FILE = 'perf/cost-measurements.json';
+
+/** A pipeline's measurements file in the repository: adtech's is MEASUREMENTS_FILE, another's perf/cost-measurements.<name>.json. */
+export function measurementsFile(pipeline: string): string {
+  return pipeline === 'adtech' ? MEASUREMENTS_FILE : `perf/cost-measurements.${pipeline}.json`;
+}
 
 /** The measurements file, validated; a one-line error naming the file when it is missing or wrong. */
 export function loadMeasurements(path: string): Measurements {
