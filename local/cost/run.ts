@@ -10,6 +10,7 @@ import { costReport, type CostReport, type Traffic } from './bill';
 import { readInventory } from './inventory';
 import { loadMeasurements, measurementsFile } from './measurements';
 import { loadTemplate } from './template';
+import { parseEventMix } from './report';
 
 export interface CostOptions extends Traffic {
   region: string;
@@ -17,6 +18,8 @@ export interface CostOptions extends Traffic {
   template?: string;
   /** Default the pipeline's file in the repository (measurements.ts measurementsFile). */
   measurements?: string;
+  /** --event-mix's text, parsed against the measured streams (overrides `mix`). */
+  eventMix?: string;
   /** The pipelines billed; default those of -c sdp:pipelines, else adtech. */
   pipelines?: readonly string[];
   /** Bill the stack as synthesized with -c sdp:tableCapacity=<mode> (not with `template`). */
@@ -42,25 +45,28 @@ export function parseContext(pairs: readonly string[]): Record<string, string> {
 export function runCost(root: string, options: CostOptions): CostReport {
   if (!pricedRegions.includes(options.region)) throw new Error(`no prices for region ${options.region}: the price table (schemas/prices.ts) prices ${pricedRegions.join(', ')}`);
   const pipelines = options.pipelines ?? options.context?.[pipelinesContext]?.split(',').map((p) => p.trim()).filter(Boolean) ?? ['adtech'];
-  const file = options.measurements ?? pipelineMeasurementsFile(root, pipelines);
+  const { file, approximated } = options.measurements ? { file: options.measurements, approximated: undefined } : pipelineMeasurementsFile(root, pipelines);
   const measurements = loadMeasurements(file);
+  const mix = options.eventMix === undefined ? options.mix : parseEventMix(options.eventMix, Object.keys(measurements.workload.mix));
   if (options.tableCapacity && options.template) throw new Error('--table-capacity prices the stack synthesized with that option; a --template already says how its tables are billed: give one or the other');
   const context = { ...options.context, ...(options.tableCapacity && { [tableCapacity.context]: options.tableCapacity }) };
   const { template, origin } = loadTemplate(root, options.template, Object.keys(context).length > 0 ? context : undefined);
   const inventory = readInventory(template);
   const shown = relative(root, file) || file;
-  return costReport(inventory, measurements, options, { region: options.region, template: origin, measurementsFile: shown.startsWith('..') ? file : shown });
+  const report = costReport(inventory, measurements, { ...options, mix }, { region: options.region, template: origin, measurementsFile: shown.startsWith('..') ? file : shown });
+  if (approximated) report.warnings.unshift(approximated);
+  return report;
 }
 
 /**
- * The measurements a stack of these pipelines is billed with: a single pipeline's own file. Each
- * pipeline's per-event figures were measured alone; a stack of several is not priced by guessing
- * how their traffic mixes: the error says to bill one pipeline at a time (or give --measurements).
+ * The measurements a stack of these pipelines is billed with: its pipeline's own file; for several,
+ * the first's that has one (each pipeline's figures are measured alone: the report says so).
  */
-function pipelineMeasurementsFile(root: string, pipelines: readonly string[]): string {
-  if (pipelines.length !== 1) throw new Error(`the per-event figures are measured one pipeline at a time; ${pipelines.join(', ')} together are not: bill each with -c ${pipelinesContext}=<one of them>, or give --measurements`);
+function pipelineMeasurementsFile(root: string, pipelines: readonly string[]): { file: string; approximated?: string } {
+  const measured = pipelines.filter((p) => existsSync(join(root, measurementsFile(p))));
+  if (pipelines.length > 1 && measured.length > 0)
+    return { file: join(root, measurementsFile(measured[0])), approximated: `the stack runs ${pipelines.join(', ')}; the per-event figures are ${measured[0]}'s (measured alone): every event is billed as one of ${measured[0]}'s, at the measured mix or --event-mix` };
   const [pipeline] = pipelines;
-  const file = join(root, measurementsFile(pipeline));
-  if (pipeline !== 'adtech' && !existsSync(file)) throw new Error(`no measurements for pipeline ${pipeline}: run npm run bench -- cost --measure --pipeline ${pipeline}`);
-  return file;
+  if (pipeline !== 'adtech' && measured.length === 0) throw new Error(`no measurements for pipeline ${pipeline}: run npm run bench -- cost --measure --pipeline ${pipeline}`);
+  return { file: join(root, measurementsFile(pipeline)) };
 }
