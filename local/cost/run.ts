@@ -53,7 +53,10 @@ export function runCost(root: string, options: CostOptions): CostReport {
   const { template, origin } = loadTemplate(root, options.template, Object.keys(context).length > 0 ? context : undefined);
   const inventory = readInventory(template);
   const shown = relative(root, file) || file;
-  const report = costReport(inventory, measurements, { ...options, mix }, { region: options.region, template: origin, measurementsFile: shown.startsWith('..') ? file : shown });
+  // The traffic as --json has always printed it: the options with the parsed mix in --event-mix's place.
+  const traffic = Object.fromEntries(Object.entries(options).map(([k, v]) => (k === 'eventMix' ? ['mix', mix] : [k, v]))) as CostOptions;
+  if (!('eventMix' in options)) traffic.mix = mix;
+  const report = costReport(inventory, measurements, traffic, { region: options.region, template: origin, measurementsFile: shown.startsWith('..') ? file : shown });
   if (approximated) report.warnings.unshift(approximated);
   return report;
 }
