@@ -7,6 +7,7 @@
  * handler's time per invocation and per record and the bytes it logs. Validated when read.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { z } from 'zod';
 
 const nonNegative = z.number().finite().nonnegative();
@@ -100,9 +101,12 @@ export function tableAtBatch(samples: readonly TableSample[], fn: string | undef
 
 export const MEASUREMENTS_FILE = 'perf/cost-measurements.json';
 
-/** A pipeline's measurements file in the repository: adtech's is MEASUREMENTS_FILE, another's perf/cost-measurements.<name>.json. */
+/**
+ * A pipeline's measurements file in the repository: adtech's is MEASUREMENTS_FILE, another's
+ * perf/cost-measurements.<name>.json (a pipeline file: named after the file, without its extension).
+ */
 export function measurementsFile(pipeline: string): string {
-  return pipeline === 'adtech' ? MEASUREMENTS_FILE : `perf/cost-measurements.${pipeline}.json`;
+  return pipeline === 'adtech' ? MEASUREMENTS_FILE : `perf/cost-measurements.${basename(pipeline).replace(/\.[^.]*$/, '')}.json`;
 }
 
 /** The measurements file, validated; a one-line error naming the file when it is missing or wrong. */
