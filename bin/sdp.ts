@@ -16,7 +16,7 @@ import { lakeBucket, settings, streams, tableCapacity, type TableCapacityMode } 
 import { formatCsv, formatJson, formatTable } from '../local/format';
 import { pricedRegions } from '../schemas/prices';
 import { SHIPPED_PIPELINES } from '../pipelines/index';
-import { formatCostReport, parseEventMix } from '../local/cost/report';
+import { formatCostReport } from '../local/cost/report';
 import { getJson } from '../local/get-json';
 import { jobRuns, recordedJobs, runJob, runJobAfterCurrent, TRAINING_JOB } from '../local/jobs';
 import type { AggregationAuditRow, AuditRow, StreamAuditRow } from '../local/audit';
@@ -678,7 +678,7 @@ program
   .description("the stack's monthly AWS bill (list prices, no free tier) at the traffic you give: computed from its CloudFormation template and the per-event figures the cost bench measured")
   .addOption(new Option('--events-per-second <n>', 'steady traffic, events per second').default(100).argParser(nonNegativeNumber('events per second')))
   .addOption(new Option('--events-per-request <k>', 'events per POST (1: single events; the API takes arrays)').default(100).argParser(positiveInt('events per request')))
-  .option('--event-mix <shares>', 'shares of event types, e.g. bid=0.6,impression=0.3,click=0.1 (default: the blueprint mix the bench measured)')
+  .option('--event-mix <shares>', 'shares of each stream\'s events, e.g. bid=0.6,impression=0.3,click=0.1 (default: the mix the bench measured)')
   .addOption(new Option('--region <region>', `AWS region to price (priced: ${pricedRegions.join(', ')})`).default('us-east-1').argParser(pricedRegion))
   .option('--template <file>', 'a synthesized template to bill (default: cdk.out/SdpStack.template.json when newer than the sources, else the stack synthesized now)')
   .addOption(
@@ -688,20 +688,14 @@ program
     ).choices([...tableCapacity.modes]),
   )
   .option('-c, --context <key=value>', 'bill the stack as deployed with this option (cdk deploy -c key=value), synthesized now with it (not with --template); repeatable, e.g. -c sdp:reportsBatchingWindowSeconds=5 -c sdp:dashboard=false', (pair: string, all: string[] = []) => [...all, pair])
-  .option('--measurements <file>', 'measured per-event figures (default: perf/cost-measurements.json, written by npm run bench -- cost --measure)')
+  .option('--measurements <file>', 'measured per-event figures (default: the pipeline\'s: perf/cost-measurements.json for adtech, perf/cost-measurements.<pipeline>.json for another, written by npm run bench -- cost --measure [--pipeline <name>])')
   .option('--json', 'print the report as JSON')
   .action((opts: { eventsPerSecond: number; eventsPerRequest: number; eventMix?: string; region: string; template?: string; tableCapacity?: TableCapacityMode; context?: string[]; measurements?: string; json?: boolean }) => {
-    let mix;
-    try {
-      mix = opts.eventMix === undefined ? undefined : parseEventMix(opts.eventMix);
-    } catch (err) {
-      throw new UserError((err as Error).message);
-    }
     let report;
     try {
       const cost = costModule();
       const context = opts.context && cost.parseContext(opts.context);
-      report = cost.runCost(join(BIN_DIR, '..'), { eventsPerSecond: opts.eventsPerSecond, eventsPerRequest: opts.eventsPerRequest, mix, region: opts.region, template: opts.template && resolve(opts.template), tableCapacity: opts.tableCapacity, context, measurements: opts.measurements && resolve(opts.measurements) });
+      report = cost.runCost(join(BIN_DIR, '..'), { eventsPerSecond: opts.eventsPerSecond, eventsPerRequest: opts.eventsPerRequest, eventMix: opts.eventMix, region: opts.region, template: opts.template && resolve(opts.template), tableCapacity: opts.tableCapacity, context, measurements: opts.measurements && resolve(opts.measurements) });
     } catch (err) {
       throw new UserError((err as Error).message);
     }

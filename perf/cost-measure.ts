@@ -20,16 +20,20 @@ import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, Kine
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { emulatorClientConfig, emulatorS3Client } from '../local/emulators';
-import { generateWorkload, type WorkloadEvent } from '../local/workload';
+import { generateWorkload } from '../local/workload';
+import { generateTraffic, type TrafficEvent } from '../local/traffic';
+import { activePipeline, loadPipelines, pipelineEnv, usePipeline } from '../schemas/active-pipeline';
 import { sendEvents } from '../local/send';
 import { lakeBucket, streams, tables } from '../schemas/resources';
 import type { ConsumerState, ConsumerStatus } from '../local/consumer-worker';
 import { MEASURE_CAPACITY_ENV } from '../local/capacity-meter';
-import { MEASUREMENTS_FILE, MeasurementsSchema, type Measurements } from '../local/cost/measurements';
+import { MEASUREMENTS_FILE, measurementsFile, MeasurementsSchema, type Measurements } from '../local/cost/measurements';
 import { PlatformProcess, type RequestStats } from './support/platform-process';
 import { progress } from './support/report';
 
 export interface MeasureOptions {
+  /** The pipeline measured, a shipped name (default adtech: the blueprint's auctions; others: local/traffic.ts's generated traffic). */
+  pipeline?: string;
   /** Auctions of blueprint traffic sent as fast as the platform takes them (large batches). */
   auctions: number;
   /**
@@ -171,11 +175,26 @@ async function tableBytes(dynamo: DynamoDBClient, table: string): Promise<number
   return bytes;
 }
 
+/**
+ * The traffic of each phase: adtech's blueprint auctions (wins, clicks, 5 % resends), or for
+ * another pipeline its generated traffic (local/traffic.ts), as many root events as auctions.
+ */
+function phaseTraffic(pipeline: string, options: MeasureOptions) {
+  const singles = options.trickleEvents + options.arrayRequests * ARRAY_SIZE;
+  if (pipeline === 'adtech') {
+    const blueprint = (auctions: number, seed: number, resendRate = 0.05) => generateWorkload({ auctions, campaigns: 50, seed, resendRate, winModel: true }).events as TrafficEvent[];
+    return { paced: blueprint(options.pacedAuctions, 6), middle: blueprint(options.pacedAuctions, 9), workload: blueprint(options.auctions, 7), extra: blueprint(singles, 8, 0).filter((e) => e.type === 'bid') };
+  }
+  const generated = (events: number, seed: number, resendRate = 0.05) => generateTraffic(activePipeline(), { events, seed, resendRate, timeSpreadMs: 600_000 }).events;
+  const root = activePipeline().streams[0].name;
+  return { paced: generated(options.pacedAuctions, 6), middle: generated(options.pacedAuctions, 9), workload: generated(options.auctions, 7), extra: generated(singles, 8, 0).filter((e) => e.type === root) };
+}
+
 function commit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
     // The measurements file itself does not make the measured code differ from the commit.
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', `:!${MEASUREMENTS_FILE}`], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', `:!${MEASUREMENTS_FILE}`, ':!perf/cost-measurements.*.json'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
     return dirty ? `${sha}+uncommitted` : sha;
   } catch {
     return 'unknown';
@@ -183,6 +202,14 @@ function commit(): string {
 }
 
 export async function measureCosts(options: MeasureOptions): Promise<Measurements> {
+  const pipelineName = options.pipeline ?? 'adtech';
+  const outFile = measurementsFile(pipelineName);
+  if (pipelineName !== 'adtech') {
+    const { pipeline, files } = loadPipelines([pipelineName]);
+    usePipeline(pipeline, files);
+    Object.assign(process.env, pipelineEnv());
+  }
+  const routes = Object.fromEntries(activePipeline().streams.map((s) => [s.name, s.route.replace(/^\//, '')]));
   process.env[MEASURE_CAPACITY_ENV] = '1';
   const logBytes: Record<string, number> = {};
   let countLogs = false;
@@ -195,21 +222,19 @@ export async function measureCosts(options: MeasureOptions): Promise<Measurement
       // the platform's own lines: not a function's logs
     }
   };
+  progress(`cost: measuring pipeline ${pipelineName}`);
   progress('cost: starting the local platform (1 shard, as the template) with capacity metering');
   const platform = await PlatformProcess.start({ shards: 1, log });
   try {
     const api = platform.outputs.UrlForAPI.replace(/\/?$/, '/');
-    const paced = generateWorkload({ auctions: options.pacedAuctions, campaigns: 50, seed: 6, resendRate: 0.05, winModel: true });
-    const middle = generateWorkload({ auctions: options.pacedAuctions, campaigns: 50, seed: 9, resendRate: 0.05, winModel: true });
-    const workload = generateWorkload({ auctions: options.auctions, campaigns: 50, seed: 7, resendRate: 0.05, winModel: true });
-    const extra = generateWorkload({ auctions: options.trickleEvents + options.arrayRequests * ARRAY_SIZE, campaigns: 50, seed: 8, resendRate: 0, winModel: true }).events.filter((e) => e.type === 'bid');
+    const { paced, middle, workload, extra } = phaseTraffic(pipelineName, options);
 
     // 1. trickle: single events a little over a second apart.
     progress(`cost: trickle of ${options.trickleEvents} single events, 1.2 s apart`);
     const start = consumersUp(await platform.consumerStatus());
     const singleMs: number[] = [];
     for (const e of extra.slice(0, options.trickleEvents)) {
-      singleMs.push(await post(`${api}${e.type}`, e.body));
+      singleMs.push(await post(`${api}${routes[e.type]}`, e.body));
       await sleep(1200);
     }
     const afterTrickle = await drained(platform, 6000);
@@ -218,22 +243,22 @@ export async function measureCosts(options: MeasureOptions): Promise<Measurement
     progress(`cost: ${options.arrayRequests} arrays of ${ARRAY_SIZE}, one at a time`);
     const arrayMs: number[] = [];
     const arrays = extra.slice(options.trickleEvents);
-    for (let i = 0; i < options.arrayRequests; i++) arrayMs.push(await post(`${api}bid`, arrays.slice(i * ARRAY_SIZE, (i + 1) * ARRAY_SIZE).map((e: WorkloadEvent) => e.body)));
+    for (let i = 0; i < options.arrayRequests; i++) arrayMs.push(await post(`${api}${routes[arrays[0].type]}`, arrays.slice(i * ARRAY_SIZE, (i + 1) * ARRAY_SIZE).map((e) => e.body)));
     await drained(platform, 6000);
 
     // 3. blueprint traffic in arrays of 100: paced (small batches), then as fast as taken (large batches).
     countLogs = true;
-    const phase = async (events: WorkloadEvent[], eventsPerSecond: number | undefined) => {
+    const phase = async (events: TrafficEvent[], eventsPerSecond: number | undefined) => {
       progress(`cost: blueprint traffic, ${events.length} events in arrays of ${ARRAY_SIZE}${eventsPerSecond ? ` at ${eventsPerSecond} events/s` : ', as fast as taken'}`);
       const stats = await platform.requestStats();
       const consumers = consumersUp(await platform.consumerStatus());
-      const sent = await sendEvents(api, events, { batchSize: ARRAY_SIZE, concurrency: 4, eventsPerSecond });
+      const sent = await sendEvents(api, events, { batchSize: ARRAY_SIZE, concurrency: 4, eventsPerSecond, routes });
       const after = await drained(platform, 7000);
       return { sent, statsBefore: stats, statsAfter: await platform.requestStats(), before: consumers, after };
     };
-    const small = await phase(paced.events, options.pacedRate);
-    const medium = await phase(middle.events, options.pacedRate * MIDDLE_RATE_FACTOR);
-    const large = await phase(workload.events, undefined);
+    const small = await phase(paced, options.pacedRate);
+    const medium = await phase(middle, options.pacedRate * MIDDLE_RATE_FACTOR);
+    const large = await phase(workload, undefined);
     countLogs = false;
     const beforeLoad = small.before;
     const afterLoad = large.after;
@@ -311,22 +336,27 @@ export async function measureCosts(options: MeasureOptions): Promise<Measurement
     const ingestRequests = phases.reduce((n, p) => n + p.sent.requests, 0);
     functionFigures.ingest = { fixedMs: Math.max(0, single - perEvent), perRecordMs: perEvent, recordsPerInvocation: loadEvents / Math.max(1, ingestRequests), logBytesPerInvocation: (logBytes.ingest ?? 0) / Math.max(1, ingestRequests), logBytesPerRecord: 0 };
 
-    const byType = { bid: 0, impression: 0, click: 0 };
-    const blueprint = [...paced.events, ...middle.events, ...workload.events];
+    const byType: Record<string, number> = Object.fromEntries(activePipeline().streams.map((s) => [s.name, 0]));
+    const blueprint = [...paced, ...middle, ...workload];
     for (const e of blueprint) byType[e.type]++;
     const measurements: Measurements = MeasurementsSchema.parse({
       measuredAt: new Date().toISOString(),
       commit: commit(),
-      command: 'npm run bench -- cost --measure',
+      command: `npm run bench -- cost --measure${pipelineName === 'adtech' ? '' : ` --pipeline ${pipelineName}`}`,
       note: `local platform on this machine (${process.platform}, ${process.arch}): request units, records, bytes and S3 requests are counted as AWS bills them; handler times are local wall times against the emulators (ingest: POST round trip), not Lambda's`,
-      workload: { events: allEvents, auctions: options.auctions + 2 * options.pacedAuctions, eventsPerRequest: loadEvents / Math.max(1, ingestRequests), mix: { bid: byType.bid / blueprint.length, impression: byType.impression / blueprint.length, click: byType.click / blueprint.length } },
+      workload: {
+        events: allEvents,
+        ...(pipelineName === 'adtech' && { auctions: options.auctions + 2 * options.pacedAuctions }),
+        eventsPerRequest: loadEvents / Math.max(1, ingestRequests),
+        mix: Object.fromEntries(Object.entries(byType).map(([t, n]) => [t, n / blueprint.length])),
+      },
       streams: streamFigures,
       tables: tableFigures,
       buckets: bucketFigures,
       functions: functionFigures,
     });
-    writeFileSync(join(ROOT, MEASUREMENTS_FILE), `${JSON.stringify(measurements, null, 2)}\n`);
-    progress(`cost: wrote ${MEASUREMENTS_FILE}`);
+    writeFileSync(join(ROOT, outFile), `${JSON.stringify(measurements, null, 2)}\n`);
+    progress(`cost: wrote ${outFile}`);
     return measurements;
   } finally {
     await platform.stop();

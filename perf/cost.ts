@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCost, type CostOptions } from '../local/cost/run';
 import { synthesizeTemplate } from '../local/cost/template';
-import { tableCapacity, type TableCapacityMode } from '../schemas/resources';
+import { pipelinesContext, tableCapacity, type TableCapacityMode } from '../schemas/resources';
 import { MAX_EVENTS_PER_REQUEST } from '../lambdas/ingest/parse';
 import type { CostReport } from '../local/cost/bill';
 import { measureCosts } from './cost-measure';
@@ -23,6 +23,7 @@ import { progress, type BenchResult, type Figure } from './support/report';
 
 export const costDefaults = {
   measure: false,
+  pipeline: 'adtech',
   auctions: 8_000,
   pacedAuctions: 1_500,
   pacedRate: 80,
@@ -39,16 +40,16 @@ const SIZES = [1, 100];
 const money = (n: number) => `$${n < 10 ? n.toFixed(2) : n.toFixed(0)}`;
 
 export async function runCostBench(options: typeof costDefaults): Promise<BenchResult> {
-  if (options.measure) await measureCosts({ auctions: options.auctions, pacedAuctions: options.pacedAuctions, pacedRate: options.pacedRate, trickleEvents: options.trickleEvents, arrayRequests: options.arrayRequests });
+  if (options.measure) await measureCosts({ pipeline: options.pipeline, auctions: options.auctions, pacedAuctions: options.pacedAuctions, pacedRate: options.pacedRate, trickleEvents: options.trickleEvents, arrayRequests: options.arrayRequests });
   const root = join(__dirname, '..');
   progress('cost: synthesizing the stack with its tables on demand (the default) and provisioned');
   const dir = mkdtempSync(join(tmpdir(), 'sdp-cost-bench-'));
   const templates = {} as Record<TableCapacityMode, string>;
   for (const mode of tableCapacity.modes) {
     templates[mode] = join(dir, `${mode}.template.json`);
-    writeFileSync(templates[mode], JSON.stringify(synthesizeTemplate(root, { [tableCapacity.context]: mode })));
+    writeFileSync(templates[mode], JSON.stringify(synthesizeTemplate(root, { [tableCapacity.context]: mode, ...(options.pipeline !== 'adtech' && { [pipelinesContext]: options.pipeline }) })));
   }
-  const cost = (mode: TableCapacityMode, traffic: Pick<CostOptions, 'eventsPerSecond' | 'eventsPerRequest'>) => runCost(root, { region: 'us-east-1', template: templates[mode], ...traffic });
+  const cost = (mode: TableCapacityMode, traffic: Pick<CostOptions, 'eventsPerSecond' | 'eventsPerRequest'>) => runCost(root, { region: 'us-east-1', template: templates[mode], pipelines: [options.pipeline], ...traffic });
   progress('cost: computing the bill from the templates');
   const reports = new Map<string, CostReport>();
   for (const k of SIZES) for (const eps of RATES) reports.set(`${eps}/${k}`, cost('on-demand', { eventsPerSecond: eps, eventsPerRequest: k }));

@@ -168,7 +168,8 @@ const benches: Record<string, Bench<never>> = {
     description: "the stack's monthly AWS bill (sdp cost) at 0, 10, 100 and 1,000 events/s, single events and arrays of 100, beside the peer's figure; --measure first measures the per-event figures on the local platform (~1 min)",
     defaults: costDefaults,
     flags: {
-      measure: { key: 'measure', help: 'measure on the local platform first and rewrite perf/cost-measurements.json' },
+      measure: { key: 'measure', help: 'measure on the local platform first and rewrite perf/cost-measurements.json (another pipeline: perf/cost-measurements.<pipeline>.json)' },
+      pipeline: { key: 'pipeline', help: 'the pipeline measured and billed, a shipped name (adtech: the blueprint auctions; others: generated traffic, one root event per auction of the options below)', text: true },
       auctions: { key: 'auctions', help: 'auctions of blueprint traffic sent as fast as taken: large batches (with --measure)' },
       'paced-auctions': { key: 'pacedAuctions', help: 'auctions of blueprint traffic sent at --paced-rate: small batches (with --measure)' },
       'paced-rate': { key: 'pacedRate', help: 'events/s of the paced traffic (with --measure)' },

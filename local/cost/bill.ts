@@ -14,12 +14,13 @@ import type { Inventory, StreamResource, FunctionResource } from './inventory';
 import { tableAtBatch, type Measurements } from './measurements';
 import { ALARMS_PER_TABLE_POLICY, tableCapacityAt, tableScalingPolicies } from './table-capacity';
 
-export type EventMix = { bid: number; impression: number; click: number };
+/** Share of the events by stream name (adtech: bid, impression, click). */
+export type EventMix = Record<string, number>;
 
 export interface Traffic {
   eventsPerSecond: number;
   eventsPerRequest: number;
-  /** Shares of each event type; undefined: the measured blueprint mix. */
+  /** Shares of each stream's events; undefined: the measured mix. */
   mix?: EventMix;
 }
 
@@ -105,7 +106,7 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   };
 
   // Streams: records per second on each, from the measured records per event.
-  const mixTotal = traffic.mix.bid + traffic.mix.impression + traffic.mix.click || 1;
+  const mixTotal = Object.values(traffic.mix).reduce((a, b) => a + b, 0) || 1;
   const streamRecords = new Map<string, { perSecond: number; bytes: number }>();
   for (const s of inventory.streams) {
     const sm = m.streams[s.name];
@@ -115,7 +116,7 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
       continue;
     }
     const byType = sm.bytesPerRecordByType;
-    const bytes = byType && Object.keys(byType).length ? (['bid', 'impression', 'click'] as const).reduce((sum, t) => sum + (traffic.mix[t] / mixTotal) * (byType[t] ?? sm.bytesPerRecord), 0) : sm.bytesPerRecord;
+    const bytes = byType && Object.keys(byType).length ? Object.entries(traffic.mix).reduce((sum, [t, share]) => sum + (share / mixTotal) * (byType[t] ?? sm.bytesPerRecord), 0) : sm.bytesPerRecord;
     streamRecords.set(s.id, { perSecond: eps * sm.recordsPerEvent, bytes });
   }
   assume('records per event and bytes per record of each stream', Object.entries(m.streams).map(([n, s]) => `${n}: ${s.recordsPerEvent.toFixed(3)} records/event, ${Math.round(s.bytesPerRecord)} B/record`).join('; '), measured);
@@ -161,7 +162,8 @@ export function computeBill(inventory: Inventory, m: Measurements, trafficIn: Tr
   // A run that trains goes through every state (each workflow function once); a run that does not
   // (idle) ends at the first terminal state of the skip branch, EnoughAuctions' Default: only the
   // transitions and the function calls on that path (workflow-path.ts).
-  const trains = retrainingTrains(eps, traffic.mix.bid / mixTotal);
+  // Retraining is adtech's (lib/retraining.ts): its training set is the bids; no bid stream, no training.
+  const trains = retrainingTrains(eps, (traffic.mix.bid ?? 0) / mixTotal);
   const shortRun = (sm: Inventory['stateMachines'][number]) => (trains ? undefined : sm.defaultRun);
   const workflowCalls = new Map<string, number>();
   for (const sm of inventory.stateMachines) {

@@ -7,6 +7,7 @@
  * handler's time per invocation and per record and the bytes it logs. Validated when read.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { z } from 'zod';
 
 const nonNegative = z.number().finite().nonnegative();
@@ -19,9 +20,11 @@ export const MeasurementsSchema = z.object({
   note: z.string(),
   workload: z.object({
     events: z.number().int().positive(),
-    auctions: z.number().int().positive(),
+    /** Adtech only: the auctions its blueprint traffic held. */
+    auctions: z.number().int().positive().optional(),
     eventsPerRequest: z.number().positive(),
-    mix: z.object({ bid: nonNegative, impression: nonNegative, click: nonNegative }),
+    /** Share of the measured events by stream name. */
+    mix: z.record(z.string(), nonNegative),
   }),
   /** By stream name (schemas/resources.ts). */
   streams: z.record(z.string(), z.object({ recordsPerEvent: nonNegative, bytesPerRecord: nonNegative, bytesPerRecordByType: z.record(z.string(), nonNegative).optional() })),
@@ -97,6 +100,14 @@ export function tableAtBatch(samples: readonly TableSample[], fn: string | undef
 }
 
 export const MEASUREMENTS_FILE = 'perf/cost-measurements.json';
+
+/**
+ * A pipeline's measurements file in the repository: adtech's is MEASUREMENTS_FILE, another's
+ * perf/cost-measurements.<name>.json (a pipeline file: named after the file, without its extension).
+ */
+export function measurementsFile(pipeline: string): string {
+  return pipeline === 'adtech' ? MEASUREMENTS_FILE : `perf/cost-measurements.${basename(pipeline).replace(/\.[^.]*$/, '')}.json`;
+}
 
 /** The measurements file, validated; a one-line error naming the file when it is missing or wrong. */
 export function loadMeasurements(path: string): Measurements {

@@ -4,6 +4,7 @@
  * Also parses the command's --event-mix.
  */
 import { prices } from '../../schemas/prices';
+import { activePipeline } from '../../schemas/active-pipeline';
 import type { CostReport, EventMix } from './bill';
 
 const usd = (n: number) => `$${n < 10 ? n.toFixed(2) : n.toFixed(0)}`;
@@ -15,7 +16,7 @@ function align(rows: string[][], rightAligned: number[]): string[] {
 
 export function formatCostReport(r: CostReport): string {
   const t = r.traffic;
-  const mix = `bid ${t.mix.bid.toFixed(2)}, impression ${t.mix.impression.toFixed(2)}, click ${t.mix.click.toFixed(2)}`;
+  const mix = Object.entries(t.mix).map(([stream, share]) => `${stream} ${share.toFixed(2)}`).join(', ');
   const out = [
     `sdp cost: ${r.region}, ${t.eventsPerSecond.toLocaleString('en-US')} events/s in requests of ${t.eventsPerRequest} (${mix}), a ${prices.hoursPerMonth}-hour month, no free tier`,
     `template: ${r.template}; measurements: ${r.measurements.file} (${r.measurements.measuredAt.slice(0, 10)}, commit ${r.measurements.commit.slice(0, 7)})`,
@@ -37,17 +38,20 @@ export function formatCostReport(r: CostReport): string {
   return out.join('\n');
 }
 
-/** "bid=0.6,impression=0.3,click=0.1" → shares summing to 1; a one-line error naming what is wrong. */
-export function parseEventMix(text: string): EventMix {
-  const mix: EventMix = { bid: 0, impression: 0, click: 0 };
+/**
+ * "bid=0.6,impression=0.3,click=0.1" → shares of the given streams (default the active pipeline's;
+ * `sdp cost` gives the measured ones) summing to 1; a one-line error naming what is wrong.
+ */
+export function parseEventMix(text: string, streams: readonly string[] = activePipeline().streams.map((s) => s.name)): EventMix {
+  const mix: EventMix = Object.fromEntries(streams.map((s) => [s, 0]));
   for (const part of text.split(',')) {
     const [key, value] = part.split('=').map((s) => s.trim());
-    if (!(key in mix)) throw new Error(`--event-mix: unknown event type "${key}" (bid, impression, click)`);
+    if (!Object.hasOwn(mix, key)) throw new Error(`--event-mix: unknown event type "${key}" (${streams.join(', ')})`);
     const n = Number(value);
     if (value === undefined || value === '' || !Number.isFinite(n) || n < 0) throw new Error(`--event-mix: ${key} must be a share, 0 or more (e.g. ${key}=0.5)`);
-    mix[key as keyof EventMix] = n;
+    mix[key] = n;
   }
-  const sum = mix.bid + mix.impression + mix.click;
+  const sum = Object.values(mix).reduce((a, b) => a + b, 0);
   if (sum <= 0) throw new Error('--event-mix: the shares add up to 0');
-  return { bid: mix.bid / sum, impression: mix.impression / sum, click: mix.click / sum };
+  return Object.fromEntries(Object.entries(mix).map(([s, n]) => [s, n / sum]));
 }
