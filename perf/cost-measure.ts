@@ -20,7 +20,7 @@ import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, Kine
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { emulatorClientConfig, emulatorS3Client } from '../local/emulators';
-import { generateWorkload } from '../local/workload';
+import { generateWorkload } from '../pipelines/adtech/workload';
 import { generateTraffic, type TrafficEvent } from '../local/traffic';
 import { activePipeline, loadPipelines, pipelineEnv, usePipeline } from '../schemas/active-pipeline';
 import { sendEvents } from '../local/send';

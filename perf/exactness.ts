@@ -17,7 +17,7 @@ import { StreamPoller } from '../local/stream-poller';
 import { CheckpointStore } from '../local/checkpoints';
 import { DeadLetterStore } from '../local/dead-letters';
 import { countedByCampaign, startAggregatorRig, type AggregatorRig } from '../local/aggregator-rig';
-import { generateWorkload, type Counts } from '../local/workload';
+import { generateWorkload, type Counts } from '../pipelines/adtech/workload';
 import { aggregatorMapping, streams } from '../schemas/resources';
 import type { AggregateRow } from '../schemas/aggregates';
 import { progress, type BenchResult, type Figure } from './support/report';

@@ -3,7 +3,7 @@
  *
  * Part "parquet write": the lake writer's Parquet encoder (lambdas/lake-writer/parquet.ts: its
  * own column encoders and snappy, framed by hyparquet-writer) against DuckDB on the same
- * generated `bcns` rows in the same run. The rows (from local/workload.ts, resends included, event
+ * generated `bcns` rows in the same run. The rows (from pipelines/adtech/workload.ts, resends included, event
  * times spread over an hour) are in memory as lake rows before either is timed, and both write
  * one snappy Parquet file of them:
  * - ours: toParquet, row group by row group (as the lake writer and compaction feed it);
@@ -22,11 +22,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, DuckDBInstance, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
-import { generateWorkload } from '../local/workload';
+import { generateWorkload } from '../pipelines/adtech/workload';
 import { toRow } from '../lambdas/lake-writer/rows';
 import { toNdjsonGzip, toParquet, DEFAULT_ROW_GROUP_SIZE } from '../lambdas/lake-writer/parquet';
 import { duckdbJsonSelect, lakeTable, type LakeRow, type LakeType } from '../schemas/lake';
-import type { StreamEvent } from '../schemas/events';
+import type { StreamEvent } from '../pipelines/adtech/events';
 import { progress, type BenchResult, type Figure } from './support/report';
 import { sqlLatency } from './lake-sql';
 import { median } from './support/stats';

@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate, isHoldout, logLoss } from '../lambdas/ml/evaluate';
 import { serializeModel, trainLogistic } from '../lambdas/ml/logistic';
-import { bayesOptimalAuc, generateWorkload, type LabeledAuction } from '../local/workload';
+import { bayesOptimalAuc, generateWorkload, type LabeledAuction } from '../pipelines/adtech/workload';
 import { lakeBucket } from '../schemas/resources';
 import { servingFiguresSchema, type ServingFigures } from '../schemas/serving';
 import { cannon, type CannonResult } from './support/load';

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { generateWorkload, type WorkloadEvent } from '../local/workload';
+import { generateWorkload, type WorkloadEvent } from '../pipelines/adtech/workload';
 import { readReport } from './support/reports';
 import { sendEvents, type SendOptions, type SendResult } from '../local/send';
 import { streams } from '../schemas/resources';

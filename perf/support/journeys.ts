@@ -8,7 +8,7 @@
  * meant to send.
  */
 import { random } from '../../lambdas/commons/random';
-import type { Counts } from '../../local/workload';
+import type { Counts } from '../../pipelines/adtech/workload';
 import type { Recorder } from './intervals';
 import type { JsonPoster } from './post';
 import { sleep } from './stats';

@@ -2,7 +2,7 @@
  * The reports API as the benchmarks read it: a campaign's totals (GET /reports/campaigns/{id}), and
  * how they compare with the ground truth a load generator kept (events it had accepted, per campaign).
  */
-import type { Counts } from '../../local/workload';
+import type { Counts } from '../../pipelines/adtech/workload';
 
 export interface Report extends Counts {
   campaign_item_id: number;

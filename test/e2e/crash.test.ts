@@ -8,7 +8,7 @@
  * campaign's report equals the ground truth, and every device's report equals telemetry's, window
  * by window and measure by measure: nothing lost, nothing counted twice.
  */
-import { generateWorkload, random, type Counts } from '../../local/workload';
+import { generateWorkload, random, type Counts } from '../../pipelines/adtech/workload';
 import { sendEvents } from '../../local/send';
 import telemetry from '../../pipelines/telemetry';
 import { generateTraffic } from '../../local/traffic';

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { FIELD_LIMITS } from '../../pipelines/adtech/fields';
-import { random } from '../../local/workload';
+import { random } from '../../pipelines/adtech/workload';
 import { sendEvents } from '../../local/send';
 import { LakeSql, localLakeRoot } from '../../local/lake-sql';
 import { configuredPipelines, loadPipelines, usePipeline } from '../../schemas/active-pipeline';

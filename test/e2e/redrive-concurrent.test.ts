@@ -13,7 +13,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { listDeadLetters } from '../../local/dead-letters';
 import { countedByCampaign } from '../../local/aggregator-rig';
 import { aggregatorRigForFile } from '../support/aggregator-rig';
-import { generateWorkload, type WorkloadEvent } from '../../local/workload';
+import { generateWorkload, type WorkloadEvent } from '../../pipelines/adtech/workload';
 import { waitFor } from '../../local/wait';
 import { streams, tables } from '../../schemas/resources';
 import { fence } from '../../lambdas/commons/sequence';

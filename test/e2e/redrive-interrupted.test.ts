@@ -10,7 +10,7 @@
 import { listDeadLetters } from '../../local/dead-letters';
 import { countedByCampaign } from '../../local/aggregator-rig';
 import { aggregatorRigForFile } from '../support/aggregator-rig';
-import { generateWorkload } from '../../local/workload';
+import { generateWorkload } from '../../pipelines/adtech/workload';
 import { tables } from '../../schemas/resources';
 import type { ReplayReport } from '../../lambdas/aggregator/replay';
 import telemetry from '../../pipelines/telemetry';

@@ -11,7 +11,7 @@
 import { listDeadLetters } from '../../local/dead-letters';
 import { countedByCampaign } from '../../local/aggregator-rig';
 import { aggregatorRigForFile } from '../support/aggregator-rig';
-import { generateWorkload } from '../../local/workload';
+import { generateWorkload } from '../../pipelines/adtech/workload';
 import type { ReplayReport } from '../../lambdas/aggregator/replay';
 import telemetry from '../../pipelines/telemetry';
 import { generateTraffic } from '../../local/traffic';

@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { generateWorkload, type Counts } from '../../local/workload';
+import { generateWorkload, type Counts } from '../../pipelines/adtech/workload';
 import { sendEvents } from '../../local/send';
 import telemetry from '../../pipelines/telemetry';
 import { generateTraffic } from '../../local/traffic';
