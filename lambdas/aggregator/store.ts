@@ -6,7 +6,7 @@
  * batch's value is better, whatever the fence said, so a retry also finishes what a stopped
  * attempt left undone. It counts the requests it makes, the figure the pipeline benchmark holds to its goal.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { FENCE_PREFIX, feedRowOf, type AggregationRow } from '../../schemas/aggregates';
 import type { MeasureKind } from '../../schemas/pipeline';
 import { KeyedItems, mapBounded } from '../commons/dynamo-batch';
@@ -97,20 +97,12 @@ export class AggregatorStore {
   async addRedriveDelta(row: RowRef & { delta: Totals }, marker: string, now: number): Promise<{ rows: AggregationRow[]; added: boolean }> {
     const kinds = measureKinds(aggregationNamed(row.aggregation));
     const update = rowUpdate(row, row.delta, kinds);
-    this.rowRequests++;
-    const out = await unlessConditionFails(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.aggregatesTable,
-          Key: rowItemKey(row),
-          UpdateExpression: `ADD ${[...update.add, 'revision :one'].join(', ')} SET ${[...update.set, '#marker = :true', 'updated_at = :now'].join(', ')}`,
-          ConditionExpression: 'attribute_not_exists(#marker)',
-          ExpressionAttributeNames: { ...update.names, '#marker': marker },
-          ExpressionAttributeValues: { ...update.values, ':one': 1, ':true': true, ':now': now },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
+    const out = await this.updateRowIf(row, {
+      UpdateExpression: `ADD ${[...update.add, 'revision :one'].join(', ')} SET ${[...update.set, '#marker = :true', 'updated_at = :now'].join(', ')}`,
+      ConditionExpression: 'attribute_not_exists(#marker)',
+      ExpressionAttributeNames: { ...update.names, '#marker': marker },
+      ExpressionAttributeValues: { ...update.values, ':one': 1, ':true': true, ':now': now },
+    });
     const extremes = extremesIn(row.delta, kinds);
     if (out) return { rows: await this.takeExtremes(row, out.Attributes!, extremes, now), added: true };
     // An earlier run added it, and may have stopped before publishing the row: it is read to be published again.
@@ -180,6 +172,12 @@ export class AggregatorStore {
     return out.Attributes!;
   }
 
+  /** A conditional update of a row, resolving with the row it made, or undefined when the condition failed. */
+  private async updateRowIf(row: RowRef, input: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>) {
+    this.rowRequests++;
+    return unlessConditionFails(this.db.send(new UpdateCommand({ TableName: this.aggregatesTable, Key: rowItemKey(row), ReturnValues: 'ALL_NEW', ...input })));
+  }
+
   /**
    * Lowers each minimum (raises each maximum) of `item` that `extremes` betters, each with one
    * conditional update (a concurrent better value wins), and resolves with every revision of the
@@ -193,20 +191,12 @@ export class AggregatorStore {
       const had = current[measure] as number | undefined;
       const min = kinds.get(measure) === 'min';
       if (had !== undefined && (min ? had <= value : had >= value)) continue;
-      this.rowRequests++;
-      const out = await unlessConditionFails(
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.aggregatesTable,
-            Key: rowItemKey(row),
-            UpdateExpression: 'SET #m = :v, updated_at = :now ADD revision :one',
-            ConditionExpression: `attribute_not_exists(#m) OR #m ${min ? '>' : '<'} :v`,
-            ExpressionAttributeNames: { '#m': measure },
-            ExpressionAttributeValues: { ':v': value, ':now': now, ':one': 1 },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
+      const out = await this.updateRowIf(row, {
+        UpdateExpression: 'SET #m = :v, updated_at = :now ADD revision :one',
+        ConditionExpression: `attribute_not_exists(#m) OR #m ${min ? '>' : '<'} :v`,
+        ExpressionAttributeNames: { '#m': measure },
+        ExpressionAttributeValues: { ':v': value, ':now': now, ':one': 1 },
+      });
       if (out) {
         current = out.Attributes!;
         revisions.push(feedRowOf(current));

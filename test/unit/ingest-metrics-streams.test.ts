@@ -4,19 +4,9 @@
  * in EMF under its stream's name as the `type` dimension.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { captureEmf } from '../support/emf';
 
-const emf: Record<string, unknown>[] = [];
-
-beforeAll(() => {
-  process.env.SDP_PIPELINES = JSON.stringify(['telemetry']);
-  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-  process.env.POWERTOOLS_METRICS_NAMESPACE = 'sdp';
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    const text = chunk.toString();
-    if (text.includes('"_aws"')) emf.push(JSON.parse(text));
-    return true;
-  });
-});
+const emf = captureEmf({ SDP_PIPELINES: JSON.stringify(['telemetry']) });
 
 const post = (resource: string, body: string) =>
   ({ resource, path: resource, headers: { 'content-type': 'application/json' }, body, isBase64Encoded: false }) as unknown as APIGatewayProxyEvent;

@@ -1,18 +1,8 @@
 /** The ingestion handler's metrics: EMF records of events accepted and rejected, by type and reason. */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { captureEmf } from '../support/emf';
 
-const emf: Record<string, unknown>[] = [];
-
-beforeAll(() => {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-  process.env.POWERTOOLS_METRICS_NAMESPACE = 'sdp';
-  // Powertools writes EMF through a Console of its own on stdout.
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    const text = chunk.toString();
-    if (text.includes('"_aws"')) emf.push(JSON.parse(text));
-    return true;
-  });
-});
+const emf = captureEmf();
 
 it('counts a rejected request by type and reason', async () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

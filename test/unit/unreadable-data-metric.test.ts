@@ -4,21 +4,10 @@
  * sent when nothing is unreadable, so a healthy or idle lake adds no custom-metric hours.
  */
 import { unreadableDataMetric } from '../../schemas/resources';
+import { captureEmf } from '../support/emf';
 
-const emf: Record<string, unknown>[] = [];
-
-beforeAll(() => {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-  process.env.POWERTOOLS_METRICS_NAMESPACE = 'sdp';
-  // The handler's own service: the shared metric must not carry it.
-  process.env.POWERTOOLS_SERVICE_NAME = 'lake-writer';
-  // Powertools writes EMF through a Console of its own on stdout.
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    const text = chunk.toString();
-    if (text.includes('"_aws"')) emf.push(JSON.parse(text));
-    return true;
-  });
-});
+// The handler's own service: the shared metric must not carry it.
+const emf = captureEmf({ POWERTOOLS_SERVICE_NAME: 'lake-writer' });
 
 const emitUnreadableData = () =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
