@@ -16,6 +16,7 @@ import { Observability } from './observability';
 import { PREDICTIONS_PATH, PredictionsApi } from './predictions-api';
 import { reportsPath, ReportsApi } from './reports-api';
 import { stackPipeline } from './stack-pipeline';
+import { hasModel } from '../schemas/pipeline';
 import { Retraining } from './retraining';
 import { SUPPORTED_REGIONS, unsupportedRegionMessage } from './regions';
 import { StateTables, tableCapacityFromContext } from './state-tables';
@@ -34,8 +35,10 @@ export class SdpStack extends Stack {
   public readonly analytics: Analytics;
   public readonly observability: Observability;
   public readonly consoleSite: ConsoleSite;
-  public readonly retraining: Retraining;
-  public readonly predictionsApi: PredictionsApi;
+  /** The bid-win model's retraining, when an active pipeline declares the model (PipelineDeclaration.model). */
+  public readonly retraining?: Retraining;
+  /** POST /predictions and GET /models/current, likewise. */
+  public readonly predictionsApi?: PredictionsApi;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, {
@@ -119,17 +122,20 @@ export class SdpStack extends Stack {
       projectionStartDate: lakeStartDate.valueAsString,
     });
 
-    // The model behind /predictions (the shipped pipeline's): scheduled retraining to a serverless SageMaker endpoint, served at POST /predictions.
-    this.retraining = new Retraining(this, 'Retraining', {
-      lakeBucket: this.dataLake.bucket,
-      databaseName: this.analytics.databaseName,
-      accessLogsBucket: this.dataLake.accessLogsBucket,
-    });
-    this.predictionsApi = new PredictionsApi(this, 'Predictions', {
-      restApi: this.ingestionApi.restApi,
-      lakeBucket: this.dataLake.bucket,
-      endpointName: this.retraining.endpointName,
-    });
+    // The model behind /predictions, when an active pipeline declares it (adtech's bid-win model):
+    // scheduled retraining to a serverless SageMaker endpoint, served at POST /predictions.
+    if (hasModel(pipeline)) {
+      this.retraining = new Retraining(this, 'Retraining', {
+        lakeBucket: this.dataLake.bucket,
+        databaseName: this.analytics.databaseName,
+        accessLogsBucket: this.dataLake.accessLogsBucket,
+      });
+      this.predictionsApi = new PredictionsApi(this, 'Predictions', {
+        restApi: this.ingestionApi.restApi,
+        lakeBucket: this.dataLake.bucket,
+        endpointName: this.retraining.endpointName,
+      });
+    }
 
     const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
       type: 'String',
@@ -148,7 +154,7 @@ export class SdpStack extends Stack {
         compaction: this.compaction.compactionFunction.lambdaFunction,
       },
       deadLetterQueues: { aggregator: this.aggregator.deadLetterQueue, lakeWriter: this.lakeWriter.deadLetterQueue },
-      retraining: this.retraining.stateMachine,
+      retraining: this.retraining?.stateMachine,
       tables: {
         'tx state': this.stateTables.txState,
         aggregates: this.stateTables.aggregates,
@@ -170,10 +176,12 @@ export class SdpStack extends Stack {
       value: `${baseUrl}${reportsPath(pipeline)}/`,
       description: `Base URL of the ${pipeline.aggregations[0]?.name ?? ''} reports; append ${pipeline.aggregations[0]?.groupBy.map((g) => `a ${g.name}`).join('/') ?? 'an aggregation route'}`,
     });
-    new CfnOutput(this, 'UrlForPredictions', {
-      value: `${baseUrl}${PREDICTIONS_PATH}`,
-      description: 'POST prediction requests here (x-api-key required); GET models/current shows the deployed model',
-    });
+    if (this.predictionsApi) {
+      new CfnOutput(this, 'UrlForPredictions', {
+        value: `${baseUrl}${PREDICTIONS_PATH}`,
+        description: 'POST prediction requests here (x-api-key required); GET models/current shows the deployed model',
+      });
+    }
     new CfnOutput(this, 'IngestionApiKeyId', {
       value: this.ingestionApi.apiKey.keyId,
       description: 'ID of the ingestion API key; its value: aws apigateway get-api-key --api-key <id> --include-value',

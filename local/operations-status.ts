@@ -41,8 +41,8 @@ export interface OperationsSources {
   health: HealthSources;
   jobs: readonly string[];
   rejections: RejectionLog;
-  /** The deployed model's registry record with its serving figures, or null. */
-  model: () => Promise<unknown>;
+  /** The deployed model's registry record with its serving figures, or null; absent when no active pipeline declares a model. */
+  model?: () => Promise<unknown>;
 }
 
 export async function operationsStatus(sources: OperationsSources): Promise<OperationsStatus> {
@@ -64,6 +64,6 @@ export async function operationsStatus(sources: OperationsSources): Promise<Oper
     deadLettersTotal: letters.length,
     jobs: Object.fromEntries(sources.jobs.map((job) => [job, jobRuns(sources.dataDir, job).slice(-RUNS_SHOWN).reverse()])),
     rejections: sources.rejections.recent(),
-    model: (await sources.model()) ?? null,
+    model: (await sources.model?.()) ?? null,
   };
 }

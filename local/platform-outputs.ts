@@ -42,7 +42,8 @@ export async function runningPlatformOutputs(dataDir: string): Promise<PlatformO
 export interface PlatformOutputs {
   UrlForAPI: string;
   UrlForReports: string;
-  UrlForPredictions: string;
+  /** Only when an active pipeline declares a model (PipelineDeclaration.model). */
+  UrlForPredictions?: string;
   UrlForConsole: string;
   DataDir: string;
   KinesisEndpoint: string;

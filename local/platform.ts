@@ -28,7 +28,7 @@ import { ensureBucket, ensureStream, ensureTable } from './provision';
 import { healthRoute, type HealthSources } from './health';
 import { apiIndex, ingestRoute, reportRoutes } from '../schemas/api-index';
 import { activePipeline, loadPipelines, PIPELINES_ENV, pipelineEnv, usePipeline } from '../schemas/active-pipeline';
-import type { Pipeline } from '../schemas/pipeline';
+import { hasModel, type Pipeline } from '../schemas/pipeline';
 import { DataDirLock } from './data-dir-lock';
 import { DEFAULT_SHARDS } from './shard-limits';
 import { OUTPUTS_FILE, PIPELINES_FILE, type PlatformOutputs } from './platform-outputs';
@@ -160,6 +160,22 @@ export class LocalPlatform {
     (this.options.log ?? console.log)(line);
   }
 
+  /** The declared model's routes and status panel, its handlers loaded once their configuration is set. */
+  private loadModelParts(modelServer: ModelServer, s3: S3Client): { routes: Route[]; view: () => Promise<unknown> } {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const predict = (require('../lambdas/predict/handler') as typeof import('../lambdas/predict/handler')).handler;
+    const models = (require('../lambdas/models/handler') as typeof import('../lambdas/models/handler')).handler;
+    const { currentModelView } = require('../lambdas/models/current-model') as typeof import('../lambdas/models/current-model');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    return {
+      routes: [
+        { method: 'POST', resource: '/predictions', handler: measuringCalls(predict, modelServer), apiKeyRequired: true },
+        { method: 'GET', resource: '/models/current', handler: models },
+      ],
+      view: () => currentModelView(s3, lakeBucket.name),
+    };
+  }
+
   private async reshardEvents(kinesis: KinesisClient, shards: number): Promise<void> {
     let announced = false;
     const { from } = await reshardUniform(kinesis, streams.events.name, shards, (step) => {
@@ -214,20 +230,22 @@ export class LocalPlatform {
     await Promise.all(Object.values(tables).map((t) => ensureTable(dynamo, t)));
     const s3 = new S3Client({ ...clientConfig, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
     await ensureBucket(s3, lakeBucket.name);
-    this.modelServer = new ModelServer(s3, lakeBucket.name, modelEndpoint.name);
-    const modelServerUrl = await this.modelServer.listen();
-    process.env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME = modelServerUrl;
-    // GET /models/current reads the serving figures from the model server (CloudWatch in AWS).
-    process.env[servingEnv.localFiguresUrl] = `${modelServerUrl}${SERVING_FIGURES_PATH}`;
+    // The bid-win model's parts, only when an active pipeline declares it (PipelineDeclaration.model).
+    const withModel = hasModel(pipeline);
+    if (withModel) {
+      this.modelServer = new ModelServer(s3, lakeBucket.name, modelEndpoint.name);
+      const modelServerUrl = await this.modelServer.listen();
+      process.env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME = modelServerUrl;
+      // GET /models/current reads the serving figures from the model server (CloudWatch in AWS).
+      process.env[servingEnv.localFiguresUrl] = `${modelServerUrl}${SERVING_FIGURES_PATH}`;
+    }
 
     // The handlers read their configuration when loaded, so they are loaded after it is set.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const ingest = (require('../lambdas/ingest/handler') as typeof import('../lambdas/ingest/handler')).handler;
     const reports = (require('../lambdas/reports/handler') as typeof import('../lambdas/reports/handler')).handler;
-    const predict = (require('../lambdas/predict/handler') as typeof import('../lambdas/predict/handler')).handler;
-    const models = (require('../lambdas/models/handler') as typeof import('../lambdas/models/handler')).handler;
-    const { currentModelView } = require('../lambdas/models/current-model') as typeof import('../lambdas/models/current-model');
     /* eslint-enable @typescript-eslint/no-require-imports */
+    const modelParts = this.modelServer ? this.loadModelParts(this.modelServer, s3) : undefined;
 
     const onError = (message: string, err: unknown) => this.log(`error: ${message}: ${(err as Error)?.message ?? err}`);
     // One thread per consuming function, as each is its own Lambda in AWS: the aggregator's batches
@@ -250,7 +268,7 @@ export class LocalPlatform {
     this.consumers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const jobs = ['compaction', TRAINING_JOB];
+    const jobs = withModel ? ['compaction', TRAINING_JOB] : ['compaction'];
     const health: HealthSources = {
       emulators: this.emulators,
       consumers: () => this.consumerStatus(),
@@ -260,7 +278,7 @@ export class LocalPlatform {
     const ingestRecorded = recordingRejections(ingest, rejections);
     this.live = new LiveChannel({
       feed: new AggregateFeed({ kinesis: kinesisClient(), db: dynamoClient(), table: tables.aggregates.name, stream: streams.aggregates.name, onError }),
-      status: () => operationsStatus({ dataDir, health, jobs, rejections, model: () => currentModelView(s3, lakeBucket.name) }),
+      status: () => operationsStatus({ dataDir, health, jobs, rejections, ...(modelParts && { model: modelParts.view }) }),
       onError,
     });
 
@@ -268,8 +286,7 @@ export class LocalPlatform {
       // Derived from the pipeline: one ingestion route per stream (it needs the API key when one is
       // configured, as in AWS) and a pair of report routes per aggregation; reports and health need no key.
       ...pipelineRoutes(pipeline, ingestRecorded, reports),
-      { method: 'POST', resource: '/predictions', handler: measuringCalls(predict, this.modelServer), apiKeyRequired: true },
-      { method: 'GET', resource: '/models/current', handler: models },
+      ...(modelParts?.routes ?? []),
       healthRoute(health),
       indexRoute(),
       ...consoleRoutes(),
@@ -280,12 +297,12 @@ export class LocalPlatform {
     this.scheduler = new Scheduler(dataDir, (line) => this.log(line));
     this.scheduler.start([
       { name: 'compaction', handlerModule: '../lambdas/compaction/handler', intervalMs: (this.options.compactionIntervalMinutes ?? 10) * 60_000 },
-      { name: TRAINING_JOB, handlerModule: './training-job', intervalMs: (this.options.retrainIntervalMinutes ?? 30) * 60_000 },
+      ...(withModel ? [{ name: TRAINING_JOB, handlerModule: './training-job', intervalMs: (this.options.retrainIntervalMinutes ?? 30) * 60_000 }] : []),
     ]);
     this.outputs = {
       UrlForAPI: base,
       UrlForReports: `${base}reports/${pipeline.aggregations[0] ? `${pipeline.aggregations[0].route}/` : ''}`,
-      UrlForPredictions: `${base}predictions`,
+      ...(withModel && { UrlForPredictions: `${base}predictions` }),
       UrlForConsole: `${base}${CONSOLE_PATH.slice(1)}`,
       DataDir: dataDir,
       KinesisEndpoint: kinesisEmu.endpoint,

@@ -41,7 +41,7 @@ export async function runFirstPrediction(options: FirstPredictionOptions): Promi
     const body = JSON.stringify({ campaignItemId: '3', domain: 'site1.example', creativeId: 'cr1', creativeCategory: 'cat1', winPrice: 120 });
     await waitFor(
       'POST /predictions to answer 200',
-      async () => (await fetch(platform.outputs.UrlForPredictions, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status === 200,
+      async () => (await fetch(platform.outputs.UrlForPredictions!, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status === 200,
       60_000,
       100,
     );

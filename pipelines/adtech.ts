@@ -15,6 +15,8 @@ export default definePipeline({
   description: 'ad-tech: bids, impressions and clicks joined per auction, counted per campaign and minute',
   // The lake's `bcns` table holds every event with its type; `auctions` joins each bid with its outcome.
   eventsTable: 'bcns',
+  // The bid-win model (lambdas/ml): POST /predictions, GET /models/current and its retraining.
+  model: 'bid-win',
   lakeTables: { auctions: auctionsTable },
   streams: {
     bid: { ...auctionEvent, schema: bidSchema, lakeTable: 'bids', description: 'bid requests: one per auction (tx_id), naming its campaign', example: { tx_id: 't1', app_uid: 'u1', campaign_item_id: 42 } },

@@ -5,7 +5,7 @@
  * (lib/api-index.ts), whose test checks that it lists exactly the API's methods.
  */
 import { activePipeline } from './active-pipeline';
-import type { AggregationSpec, Pipeline, StreamSpec } from './pipeline';
+import { hasModel, type AggregationSpec, type Pipeline, type StreamSpec } from './pipeline';
 
 export interface IndexRoute {
   method: 'GET' | 'POST';
@@ -50,19 +50,24 @@ export function reportRoutes(aggregation: AggregationSpec): IndexRoute[] {
   ];
 }
 
+/** The declared model's routes (PipelineDeclaration.model). */
+const modelRoutes: readonly IndexRoute[] = [
+  { method: 'POST', path: '/predictions', apiKey: true, description: 'predictions of the deployed model, for one request or an array' },
+  { method: 'GET', path: '/models/current', apiKey: false, description: 'the deployed model: version, held-out metrics, gate decision, serving figures of the last 5 minutes (404 before the first)' },
+];
+
 export function apiIndex(where: IndexHome, pipeline: Pipeline = activePipeline()): ApiIndex {
   const local = where.home === 'local';
   const routes: IndexRoute[] = [
     { method: 'GET', path: '/', apiKey: false, description: 'this index' },
     ...pipeline.streams.map(ingestRoute),
     ...pipeline.aggregations.flatMap(reportRoutes),
-    { method: 'POST', path: '/predictions', apiKey: true, description: 'predictions of the deployed model, for one request or an array' },
-    { method: 'GET', path: '/models/current', apiKey: false, description: 'the deployed model: version, held-out metrics, gate decision, serving figures of the last 5 minutes (404 before the first)' },
+    ...(hasModel(pipeline) ? modelRoutes : []),
     ...(local ? [{ method: 'GET', path: '/health', apiKey: false, description: 'health of the emulators, stream consumers and jobs (200 ok, 503 unhealthy)' } satisfies IndexRoute] : []),
   ];
   return {
     name: 'sdp',
-    description: `sdp, a streaming data platform running ${pipeline.name} (${pipeline.description}): ingestion, exact real-time reports, a data lake with SQL, and a model served at /predictions`,
+    description: `sdp, a streaming data platform running ${pipeline.name} (${pipeline.description}): ingestion, exact real-time reports${hasModel(pipeline) ? ', a data lake with SQL, and a model served at /predictions' : ' and a data lake with SQL'}`,
     routes,
     console: local ? '/console/' : where.consoleUrl,
     health: local ? '/health' : 'the CloudWatch dashboard and alarms of the stack (README: Operations); `sdp status` locally',

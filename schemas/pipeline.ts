@@ -122,7 +122,17 @@ export interface PipelineDeclaration {
   readonly eventsTable?: string;
   /** Lake tables built from the events (LakeTableDeclaration), by table name. */
   readonly lakeTables?: Readonly<Record<string, LakeTableDeclaration>>;
+  /**
+   * The model the pipeline ships, if any: `bid-win` is ad-tech's bid-win model (lambdas/ml, trained
+   * from the lake's `auctions` table). Its parts are wired only when an active pipeline declares it:
+   * POST /predictions and GET /models/current, the retraining schedule (a state machine in AWS, the
+   * trainer locally), the SageMaker endpoint, the model's alarm, outputs and status panel.
+   */
+  readonly model?: ModelName;
 }
+
+/** The models a pipeline can declare (see PipelineDeclaration.model). */
+export type ModelName = 'bid-win';
 
 /** A count of the events of `stream` (the root when omitted). */
 export const count = (stream?: string): Measure => ({ kind: 'count', ...(stream !== undefined && { stream }) });
@@ -210,6 +220,13 @@ export interface Pipeline {
   readonly eventsTables?: readonly EventsTableSpec[];
   /** Lake tables built from events (absent: none). */
   readonly builtTables?: readonly BuiltTableSpec[];
+  /** The models it declares (absent: none). */
+  readonly models?: readonly ModelName[];
+}
+
+/** Whether the pipeline (or any of a combined one's) declares the model. */
+export function hasModel(pipeline: Pipeline, model: ModelName = 'bid-win'): boolean {
+  return (pipeline.models ?? []).includes(model);
 }
 
 export class PipelineError extends Error {
@@ -389,7 +406,8 @@ export function definePipeline(declaration: PipelineDeclaration): Pipeline {
     eventsTables.push({ name: declaration.eventsTable, pipeline: declaration.name, streams: streams.map((s) => s.name) });
   }
   const builtTables = Object.entries(declaration.lakeTables ?? {}).map(([name, d]) => declareBuiltTable(declaration.name, name, d, byName, problems));
-  const pipeline: Pipeline = { name: declaration.name, description: declaration.description ?? declaration.name, streams, aggregations, eventsTables, builtTables };
+  const pipeline: Pipeline = { name: declaration.name, description: declaration.description ?? declaration.name, streams, aggregations, eventsTables, builtTables,
+    ...(declaration.model !== undefined && { models: [declaration.model] }) };
   checkUnique(problems, pipeline);
   if (problems.length > 0) throw new PipelineError(declaration.name, problems);
   return pipeline;
@@ -427,6 +445,7 @@ export function combinePipelines(pipelines: readonly Pipeline[]): Pipeline {
   const combined: Pipeline = {
     name, description: pipelines.map((p) => p.description).join('; '), streams, aggregations,
     eventsTables: pipelines.flatMap((p) => p.eventsTables ?? []), builtTables: pipelines.flatMap((p) => p.builtTables ?? []),
+    models: [...new Set(pipelines.flatMap((p) => p.models ?? []))],
   };
   checkUnique(problems, combined);
   if (problems.length > 0) throw new PipelineError(name, problems);

@@ -239,7 +239,7 @@ describe('the live console', () => {
 
   it("shows the deployed model's serving figures by kind: counts, a rate, latencies in ms", async () => {
     const version = await deploySmallModel(platform!.outputs.S3Endpoint);
-    const predict = () => fetch(platform!.outputs.UrlForPredictions, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ campaignItemId: 1, winPrice: 120 }) });
+    const predict = () => fetch(platform!.outputs.UrlForPredictions!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ campaignItemId: 1, winPrice: 120 }) });
     // The model server picks the new model up within a second; until then the endpoint does not exist (503, not counted).
     await pollUntil('the model to be served', predict, (res) => res.status === 200, WAIT_MS);
     for (let i = 0; i < 5; i++) expect((await predict()).status).toBe(200);

@@ -33,7 +33,7 @@ const bidsUpTo = (events: { type: string; body: Record<string, unknown> }[], t: 
   new Set(events.filter((e) => e.type === 'bid' && (e.body.timestamp as number) <= t).map((e) => e.body.tx_id)).size;
 
 async function predict(platform: RunningPlatform, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(platform.outputs.UrlForPredictions, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(platform.outputs.UrlForPredictions!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, body: await res.json() };
 }
 
@@ -86,7 +86,7 @@ describe('the bid-win model on the local platform', () => {
       expect.objectContaining({ index: 2, field: 'campaignItemId' }),
     ]);
     expect((await predict(platform, [])).status).toBe(400);
-    const res = await fetch(platform.outputs.UrlForPredictions, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"campaignItemId":' });
+    const res = await fetch(platform.outputs.UrlForPredictions!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"campaignItemId":' });
     expect(res.status).toBe(400);
   });
 

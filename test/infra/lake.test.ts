@@ -114,7 +114,7 @@ describe('buckets', () => {
     lake: stack.dataLake.bucket,
     accessLogs: stack.dataLake.accessLogsBucket,
     athenaResults: stack.analytics.resultsBucket,
-    trainingSets: stack.retraining.trainingBucket,
+    trainingSets: stack.retraining!.trainingBucket,
     console: stack.consoleSite.bucket,
   });
 
@@ -162,7 +162,7 @@ describe('buckets', () => {
       expect.arrayContaining([
         [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.dataLake.bucket)],
         [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.analytics.resultsBucket)],
-        [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.retraining.trainingBucket)],
+        [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.retraining!.trainingBucket)],
         [{ Service: 'logging.s3.amazonaws.com' }, 's3:PutObject', arnOf(stack.consoleSite.bucket)],
       ]),
     );
@@ -521,7 +521,7 @@ describe('least privilege', () => {
 
   it('no role may touch the Athena results or the access-log bucket, nor the lake outside raw/, parquet/, errors/ (writer), compaction/ (compaction) and models/ (model registry)', () => {
     const lake = id(stack.dataLake.bucket);
-    const trainingSets = id(stack.retraining.trainingBucket);
+    const trainingSets = id(stack.retraining!.trainingBucket);
     const s3Resources = identityStatements()
       .filter((s) => actions(s).some((a) => a.startsWith('s3:')))
       .flatMap(resourcesOf)

@@ -28,7 +28,7 @@ function render(v: Json): string {
 beforeAll(() => {
   ({ stack, template } = synthesize({ bundling: false }));
   resources = template.toJSON().Resources;
-  const sm = resources[id(stack.retraining.stateMachine)];
+  const sm = resources[id(stack.retraining!.stateMachine)];
   definition = JSON.parse(render(sm.Properties.DefinitionString));
 });
 
@@ -93,8 +93,8 @@ describe('retraining state machine', () => {
       'arn:${AWS::Partition}:states:::athena:startQueryExecution.sync',
       'arn:${AWS::Partition}:states:::athena:startQueryExecution.sync',
     ]);
-    const destination = (split: string) => `s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/attempt-{}/unload/${split}/`;
-    const channel = (split: string) => `s3://\${${id(stack.retraining.trainingBucket)}}/training/{}/attempt-{}/${split}/`;
+    const destination = (split: string) => `s3://\${${id(stack.retraining!.trainingBucket)}}/training/{}/attempt-{}/unload/${split}/`;
+    const channel = (split: string) => `s3://\${${id(stack.retraining!.trainingBucket)}}/training/{}/attempt-{}/${split}/`;
     const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     // The SELECT names the execution's start (its {}) once per bound it sets: one argument each.
     const starts = (split: 'train' | 'validation') => '\\$\\$\\.Execution\\.StartTime, '.repeat(placeholders(trainingSetSelect({ knownBefore: EXECUTION_START_SQL, split })));
@@ -103,7 +103,7 @@ describe('retraining state machine', () => {
       expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* NOT \\(\\(from_base.*\\) TO \\\\'${escaped(destination('train'))}\\\\' WITH \\(format = \\\\'TEXTFILE\\\\'.*', ${starts('train')}\\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
       expect.stringMatching(new RegExp(`^States\\.Format\\('UNLOAD \\( SELECT .* AND \\(from_base.*\\) TO \\\\'${escaped(destination('validation'))}\\\\' WITH .*', ${starts('validation')}\\$\\$\\.Execution\\.Name, \\$\\$\\.Execution\\.RedriveCount\\)$`)),
     ]);
-    expect(queries[0].Parameters.WorkGroup).toBe(`\${${stack.getLogicalId(stack.retraining.workGroup)}}`);
+    expect(queries[0].Parameters.WorkGroup).toBe(`\${${stack.getLogicalId(stack.retraining!.workGroup)}}`);
     // Each branch answers where it wrote (the UNLOAD, then the channel step's uncompressed copy);
     // the Parallel gathers the channels for the training job and the gate.
     const attemptOf = (uri: string) => `States.Format('${uri}', $$.Execution.Name, $$.Execution.RedriveCount)`;
@@ -124,7 +124,7 @@ describe('retraining state machine', () => {
   });
 
   it('has no execution timeout: every step is bounded, so a run that hangs ends FAILED (the RetrainingFailed alarm reads ExecutionsFailed only)', () => {
-    const sm = resources[id(stack.retraining.stateMachine)].Properties;
+    const sm = resources[id(stack.retraining!.stateMachine)].Properties;
     expect(definition.TimeoutSeconds).toBeUndefined();
     expect(JSON.stringify(sm)).not.toMatch(/TimeoutSeconds\\?":\s*21600/);
     const s = definition.States;
@@ -138,7 +138,7 @@ describe('retraining state machine', () => {
     for (const u of unloads) expect(u.TimeoutSeconds).toBe(RUN_BOUNDS.unloadSeconds);
     expect(s.TrainModel.TimeoutSeconds).toBe(RUN_BOUNDS.trainingSeconds);
     const functionTimeout = (fn: IConstruct) => resources[id(fn)].Properties.Timeout as number;
-    const r = stack.retraining;
+    const r = stack.retraining!;
     // Lambda tasks retry service errors up to 6 times: 7 attempts at most, each up to the function's timeout.
     const lambdaStep = (fn: IConstruct) => 7 * functionTimeout(fn);
     const bound = RUN_BOUNDS.unloadSeconds + lambdaStep(r.channelsFunction.lambdaFunction) + RUN_BOUNDS.trainingSeconds +
@@ -170,8 +170,8 @@ describe('retraining state machine', () => {
     // File mode reads the files as they are: CompressionType None ("used only in Pipe input mode").
     expect(definition.States.TrainModel.Parameters.InputDataConfig.map((c: Json) => c.CompressionType)).toEqual(['None', 'None']);
     // The channels step reads the UNLOADs and writes the channels, nothing else of the training sets.
-    const sets = `\${${id(stack.retraining.trainingBucket)}.Arn}`;
-    const st = roleStatements(stack.retraining.channelsFunction.role);
+    const sets = `\${${id(stack.retraining!.trainingBucket)}.Arn}`;
+    const st = roleStatements(stack.retraining!.channelsFunction.role);
     expect(resourcesFor(st, 's3:GetObject')).toEqual([`${sets}/training/*/unload/*`]);
     expect(resourcesFor(st, 's3:PutObject').sort()).toEqual([`${sets}/training/*/train/*`, `${sets}/training/*/validation/*`]);
   });
@@ -270,15 +270,15 @@ describe('retraining state machine', () => {
   });
 
   it('is started by a daily EventBridge schedule', () => {
-    const rule = resources[id(stack.retraining.rule)];
+    const rule = resources[id(stack.retraining!.rule)];
     expect(rule.Properties.ScheduleExpression).toBe('rate(1 day)');
     expect(rule.Properties.Targets).toEqual([
-      expect.objectContaining({ Arn: { Ref: id(stack.retraining.stateMachine) } }),
+      expect.objectContaining({ Arn: { Ref: id(stack.retraining!.stateMachine) } }),
     ]);
   });
 
   it('keeps the per-run training sets in their own bucket, where they expire (the lake never expires current files)', () => {
-    const bucket = resources[id(stack.retraining.trainingBucket)];
+    const bucket = resources[id(stack.retraining!.trainingBucket)];
     expect(bucket.Properties.LifecycleConfiguration.Rules).toContainEqual(expect.objectContaining({ Id: 'expire-training-sets', ExpirationInDays: 7, Status: 'Enabled' }));
     expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
     const lakeRules = resources[id(stack.dataLake.bucket)].Properties.LifecycleConfiguration.Rules as Json[];
@@ -290,18 +290,18 @@ describe('retraining IAM', () => {
   const sagemaker = (kind: string, name: string) => `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:${kind}/${name}`;
 
   it('the state machine acts on this endpoint and on its own runs\' jobs, models and configs only', () => {
-    const st = roleStatements(stack.retraining.stateMachine.role);
+    const st = roleStatements(stack.retraining!.stateMachine.role);
     expect(resourcesFor(st, 'sagemaker:CreateTrainingJob')).toEqual([sagemaker('training-job', 'sdp-bid-win-*')]);
     expect(resourcesFor(st, 'sagemaker:CreateModel')).toEqual([sagemaker('model', 'sdp-bid-win-*')]);
     expect(resourcesFor(st, 'sagemaker:CreateEndpointConfig')).toEqual([sagemaker('endpoint-config', 'sdp-bid-win-*')]);
     expect(resourcesFor(st, 'sagemaker:UpdateEndpoint').sort()).toEqual([sagemaker('endpoint', 'sdp-bid-win'), sagemaker('endpoint-config', 'sdp-bid-win-*')].sort());
     expect(resourcesFor(st, 'sagemaker:ListTags')).not.toContain('*');
-    expect(resourcesFor(st, 'iam:PassRole')).toEqual([`\${${id(stack.retraining.sageMakerRole)}.Arn}`]);
+    expect(resourcesFor(st, 'iam:PassRole')).toEqual([`\${${id(stack.retraining!.sageMakerRole)}.Arn}`]);
     expect(resourcesFor(st, 'athena:StartQueryExecution')).toEqual([
-      `arn:\${AWS::Partition}:athena:\${AWS::Region}:\${AWS::AccountId}:workgroup/\${${stack.getLogicalId(stack.retraining.workGroup)}}`,
+      `arn:\${AWS::Partition}:athena:\${AWS::Region}:\${AWS::AccountId}:workgroup/\${${stack.getLogicalId(stack.retraining!.workGroup)}}`,
     ]);
     const lake = `\${${id(stack.dataLake.bucket)}.Arn}`;
-    const sets = `\${${id(stack.retraining.trainingBucket)}.Arn}`;
+    const sets = `\${${id(stack.retraining!.trainingBucket)}.Arn}`;
     expect(resourcesFor(st, 's3:GetObject').sort()).toEqual([`${lake}/parquet/bids/*`, `${lake}/parquet/impressions/*`, `${sets}/training/*`].sort());
     expect(resourcesFor(st, 's3:PutObject')).toEqual([`${sets}/training/*`]);
     // Only X-Ray on "*".
@@ -309,11 +309,11 @@ describe('retraining IAM', () => {
   });
 
   it("SageMaker's role reads training/ and models/, writes models/, and writes its own log groups; no managed policy", () => {
-    const role = stack.retraining.sageMakerRole;
+    const role = stack.retraining!.sageMakerRole;
     expect(resources[id(role)].Properties.ManagedPolicyArns).toBeUndefined();
     const st = roleStatements(role);
     const lake = `\${${id(stack.dataLake.bucket)}.Arn}`;
-    const sets = `\${${id(stack.retraining.trainingBucket)}.Arn}`;
+    const sets = `\${${id(stack.retraining!.trainingBucket)}.Arn}`;
     expect(resourcesFor(st, 's3:GetObject').sort()).toEqual([`${lake}/models/*`, `${sets}/training/*`].sort());
     expect(resourcesFor(st, 's3:PutObject')).toEqual([`${lake}/models/*`]);
     expect(resourcesFor(st, 'logs:PutLogEvents').sort()).toEqual([
@@ -329,32 +329,32 @@ describe('retraining IAM', () => {
   });
 
   it('the state machine may read the AwsDataCatalog its Athena queries name (as the policy Step Functions generates)', () => {
-    const st = roleStatements(stack.retraining.stateMachine.role);
+    const st = roleStatements(stack.retraining!.stateMachine.role);
     expect(definition.States.BuildTrainingSet.Branches.map((b: Json) => b.States[b.StartAt].Parameters.QueryExecutionContext.Catalog)).toEqual(['AwsDataCatalog', 'AwsDataCatalog']);
     expect(resourcesFor(st, 'athena:GetDataCatalog')).toEqual(['arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:datacatalog/AwsDataCatalog']);
   });
 
   it('no ML role grants a wildcard action', () => {
     const roles = [
-      stack.retraining.stateMachine.role,
-      stack.retraining.sageMakerRole,
-      stack.retraining.gateFunction.role,
-      stack.retraining.promoteFunction.role,
-      stack.retraining.channelsFunction.role,
-      stack.predictionsApi.predictFunction.role,
-      stack.predictionsApi.modelsFunction.role,
+      stack.retraining!.stateMachine.role,
+      stack.retraining!.sageMakerRole,
+      stack.retraining!.gateFunction.role,
+      stack.retraining!.promoteFunction.role,
+      stack.retraining!.channelsFunction.role,
+      stack.predictionsApi!.predictFunction.role,
+      stack.predictionsApi!.modelsFunction.role,
     ];
     expect(roles.flatMap(roleStatements).flatMap(actions).filter((a) => a.includes('*'))).toEqual([]);
   });
 
   it('promote touches the registry (models/) only; the gate also reads the runs\' validation channels', () => {
     const lake = `\${${id(stack.dataLake.bucket)}.Arn}`;
-    const sets = `\${${id(stack.retraining.trainingBucket)}.Arn}`;
+    const sets = `\${${id(stack.retraining!.trainingBucket)}.Arn}`;
     const s3Resources = (fn: IConstruct & { role: IConstruct }) =>
       roleStatements(fn.role).filter((s) => actions(s).some((a) => a.startsWith('s3:'))).flatMap(resourcesOf).sort();
-    expect(s3Resources(stack.retraining.promoteFunction)).toEqual([lake, `${lake}/models/*`]);
-    expect(s3Resources(stack.retraining.gateFunction)).toEqual([lake, `${lake}/models/*`, sets, `${sets}/training/*/validation/*`].sort());
-    const gate = roleStatements(stack.retraining.gateFunction.role);
+    expect(s3Resources(stack.retraining!.promoteFunction)).toEqual([lake, `${lake}/models/*`]);
+    expect(s3Resources(stack.retraining!.gateFunction)).toEqual([lake, `${lake}/models/*`, sets, `${sets}/training/*/validation/*`].sort());
+    const gate = roleStatements(stack.retraining!.gateFunction.role);
     expect(resourcesFor(gate, 's3:GetObject').sort()).toEqual([`${lake}/models/*`, `${sets}/training/*/validation/*`].sort());
     expect(resourcesFor(gate, 's3:PutObject')).toEqual([`${lake}/models/*`]);
     // Listing the training sets only under a validation prefix.
@@ -363,9 +363,9 @@ describe('retraining IAM', () => {
   });
 
   it('the gate may invoke this endpoint only (to re-score the deployed model); promote may not', () => {
-    expect(resourcesFor(roleStatements(stack.retraining.gateFunction.role), 'sagemaker:InvokeEndpoint')).toEqual([sagemaker('endpoint', 'sdp-bid-win')]);
-    expect(resourcesFor(roleStatements(stack.retraining.promoteFunction.role), 'sagemaker:InvokeEndpoint')).toEqual([]);
-    const fn = resources[id(stack.retraining.gateFunction.lambdaFunction)];
+    expect(resourcesFor(roleStatements(stack.retraining!.gateFunction.role), 'sagemaker:InvokeEndpoint')).toEqual([sagemaker('endpoint', 'sdp-bid-win')]);
+    expect(resourcesFor(roleStatements(stack.retraining!.promoteFunction.role), 'sagemaker:InvokeEndpoint')).toEqual([]);
+    const fn = resources[id(stack.retraining!.gateFunction.lambdaFunction)];
     expect(fn.Properties.Environment.Variables.MODEL_ENDPOINT_NAME).toBe('sdp-bid-win');
     expect(fn.Properties).toMatchObject({ Timeout: 300, MemorySize: 1024 });
     // This run's validation channel is passed to the gate.
@@ -392,9 +392,9 @@ describe('predictions API', () => {
   });
 
   it('predict may invoke the model endpoint only, named by MODEL_ENDPOINT_NAME', () => {
-    const fn = resources[id(stack.predictionsApi.predictFunction.lambdaFunction)];
+    const fn = resources[id(stack.predictionsApi!.predictFunction.lambdaFunction)];
     expect(fn.Properties.Environment.Variables.MODEL_ENDPOINT_NAME).toBe('sdp-bid-win');
-    const st = roleStatements(stack.predictionsApi.predictFunction.role);
+    const st = roleStatements(stack.predictionsApi!.predictFunction.role);
     expect(resourcesFor(st, 'sagemaker:InvokeEndpoint')).toEqual([
       'arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/sdp-bid-win',
     ]);
@@ -402,27 +402,27 @@ describe('predictions API', () => {
   });
 
   it('models reads models/ of the lake only', () => {
-    const fn = resources[id(stack.predictionsApi.modelsFunction.lambdaFunction)];
+    const fn = resources[id(stack.predictionsApi!.modelsFunction.lambdaFunction)];
     expect(fn.Properties.Environment.Variables.LAKE_BUCKET_NAME).toEqual({ Ref: id(stack.dataLake.bucket) });
-    const st = roleStatements(stack.predictionsApi.modelsFunction.role);
+    const st = roleStatements(stack.predictionsApi!.modelsFunction.role);
     const lake = `\${${id(stack.dataLake.bucket)}.Arn}`;
     expect(resourcesFor(st, 's3:GetObject')).toEqual([`${lake}/models/*`]);
     expect(resourcesFor(st, 's3:PutObject')).toEqual([]);
   });
 
   it("models reads the serving figures from CloudWatch: GetMetricData only, the endpoint and predict named in its environment", () => {
-    const fn = resources[id(stack.predictionsApi.modelsFunction.lambdaFunction)];
+    const fn = resources[id(stack.predictionsApi!.modelsFunction.lambdaFunction)];
     expect(fn.Properties.Environment.Variables).toMatchObject({
       MODEL_ENDPOINT_NAME: 'sdp-bid-win',
-      PREDICT_FUNCTION_NAME: { Ref: id(stack.predictionsApi.predictFunction.lambdaFunction) },
+      PREDICT_FUNCTION_NAME: { Ref: id(stack.predictionsApi!.predictFunction.lambdaFunction) },
     });
     expect(fn.Properties.Environment.Variables.SDP_LOCAL_SERVING_FIGURES_URL).toBeUndefined();
-    const st = roleStatements(stack.predictionsApi.modelsFunction.role);
+    const st = roleStatements(stack.predictionsApi!.modelsFunction.role);
     // GetMetricData has no resource type in the Service Authorization Reference: it cannot be scoped to a resource.
     expect(st.flatMap(actions).filter((a) => a.startsWith('cloudwatch:'))).toEqual(['cloudwatch:GetMetricData']);
     expect(resourcesFor(st, 'cloudwatch:GetMetricData')).toEqual(['*']);
     // Predict itself reads no metrics.
-    expect(roleStatements(stack.predictionsApi.predictFunction.role).flatMap(actions).filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
+    expect(roleStatements(stack.predictionsApi!.predictFunction.role).flatMap(actions).filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
   });
 
   it('UrlForPredictions is the base URL + predictions', () => {

@@ -139,7 +139,7 @@ describe('alarms', () => {
     expect(alarm).toMatchObject({
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsFailed',
-      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: id(stack.retraining.stateMachine) } }],
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: id(stack.retraining!.stateMachine) } }],
       Statistic: 'Sum',
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',

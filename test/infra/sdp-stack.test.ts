@@ -200,11 +200,11 @@ describe('lambdas', () => {
         ...Object.values(fns()),
         stack.lakeWriter.lakeWriterFunction,
         stack.compaction.compactionFunction,
-        stack.predictionsApi.predictFunction,
-        stack.predictionsApi.modelsFunction,
-        stack.retraining.gateFunction,
-        stack.retraining.promoteFunction,
-        stack.retraining.channelsFunction,
+        stack.predictionsApi!.predictFunction,
+        stack.predictionsApi!.modelsFunction,
+        stack.retraining!.gateFunction,
+        stack.retraining!.promoteFunction,
+        stack.retraining!.channelsFunction,
       ]
         .map((fn) => id(fn.lambdaFunction))
         .sort(),
@@ -284,8 +284,8 @@ describe('API', () => {
       ...Object.fromEntries(EVENT_TYPES.map((t) => [`POST /${t}`, ingest])),
       'GET /reports/campaigns/{campaign_item_id}': reports,
       'GET /reports/campaigns/{campaign_item_id}/period': reports,
-      'POST /predictions': id(stack.predictionsApi.predictFunction.lambdaFunction),
-      'GET /models/current': id(stack.predictionsApi.modelsFunction.lambdaFunction),
+      'POST /predictions': id(stack.predictionsApi!.predictFunction.lambdaFunction),
+      'GET /models/current': id(stack.predictionsApi!.modelsFunction.lambdaFunction),
       'GET /': 'MOCK',
     });
     expect(EVENT_TYPES).toEqual(['bid', 'impression', 'click']);
