@@ -54,6 +54,16 @@ export interface NamedQueryFile {
   readonly sql: string;
 }
 
+/** The lake tables a query reads: every `raw_<table>` or `parquet_<table>` it names. */
+export function queryTables(sql: string): string[] {
+  return [...new Set([...sql.matchAll(/\b(?:raw|parquet)_([a-z][a-z0-9_]*)\b/g)].map((m) => m[1]))];
+}
+
+/** The queries that read only lake tables of these names. */
+export function queriesOverTables(queries: readonly NamedQueryFile[], tables: readonly string[]): NamedQueryFile[] {
+  return queries.filter((q) => queryTables(q.sql).every((t) => tables.includes(t)));
+}
+
 /** The named queries in a folder, sorted by name; none when the folder does not exist. */
 export function readNamedQueries(dir: string = QUERIES_DIR): NamedQueryFile[] {
   if (!fs.existsSync(dir)) return [];
@@ -205,7 +215,8 @@ export class Analytics extends Construct {
       },
     });
 
-    for (const query of readNamedQueries(props.queriesDir ?? QUERIES_DIR)) {
+    // Only the queries whose tables the active pipelines declare: a telemetry-only stack saves none over ad-tech tables.
+    for (const query of queriesOverTables(readNamedQueries(props.queriesDir ?? QUERIES_DIR), lakeTableNames())) {
       this.namedQueries.push(
         new athena.CfnNamedQuery(this, `Query-${query.name}`, {
           name: query.name,
