@@ -3,6 +3,8 @@
  * --pipeline telemetry` sends traffic generated from the schema and prints its ground truth,
  * which the reports show window by window (sum, min, max exact); `sdp audit` reconciles every
  * hour and stream (readings) and every measure of the devices aggregation with the lake's events.
+ * The ad-tech model is adtech's declaration: a telemetry platform serves no /predictions nor
+ * /models/current, lists no model in GET /, has no UrlForPredictions and no training job.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -30,6 +32,20 @@ describe('the tools on the telemetry pipeline', () => {
   });
   afterAll(async () => {
     await platform?.stop();
+  });
+
+  it('has no model: /predictions and /models/current answer 404, GET / and the outputs name none', async () => {
+    const api = platform.outputs.UrlForAPI;
+    expect((await fetch(`${api}predictions`)).status).toBe(404);
+    expect((await fetch(`${api}predictions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
+    expect((await fetch(`${api}models/current`)).status).toBe(404);
+    const index = (await (await fetch(api)).json()) as { description: string; routes: { path: string }[] };
+    expect(index.routes.map((r) => r.path).filter((p) => p.startsWith('/predictions') || p.startsWith('/models'))).toEqual([]);
+    expect(index.description).not.toMatch(/model/);
+    expect(platform.outputs.UrlForPredictions).toBeUndefined();
+    const health = (await (await fetch(`${api}health`)).json()) as { components: Record<string, unknown> };
+    expect(Object.keys(health.components)).toContain('job:compaction');
+    expect(Object.keys(health.components)).not.toContain('job:training');
   });
 
   it('generates traffic whose ground truth the reports show, and audits clean per stream and measure', async () => {
