@@ -35,7 +35,7 @@ export class SdpStack extends Stack {
   public readonly analytics: Analytics;
   public readonly observability: Observability;
   public readonly consoleSite: ConsoleSite;
-  /** The bid-win model's retraining, when an active pipeline declares the model (PipelineDeclaration.model). */
+  /** The shipped model's retraining, when an active pipeline declares the model (PipelineDeclaration.model). */
   public readonly retraining?: Retraining;
   /** POST /predictions and GET /models/current, likewise. */
   public readonly predictionsApi?: PredictionsApi;
@@ -122,7 +122,7 @@ export class SdpStack extends Stack {
       projectionStartDate: lakeStartDate.valueAsString,
     });
 
-    // The model behind /predictions, when an active pipeline declares it (adtech's bid-win model):
+    // The model behind /predictions, when an active pipeline declares it (adtech's):
     // scheduled retraining to a serverless SageMaker endpoint, served at POST /predictions.
     if (hasModel(pipeline)) {
       this.retraining = new Retraining(this, 'Retraining', {

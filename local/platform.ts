@@ -230,7 +230,7 @@ export class LocalPlatform {
     await Promise.all(Object.values(tables).map((t) => ensureTable(dynamo, t)));
     const s3 = new S3Client({ ...clientConfig, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
     await ensureBucket(s3, lakeBucket.name);
-    // The bid-win model's parts, only when an active pipeline declares it (PipelineDeclaration.model).
+    // The shipped model's parts, only when an active pipeline declares it (PipelineDeclaration.model).
     const withModel = hasModel(pipeline);
     if (withModel) {
       this.modelServer = new ModelServer(s3, lakeBucket.name, modelEndpoint.name);

@@ -22,6 +22,7 @@
 import { z } from 'zod';
 import type { LakeColumn, LakeRow } from './lake';
 import type { StreamRecord } from './stream-record';
+import type { ModelName } from './predictions';
 
 /** A name the platform derives routes, tables and SQL identifiers from. */
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -123,16 +124,14 @@ export interface PipelineDeclaration {
   /** Lake tables built from the events (LakeTableDeclaration), by table name. */
   readonly lakeTables?: Readonly<Record<string, LakeTableDeclaration>>;
   /**
-   * The model the pipeline ships, if any: `bid-win` is ad-tech's bid-win model (lambdas/ml, trained
-   * from the lake's `auctions` table). Its parts are wired only when an active pipeline declares it:
+   * The model the pipeline ships, if any (ModelName, schemas/predictions.ts: adtech's model, lambdas/ml,
+   * trained from its lake tables). Its parts are wired only when an active pipeline declares it:
    * POST /predictions and GET /models/current, the retraining schedule (a state machine in AWS, the
    * trainer locally), the SageMaker endpoint, the model's alarm, outputs and status panel.
    */
   readonly model?: ModelName;
 }
 
-/** The models a pipeline can declare (see PipelineDeclaration.model). */
-export type ModelName = 'bid-win';
 
 /** A count of the events of `stream` (the root when omitted). */
 export const count = (stream?: string): Measure => ({ kind: 'count', ...(stream !== undefined && { stream }) });
@@ -224,9 +223,9 @@ export interface Pipeline {
   readonly models?: readonly ModelName[];
 }
 
-/** Whether the pipeline (or any of a combined one's) declares the model. */
-export function hasModel(pipeline: Pipeline, model: ModelName = 'bid-win'): boolean {
-  return (pipeline.models ?? []).includes(model);
+/** Whether the pipeline (or any of a combined one's) declares a model: there is one kind, so any is it. */
+export function hasModel(pipeline: Pipeline): boolean {
+  return (pipeline.models ?? []).length > 0;
 }
 
 export class PipelineError extends Error {

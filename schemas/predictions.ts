@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { id, text } from './fields';
 import { campaignItemId, campaignItemIdFromDigits, FIELD_LIMITS } from '../pipelines/adtech/fields';
 
+/** The models a pipeline can declare (PipelineDeclaration.model): ad-tech's bid-win model, the one shipped. */
+export type ModelName = 'bid-win';
+
 /**
  * A campaign id as the ingestion API takes it (a number), or as text: text of decimal digits must
  * name a campaign id within the same limits (else it would round to another campaign's id).
