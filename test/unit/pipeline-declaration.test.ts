@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { count, definePipeline, combinePipelines, max, PipelineError, ratio, sum, type PipelineDeclaration } from '../../schemas/pipeline';
+import { count, definePipeline, combinePipelines, hasModel, max, PipelineError, ratio, sum, type PipelineDeclaration } from '../../schemas/pipeline';
 import { clientTimestamp, id } from '../../schemas/fields';
 import adtech from '../../pipelines/adtech';
 import telemetry from '../../pipelines/telemetry';
+import { queriesOverTables, queryTables, readNamedQueries } from '../../lib/analytics';
 
 const reading = z.object({ device_id: id(), event_id: id(), site: z.string().optional(), value: z.number(), ok: z.boolean(), timestamp: clientTimestamp.optional() });
 const valid: PipelineDeclaration = {
@@ -86,5 +87,22 @@ describe('pipeline declarations', () => {
     expect(adtech.streams.map((s) => s.lakeTable)).toEqual(['bids', 'impressions', 'clicks']);
     const [devices] = telemetry.aggregations;
     expect(devices.measures.map((m) => `${m.kind}:${m.field ?? ''}`)).toEqual(['count:', 'sum:value', 'min:value', 'max:value']);
+  });
+});
+
+describe('a declared model', () => {
+  it('is adtech\'s: combined pipelines have it when one of them declares it', () => {
+    expect(adtech.models).toEqual(['bid-win']);
+    expect(hasModel(adtech)).toBe(true);
+    expect(hasModel(telemetry)).toBe(false);
+    expect(hasModel(combinePipelines([telemetry, adtech]))).toBe(true);
+  });
+});
+
+describe('saved queries by their tables', () => {
+  it('keeps only the queries whose raw_/parquet_ tables are declared', () => {
+    expect(queryTables('SELECT * FROM parquet_bids b JOIN raw_clicks c ON b.tx_id = c.tx_id JOIN parquet_bids x')).toEqual(['bids', 'clicks']);
+    expect(queriesOverTables(readNamedQueries(), ['readings', 'devices'])).toEqual([]);
+    expect(queriesOverTables(readNamedQueries(), ['bids', 'impressions', 'clicks']).map((q) => q.name)).toEqual(['campaign-performance-by-hour', 'ctr-by-domain', 'late-events', 'win-rate-by-price-bucket']);
   });
 });
