@@ -53,7 +53,7 @@ describe('sdp user errors', () => {
   it('a --pipeline that is neither shipped nor a file, or a file whose declaration is not valid: one line saying so', async () => {
     const dir = tempDataDir('sdp-cli-pipeline-');
     const missing = await sdp(['generate', '--pipeline', 'nope', '--out', join(dir, 'events.ndjson')], dir);
-    expect(missing).toEqual({ code: 1, stdout: '', lines: [`sdp: no pipeline nope: not a shipped one (adtech, telemetry) and no file ${join(dir, 'nope')}`] });
+    expect(missing).toEqual({ code: 1, stdout: '', lines: [`sdp: error: option '--pipeline <name or file>' argument 'nope' is invalid. no pipeline nope: not a shipped one (adtech, telemetry) and no file ${join(dir, 'nope')} (see sdp generate --help)`] });
     writeFileSync(join(dir, 'bad.ts'), `import { z } from '${require.resolve('zod')}';\nimport { definePipeline, count } from '${join(__dirname, '..', '..', 'schemas', 'pipeline')}';\nexport default definePipeline({ name: 'bad', streams: { s: { schema: z.object({ k: z.string() }), identity: ['nope'], partitionKey: 'k' } }, aggregations: { a: { stream: 's', groupBy: ['k'], measures: { n: count() } } } });\n`);
     const invalid = await sdp(['generate', '--pipeline', 'bad.ts', '--out', join(dir, 'events.ndjson')], dir);
     expect(invalid.code).toBe(1);
