@@ -8,6 +8,7 @@
  * `revision` (grows by one with every change), `updated_at` (epoch ms), and the aggregator's
  * per-shard fences `fence_<shardId>`.
  */
+import type { AggregationSpec, MeasureKind } from './pipeline';
 
 export function groupKey(aggregation: string, values: readonly (string | number | boolean)[]): string {
   return `${aggregation}#${JSON.stringify(values)}`;
@@ -42,3 +43,15 @@ export function feedRowOf(item: Record<string, unknown>): AggregationRow {
 // The shipped pipeline's typed view of its rows (pipelines/adtech/rows.ts), re-exported for the
 // importers not yet moved (perf/, some tests); new code imports it from there.
 export { COUNTERS, zeroTotals, totalsOf, type Counter, type Totals, type AggregateRow } from '../pipelines/adtech/rows';
+
+/** The counter every aggregate row carries besides its declared measures: events past the allowed lateness. */
+export const LATE_EVENTS = 'late_events';
+
+const kindsCache = new WeakMap<AggregationSpec, Map<string, MeasureKind>>();
+
+/** The kinds of an aggregation's row values by name, in the order rows show them: its measures as declared, then late_events (a count). */
+export function measureKinds(aggregation: AggregationSpec): ReadonlyMap<string, MeasureKind> {
+  let kinds = kindsCache.get(aggregation);
+  if (!kinds) kindsCache.set(aggregation, (kinds = new Map([...aggregation.measures.map((m) => [m.name, m.kind] as const), [LATE_EVENTS, 'count' as const]])));
+  return kinds;
+}

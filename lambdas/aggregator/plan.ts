@@ -18,7 +18,8 @@
  */
 import { streamsOf, type AggregationSpec, type FieldValue, type MeasureKind, type Pipeline, type StreamSpec } from '../../schemas/pipeline';
 import { identityKey, keyOf, type StreamRecord } from '../../schemas/stream-record';
-import { groupKey } from '../../schemas/aggregates';
+import { groupKey, LATE_EVENTS, measureKinds } from '../../schemas/aggregates';
+export { LATE_EVENTS, measureKinds } from '../../schemas/aggregates';
 import { windowStart } from './window';
 import type { RedriveMark } from './redrive';
 
@@ -104,7 +105,6 @@ export interface PlanSettings {
   expiresAt: number;
 }
 
-export const LATE_EVENTS = 'late_events';
 
 export function periodOf(aggregation: AggregationSpec, settings: Pick<PlanSettings, 'periodSeconds'>): number {
   return settings.periodSeconds ?? aggregation.periodSeconds;
@@ -330,13 +330,6 @@ export function planKeyed(records: readonly KeyedRecord[], stored: ReadonlyMap<s
   return { rows: rows.list(), states: [...states.values()], stats };
 }
 
-/** The kinds of an aggregation's measures by name (late_events: a count). */
-const kindsCache = new WeakMap<AggregationSpec, Map<string, MeasureKind>>();
-export function measureKinds(aggregation: AggregationSpec): ReadonlyMap<string, MeasureKind> {
-  let kinds = kindsCache.get(aggregation);
-  if (!kinds) kindsCache.set(aggregation, (kinds = new Map([...aggregation.measures.map((m) => [m.name, m.kind] as const), [LATE_EVENTS, 'count' as const]])));
-  return kinds;
-}
 
 /** Measure values of a row: counts and sums added, minima and maxima kept (absent until a value). */
 export type Totals = Record<string, number>;

@@ -5,16 +5,16 @@
  * denominator is 0). Pure: no I/O.
  */
 import type { AggregationSpec, MeasureKind } from '../../schemas/pipeline';
+import { measureKinds } from '../../schemas/aggregates';
 
-/** The counter every aggregate row carries besides its declared measures. */
-export const LATE_EVENTS = 'late_events';
+export { LATE_EVENTS } from '../../schemas/aggregates';
 
 /** A report row's measure values: a number, or null for a minimum or maximum with no value yet. */
 export type MeasureValues = Record<string, number | null>;
 
 /** How each value of a row combines with another: every measure by its kind, late_events by adding. */
 export function combinersOf(aggregation: AggregationSpec): ReadonlyMap<string, MeasureKind> {
-  return new Map<string, MeasureKind>([...aggregation.measures.map((m): [string, MeasureKind] => [m.name, m.kind]), [LATE_EVENTS, 'sum']]);
+  return measureKinds(aggregation);
 }
 
 /** The value names of a row in the order reports show them: measures as declared, then late_events. */
